@@ -1,0 +1,1 @@
+"""Stationmaster: an experiment-manager server speaking the ClearML / Trains API."""

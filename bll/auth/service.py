@@ -1,0 +1,280 @@
+"""Authentication and the auth.* rules: credentials, users, fixed users, tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...config import Config
+from ...database.model.auth import AuthUser, Credentials, Role
+from ...database.model.base import new_id, utcnow
+from ...database.model.company import Company
+from ...database.model.user import User
+from ...server import errors
+from . import hashing
+from .identity import Identity
+from .tokens import TokenService
+
+# The key/secret pair built into trains 0.16 and the agents (user "tests").
+LEGACY_KEY = "EGRTCO8JMSIGI6S39GTP43NFWXDQOW"
+LEGACY_SECRET = "x!XTov_G-#vspE*Y(h$Anm&DIc5Ou-F)jsl$PdOyj5wG1&E!Z8"
+LEGACY_USER_ID = "__tests__"
+LEGACY_USER_NAME = "Default User"
+
+KEY_ALPHABET = string.ascii_uppercase + string.digits
+SECRET_ALPHABET = string.ascii_letters + string.digits + "!@#$%^&(-_=+)"
+
+
+def generate_key() -> str:
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(20))
+
+
+def generate_secret() -> str:
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(50))
+
+
+@dataclass(frozen=True)
+class FixedUser:
+    username: str
+    password: str
+    name: str
+    role: str
+    company: str
+
+    @property
+    def user_id(self) -> str:
+        return hashlib.md5(f"{self.company}:{self.username}".encode()).hexdigest()
+
+
+class AuthBLL:
+    def __init__(self, config: Config, tokens: TokenService) -> None:
+        self.tokens = tokens
+        self.default_company = config.get("apiserver.default_company")
+        self.legacy_enabled = bool(config.get("apiserver.auth.legacy_default_credentials", False))
+        fixed = config.get("apiserver.auth.fixed_users")
+        self.fixed_enabled = bool(fixed.get("enabled", False))
+        self.fixed_hashed = bool(fixed.get("pass_hashed", False))
+        self.fixed_users = {
+            u["username"]: FixedUser(
+                username=u["username"],
+                password=u["password"],
+                name=u.get("name") or u["username"],
+                role=u.get("role", Role.user),
+                company=self.default_company,
+            )
+            for u in fixed.get("users", ())
+        }
+        guest = config.get("services.auth.fixed_users.guest")
+        self.guest = guest.to_dict() if guest.get("enabled", False) else None
+
+    # --- authentication ---------------------------------------------------------------
+
+    def authenticate_basic(self, key: str, secret: str, endpoint: str, remote: str | None) -> Identity:
+        if self.fixed_enabled:
+            identity = self._fixed_user_identity(key, secret, endpoint)
+            if identity:
+                return identity
+        if self.legacy_enabled and key == LEGACY_KEY:
+            if not hashing.verify(LEGACY_SECRET, secret):
+                raise errors.INVALID_CREDENTIALS("failed to locate provided credentials")
+            return self._identity_for(LEGACY_USER_ID)
+        user = AuthUser.objects(credentials__key=key).first()
+        cred = next((c for c in user.credentials if c.key == key), None) if user else None
+        if not user or not cred or not hashing.verify(cred.secret, secret):
+            raise errors.INVALID_CREDENTIALS("failed to locate provided credentials")
+        AuthUser.objects(id=user.id, credentials__key=key).update_one(
+            set__credentials__S__last_used=utcnow(),
+            set__credentials__S__last_used_from=remote,
+        )
+        return self._identity(user)
+
+    def _fixed_user_identity(self, username: str, password: str, endpoint: str) -> Identity | None:
+        if self.guest and username == self.guest.get("username"):
+            if password != self.guest.get("password"):
+                raise errors.INVALID_CREDENTIALS("bad guest password")
+            if endpoint not in self.guest.get("allow_endpoints", []):
+                raise errors.NOT_AUTHORIZED("guest may not call this endpoint")
+            company = self.guest.get("default_company") or self.default_company
+            user_id = hashlib.md5(f"{company}:{username}".encode()).hexdigest()
+            return Identity(user_id, company, Role.guest, self.guest.get("name", username), "")
+        fixed = self.fixed_users.get(username)
+        if not fixed:
+            return None
+        ok = (
+            hashing.verify(fixed.password, password)
+            if self.fixed_hashed
+            else secrets.compare_digest(fixed.password.encode(), password.encode())
+        )
+        if not ok:
+            raise errors.INVALID_CREDENTIALS("bad username or password")
+        company = Company.objects(id=fixed.company).only("name").first()
+        return Identity(fixed.user_id, fixed.company, fixed.role, fixed.name, company.name if company else "")
+
+    def _identity_for(self, user_id: str) -> Identity:
+        user = AuthUser.objects(id=user_id).first()
+        if not user:
+            raise errors.INVALID_CREDENTIALS("user not found")
+        return self._identity(user)
+
+    def _identity(self, user: AuthUser) -> Identity:
+        company = Company.objects(id=user.company).only("name").first()
+        if not company:
+            raise errors.INVALID_CREDENTIALS("user's company not found")
+        return Identity(user.id, user.company, user.role, user.name or "", company.name)
+
+    def identity_of_user(self, user_id: str, company: str | None = None) -> Identity:
+        """The identity of another user (impersonation, get_token_for_user)."""
+        query: dict[str, Any] = {"id": user_id}
+        if company:
+            query["company"] = company
+        user = AuthUser.objects(**query).first()
+        if not user:
+            raise errors.INVALID_USER_ID(id=user_id)
+        return self._identity(user)
+
+    # --- tokens ------------------------------------------------------------------------
+
+    def login(self, identity: Identity, expiration_sec: int | None) -> str:
+        return self.tokens.create(identity, expiration_sec)
+
+    def validate_token(self, token: str) -> dict[str, Any]:
+        try:
+            identity = self.tokens.identity(token)
+        except errors.ApiError as ex:
+            return {"valid": False, "msg": ex.msg}
+        return {"valid": True, "msg": "", "user": identity.user, "company": identity.company}
+
+    # --- users and credentials ---------------------------------------------------------
+
+    def create_user(self, caller: Identity, request: dict[str, Any]) -> str:
+        company_id = request["company"]
+        if caller.role != Role.system and caller.role != Role.root and company_id != caller.company:
+            raise errors.ROLE_NOT_ALLOWED("cannot create users in another company")
+        if not Company.objects(id=company_id).only("id").first():
+            if not request.get("create_company"):
+                raise errors.INVALID_ID("unknown company", company=company_id)
+            Company(id=company_id, name=request.get("company_name") or company_id).save()
+        user_id = request.get("id") or new_id()
+        if AuthUser.objects(id=user_id).only("id").first():
+            raise errors.USER_ID_EXISTS(id=user_id)
+        now = utcnow()
+        AuthUser(
+            id=user_id,
+            name=request["name"],
+            company=company_id,
+            role=request.get("role") or Role.user,
+            email=request.get("email"),
+            created=now,
+        ).save()
+        given, family = split_name(request["name"])
+        User(
+            id=user_id,
+            company=company_id,
+            name=request["name"],
+            given_name=request.get("given_name") or given,
+            family_name=request.get("family_name") or family,
+            avatar=request.get("avatar"),
+            created=now,
+        ).save()
+        return user_id
+
+    def create_credentials(
+        self, identity: Identity, user_id: str | None = None, label: str | None = None
+    ) -> dict[str, str]:
+        """New key/secret for a user; the secret is returned once and stored hashed."""
+        user_id = user_id or identity.user
+        key, secret = generate_key(), generate_secret()
+        cred = Credentials(key=key, secret=hashing.hash_secret(secret), label=label)
+        updated = AuthUser.objects(id=user_id, company=identity.company).update_one(push__credentials=cred)
+        if not updated:
+            raise errors.INVALID_USER_ID(id=user_id)
+        return {"access_key": key, "secret_key": secret}
+
+    def get_credentials(self, identity: Identity) -> list[dict[str, Any]]:
+        user = AuthUser.objects(id=identity.user, company=identity.company).only("credentials").first()
+        if not user:
+            return []
+        return [
+            {"access_key": c.key, "last_used": c.last_used, **({"label": c.label} if c.label else {})}
+            for c in user.credentials
+        ]
+
+    def revoke_credentials(self, identity: Identity, access_key: str) -> int:
+        return int(
+            AuthUser.objects(id=identity.user, company=identity.company).update_one(pull__credentials__key=access_key)
+        )
+
+    def edit_user(self, caller: Identity, user_id: str, role: str | None) -> dict[str, Any]:
+        if role and role in Role.SYSTEM and caller.role not in Role.SYSTEM:
+            raise errors.ROLE_NOT_ALLOWED("only system or root may grant this role", role=role)
+        query: dict[str, Any] = {"id": user_id}
+        if caller.role not in Role.SYSTEM:
+            query["company"] = caller.company
+        if not AuthUser.objects(**query).only("id").first():
+            raise errors.INVALID_USER_ID(id=user_id)
+        fields = {"role": role} if role else {}
+        updated = AuthUser.objects(**query).update_one(**{f"set__{k}": v for k, v in fields.items()}) if fields else 0
+        return {"updated": int(updated), "fields": fields}
+
+    def fixed_users_mode(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"enabled": self.fixed_enabled, "server_errors": {}}
+        guest = {"enabled": bool(self.guest)}
+        if self.guest:
+            guest.update({k: self.guest.get(k) for k in ("name", "username", "password")})
+        result["guest"] = guest
+        return result
+
+
+def split_name(name: str) -> tuple[str, str]:
+    given, _, family = name.strip().partition(" ")
+    return given, family
+
+
+def ensure_config_users(config: Config, default_company: str) -> None:
+    """Create or update the users named in ``secure.credentials`` and the fixed users."""
+    for name, spec in config.get("secure.credentials").items():
+        ensure_user(
+            user_id=f"__{name}__",
+            company=default_company,
+            name=spec.get("display_name") or name,
+            role=spec.get("role", Role.user),
+            credentials=[(spec["user_key"], spec["user_secret"])],
+            origin="secure.credentials",
+        )
+    fixed = config.get("apiserver.auth.fixed_users")
+    if fixed.get("enabled", False):
+        for entry in fixed.get("users", ()):
+            user = FixedUser(
+                entry["username"],
+                entry["password"],
+                entry.get("name") or entry["username"],
+                entry.get("role", Role.user),
+                default_company,
+            )
+            ensure_user(user.user_id, default_company, user.name, user.role, [], origin="fixed_users")
+
+
+def ensure_user(
+    user_id: str, company: str, name: str, role: str, credentials: Sequence[tuple[str, str]], origin: str
+) -> None:
+    """An auth user and its backend user exist with these credentials (idempotent)."""
+    now = utcnow()
+    user = AuthUser.objects(id=user_id).first() or AuthUser(id=user_id, created=now)
+    user.company, user.name, user.role, user.autocreated = company, name, role, origin
+    wanted = {key: secret for key, secret in credentials}
+    kept = [c for c in user.credentials if c.key not in wanted]
+    for key, secret in wanted.items():
+        current = next((c for c in user.credentials if c.key == key), None)
+        if current and hashing.verify(current.secret, secret):
+            kept.append(current)
+        else:
+            kept.append(Credentials(key=key, secret=hashing.hash_secret(secret)))
+    user.credentials = kept
+    user.save()
+    if not User.objects(id=user_id).only("id").first():
+        given, family = split_name(name)
+        User(id=user_id, company=company, name=name, given_name=given, family_name=family, created=now).save()

@@ -1,0 +1,158 @@
+"""The users.* rules: backend user records, names and preferences."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..database.model.auth import AuthUser, Role
+from ..database.model.base import utcnow
+from ..database.model.company import Company
+from ..database.model.user import User
+from ..server import errors
+from .auth.identity import Identity
+
+USER_FIELDS = ("id", "company", "name", "family_name", "given_name", "avatar", "created")
+UPDATABLE = ("name", "family_name", "given_name", "avatar")
+
+
+def user_to_dict(user: User, fields: Iterable[str] = USER_FIELDS) -> dict[str, Any]:
+    result = {}
+    for name in fields:
+        value = getattr(user, name, None)
+        if value is not None:
+            result[name] = value
+    return result
+
+
+class UserBLL:
+    def __init__(self, active_users: Callable[[str, list[str], list[str] | None], set[str]] | None = None) -> None:
+        # Who created tasks or models in some projects; wired by the entity services.
+        self._active_users = active_users
+
+    def current_user(self, identity: Identity) -> dict[str, Any]:
+        user = User.objects(id=identity.user).first()
+        if not user:
+            raise errors.INVALID_USER("failed loading user")
+        company = Company.objects(id=user.company).only("id", "name").first()
+        result = user_to_dict(user)
+        result["company"] = {"id": user.company, "name": company.name if company else ""}
+        result["role"] = identity.role
+        result["preferences"] = _decode(user.preferences)
+        return result
+
+    def get_by_id(self, identity: Identity, user_id: str) -> dict[str, Any]:
+        query: dict[str, Any] = {"id": user_id}
+        if identity.role != Role.system:
+            query["company"] = identity.company
+        user = User.objects(**query).first()
+        if not user:
+            raise errors.INVALID_USER_ID(id=user_id)
+        return user_to_dict(user)
+
+    def get_all(self, identity: Identity, request: dict[str, Any]) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"company": identity.company}
+        ids = request.get("id")
+        if ids:
+            query["id__in"] = [ids] if isinstance(ids, str) else list(ids)
+        active_in = request.get("active_in_projects")
+        if active_in is not None and self._active_users is not None:
+            active = self._active_users(identity.company, list(active_in), query.get("id__in"))
+            active.discard(None)  # type: ignore[arg-type]
+            if not active:
+                return []
+            query["id__in"] = list(active)
+        users = User.objects(**query)
+        name = request.get("name")
+        if name:
+            users = users.filter(name__iregex=name) if hasattr(users, "filter") else users
+        only = [f for f in request.get("only_fields") or () if f in USER_FIELDS]
+        fields = only or USER_FIELDS
+        return [user_to_dict(u, fields) for u in users.order_by("name")]
+
+    def create(self, request: dict[str, Any]) -> None:
+        if not Company.objects(id=request["company"]).only("id").first():
+            raise errors.INVALID_ID("unknown company", company=request["company"])
+        if User.objects(id=request["id"]).only("id").first():
+            raise errors.USER_ID_EXISTS(id=request["id"])
+        User(
+            id=request["id"],
+            company=request["company"],
+            name=request["name"],
+            given_name=request.get("given_name"),
+            family_name=request.get("family_name"),
+            avatar=request.get("avatar"),
+            created=utcnow(),
+        ).save()
+
+    def delete(self, user_id: str) -> None:
+        deleted = User.objects(id=user_id).delete()
+        AuthUser.objects(id=user_id).delete()
+        if not deleted:
+            raise errors.INVALID_USER_ID(id=user_id)
+
+    def update(self, identity: Identity, request: dict[str, Any]) -> dict[str, Any]:
+        user_id = request["user"]
+        if user_id != identity.user and identity.role not in (Role.system, Role.root, Role.admin):
+            raise errors.ROLE_NOT_ALLOWED("may only update yourself")
+        if not User.objects(id=user_id, company=identity.company).only("id").first():
+            raise errors.INVALID_USER_ID(id=user_id)
+        fields = {k: request[k] for k in UPDATABLE if k in request}
+        if not fields:
+            return {"updated": 0, "fields": {}}
+        updated = User.objects(id=user_id, company=identity.company).update_one(
+            **{f"set__{k}": v for k, v in fields.items()}
+        )
+        if "name" in fields:
+            AuthUser.objects(id=user_id).update_one(set__name=fields["name"])
+        return {"updated": int(updated), "fields": fields}
+
+    def get_preferences(self, identity: Identity) -> dict[str, Any]:
+        user = User.objects(id=identity.user, company=identity.company).only("preferences").first()
+        if not user:
+            raise errors.INVALID_USER_ID(id=identity.user)
+        return _decode(user.preferences)
+
+    def set_preferences(self, identity: Identity, changes: dict[str, Any]) -> dict[str, Any]:
+        """Each top-level key (a dotted path) replaces what is there."""
+        _check_keys(changes, top=True)
+        base = self.get_preferences(identity)
+        new = copy.deepcopy(base)
+        for key, value in changes.items():
+            _set_path(new, key.split("."), value)
+        if new == base:
+            return {"updated": 0, "fields": {}}
+        updated = User.objects(id=identity.user, company=identity.company).update_one(set__preferences=new)
+        return {"updated": int(updated), "fields": {"preferences": new} if updated else {}}
+
+
+def _decode(preferences: Any) -> dict[str, Any]:
+    if isinstance(preferences, str):  # the reference's later releases store JSON text
+        try:
+            preferences = json.loads(preferences)
+        except ValueError:
+            return {}
+    return dict(preferences or {})
+
+
+def _check_keys(value: Any, top: bool = False) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or key.startswith("$") or (not top and "." in key):
+                raise errors.FIELDS_VALUE_ERROR(f"invalid preferences key {key!r}")
+            _check_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_keys(item)
+
+
+def _set_path(target: dict[str, Any], path: list[str], value: Any) -> None:
+    node = target
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[path[-1]] = value

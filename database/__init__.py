@@ -1,0 +1,1 @@
+"""Persistence: mongoengine documents, the event stores and Redis connections."""

@@ -1,0 +1,1 @@
+"""The mongoengine documents, with the reference server's collection and field names."""

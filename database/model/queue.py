@@ -1,0 +1,36 @@
+"""Queues of tasks waiting for workers."""
+
+from __future__ import annotations
+
+from mongoengine import (
+    DateTimeField,
+    EmbeddedDocument,
+    EmbeddedDocumentListField,
+    ListField,
+    StringField,
+)
+
+from .base import BackendDocument
+
+
+class Entry(EmbeddedDocument):
+    meta = {"strict": False}
+    task = StringField(required=True)
+    added = DateTimeField(required=True)
+
+
+class Queue(BackendDocument):
+    meta = {
+        "collection": "queue",
+        "indexes": ["company", "name", "system_tags"],
+    }
+
+    id = StringField(primary_key=True)
+    name = StringField(required=True, min_length=3)
+    company = StringField(required=True)
+    user = StringField()
+    created = DateTimeField(required=True)
+    tags = ListField(StringField(), default=list)
+    system_tags = ListField(StringField(), default=list)
+    entries = EmbeddedDocumentListField(Entry, default=list)
+    last_update = DateTimeField()

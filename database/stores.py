@@ -1,0 +1,109 @@
+"""Opening the stores the configuration names: documents, Redis, events.
+
+Embedded default (no hosts configured): litemongo files, fakeredis in process and the
+SQLite event store, all under the data directory. Production: MongoDB, Redis and
+Elasticsearch 7 from ``hosts.conf``. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mongoengine
+import redis
+
+from ..config import Config, ConfigError
+from .embedded import DataDirLock, client_class
+from .model.base import AUTH_DB, BACKEND_DB
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Stores:
+    """Every store a running server uses, opened once by ``open_stores``."""
+
+    data_dir: Path
+    embedded_documents: bool
+    redis: redis.Redis
+    workers_redis: redis.Redis
+    _lock: DataDirLock | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        for alias in (BACKEND_DB, AUTH_DB):
+            mongoengine.disconnect(alias)
+        if self._lock:
+            self._lock.release()
+            self._lock = None
+
+
+def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -> Stores:
+    """Connect every store; the embedded document store locks the data directory."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    embedded = connect_documents(config, data_dir)
+    lock = None
+    if embedded and lock_data_dir:
+        lock = DataDirLock(data_dir)
+        lock.acquire()
+    try:
+        redis_main, redis_workers = open_redis(config)
+    except Exception:
+        if lock:
+            lock.release()
+        raise
+    return Stores(data_dir, embedded, redis_main, redis_workers, lock)
+
+
+def connect_documents(config: Config, data_dir: Path) -> bool:
+    """Register the mongoengine aliases; returns True for the embedded store."""
+    backend_uri = config.get("hosts.mongo.backend.host", None)
+    auth_uri = config.get("hosts.mongo.auth.host", None)
+    for alias in (BACKEND_DB, AUTH_DB):
+        mongoengine.disconnect(alias)
+    if not backend_uri and not auth_uri:
+        root = data_dir / "documents"
+        cls = client_class(root)
+        mongoengine.connect("backend", alias=BACKEND_DB, mongo_client_class=cls, tz_aware=False)
+        mongoengine.connect("auth", alias=AUTH_DB, mongo_client_class=cls, tz_aware=False)
+        return True
+    if not backend_uri or not auth_uri:
+        raise ConfigError("hosts.mongo.backend.host and hosts.mongo.auth.host must both be set or both empty")
+    mongoengine.connect(host=backend_uri, alias=BACKEND_DB, tz_aware=False)
+    mongoengine.connect(host=auth_uri, alias=AUTH_DB, tz_aware=False)
+    return False
+
+
+def connect_documents_with(client_cls: Any) -> None:
+    """Connect both aliases through a given client class (tests: mongomock)."""
+    for alias, db in ((BACKEND_DB, "backend"), (AUTH_DB, "auth")):
+        mongoengine.disconnect(alias)
+        mongoengine.connect(db, alias=alias, mongo_client_class=client_cls)
+
+
+def open_redis(config: Config) -> tuple[redis.Redis, redis.Redis]:
+    """The ``apiserver`` and ``workers`` Redis databases (fakeredis when unset)."""
+    main = config.get("hosts.redis.apiserver")
+    workers = config.get("hosts.redis.workers")
+    if not main.get("host") and not workers.get("host"):
+        import fakeredis  # only the embedded mode needs it
+
+        server = fakeredis.FakeServer()
+        return (
+            fakeredis.FakeRedis(server=server, db=main.get("db", 0)),
+            fakeredis.FakeRedis(server=server, db=workers.get("db", 4)),
+        )
+    return _real_redis(main), _real_redis(workers if workers.get("host") else main)
+
+
+def _real_redis(entry: Config) -> redis.Redis:
+    return redis.Redis(
+        host=entry["host"],
+        port=int(entry.get("port", 6379)),
+        db=int(entry.get("db", 0)),
+        password=entry.get("password", None),
+        socket_connect_timeout=10,
+        health_check_interval=30,
+    )

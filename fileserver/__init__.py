@@ -1,0 +1,1 @@
+"""The file server (see issue: file server)."""

@@ -1,0 +1,260 @@
+"""Reading the HOCON service schemas into checked, compiled endpoint declarations.
+
+Every ``schema/services/<service>.conf`` (files starting with ``_`` are fragments for
+``include``) is parsed, checked against ``schema/meta/meta.conf`` and compiled: each
+version block's request schema gets the file's definitions attached and one jsonschema
+validator, built here once. A malformed file stops start-up with the file and key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from pyhocon import ConfigFactory
+from pyhocon.exceptions import ConfigException
+from pyparsing import ParseBaseException
+
+from ..server.versions import Version
+from .shaping import RequestShaper
+
+SCHEMA_DIR = Path(__file__).parent
+SERVICES_DIR = SCHEMA_DIR / "services"
+META_FILE = SCHEMA_DIR / "meta" / "meta.conf"
+# Bump when the compiled form changes, so cached copies are not reused.
+_CACHE_FORMAT = 1
+
+ALL_ROLES = ("system", "root", "admin", "superuser", "user", "annotator", "guest")
+
+
+class SchemaError(Exception):
+    """A schema file is malformed; the message names the file and the key."""
+
+
+@dataclass
+class VersionBlock:
+    version: Version
+    description: str
+    request: dict[str, Any] | None
+    response: dict[str, Any]
+    batch_of: tuple[str, Version] | None = None
+    validator: Any = field(default=None, repr=False)
+    shaper: RequestShaper | None = field(default=None, repr=False)
+
+
+@dataclass
+class ActionSchema:
+    service: str
+    action: str
+    internal: bool
+    authorize: bool
+    allow_roles: tuple[str, ...]
+    versions: list[VersionBlock]  # ascending
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}.{self.action}"
+
+    def block_for(self, requested: Version) -> VersionBlock:
+        """The newest block not above ``requested``; the oldest one below them all."""
+        chosen = self.versions[0]
+        for block in self.versions:
+            if block.version <= requested:
+                chosen = block
+        return chosen
+
+    def role_allowed(self, role: str | None) -> bool:
+        return "*" in self.allow_roles or (role is not None and role in self.allow_roles)
+
+
+@dataclass
+class ServiceSchema:
+    name: str
+    description: str
+    definitions: dict[str, Any]
+    actions: dict[str, ActionSchema]
+
+
+class SchemaRepo:
+    """All service schemas, by service and action name."""
+
+    def __init__(self, services: Mapping[str, ServiceSchema]) -> None:
+        self.services = dict(services)
+
+    def action(self, name: str) -> ActionSchema | None:
+        service, _, action = name.partition(".")
+        svc = self.services.get(service)
+        return svc.actions.get(action) if svc else None
+
+    def actions(self) -> Iterator[ActionSchema]:
+        for service in self.services.values():
+            yield from service.actions.values()
+
+    def max_version(self) -> Version:
+        return max(block.version for action in self.actions() for block in action.versions)
+
+
+def load_schemas(services_dir: Path = SERVICES_DIR, cache_dir: Path | None = None) -> SchemaRepo:
+    """Parse (or take from the cache), check and compile every service schema."""
+    files = sorted(p for p in services_dir.glob("*.conf") if not p.name.startswith("_"))
+    raw = _cached_raw(services_dir, files, cache_dir)
+    meta = _meta_validator()
+    services = {}
+    for path in files:
+        data = raw[path.stem]
+        _check_meta(meta, path, data)
+        services[path.stem] = _compile_service(path, data)
+    _link_batches(services)
+    return SchemaRepo(services)
+
+
+def _cached_raw(services_dir: Path, files: list[Path], cache_dir: Path | None) -> dict[str, Any]:
+    """pyhocon is slow; the parsed files are cached as JSON keyed by their content."""
+    digest = hashlib.sha256(str(_CACHE_FORMAT).encode())
+    for path in sorted(services_dir.glob("*.conf")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    cache_file = cache_dir / f"schema-{digest.hexdigest()[:24]}.json" if cache_dir else None
+    if cache_file and cache_file.is_file():
+        try:
+            cached: dict[str, Any] = json.loads(cache_file.read_text())
+            return cached
+        except (OSError, ValueError):
+            pass
+    raw = {path.stem: _parse(path) for path in files}
+    if cache_file:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(raw))
+            tmp.replace(cache_file)
+        except OSError:
+            pass  # a read-only cache location only costs start-up time
+    return raw
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    try:
+        tree = ConfigFactory.parse_file(str(path), resolve=True)
+    except (ConfigException, ParseBaseException, OSError, ValueError) as ex:
+        raise SchemaError(f"{path}: cannot parse: {ex}") from ex
+    plain: dict[str, Any] = _plain(tree.as_plain_ordered_dict())
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    # as_plain_ordered_dict unquotes keys such as "$ref" or "2.1"; make plain dicts
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _meta_validator() -> jsonschema.Draft7Validator:
+    meta = _parse(META_FILE)
+    jsonschema.Draft7Validator.check_schema(meta)
+    return jsonschema.Draft7Validator(meta)
+
+
+def _check_meta(meta: jsonschema.Draft7Validator, path: Path, data: dict[str, Any]) -> None:
+    error = jsonschema.exceptions.best_match(meta.iter_errors(data))
+    if error is not None:
+        key = ".".join(str(p) for p in error.absolute_path) or "<file>"
+        raise SchemaError(f"{path}: {key}: {error.message}")
+
+
+def _compile_service(path: Path, data: dict[str, Any]) -> ServiceSchema:
+    service = path.stem
+    defaults = {"internal": False, "authorize": True, "allow_roles": ["*"]}
+    defaults.update(data.get("_default", {}))
+    definitions = data.get("_definitions", {})
+    actions = {}
+    for action, spec in data.items():
+        if action.startswith("_"):
+            continue
+        flags = {k: spec.get(k, defaults[k]) for k in defaults}
+        blocks = []
+        for key, block in spec.items():
+            if key in defaults:
+                continue
+            where = f"{path}: {action}.{key}"
+            blocks.append(_compile_block(where, Version.parse(key), block, definitions))
+        blocks.sort(key=lambda b: b.version)
+        actions[action] = ActionSchema(
+            service=service,
+            action=action,
+            internal=bool(flags["internal"]),
+            authorize=bool(flags["authorize"]),
+            allow_roles=tuple(flags["allow_roles"]),
+            versions=blocks,
+        )
+    return ServiceSchema(service, data["_description"], definitions, actions)
+
+
+def _compile_block(where: str, version: Version, block: dict[str, Any], definitions: dict[str, Any]) -> VersionBlock:
+    request = block.get("request")
+    batch = block.get("batch_request")
+    result = VersionBlock(
+        version=version,
+        description=block["description"],
+        request=request,
+        response=block["response"],
+        batch_of=(batch["action"], Version.parse(batch["version"])) if batch else None,
+    )
+    for part in ("request", "response"):
+        if block.get(part) is not None:
+            _check_json_schema(f"{where}.{part}", block[part], definitions)
+    if request is not None:
+        full = dict(request, definitions=definitions)
+        result.validator = jsonschema.Draft7Validator(full, format_checker=jsonschema.FormatChecker())
+        result.shaper = RequestShaper(request, definitions)
+    return result
+
+
+def _check_json_schema(where: str, schema: dict[str, Any], definitions: dict[str, Any]) -> None:
+    try:
+        jsonschema.Draft7Validator.check_schema(dict(schema, definitions=definitions))
+    except jsonschema.exceptions.SchemaError as ex:
+        key = ".".join(str(p) for p in ex.absolute_path)
+        raise SchemaError(f"{where}.{key}: {ex.message}") from ex
+    for ref in _refs(schema):
+        name = ref.removeprefix("#/definitions/")
+        if name not in definitions:
+            raise SchemaError(f"{where}: unknown reference {ref}")
+
+
+def _refs(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _refs(item)
+
+
+def _link_batches(services: dict[str, ServiceSchema]) -> None:
+    """A ``batch_request`` block validates each item with its target's request schema."""
+    for service in services.values():
+        for action in service.actions.values():
+            for block in action.versions:
+                if not block.batch_of:
+                    continue
+                target_name, target_version = block.batch_of
+                target = service.actions.get(target_name)
+                if target is None:
+                    raise SchemaError(
+                        f"{SERVICES_DIR / service.name}.conf: {action.action}.{block.version}: "
+                        f"batch_request names unknown action {target_name}"
+                    )
+                item = target.block_for(target_version)
+                block.request = item.request
+                block.validator = item.validator
+                block.shaper = item.shaper

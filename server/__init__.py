@@ -1,0 +1,1 @@
+"""The HTTP layer: falcon app factory, dispatcher, endpoint registry, auth, errors, CLI."""

@@ -1,0 +1,163 @@
+"""The ``stationmaster`` command."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import logging.config
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..version import API_VERSION, __version__
+
+log = logging.getLogger("stationmaster")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except _Fatal as ex:
+        print(f"stationmaster: {ex}", file=sys.stderr)
+        return 1
+
+
+class _Fatal(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stationmaster",
+        description="An experiment-manager server speaking the ClearML / Trains API.",
+    )
+    parser.add_argument("--version", action="version", version=f"stationmaster {__version__} (API {API_VERSION})")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the API server (and the file server)",
+        description="Run the API server on --port and the file server on --files-port. "
+        "Without storage hosts in the configuration everything is kept in "
+        "the data directory.",
+    )
+    serve.add_argument("--data-dir", help="data directory (default: apiserver.data_dir, ~/.stationmaster)")
+    serve.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="configuration directory (repeatable; later ones win)",
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 for all interfaces)")
+    serve.add_argument("--port", type=int, help="API port (default 8008)")
+    serve.add_argument(
+        "--files-port", type=int, default=None, help="file server port (default 8081; 0 disables the file server)"
+    )
+    serve.add_argument("--log-level", default=None, help="log level (DEBUG logs every request)")
+    serve.set_defaults(func=_serve)
+
+    openapi = sub.add_parser("openapi", help="print the API as an OpenAPI 3 document")
+    openapi.add_argument("--output", "-o", help="write to this file instead of standard output")
+    openapi.set_defaults(func=_openapi)
+
+    hashpw = sub.add_parser(
+        "hash-password", help="hash a password for apiserver.auth.fixed_users (with pass_hashed: true)"
+    )
+    hashpw.add_argument("password", nargs="?", help="the password (asked for when omitted)")
+    hashpw.set_defaults(func=_hash_password)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from ..config import ConfigError, load_config
+
+    try:
+        return load_config(args.config)
+    except ConfigError as ex:
+        raise _Fatal(str(ex)) from ex
+
+
+def _serve(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    config = _load(args)
+    _configure_logging(config, args.log_level)
+    from ..config import ConfigError
+    from ..schema import SchemaError
+    from .endpoints import RegistryError
+    from .runner import ServerRunner
+
+    data_dir = Path(os.path.expanduser(args.data_dir or config.get("apiserver.data_dir"))).resolve()
+    host = args.host or config.get("apiserver.listen.ip")
+    port = args.port if args.port is not None else int(config.get("apiserver.listen.port"))
+    files_port = args.files_port if args.files_port is not None else 8081
+    try:
+        runner = ServerRunner(config, data_dir, host, port, files_port)
+        runner.start()
+    except (RuntimeError, OSError, SchemaError, RegistryError, ConfigError) as ex:
+        raise _Fatal(str(ex)) from ex
+    log.info(
+        "API on http://%s:%d, data in %s (ready in %.2fs)", host, runner.port, data_dir, time.monotonic() - started
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _: Any) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not stop.wait(1.0):
+        if not runner.alive():
+            log.error("a server thread stopped unexpectedly")
+            runner.stop()
+            return 1
+    runner.stop()
+    return 0
+
+
+def _configure_logging(config: Any, level: str | None) -> None:
+    settings = config.get("logging").to_dict()
+    if level:
+        settings.setdefault("root", {})["level"] = level.upper()
+        settings.setdefault("loggers", {}).setdefault("stationmaster.requests", {})["level"] = level.upper()
+    logging.config.dictConfig(settings)
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from ..schema import load_schemas
+    from ..schema.openapi import openapi_document
+
+    document = json.dumps(openapi_document(load_schemas()), indent=2)
+    if args.output:
+        Path(args.output).write_text(document + "\n")
+    else:
+        print(document)
+    return 0
+
+
+def _hash_password(args: argparse.Namespace) -> int:
+    from ..bll.auth.hashing import hash_password
+
+    password = args.password or getpass.getpass("password: ")
+    if not password:
+        raise _Fatal("empty password")
+    print(hash_password(password))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Everything a handler may use, built once per app from configuration and stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..bll.auth import AuthBLL, TokenService
+from ..bll.server_info import ServerInfo
+from ..bll.users import UserBLL
+from ..config import Config
+from ..database.stores import Stores
+from ..schema import SchemaRepo
+
+if TYPE_CHECKING:
+    from .endpoints import EndpointRegistry
+
+
+@dataclass
+class AppContext:
+    config: Config
+    stores: Stores
+    schemas: SchemaRepo
+    auth: AuthBLL
+    users: UserBLL
+    server: ServerInfo
+    registry: EndpointRegistry | None = None
+
+
+def build_context(
+    config: Config, stores: Stores, schemas: SchemaRepo, token_secret: str, server_uuid: str
+) -> AppContext:
+    tokens = TokenService(
+        token_secret,
+        default_expiration_sec=int(config.get("apiserver.auth.default_expiration_sec")),
+        max_expiration_sec=int(config.get("apiserver.auth.max_expiration_sec")),
+        env=str(config.get("env", "<unknown>")),
+    )
+    return AppContext(
+        config=config,
+        stores=stores,
+        schemas=schemas,
+        auth=AuthBLL(config, tokens),
+        users=UserBLL(),
+        server=ServerInfo(config, server_uuid),
+    )

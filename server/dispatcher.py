@@ -1,0 +1,269 @@
+"""The one path of a request: resolve, authenticate, authorize, validate, call, answer.
+
+The dispatcher knows nothing of falcon: the HTTP resource hands it a ``RawRequest``
+and writes out the ``Response`` it returns. It is the only place where exceptions
+become envelopes.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import traceback
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+from mongoengine.errors import NotUniqueError, ValidationError
+
+from ..schema import VersionBlock
+from . import envelope, errors
+from .call import Call, Headers, RawResult
+from .endpoints import EndpointRegistry, Resolved
+from .request_data import is_json_lines, merge_query, parse_body, parse_json_lines
+from .versions import Version
+
+if TYPE_CHECKING:
+    from .authentication import Authenticator
+    from .context import AppContext
+
+log = logging.getLogger("stationmaster.dispatcher")
+request_log = logging.getLogger("stationmaster.requests")
+
+_PATH = re.compile(r"^/?(?:v(?P<version>[^/]*)/)?(?P<name>[a-zA-Z_]\w+\.[a-zA-Z_]\w+)/?$")
+_VERSION = re.compile(r"^\d+\.?\d+$")
+
+
+@dataclass
+class RawRequest:
+    method: str
+    path: str
+    headers: Headers
+    query: list[tuple[str, str]]
+    body: bytes
+    cookies: dict[str, str]
+    remote_addr: str | None = None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes | Iterable[bytes]
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class _Route:
+    name: str
+    requested: Version | None
+
+
+class Dispatcher:
+    def __init__(self, registry: EndpointRegistry, authenticator: Authenticator, ctx: AppContext) -> None:
+        self.registry = registry
+        self.authenticator = authenticator
+        self.ctx = ctx
+        config = ctx.config
+        self.max_version = registry.max_version
+        self.check_max_version = bool(config.get("apiserver.version.check_max_version", False))
+        self.strip_prefix = config.get("apiserver.request.strip_prefix", "") or ""
+        self.return_stack = bool(config.get("apiserver.return_stack", False))
+        self.stack_codes = {tuple(c) for c in config.get("apiserver.return_stack_on_code", ())}
+
+    def dispatch(self, raw: RawRequest) -> Response:
+        started = time.perf_counter()
+        call_id = uuid.uuid4().hex
+        trx = raw.headers.first("X-Clearml-Trx", "X-Trains-Trx") or call_id
+        route = _Route(name=raw.path, requested=None)
+        resolved: Resolved | None = None
+        try:
+            route = self._route(raw.path)
+            resolved = self._resolve(route)
+            call = self._make_call(raw, route, resolved, call_id, trx)
+            result = self._run(call, resolved, raw)
+            response = self._success(call, result)
+        except Exception as ex:  # noqa: BLE001 - every failure must become an envelope
+            response = self._failure(ex, call_id, trx, route, resolved)
+        if request_log.isEnabledFor(logging.DEBUG):
+            request_log.debug(
+                "%s %s %d %.1fms [%s]",
+                raw.method,
+                raw.path,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+                call_id,
+            )
+        return response
+
+    def error_response(self, error: errors.ApiError, path: str) -> Response:
+        """An envelope for a request rejected before dispatch (e.g. body too large)."""
+        call_id = uuid.uuid4().hex
+        return self._failure(error, call_id, call_id, _Route(path, None), None)
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _route(self, path: str) -> _Route:
+        if self.strip_prefix and path.startswith(self.strip_prefix):
+            path = path[len(self.strip_prefix) :]
+        match = _PATH.match(path)
+        if not match:
+            raise errors.BAD_REQUEST(f"Invalid request path {path}")
+        name, text = match.group("name"), match.group("version")
+        if text is None:
+            return _Route(name, self.max_version)
+        if not _VERSION.match(text):
+            raise errors.REQUEST_PATH_HAS_INVALID_VERSION(version=text)
+        requested = Version.parse(text)
+        if self.check_max_version and requested > self.max_version:
+            raise errors.REQUEST_PATH_HAS_INVALID_VERSION(f"max. supported version is {self.max_version}", version=text)
+        return _Route(name, requested)
+
+    def _resolve(self, route: _Route) -> Resolved:
+        assert route.requested is not None
+        resolved = self.registry.resolve(route.name, route.requested)
+        if resolved is None:
+            raise errors.ENDPOINT_NOT_FOUND(
+                f"Unable to find endpoint for name {route.name} and version {route.requested}"
+            )
+        return resolved
+
+    def _make_call(self, raw: RawRequest, route: _Route, resolved: Resolved, call_id: str, trx: str) -> Call:
+        assert route.requested is not None
+        call = Call(
+            id=call_id,
+            trx=trx,
+            endpoint=route.name,
+            requested_version=route.requested,
+            actual_version=resolved.version,
+            headers=raw.headers,
+            ctx=self.ctx,
+            remote_addr=raw.remote_addr,
+        )
+        self._authenticate(call, raw, resolved)
+        if is_json_lines(raw.headers.get("Content-Type")):
+            call.batch = parse_json_lines(raw.body)
+        else:
+            call.data = merge_query(parse_body(raw.body), raw.query)
+        return call
+
+    def _authenticate(self, call: Call, raw: RawRequest, resolved: Resolved) -> None:
+        schema = resolved.schema
+        remote = call.real_ip
+        if not schema.authorize:
+            try:
+                call.identity = self.authenticator.authenticate(raw.headers, raw.cookies, call.endpoint, remote)
+            except errors.ApiError:
+                call.identity = None
+            call.auth_identity = call.identity
+            return
+        identity = self.authenticator.authenticate(raw.headers, raw.cookies, call.endpoint, remote)
+        if identity is None:
+            raise errors.NO_CREDENTIALS("unauthorized (missing credentials)")
+        self._check_role(schema.allow_roles, identity.role, call.endpoint)
+        call.auth_identity = identity
+        call.identity = self.authenticator.impersonate(identity, raw.headers)
+        if call.identity is not identity:
+            self._check_role(schema.allow_roles, call.identity.role, call.endpoint)
+
+    @staticmethod
+    def _check_role(allowed: tuple[str, ...], role: str, endpoint: str) -> None:
+        if "*" not in allowed and role not in allowed:
+            raise errors.ROLE_NOT_ALLOWED(f"role {role} may not call {endpoint}")
+
+    def _run(self, call: Call, resolved: Resolved, raw: RawRequest) -> Any:
+        block = resolved.schema.block_for(call.requested_version)
+        if block.batch_of:
+            items = call.batch if call.batch is not None else [call.data]
+            if not items:
+                raise errors.BATCH_CONTAINS_NO_ITEMS()
+            request: Any = [_validated(block, item, f"item #{i}") for i, item in enumerate(items)]
+        else:
+            if call.batch is not None:
+                if len(call.batch) != 1:
+                    raise errors.BAD_REQUEST(f"{call.endpoint} takes one JSON object, not a json-lines batch")
+                call.data = call.batch[0]
+                call.batch = None
+            request = _validated(block, call.data, None)
+            call.data = request
+        company = call.identity.company if call.identity else None
+        return resolved.func(call, company, request)
+
+    # --- answers -------------------------------------------------------------------------
+
+    def _success(self, call: Call, result: Any) -> Response:
+        if isinstance(result, RawResult):
+            return Response(200, result.body, result.content_type, dict(result.headers), call.cookies)
+        if result is not None and not isinstance(result, dict):
+            raise TypeError(f"handler of {call.endpoint} returned {type(result).__name__}")
+        body = envelope.build(
+            call_id=call.id,
+            trx=call.trx,
+            endpoint=call.endpoint,
+            requested=call.requested_version,
+            actual=call.actual_version,
+            data=result or {},
+        )
+        try:
+            payload = envelope.dumps(body)
+        except (TypeError, ValueError) as ex:
+            log.exception("cannot serialise the response of %s [%s]", call.endpoint, call.id)
+            raise errors.GENERAL_ERROR(f"Error serializing response data: {ex}") from ex
+        return Response(200, payload, cookies=call.cookies)
+
+    def _failure(self, ex: Exception, call_id: str, trx: str, route: _Route, resolved: Resolved | None) -> Response:
+        error = self._as_api_error(ex, call_id, route.name)
+        stack = None
+        if error.code >= 500 and self.return_stack and (error.code, error.subcode) in self.stack_codes:
+            stack = "".join(traceback.format_exception(ex))
+        body = envelope.build(
+            call_id=call_id,
+            trx=trx,
+            endpoint=route.name,
+            requested=route.requested,
+            actual=resolved.version if resolved else None,
+            code=error.code,
+            subcode=error.subcode,
+            msg=error.msg,
+            error_stack=stack,
+            error_data=error.data,
+        )
+        return Response(error.code, envelope.dumps(body))
+
+    @staticmethod
+    def _as_api_error(ex: Exception, call_id: str, endpoint: str) -> errors.ApiError:
+        if isinstance(ex, errors.ApiError):
+            return ex
+        if isinstance(ex, NotUniqueError):
+            return errors.EXPECTED_UNIQUE_DATA(_unique_detail(str(ex)))
+        if isinstance(ex, ValidationError):
+            return errors.DATA_VALIDATION_ERROR(str(ex))
+        log.error("unexpected error in %s [%s]", endpoint, call_id, exc_info=ex)
+        return errors.GENERAL_ERROR(f"{type(ex).__name__}: {ex}")
+
+
+def _validated(block: VersionBlock, data: dict[str, Any], where: str | None) -> dict[str, Any]:
+    if block.shaper is not None:
+        data = block.shaper.shape(data)
+    if block.validator is None:
+        return data
+    error = jsonschema.exceptions.best_match(block.validator.iter_errors(data))
+    if error is None:
+        return data
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next((r for r in error.validator_value if r not in error.instance), None)
+        if missing:
+            path.append(str(missing))
+    field_name = ".".join(path) or "<body>"
+    prefix = f"{where}: " if where else ""
+    raise errors.VALIDATION_ERROR(f"{prefix}field {field_name}: {error.message}")
+
+
+def _unique_detail(message: str) -> str:
+    match = re.search(r"dup key: (\{.*\})", message)
+    return match.group(1) if match else "duplicate value"

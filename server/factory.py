@@ -1,0 +1,47 @@
+"""``create_app``: from configuration and opened stores to a WSGI application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import falcon
+
+from .. import services
+from ..bll.setup import SetupResult, initialize
+from ..config import Config
+from ..database.stores import Stores
+from ..schema import load_schemas
+from ..version import API_VERSION
+from .app import make_falcon_app
+from .authentication import Authenticator
+from .context import AppContext, build_context
+from .dispatcher import Dispatcher
+from .endpoints import EndpointRegistry
+from .versions import Version
+
+
+def create_app(
+    config: Config, stores: Stores, setup: SetupResult | None = None, cache_dir: Path | None = None
+) -> falcon.App:
+    """The API application. ``setup`` is the result of ``bll.setup.initialize`` when the
+    caller already ran it (to print first-start credentials)."""
+    app, _ = create_app_with_context(config, stores, setup, cache_dir)
+    return app
+
+
+def create_app_with_context(
+    config: Config, stores: Stores, setup: SetupResult | None = None, cache_dir: Path | None = None
+) -> tuple[falcon.App, AppContext]:
+    schemas = load_schemas(cache_dir=cache_dir if cache_dir is not None else stores.data_dir / "cache")
+    setup = setup or initialize(config, stores)
+    ctx = build_context(config, stores, schemas, setup.token_secret, setup.server_uuid)
+    registry = EndpointRegistry(schemas, services.all_endpoints(), Version.parse(API_VERSION))
+    ctx.registry = registry
+    cookie_names = tuple(
+        dict.fromkeys(
+            [config.get("apiserver.auth.session_auth_cookie_name")]
+            + list(config.get("apiserver.auth.accepted_cookie_names", ()))
+        )
+    )
+    dispatcher = Dispatcher(registry, Authenticator(ctx.auth, cookie_names), ctx)
+    return make_falcon_app(dispatcher, config), ctx

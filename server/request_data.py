@@ -1,0 +1,100 @@
+"""Turning a request body and query string into call data.
+
+- any method, any content type: a JSON object body (an empty body is ``{}``);
+- ``application/json-lines``: one JSON object per non-empty line, a batch;
+- query-string arguments are merged over the body: ``a.b=1`` nests, repeated keys
+  and keys ending in ``[]`` make lists, numbers and ``true``/``false`` are converted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from . import errors
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def is_json_lines(content_type: str | None) -> bool:
+    return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json-lines"  # type: ignore[union-attr]
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as ex:
+        raise errors.BAD_REQUEST(f"request body is not valid JSON: {ex}") from None
+    if not isinstance(value, dict):
+        raise errors.BAD_REQUEST(f"request body must be a JSON object, not {_json_type(value)}")
+    return value
+
+
+def parse_json_lines(raw: bytes) -> list[dict[str, Any]]:
+    items = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as ex:
+        raise errors.BAD_REQUEST(f"json-lines body is not UTF-8: {ex}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as ex:
+            raise errors.BAD_REQUEST(f"json-lines body: line {number} is not valid JSON: {ex}") from None
+        if not isinstance(value, dict):
+            raise errors.BAD_REQUEST(f"json-lines body: line {number} must be a JSON object, not {_json_type(value)}")
+        items.append(value)
+    return items
+
+
+def merge_query(data: dict[str, Any], params: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    collected: dict[str, list[str]] = {}
+    forced_lists = set()
+    for key, value in params:
+        if key.endswith("[]"):
+            key = key[:-2]
+            forced_lists.add(key)
+        collected.setdefault(key, []).append(value)
+    for key, values in collected.items():
+        converted = [_convert(v) for v in values]
+        value: Any = converted if key in forced_lists or len(converted) > 1 else converted[0]
+        _set_dotted(data, key.split("."), value)
+    return data
+
+
+def _convert(value: str) -> Any:
+    if _NUMBER.match(value):
+        return float(value) if "." in value else int(value)
+    if value in ("true", "True", "TRUE"):
+        return True
+    if value in ("false", "False", "FALSE"):
+        return False
+    return value
+
+
+def _set_dotted(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"

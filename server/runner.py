@@ -1,0 +1,105 @@
+"""Running the server: stores, first start, the WSGI servers and a clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from ..bll.setup import client_config_text, initialize, write_client_config
+from ..config import Config
+from ..database.stores import Stores, open_stores
+from .context import AppContext
+from .factory import create_app_with_context
+
+log = logging.getLogger("stationmaster")
+
+
+class ServerRunner:
+    """Owns the stores and the HTTP servers of one ``stationmaster serve`` process."""
+
+    def __init__(self, config: Config, data_dir: Path, host: str, port: int, files_port: int) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port
+        self.files_port = files_port
+        self.stores: Stores | None = None
+        self.ctx: AppContext | None = None
+        self._servers: list[BaseWSGIServer | MultiSocketServer] = []
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.stores = open_stores(self.config, self.data_dir)
+        try:
+            setup = initialize(self.config, self.stores)
+            app, self.ctx = create_app_with_context(self.config, self.stores, setup)
+            threads = int(self.config.get("apiserver.threads", 16))
+            api = waitress.create_server(
+                app,
+                host=self.host,
+                port=self.port,
+                threads=threads,
+                ident="clearml",
+                clear_untrusted_proxy_headers=False,
+            )
+            self.port = int(api.effective_port)  # type: ignore[union-attr]
+            self._servers.append(api)
+            if setup.admin_credentials:
+                self._announce(*setup.admin_credentials)
+            for server in self._servers:
+                thread = threading.Thread(target=server.run, name="http", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _announce(self, key: str, secret: str) -> None:
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::", "") else self.host
+        api_url = f"http://{host}:{self.port}"
+        web_url = f"http://{host}:8080"
+        files_url = f"http://{host}:{self.files_port or 8081}"
+        text = client_config_text(api_url, web_url, files_url, key, secret)
+        lines = [
+            "",
+            "First start: an admin user was created. Its credentials are shown only once:",
+            f"    access key: {key}",
+            f"    secret key: {secret}",
+        ]
+        if self.config.get("apiserver.first_start.write_client_config", True):
+            path = write_client_config(self.data_dir, text)
+            lines.append(f"A ready clearml.conf section was written to {path}")
+        print("\n".join(lines) + "\n", flush=True)
+
+    def alive(self) -> bool:
+        return all(t.is_alive() for t in self._threads)
+
+    def stop(self) -> None:
+        for server in self._servers:
+            _close(server)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._servers.clear()
+        self._threads.clear()
+        if self.stores:
+            self.stores.close()
+            self.stores = None
+
+
+def _close(server: Any) -> None:
+    try:
+        server.task_dispatcher.shutdown(timeout=5)
+    except Exception:  # noqa: BLE001 - best effort on the way out
+        log.debug("task dispatcher shutdown failed", exc_info=True)
+    server.close()
+    # Closing the listener leaves idle keep-alive connections in the loop's map.
+    for channel in list(getattr(server, "_map", {}).values()):
+        try:
+            channel.close()
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,50 @@
+"""API versions: ``major.minor`` pairs compared numerically (2.10 > 2.9)."""
+
+from __future__ import annotations
+
+import re
+from functools import total_ordering
+
+_VERSION = re.compile(r"^(\d+)(?:\.(\d+))?$")
+
+
+@total_ordering
+class Version:
+    __slots__ = ("major", "minor")
+
+    def __init__(self, major: int, minor: int = 0) -> None:
+        self.major = major
+        self.minor = minor
+
+    @classmethod
+    def parse(cls, text: str | float | int) -> Version:
+        """``"2.9"`` → 2.9; a version without a dot (``v24``) is a major version only
+        (24.0), as in the reference server."""
+        text = str(text).strip()
+        match = _VERSION.match(text)
+        if not match:
+            raise ValueError(f"invalid version {text!r}")
+        major, minor = match.groups()
+        return cls(int(major), int(minor or 0))
+
+    def _key(self) -> tuple[int, int]:
+        return self.major, self.minor
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self._key() == other._key()
+
+    def __lt__(self, other: Version) -> bool:
+        return self._key() < other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    def __repr__(self) -> str:
+        return f"Version({self})"
+
+    def as_float(self) -> float:
+        """The float form clients below 2.1 expect in the envelope."""
+        return float(f"{self.major}.{self.minor}")

@@ -1,0 +1,69 @@
+"""auth.*: logging in, tokens, users and credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("auth")
+
+
+def _cookie_name(call: Call) -> str:
+    return str(call.ctx.config.get("apiserver.auth.session_auth_cookie_name"))
+
+
+@endpoints.handler("login")
+def login(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    token = call.ctx.auth.login(call.require_identity(), request.get("expiration_sec"))
+    call.cookies[_cookie_name(call)] = token
+    return {"token": token}
+
+
+@endpoints.handler("logout", min_version="2.2")
+def logout(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    call.cookies[_cookie_name(call)] = None
+    return {}
+
+
+@endpoints.handler("get_token_for_user")
+def get_token_for_user(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    identity = call.ctx.auth.identity_of_user(request["user"], request.get("company"))
+    return {"token": call.ctx.auth.login(identity, request.get("expiration_sec"))}
+
+
+@endpoints.handler("validate_token")
+def validate_token(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.auth.validate_token(request["token"])
+
+
+@endpoints.handler("create_user")
+def create_user(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"id": call.ctx.auth.create_user(call.require_identity(), request)}
+
+
+@endpoints.handler("create_credentials")
+def create_credentials(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    identity = call.require_identity()
+    return {"credentials": call.ctx.auth.create_credentials(identity, label=request.get("label"))}
+
+
+@endpoints.handler("get_credentials")
+def get_credentials(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"credentials": call.ctx.auth.get_credentials(call.require_identity())}
+
+
+@endpoints.handler("revoke_credentials")
+def revoke_credentials(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"revoked": call.ctx.auth.revoke_credentials(call.require_identity(), request["access_key"])}
+
+
+@endpoints.handler("edit_user")
+def edit_user(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.auth.edit_user(call.require_identity(), request["user"], request.get("role"))
+
+
+@endpoints.handler("fixed_users_mode")
+def fixed_users_mode(call: Call, company_id: str | None, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.auth.fixed_users_mode()

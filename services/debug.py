@@ -1,0 +1,15 @@
+"""debug.*"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("debug")
+
+
+@endpoints.handler("ping")
+def ping(call: Call, company_id: str | None, request: dict[str, Any]) -> dict[str, Any]:
+    return {"msg": "Stationmaster is up"}
