@@ -18,7 +18,7 @@ import contextlib
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +87,7 @@ def _initialize(config: Config) -> SetupResult:
     return SetupResult(token_secret=token_secret, server_uuid=server_uuid, admin_credentials=admin)
 
 
-def _setting(key: str, make: callable) -> str:  # type: ignore[valid-type]
+def _setting(key: str, make: Callable[[], str]) -> str:
     found = Settings.objects(key=key).first()
     if found and found.value:
         return str(found.value)

@@ -60,7 +60,6 @@ class UserBLL:
         active_in = request.get("active_in_projects")
         if active_in is not None and self._active_users is not None:
             active = self._active_users(identity.company, list(active_in), query.get("id__in"))
-            active.discard(None)  # type: ignore[arg-type]
             if not active:
                 return []
             query["id__in"] = list(active)

@@ -42,7 +42,7 @@ class Config(Mapping[str, Any]):
         self._origins: Mapping[str, str] = MappingProxyType(dict(origins or {}))
         self._prefix = prefix
 
-    def get(self, key: str, default: Any = _MISSING) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = _MISSING) -> Any:
         """The value at a dotted key; a section comes back as a ``Config``."""
         node: Any = self._values
         for part in key.split("."):

@@ -124,7 +124,7 @@ def install_thread_safety() -> None:
         for name in _DATABASE_METHODS:
             if hasattr(mm_database.Database, name):
                 setattr(mm_database.Database, name, _locked(getattr(mm_database.Database, name)))
-        sqlite_store.sqlite3 = _SharedSqlite()  # type: ignore[assignment]
+        sqlite_store.sqlite3 = _SharedSqlite()
         sqlite_store.CollectionStore.open = _locked(sqlite_store.CollectionStore.open)
         sqlite_store.CollectionStore.close = _locked(sqlite_store.CollectionStore.close)
         _installed = True
@@ -135,7 +135,7 @@ def client_class(root: Path) -> type:
     install_thread_safety()
     root.mkdir(parents=True, exist_ok=True)
 
-    class EmbeddedClient(litemongo.MongoClient):  # type: ignore[misc]
+    class EmbeddedClient(litemongo.MongoClient):
         def __init__(self, host: Any = None, **kwargs: Any) -> None:
             # mongoengine passes host, port and pymongo options that litemongo lacks
             kept = {k: v for k, v in kwargs.items() if k in ("document_class", "tz_aware", "read_preference")}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import mongoengine
-import redis
+from redis import Redis
 
 from ..config import Config, ConfigError
 from .embedded import DataDirLock, client_class
@@ -28,8 +28,8 @@ class Stores:
 
     data_dir: Path
     embedded_documents: bool
-    redis: redis.Redis
-    workers_redis: redis.Redis
+    redis: Redis
+    workers_redis: Redis
     _lock: DataDirLock | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -83,7 +83,7 @@ def connect_documents_with(client_cls: Any) -> None:
         mongoengine.connect(db, alias=alias, mongo_client_class=client_cls)
 
 
-def open_redis(config: Config) -> tuple[redis.Redis, redis.Redis]:
+def open_redis(config: Config) -> tuple[Redis, Redis]:
     """The ``apiserver`` and ``workers`` Redis databases (fakeredis when unset)."""
     main = config.get("hosts.redis.apiserver")
     workers = config.get("hosts.redis.workers")
@@ -98,8 +98,8 @@ def open_redis(config: Config) -> tuple[redis.Redis, redis.Redis]:
     return _real_redis(main), _real_redis(workers if workers.get("host") else main)
 
 
-def _real_redis(entry: Config) -> redis.Redis:
-    return redis.Redis(
+def _real_redis(entry: Config) -> Redis:
+    return Redis(
         host=entry["host"],
         port=int(entry.get("port", 6379)),
         db=int(entry.get("db", 0)),

@@ -84,11 +84,11 @@ class ApiResource:
         resp.content_type = response.content_type
         for name, value in response.headers.items():
             resp.set_header(name, value)
-        for name, value in response.cookies.items():
-            if value is None:
+        for name, cookie in response.cookies.items():
+            if cookie is None:
                 resp.unset_cookie(name, domain=self._cookie_opts["domain"], path="/")
             else:
-                resp.set_cookie(name, value, path="/", **self._cookie_opts)
+                resp.set_cookie(name, cookie, path="/", **self._cookie_opts)
         if isinstance(response.body, bytes):
             resp.data = response.body
         else:
@@ -100,7 +100,7 @@ class _TooLarge(Exception):
 
 
 def _query_pairs(req: falcon.Request) -> list[tuple[str, str]]:
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for key, value in req.params.items():
         if isinstance(value, list):
             pairs.extend((key, str(v)) for v in value)
@@ -123,7 +123,7 @@ def _cookies(req: falcon.Request) -> dict[str, str]:
 
 def make_falcon_app(dispatcher: Dispatcher, config: Config) -> falcon.App:
     origins = config.get("apiserver.cors.origins", "*")
-    cors = falcon.CORSMiddleware(
+    cors: falcon.CORSMiddleware = falcon.CORSMiddleware(
         allow_origins=origins if isinstance(origins, str) else list(origins),
         allow_credentials="*" if config.get("apiserver.cors.supports_credentials", True) else None,
     )

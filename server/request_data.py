@@ -63,8 +63,8 @@ def merge_query(data: dict[str, Any], params: Iterable[tuple[str, str]]) -> dict
         collected.setdefault(key, []).append(value)
     for key, values in collected.items():
         converted = [_convert(v) for v in values]
-        value: Any = converted if key in forced_lists or len(converted) > 1 else converted[0]
-        _set_dotted(data, key.split("."), value)
+        merged: Any = converted if key in forced_lists or len(converted) > 1 else converted[0]
+        _set_dotted(data, key.split("."), merged)
     return data
 
 

@@ -47,7 +47,7 @@ class ServerRunner:
                 ident="clearml",
                 clear_untrusted_proxy_headers=False,
             )
-            self.port = int(api.effective_port)  # type: ignore[union-attr]
+            self.port = int(api.effective_port)
             self._servers.append(api)
             if setup.admin_credentials:
                 self._announce(*setup.admin_credentials)

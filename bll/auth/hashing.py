@@ -42,8 +42,8 @@ def verify(stored: str, given: str) -> bool:
         return hmac.compare_digest(actual, digest)
     if stored.startswith(_PBKDF2):
         iterations, salt, digest = stored[len(_PBKDF2) :].split("$", 2)
-        actual = hashlib.pbkdf2_hmac("sha256", given.encode(), salt.encode(), int(iterations))
-        return hmac.compare_digest(base64.b64encode(actual).decode(), digest)
+        derived = hashlib.pbkdf2_hmac("sha256", given.encode(), salt.encode(), int(iterations))
+        return hmac.compare_digest(base64.b64encode(derived).decode(), digest)
     if stored.startswith("$2"):
         return _verify_bcrypt(stored, given)
     return hmac.compare_digest(stored.encode(), given.encode())

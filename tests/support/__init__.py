@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: an HTTP client and a server process."""

@@ -1,0 +1,129 @@
+"""Running ``stationmaster serve`` as a real process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from pyhocon import ConfigFactory
+
+_READY = re.compile(r"API on http://[^:]+:(\d+)")
+
+
+class ServerProcess:
+    """``start()`` launches the server with a fresh data directory and waits until it
+    answers; ``stop()`` sends SIGTERM and waits (SIGKILL after a timeout)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        config_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+        files_port: int = 0,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.config_dir = config_dir
+        self.env = env or {}
+        self.files_port = files_port
+        self.extra_args = extra_args or []
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "stationmaster.server.cli",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--files-port",
+            str(self.files_port),
+        ]
+        if self.config_dir:
+            cmd += ["--config", str(self.config_dir)]
+        return cmd + self.extra_args
+
+    def start(self, timeout: float = 30) -> ServerProcess:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
+        env.update(self.env)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self._log_offset = self.log_path.stat().st_size
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            match = _READY.search(self.log())
+            if match:
+                self.port = int(match.group(1))
+                if self._answers():
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
+
+    def _answers(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/debug.ping", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_bytes()[self._log_offset :].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15) -> int | None:
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        code = self.proc.returncode
+        self.proc = None
+        return code
+
+    def admin_credentials(self) -> tuple[str, str]:
+        """The first-start credentials from the clearml.conf written to the data dir."""
+        conf = ConfigFactory.parse_file(str(self.data_dir / "clearml.conf"))
+        return conf.get("api.credentials.access_key"), conf.get("api.credentials.secret_key")
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+
+def write_config(directory: Path, files: dict[str, str]) -> Path:
+    """A configuration directory holding the given ``relative path → HOCON`` files."""
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return directory

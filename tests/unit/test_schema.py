@@ -1,0 +1,143 @@
+"""Schema loading: the real files, the meta-schema, inheritance, request shaping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stationmaster.schema import SchemaError, load_schemas
+from stationmaster.server.versions import Version
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(text)
+    return directory
+
+
+def test_real_schemas_load_and_compile() -> None:
+    repo = load_schemas()
+    login = repo.action("auth.login")
+    assert login is not None and login.authorize and login.allow_roles == ("*",)
+    assert repo.action("debug.ping").authorize is False  # type: ignore[union-attr]
+    assert repo.action("server.config").allow_roles == ("root", "system")  # type: ignore[union-attr]
+    assert all(block.validator is not None for action in repo.actions() for block in action.versions)
+
+
+def test_later_version_builds_on_earlier() -> None:
+    info = load_schemas().action("server.info")
+    assert info is not None
+    old, new = info.versions
+    assert "uid" not in old.response["properties"] and "uid" in new.response["properties"]
+    assert set(old.response["properties"]) < set(new.response["properties"])
+
+
+def test_block_for_version() -> None:
+    info = load_schemas().action("server.info")
+    assert info is not None
+    assert info.block_for(Version(1, 0)).version == Version(2, 1)  # below all: the oldest
+    assert info.block_for(Version(2, 7)).version == Version(2, 1)
+    assert info.block_for(Version(2, 8)).version == Version(2, 8)
+    assert info.block_for(Version(2, 10)).version == Version(2, 8)
+
+
+MINIMAL = """
+_description: "x"
+act {
+    "1.0" {
+        description: "d"
+        request { type: object, properties { a { type: integer, default: 5 }, s { type: string } } }
+        response { type: object }
+    }
+}
+"""
+
+
+def test_meta_schema_error_names_file_and_key(tmp_path: Path) -> None:
+    write(tmp_path, "svc.conf", MINIMAL.replace('description: "d"', "descr: 1"))
+    with pytest.raises(SchemaError) as info:
+        load_schemas(tmp_path)
+    assert "svc.conf" in str(info.value) and "act.1.0" in str(info.value)
+
+
+def test_bad_version_key_and_bad_flag(tmp_path: Path) -> None:
+    write(tmp_path, "svc.conf", MINIMAL.replace('"1.0"', '"one"'))
+    with pytest.raises(SchemaError, match="svc.conf"):
+        load_schemas(tmp_path)
+    write(tmp_path, "svc.conf", MINIMAL.replace("act {", "act {\n allow_roles: [emperor]"))
+    with pytest.raises(SchemaError, match="act.allow_roles"):
+        load_schemas(tmp_path)
+
+
+def test_invalid_json_schema_and_unknown_ref(tmp_path: Path) -> None:
+    write(tmp_path, "svc.conf", MINIMAL.replace("type: integer", "type: integr"))
+    with pytest.raises(SchemaError, match="act.1.0.request"):
+        load_schemas(tmp_path)
+    write(tmp_path, "svc.conf", MINIMAL.replace("{ type: string }", '{ "$ref": "#/definitions/nope" }'))
+    with pytest.raises(SchemaError, match="unknown reference"):
+        load_schemas(tmp_path)
+
+
+def test_unparsable_hocon(tmp_path: Path) -> None:
+    write(tmp_path, "svc.conf", MINIMAL + "\n broken {")
+    with pytest.raises(SchemaError, match="svc.conf: cannot parse"):
+        load_schemas(tmp_path)
+
+
+def test_batch_request_uses_target_schema(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "svc.conf",
+        MINIMAL
+        + """
+many {
+    "1.0" {
+        description: "d"
+        batch_request { action: act, version: "1.0" }
+        response { type: object }
+    }
+}
+bad {
+    "1.0" {
+        description: "d"
+        batch_request { action: nosuch, version: "1.0" }
+        response { type: object }
+    }
+}
+""",
+    )
+    with pytest.raises(SchemaError, match="unknown action nosuch"):
+        load_schemas(tmp_path)
+
+
+def test_request_and_batch_request_are_exclusive(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "svc.conf",
+        MINIMAL.replace(
+            "response { type: object }", "batch_request { action: act, version: 1.0 }\nresponse { type: object }"
+        ),
+    )
+    with pytest.raises(SchemaError):
+        load_schemas(tmp_path)
+
+
+def test_shaper_drops_nulls_and_fills_defaults(tmp_path: Path) -> None:
+    write(tmp_path, "svc.conf", MINIMAL)
+    block = load_schemas(tmp_path).action("svc.act").versions[0]  # type: ignore[union-attr]
+    assert block.shaper is not None
+    assert block.shaper.shape({"s": None, "x": None}) == {"a": 5, "x": None}
+    assert block.shaper.shape({"a": 1}) == {"a": 1}
+
+
+def test_cache_is_used_and_keyed_by_content(tmp_path: Path) -> None:
+    services = write(tmp_path / "s", "svc.conf", MINIMAL)
+    cache = tmp_path / "cache"
+    load_schemas(services, cache)
+    files = list(cache.glob("schema-*.json"))
+    assert len(files) == 1
+    write(services, "svc.conf", MINIMAL.replace("default: 5", "default: 6"))
+    block = load_schemas(services, cache).action("svc.act").versions[0]  # type: ignore[union-attr]
+    assert block.request["properties"]["a"]["default"] == 6  # type: ignore[index]
+    assert len(list(cache.glob("schema-*.json"))) == 2
