@@ -11,8 +11,10 @@ from ..database.model.auth import AuthUser, Role
 from ..database.model.base import utcnow
 from ..database.model.company import Company
 from ..database.model.user import User
+from ..database.raw import find_one
 from ..server import errors
 from .auth.identity import Identity
+from .companies import CompanyNames
 
 USER_FIELDS = ("id", "company", "name", "family_name", "given_name", "avatar", "created")
 UPDATABLE = ("name", "family_name", "given_name", "avatar")
@@ -28,19 +30,23 @@ def user_to_dict(user: User, fields: Iterable[str] = USER_FIELDS) -> dict[str, A
 
 
 class UserBLL:
-    def __init__(self, active_users: Callable[[str, list[str], list[str] | None], set[str]] | None = None) -> None:
+    def __init__(
+        self,
+        companies: CompanyNames,
+        active_users: Callable[[str, list[str], list[str] | None], set[str]] | None = None,
+    ) -> None:
+        self._companies = companies
         # Who created tasks or models in some projects; wired by the entity services.
         self._active_users = active_users
 
     def current_user(self, identity: Identity) -> dict[str, Any]:
-        user = User.objects(id=identity.user).first()
+        user = find_one(User, {"_id": identity.user})
         if not user:
             raise errors.INVALID_USER("failed loading user")
-        company = Company.objects(id=user.company).only("id", "name").first()
-        result = user_to_dict(user)
-        result["company"] = {"id": user.company, "name": company.name if company else ""}
+        result = {k: user[k] for k in USER_FIELDS if user.get(k) is not None}
+        result["company"] = {"id": user["company"], "name": self._companies.get(user["company"]) or ""}
         result["role"] = identity.role
-        result["preferences"] = _decode(user.preferences)
+        result["preferences"] = _decode(user.get("preferences"))
         return result
 
     def get_by_id(self, identity: Identity, user_id: str) -> dict[str, Any]:

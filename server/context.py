@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..bll.auth import AuthBLL, TokenService
+from ..bll.companies import CompanyNames
 from ..bll.server_info import ServerInfo
 from ..bll.users import UserBLL
 from ..config import Config
@@ -36,11 +37,12 @@ def build_context(
         max_expiration_sec=int(config.get("apiserver.auth.max_expiration_sec")),
         env=str(config.get("env", "<unknown>")),
     )
+    companies = CompanyNames()
     return AppContext(
         config=config,
         stores=stores,
         schemas=schemas,
-        auth=AuthBLL(config, tokens),
-        users=UserBLL(),
+        auth=AuthBLL(config, tokens, companies),
+        users=UserBLL(companies),
         server=ServerInfo(config, server_uuid),
     )

@@ -15,6 +15,7 @@ from ...database.model.base import new_id, utcnow
 from ...database.model.company import Company
 from ...database.model.user import User
 from ...server import errors
+from ..companies import CompanyNames
 from . import hashing
 from .identity import Identity
 from .tokens import TokenService
@@ -51,8 +52,9 @@ class FixedUser:
 
 
 class AuthBLL:
-    def __init__(self, config: Config, tokens: TokenService) -> None:
+    def __init__(self, config: Config, tokens: TokenService, companies: CompanyNames) -> None:
         self.tokens = tokens
+        self._companies = companies
         self.default_company = config.get("apiserver.default_company")
         self.legacy_enabled = bool(config.get("apiserver.auth.legacy_default_credentials", False))
         fixed = config.get("apiserver.auth.fixed_users")
@@ -111,8 +113,7 @@ class AuthBLL:
         )
         if not ok:
             raise errors.INVALID_CREDENTIALS("bad username or password")
-        company = Company.objects(id=fixed.company).only("name").first()
-        return Identity(fixed.user_id, fixed.company, fixed.role, fixed.name, company.name if company else "")
+        return Identity(fixed.user_id, fixed.company, fixed.role, fixed.name, self._companies.get(fixed.company) or "")
 
     def _identity_for(self, user_id: str) -> Identity:
         user = AuthUser.objects(id=user_id).first()
@@ -121,10 +122,10 @@ class AuthBLL:
         return self._identity(user)
 
     def _identity(self, user: AuthUser) -> Identity:
-        company = Company.objects(id=user.company).only("name").first()
-        if not company:
+        company_name = self._companies.get(user.company)
+        if company_name is None:
             raise errors.INVALID_CREDENTIALS("user's company not found")
-        return Identity(user.id, user.company, user.role, user.name or "", company.name)
+        return Identity(user.id, user.company, user.role, user.name or "", company_name)
 
     def identity_of_user(self, user_id: str, company: str | None = None) -> Identity:
         """The identity of another user (impersonation, get_token_for_user)."""

@@ -1,0 +1,29 @@
+"""Company names, read often (every identity, every current user) and rarely changed."""
+
+from __future__ import annotations
+
+import time
+
+from ..database.model.company import Company
+from ..database.raw import find_one
+
+_TTL_SEC = 60.0
+
+
+class CompanyNames:
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str | None, float]] = {}
+
+    def get(self, company_id: str) -> str | None:
+        """The company's name, or None when there is no such company."""
+        cached = self._cache.get(company_id)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        doc = find_one(Company, {"_id": company_id}, ["name"])
+        name = doc.get("name", "") if doc else None
+        self._cache[company_id] = (name, now + _TTL_SEC)
+        return name
+
+    def forget(self, company_id: str) -> None:
+        self._cache.pop(company_id, None)

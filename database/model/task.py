@@ -1,0 +1,159 @@
+"""Tasks (experiments): collection ``task``, fields as the reference server's."""
+
+from __future__ import annotations
+
+from mongoengine import (
+    DateTimeField,
+    DictField,
+    DynamicField,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    EmbeddedDocumentListField,
+    IntField,
+    ListField,
+    LongField,
+    MapField,
+    StringField,
+)
+
+from .base import BackendDocument
+
+
+class TaskStatus:
+    created = "created"
+    queued = "queued"
+    in_progress = "in_progress"
+    stopped = "stopped"
+    publishing = "publishing"
+    published = "published"
+    closed = "closed"
+    failed = "failed"
+    completed = "completed"
+    unknown = "unknown"
+
+    ALL = (created, queued, in_progress, stopped, publishing, published, closed, failed, completed, unknown)
+
+
+class TaskType:
+    ALL = (
+        "training",
+        "testing",
+        "inference",
+        "data_processing",
+        "application",
+        "monitor",
+        "controller",
+        "optimizer",
+        "service",
+        "qc",
+        "custom",
+    )
+
+
+class TaskSystemTags:
+    development = "development"
+
+
+class Output(EmbeddedDocument):
+    meta = {"strict": False}
+    destination = StringField()
+    model = StringField()
+    error = StringField()
+    result = StringField(choices=("success", "failure"))
+
+
+class ArtifactTypeData(EmbeddedDocument):
+    meta = {"strict": False}
+    preview = StringField()
+    content_type = StringField()
+    data_hash = StringField()
+
+
+class Artifact(EmbeddedDocument):
+    meta = {"strict": False}
+    key = StringField(required=True)
+    type = StringField(required=True)
+    mode = StringField(choices=("input", "output"), default="output")
+    uri = StringField()
+    hash = StringField()
+    content_size = LongField()
+    timestamp = LongField()
+    type_data = EmbeddedDocumentField(ArtifactTypeData)
+    display_data = ListField(ListField())
+
+
+class Execution(EmbeddedDocument):
+    meta = {"strict": False}
+    test_split = IntField(default=0)
+    parameters = DictField()  # legacy, before hyperparams (API < 2.9)
+    model = StringField()  # input model id
+    model_desc = DictField()  # legacy, before configuration
+    model_labels = DictField()
+    framework = StringField()
+    artifacts = EmbeddedDocumentListField(Artifact, default=list)
+    docker_cmd = StringField()
+    queue = StringField()
+
+
+class Script(EmbeddedDocument):
+    meta = {"strict": False}
+    binary = StringField(default="python")
+    repository = StringField(default="")
+    tag = StringField()
+    branch = StringField()
+    version_num = StringField()
+    entry_point = StringField(default="")
+    working_dir = StringField()
+    requirements = DictField()
+    diff = StringField()
+
+
+class Task(BackendDocument):
+    meta = {
+        "collection": "task",
+        "indexes": [
+            "company",
+            "project",
+            "status",
+            "parent",
+            "user",
+            "system_tags",
+            "-last_update",
+        ],
+    }
+
+    id = StringField(primary_key=True)
+    company = StringField(required=True)
+    user = StringField()
+    name = StringField(required=True)
+    type = StringField(required=True)
+    status = StringField(default=TaskStatus.created)
+    status_reason = StringField()
+    status_message = StringField()
+    status_changed = DateTimeField()
+    comment = StringField()
+    created = DateTimeField()
+    started = DateTimeField()
+    completed = DateTimeField()
+    published = DateTimeField()
+    parent = StringField()
+    project = StringField()
+    output = EmbeddedDocumentField(Output)
+    execution = EmbeddedDocumentField(Execution)
+    script = EmbeddedDocumentField(Script)
+    tags = ListField(StringField(), default=list)
+    system_tags = ListField(StringField(), default=list)
+    last_worker = StringField()
+    last_worker_report = DateTimeField()
+    last_update = DateTimeField()
+    last_iteration = IntField(default=0)
+    last_metrics = MapField(DictField())
+    metric_stats = DictField()
+    company_origin = StringField()
+    duration = IntField()
+    hyperparams = DictField()
+    configuration = DictField()
+    runtime = DictField()
+    # kept for data written by later reference releases
+    models = DynamicField()
+    container = DictField()
