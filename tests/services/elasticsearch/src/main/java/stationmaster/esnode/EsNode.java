@@ -22,27 +22,34 @@ import org.elasticsearch.node.Node;
 import org.elasticsearch.plugins.Plugin;
 
 /**
- * Starts one real Elasticsearch 7.17 node inside this JVM, with the modules we need
- * loaded as classpath plugins (the same technique codelibs' cluster-runner uses).
+ * Starts one real Elasticsearch 7.17 node inside this JVM, with the modules it needs
+ * loaded as classpath plugins (the technique codelibs' cluster-runner uses). No security
+ * manager, no bootstrap checks, no seccomp: {@link Node} is used directly, not Bootstrap.
  *
  * <pre>
- * java [-Xms512m -Xmx512m] -cp target/classes:target/lib/* stationmaster.esnode.EsNode \
- *      --port 9250 --base /tmp/es-base [-Ekey=value ...]
+ * java -Xms512m -Xmx512m -cp 'target/es-node.jar:target/lib/*' stationmaster.esnode.EsNode \
+ *      --port 9250 --base /tmp/es-base [-Ekey=value ...] [--exit-with-parent PID]
  * </pre>
  *
- * --port 0 lets the OS pick the HTTP port. Data goes to BASE/data, logs to BASE/logs,
- * generated config to BASE/config. When the node is up it prints one line
- * {@code ES_NODE_READY http://127.0.0.1:PORT}; on SIGTERM/SIGINT it closes the node
- * and prints {@code ES_NODE_STOPPED}.
+ * <ul>
+ * <li>--port 0 lets the OS pick the HTTP port (the transport port is always OS-picked);</li>
+ * <li>data goes to BASE/data, logs to BASE/logs, a generated log4j2.properties to BASE/config;</li>
+ * <li>-Ekey=value are node settings, applied over the defaults below;</li>
+ * <li>--exit-with-parent PID stops the node once that process is gone, so a test run that
+ *     dies leaves no JVM behind.</li>
+ * </ul>
+ * When the node is up it prints a line ending in {@code ES_NODE_READY http://127.0.0.1:PORT};
+ * on SIGTERM/SIGINT it closes the node and prints {@code ES_NODE_STOPPED}.
  */
 public final class EsNode {
 
-    /** Modules loaded into the node; a missing class is a build error, not skipped. */
+    /** Modules loaded into the node (skip one with --no-plugin CLASS). */
     private static final String[] PLUGINS = {
         "org.elasticsearch.transport.Netty4Plugin",
         "org.elasticsearch.reindex.ReindexPlugin",
         "stationmaster.esnode.PainlessModule",
         "org.elasticsearch.analysis.common.CommonAnalysisPlugin",
+        "org.elasticsearch.ingest.common.IngestCommonPlugin",
         "org.elasticsearch.index.mapper.MapperExtrasPlugin",
         "org.elasticsearch.join.ParentJoinPlugin",
         "org.elasticsearch.percolator.PercolatorPlugin",
@@ -68,9 +75,27 @@ public final class EsNode {
         return key.startsWith("xpack.") || key.startsWith("ingest.geoip.");
     }
 
+    /** Stops this JVM (cleanly, through the shutdown hook) once process {@code pid} is gone. */
+    private static void watchParent(long pid) {
+        Thread t = new Thread(() -> {
+            while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            LogManager.getLogger(EsNode.class).warn("parent process {} is gone, stopping", pid);
+            System.exit(0);
+        }, "es-node-parent-watch");
+        t.setDaemon(true);
+        t.start();
+    }
+
     private static void usage(String msg) {
         System.err.println("error: " + msg);
-        System.err.println("usage: EsNode --port PORT --base DIR [-Ekey=value ...] [--no-plugin CLASS ...]");
+        System.err.println("usage: EsNode --port PORT --base DIR [-Ekey=value ...] [--exit-with-parent PID]"
+            + " [--no-plugin CLASS ...]");
         System.exit(2);
     }
 
@@ -85,12 +110,15 @@ public final class EsNode {
         Settings.Builder extra = Settings.builder();
         List<String> skip = new ArrayList<>();
         List<String> ignored = new ArrayList<>();
+        long parentPid = -1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--port") && i + 1 < args.length) {
                 port = args[++i];
             } else if (a.equals("--base") && i + 1 < args.length) {
                 base = Paths.get(args[++i]).toAbsolutePath();
+            } else if (a.equals("--exit-with-parent") && i + 1 < args.length) {
+                parentPid = Long.parseLong(args[++i]);
             } else if (a.equals("--no-plugin") && i + 1 < args.length) {
                 skip.add(args[++i]);
             } else if (a.startsWith("-E") && a.indexOf('=') > 2) {
@@ -150,45 +178,49 @@ public final class EsNode {
             "logger.deprecation.additivity = false",
             "").getBytes(StandardCharsets.UTF_8));
 
-        List<Class<? extends Plugin>> plugins = new ArrayList<>();
-        for (String name : PLUGINS) {
-            if (skip.contains(name)) {
-                continue;
-            }
-            plugins.add(Class.forName(name).asSubclass(Plugin.class));
+        if (parentPid > 0) {
+            watchParent(parentPid);
         }
-
-        Environment env = InternalSettingsPreparer.prepareEnvironment(
-            settings, Collections.emptyMap(), config, () -> "es-node");
-        LogConfigurator.registerErrorListener();
-        LogConfigurator.setNodeName(env.settings().get("node.name"));
-        LogConfigurator.configure(env);
-        for (String key : ignored) {
-            LogManager.getLogger(EsNode.class).info("ignoring setting [{}]: its module is not part of this node", key);
-        }
-        Node node = new EmbeddedNode(env, plugins);
-
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                node.close();
-                node.awaitClose(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                e.printStackTrace();
-            } finally {
-                System.out.println("ES_NODE_STOPPED");
-                System.out.flush();
-                stopped.countDown();
-            }
-        }, "es-node-shutdown"));
-
+        Node node;
         try {
+            List<Class<? extends Plugin>> plugins = new ArrayList<>();
+            for (String name : PLUGINS) {
+                if (!skip.contains(name)) {
+                    plugins.add(Class.forName(name).asSubclass(Plugin.class));
+                }
+            }
+            Environment env = InternalSettingsPreparer.prepareEnvironment(
+                settings, Collections.emptyMap(), config, () -> "es-node");
+            LogConfigurator.registerErrorListener();
+            LogConfigurator.setNodeName(env.settings().get("node.name"));
+            LogConfigurator.configure(env);
+            for (String key : ignored) {
+                LogManager.getLogger(EsNode.class).info("ignoring setting [{}]: its module is not part of this node", key);
+            }
+            node = new EmbeddedNode(env, plugins);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    node.close();
+                    node.awaitClose(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    e.printStackTrace();
+                } finally {
+                    System.out.println("ES_NODE_STOPPED");
+                    System.out.flush();
+                    stopped.countDown();
+                }
+            }, "es-node-shutdown"));
             node.start();
         } catch (Throwable t) {
+            // Start-up failed: report and exit at once. Some node threads are not daemons
+            // and would otherwise keep a half-built node alive.
+            System.err.println("ES_NODE_FAILED " + t);
             t.printStackTrace();
             System.out.flush();
             System.err.flush();
             Runtime.getRuntime().halt(1);
+            return;
         }
         TransportAddress http = node.injector().getInstance(HttpServerTransport.class)
             .boundAddress().publishAddress();
