@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from ..bll.auth import AuthBLL, TokenService
 from ..bll.companies import CompanyNames
+from ..bll.events.bll import EventsBLL
 from ..bll.server_info import ServerInfo
+from ..bll.statistics import StatsBLL
 from ..bll.users import UserBLL
 from ..config import Config
 from ..database.stores import Stores
@@ -25,6 +27,8 @@ class AppContext:
     auth: AuthBLL
     users: UserBLL
     server: ServerInfo
+    events: EventsBLL
+    stats: StatsBLL
     registry: EndpointRegistry | None = None
 
 
@@ -45,4 +49,6 @@ def build_context(
         auth=AuthBLL(config, tokens, companies),
         users=UserBLL(companies),
         server=ServerInfo(config, server_uuid),
+        events=EventsBLL(config, stores),
+        stats=StatsBLL(config, stores),
     )
