@@ -1,16 +1,24 @@
 """Handlers, one module per service, named after the schema file.
 
 Handlers are thin: they take the validated request, call the business rules through
-``call.ctx`` and return the response data. ``all_endpoints`` lists the modules
-explicitly; importing one registers its handlers on its own ``endpoints`` object only.
+``call.ctx`` and return the response data. ``SERVICE_MODULES`` lists the modules
+explicitly (one per line); each owns one ``Endpoints`` object, and several modules may
+serve the same service. Importing one registers its handlers on that object only.
 """
 
 from __future__ import annotations
 
+import importlib
+
 from ..server.endpoints import Endpoints
+
+SERVICE_MODULES = (
+    "auth",
+    "debug",
+    "server",
+    "users",
+)
 
 
 def all_endpoints() -> list[Endpoints]:
-    from . import auth, debug, server, users
-
-    return [auth.endpoints, debug.endpoints, server.endpoints, users.endpoints]
+    return [importlib.import_module(f"{__name__}.{name}").endpoints for name in SERVICE_MODULES]
