@@ -1,0 +1,307 @@
+"""The ``get_all`` query language shared by every service (reference/api.md §11).
+
+A request such as ``{"name": "^exp", "status": ["__$not", "failed"], "only_fields":
+["id", "name"], "order_by": ["-last_update"], "page": 0, "page_size": 50}`` becomes a
+pymongo-style filter plus projection, order and paging. Only operators that the
+embedded store (litemongo) also supports are used: no ``$text``, no ``array_filters``.
+
+Ordering is done here rather than in the database because the reference puts ``None``
+values last for the first order field and compares ``hyperparams``/``last_metrics``
+values numerically; the candidate ids and order keys are read first, sorted, paged, and
+only the page's documents are then read whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from ..database.raw import as_api
+from ..server import errors
+
+NOT_MARKER = "__$not"
+_NUMERIC_ORDER_PREFIXES = ("execution.parameters.", "last_metrics.", "hyperparams.", "configuration.")
+_DATE_OPS = ((">=", "$gte"), ("<=", "$lte"), (">", "$gt"), ("<", "$lt"))
+_CONTROL_KEYS = {"only_fields", "projection", "order_by", "page", "page_size", "search_text"}
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """Which request keys a service's ``get_all`` understands, and how."""
+
+    pattern_fields: tuple[str, ...] = ("name",)
+    list_fields: tuple[str, ...] = ("id", "user", "tags", "system_tags")
+    datetime_fields: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    text_fields: tuple[str, ...] = ("name",)
+
+
+def build_filter(
+    company_id: str, request: Mapping[str, Any], spec: QuerySpec, *, allow_public: bool = True
+) -> dict[str, Any]:
+    """The pymongo filter for a ``get_all`` request, scoped to the company (and public
+    objects when ``allow_public``)."""
+    clauses: list[dict[str, Any]] = [
+        {"company": {"$in": [company_id, ""]}} if allow_public and company_id else {"company": company_id}
+    ]
+    for key, value in request.items():
+        if value is None or key in _CONTROL_KEYS:
+            continue
+        if key in spec.list_fields:
+            clauses.extend(_list_clauses(key, value))
+        elif key in spec.pattern_fields:
+            clauses.append({key: {"$regex": _regex(key, value)}})
+        elif key in spec.datetime_fields:
+            clauses.extend(_datetime_clauses(key, value))
+        elif key in spec.fields:
+            db_key = "_id" if key == "id" else key
+            clauses.append({db_key: {"$in": list(value)}} if isinstance(value, list) else {db_key: value})
+        elif key in ("_any_", "_or_", "_all_", "_and_"):
+            clauses.append(_multi_field_clause(key, value))
+    text = request.get("search_text")
+    if text:
+        pattern = re.compile(re.escape(str(text)), re.IGNORECASE)
+        clauses.append({"$or": [{f: {"$regex": pattern}} for f in spec.text_fields]})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def get_all_docs(
+    coll: Any,
+    company_id: str,
+    request: Mapping[str, Any],
+    spec: QuerySpec,
+    *,
+    allow_public: bool = True,
+    base_filter: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Run a ``get_all`` request on a raw collection; documents come back with ``id``."""
+    query = build_filter(company_id, request, spec, allow_public=allow_public)
+    if base_filter:
+        query = {"$and": [query, dict(base_filter)]}
+    skip, limit = paging(request)
+    order = order_fields(request)
+    projection, excluded = _projection(request)
+    if not order:
+        cursor = coll.find(query, projection)
+        if skip:
+            cursor = cursor.skip(skip)
+        if limit is not None:
+            cursor = cursor.limit(limit)
+        return [_finish(doc, excluded) for doc in cursor]
+    keys = {"_id": 1, **{("_id" if f == "id" else f): 1 for f, _ in order}}
+    candidates = list(coll.find(query, keys))
+    candidates.sort(key=lambda doc: _order_key(doc, order))
+    page = candidates[skip : None if limit is None else skip + limit]
+    ids = [doc["_id"] for doc in page]
+    if not ids:
+        return []
+    by_id = {doc["_id"]: doc for doc in coll.find({"_id": {"$in": ids}}, projection)}
+    return [_finish(by_id[i], excluded) for i in ids if i in by_id]
+
+
+def paging(request: Mapping[str, Any]) -> tuple[int, int | None]:
+    """(skip, limit) from ``page``/``page_size``; ``page`` needs ``page_size``."""
+    page, size = request.get("page"), request.get("page_size")
+    if page is None:
+        return 0, (int(size) if size is not None and size > 0 else None)
+    if size is None:
+        raise errors.MISSING_REQUIRED_FIELDS("page_size is required when page is given", field="page_size")
+    if page < 0:
+        raise errors.VALIDATION_ERROR("page must be >= 0", field="page")
+    if size < 1:
+        raise errors.VALIDATION_ERROR("page_size must be > 0", field="page_size")
+    return int(page) * int(size), int(size)
+
+
+def order_fields(request: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """``order_by`` as (field, descending) pairs; ``@text_score`` needs ``search_text``."""
+    raw = request.get("order_by") or []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    result = []
+    for item in items:
+        if not item:
+            continue
+        name = str(item)
+        descending = name.startswith("-")
+        name = name.lstrip("-+")
+        if name == "@text_score":
+            if not request.get("search_text"):
+                raise errors.FIELDS_VALUE_ERROR("order_by @text_score requires search_text", field="order_by")
+            continue  # no relevance score without $text: keep the other keys' order
+        result.append((name, descending))
+    return result
+
+
+def _list_clauses(key: str, value: Any) -> list[dict[str, Any]]:
+    values = value if isinstance(value, list) else [value]
+    include: list[Any] = []
+    exclude: list[Any] = []
+    negate = False
+    for item in values:
+        if item == NOT_MARKER:
+            negate = True
+            continue
+        if isinstance(item, str) and item.startswith("-") and len(item) > 1:
+            exclude.append(item[1:])
+        elif negate:
+            exclude.append(item)
+        else:
+            include.append(item)
+        negate = False
+    db_key = "_id" if key == "id" else key
+    clauses: list[dict[str, Any]] = []
+    if include:
+        clauses.append(_with_null(db_key, include, "$in"))
+    if exclude:
+        clauses.append(_with_null(db_key, exclude, "$nin"))
+    return clauses
+
+
+def _with_null(db_key: str, values: list[Any], op: str) -> dict[str, Any]:
+    """A null among the values also stands for an empty or missing field."""
+    if None not in values:
+        return {db_key: {op: values}}
+    others = [v for v in values if v is not None]
+    empty = [{db_key: None}, {db_key: {"$exists": False}}, {db_key: []}, {db_key: ""}]
+    if op == "$in":
+        return {"$or": ([{db_key: {"$in": others}}] if others else []) + empty}
+    negated = [{db_key: {"$exists": True}}, {db_key: {"$nin": [None, "", []]}}]
+    return {"$and": ([{db_key: {"$nin": others}}] if others else []) + negated}
+
+
+def _regex(field: str, pattern: Any) -> re.Pattern[str]:
+    try:
+        return re.compile(str(pattern))
+    except re.error as exc:
+        raise errors.VALIDATION_ERROR(f"field {field}: invalid regular expression: {exc}", field=field) from exc
+
+
+def _datetime_clauses(key: str, value: Any) -> list[dict[str, Any]]:
+    values = value if isinstance(value, list) else [value]
+    clauses = []
+    for item in values:
+        text = str(item).strip()
+        for prefix, op in _DATE_OPS:
+            if text.startswith(prefix):
+                clauses.append({key: {op: _parse_date(key, text[len(prefix) :])}})
+                break
+        else:
+            clauses.append({key: _parse_date(key, text)})
+    return clauses
+
+
+def _parse_date(key: str, text: str) -> datetime:
+    try:
+        parsed = date_parser.parse(text)
+    except (ValueError, OverflowError) as exc:
+        raise errors.VALIDATION_ERROR(f"field {key}: not a date: {text!r}", field=key) from exc
+    if parsed.tzinfo is not None:  # stored datetimes are naive UTC
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or not value.get("fields"):
+        raise errors.VALIDATION_ERROR(f"field {key}: expected {{pattern, fields}}", field=key)
+    pattern = value.get("pattern")
+    if pattern is None:
+        raise errors.VALIDATION_ERROR(f"field {key}.pattern: required", field=f"{key}.pattern")
+    try:
+        regex = re.compile(str(pattern), re.IGNORECASE)
+    except re.error as exc:
+        raise errors.VALIDATION_ERROR(f"field {key}.pattern: invalid regular expression: {exc}") from exc
+    parts = [{("_id" if f == "id" else f): {"$regex": regex}} for f in value["fields"]]
+    return {"$or" if key in ("_any_", "_or_") else "$and": parts}
+
+
+def _projection(request: Mapping[str, Any]) -> tuple[dict[str, int] | None, list[str]]:
+    """An inclusion projection (plus fields to drop afterwards) or an exclusion one."""
+    raw: Iterable[str] = request.get("only_fields") or request.get("projection") or []
+    include = [f for f in raw if f and not f.startswith("-")]
+    exclude = [f[1:] for f in raw if f and f.startswith("-")]
+    if include:
+        projection = {("_id" if f == "id" else f): 1 for f in include}
+        projection["_id"] = 1
+        return projection, exclude
+    if exclude:
+        return {f: 0 for f in exclude if f != "id"}, []
+    return None, []
+
+
+def _finish(doc: Mapping[str, Any], excluded: Sequence[str]) -> dict[str, Any]:
+    result = as_api(doc) or {}
+    for path in excluded:
+        _drop_path(result, path.split("."))
+    return result
+
+
+def _drop_path(doc: dict[str, Any], parts: list[str]) -> None:
+    target: Any = doc
+    for part in parts[:-1]:
+        target = target.get(part) if isinstance(target, dict) else None
+        if target is None:
+            return
+    if isinstance(target, dict):
+        target.pop(parts[-1], None)
+
+
+def _get_path(doc: Mapping[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in ("_id" if path == "id" else path).split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+class _Desc:
+    """Inverts the comparison of a wrapped sort key."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Desc) -> bool:
+        return bool(other.key < self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.key == other.key
+
+
+def _value_key(field: str, value: Any) -> tuple[int, Any]:
+    """A total order over mixed values: numbers, then strings, then the rest."""
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        if field.startswith(_NUMERIC_ORDER_PREFIXES):
+            try:
+                return (0, float(value))
+            except ValueError:
+                pass
+        return (1, value)
+    if isinstance(value, datetime):
+        return (2, value.timestamp())
+    return (3, str(value))
+
+
+def _order_key(doc: Mapping[str, Any], order: list[tuple[str, bool]]) -> tuple[Any, ...]:
+    key: list[Any] = []
+    for index, (field, descending) in enumerate(order):
+        value = _get_path(doc, field)
+        if isinstance(value, Mapping) and field.startswith(_NUMERIC_ORDER_PREFIXES):
+            value = value.get("value")  # hyperparams.<section>.<name> → its value
+        if value is None:
+            # None sorts last for the first order field (either direction), first otherwise.
+            key.append((1 if index == 0 else -1, None))
+            continue
+        inner = _value_key(field, value)
+        key.append((0, _Desc(inner) if descending else inner))
+    return tuple(key)

@@ -1,0 +1,129 @@
+"""The shared get_all query language (bll/query.py) on a mongomock collection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import mongomock
+import pytest
+
+from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs
+from stationmaster.database.embedded import client_class
+from stationmaster.server.errors import ApiError
+
+SPEC = QuerySpec(
+    pattern_fields=("name", "comment"),
+    list_fields=("id", "user", "tags", "system_tags", "status", "project"),
+    datetime_fields=("last_update",),
+    fields=("parent",),
+    text_fields=("name", "comment"),
+)
+
+
+@pytest.fixture(params=["mongomock", "litemongo"])
+def coll(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The same queries on mongomock and on the embedded store the server runs on."""
+    if request.param == "mongomock":
+        c = mongomock.MongoClient().db.task
+    else:
+        c = client_class(tmp_path / "docs")().db.task
+    docs = [
+        ("t1", "c1", "train a", "created", ["x"], 3, datetime(2024, 1, 1)),
+        ("t2", "c1", "train b", "failed", ["x", "y"], None, datetime(2024, 2, 1)),
+        ("t3", "c1", "Eval", "completed", [], 1, datetime(2024, 3, 1)),
+        ("t4", "c2", "train other company", "created", ["x"], 2, datetime(2024, 4, 1)),
+        ("t5", "", "public train", "published", [], 10, datetime(2024, 5, 1)),
+    ]
+    for _id, company, name, status, tags, iteration, updated in docs:
+        doc = {"_id": _id, "company": company, "name": name, "status": status, "tags": tags}
+        doc["last_update"] = updated
+        doc["comment"] = f"about {name}"
+        if iteration is not None:
+            doc["last_iteration"] = iteration
+            doc["hyperparams"] = {"args": {"lr": {"value": str(iteration * 10)}}}
+        c.insert_one(doc)
+    return c
+
+
+def ids(docs: list[dict[str, Any]]) -> list[str]:
+    return [d["id"] for d in docs]
+
+
+def run(coll: Any, **request: Any) -> list[str]:
+    return ids(get_all_docs(coll, "c1", request, SPEC))
+
+
+def test_company_scope_includes_public_objects_only_when_allowed(coll: Any) -> None:
+    assert sorted(run(coll)) == ["t1", "t2", "t3", "t5"]
+    assert sorted(ids(get_all_docs(coll, "c1", {}, SPEC, allow_public=False))) == ["t1", "t2", "t3"]
+
+
+def test_name_is_a_regular_expression(coll: Any) -> None:
+    assert sorted(run(coll, name="^train")) == ["t1", "t2"]
+    assert run(coll, name="^train a$") == ["t1"]
+    assert run(coll, name=r"train\ b") == ["t2"]
+    with pytest.raises(ApiError) as exc:
+        run(coll, name="(")
+    assert (exc.value.code, exc.value.subcode) == (400, 12) and "name" in str(exc.value)
+
+
+def test_list_fields_in_not_and_null(coll: Any) -> None:
+    assert sorted(run(coll, status=["created", "failed"])) == ["t1", "t2"]
+    assert sorted(run(coll, status=["__$not", "created"])) == ["t2", "t3", "t5"]
+    assert sorted(run(coll, tags=["-y"])) == ["t1", "t3", "t5"]
+    assert sorted(run(coll, tags=[None])) == ["t3", "t5"]
+    assert sorted(run(coll, tags=["y", None])) == ["t2", "t3", "t5"]
+    assert run(coll, id=["t3", "t4"]) == ["t3"]
+
+
+def test_datetime_comparisons(coll: Any) -> None:
+    assert sorted(run(coll, last_update=[">=2024-02-01", "<2024-05-01"])) == ["t2", "t3"]
+    with pytest.raises(ApiError):
+        run(coll, last_update=">=not a date")
+
+
+def test_any_all_and_search_text_are_case_insensitive(coll: Any) -> None:
+    assert sorted(run(coll, _any_={"pattern": "EVAL", "fields": ["name", "comment"]})) == ["t3"]
+    assert sorted(run(coll, _all_={"pattern": "train", "fields": ["name", "comment"]})) == ["t1", "t2", "t5"]
+    assert sorted(run(coll, search_text="TRAIN B")) == ["t2"]
+    assert sorted(run(coll, search_text="a.b")) == []  # literal text, not a pattern
+
+
+def test_order_by_puts_none_last_and_compares_params_numerically(coll: Any) -> None:
+    assert run(coll, order_by=["last_iteration"]) == ["t3", "t1", "t5", "t2"]
+    assert run(coll, order_by=["-last_iteration"]) == ["t5", "t1", "t3", "t2"]
+    assert run(coll, order_by="-hyperparams.args.lr") == ["t5", "t1", "t3", "t2"]
+    assert run(coll, order_by=["status", "-name"]) == ["t3", "t1", "t2", "t5"]
+
+
+def test_paging(coll: Any) -> None:
+    assert run(coll, order_by=["name"], page=0, page_size=2) == ["t3", "t5"]
+    assert run(coll, order_by=["name"], page=1, page_size=2) == ["t1", "t2"]
+    assert run(coll, order_by=["name"], page=5, page_size=2) == []
+    with pytest.raises(ApiError) as exc:
+        run(coll, page=1)
+    assert (exc.value.code, exc.value.subcode) == (400, 11)
+    with pytest.raises(ApiError) as exc:
+        run(coll, page=-1, page_size=2)
+    assert (exc.value.code, exc.value.subcode) == (400, 12)
+    with pytest.raises(ApiError) as exc:
+        run(coll, order_by=["@text_score"])
+    assert (exc.value.code, exc.value.subcode) == (400, 16)
+
+
+def test_projection_with_dotted_paths_and_exclusions(coll: Any) -> None:
+    docs = get_all_docs(coll, "c1", {"id": ["t1"], "only_fields": ["name", "hyperparams.args"]}, SPEC)
+    assert docs == [{"id": "t1", "name": "train a", "hyperparams": {"args": {"lr": {"value": "30"}}}}]
+    docs = get_all_docs(coll, "c1", {"id": ["t1"], "only_fields": ["-comment", "-hyperparams"]}, SPEC)
+    assert set(docs[0]) == {"id", "company", "name", "status", "tags", "last_update", "last_iteration"}
+    docs = get_all_docs(
+        coll, "c1", {"id": ["t1"], "only_fields": ["name", "hyperparams", "-hyperparams.args.lr"]}, SPEC
+    )
+    assert docs[0]["hyperparams"] == {"args": {}}
+
+
+def test_plain_fields_and_filter_shape(coll: Any) -> None:
+    assert build_filter("c1", {}, SPEC, allow_public=False) == {"company": "c1"}
+    assert run(coll, parent=["nope"]) == []
