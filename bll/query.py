@@ -183,7 +183,7 @@ def _regex(field: str, pattern: Any) -> re.Pattern[str]:
 
 def _datetime_clauses(key: str, value: Any) -> list[dict[str, Any]]:
     values = value if isinstance(value, list) else [value]
-    clauses = []
+    clauses: list[dict[str, Any]] = []
     for item in values:
         text = str(item).strip()
         for prefix, op in _DATE_OPS:
