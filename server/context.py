@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..bll.auth import AuthBLL, TokenService
 from ..bll.companies import CompanyNames
 from ..bll.events.bll import EventsBLL
+from ..bll.queues import QueueBLL
 from ..bll.server_info import ServerInfo
 from ..bll.statistics import StatsBLL
 from ..bll.users import UserBLL
@@ -29,6 +30,7 @@ class AppContext:
     server: ServerInfo
     events: EventsBLL
     stats: StatsBLL
+    queues: QueueBLL
     registry: EndpointRegistry | None = None
 
 
@@ -42,6 +44,7 @@ def build_context(
         env=str(config.get("env", "<unknown>")),
     )
     companies = CompanyNames()
+    stats = StatsBLL(config, stores)
     return AppContext(
         config=config,
         stores=stores,
@@ -50,5 +53,6 @@ def build_context(
         users=UserBLL(companies),
         server=ServerInfo(config, server_uuid),
         events=EventsBLL(config, stores),
-        stats=StatsBLL(config, stores),
+        stats=stats,
+        queues=QueueBLL(stats),
     )

@@ -1,0 +1,256 @@
+"""The queues.* rules: queues of tasks waiting for workers, and their entries.
+
+A queue is one document whose ``entries`` list (``{task, added}``) is the FIFO; every
+change of the list is a single conditional update of that document, so it is atomic
+on MongoDB and on the embedded store (which serialises every collection operation).
+The pop of ``get_next_task`` is one ``find_one_and_update`` with ``$pop``: two pollers
+can never receive the same entry, and an entry is never dropped.
+
+After every change of the entries the statistics hook receives the queue document
+(``ctx.stats.record_queue_metrics``), as the reference logs queue metrics then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from ..database.model.base import new_id, utcnow
+from ..database.model.queue import Queue
+from ..database.model.task import Task
+from ..database.raw import as_api, collection
+from ..server import errors
+from .statistics import StatsBLL
+
+DEFAULT_TAG = "default"
+MIN_NAME_LENGTH = 3
+UPDATABLE = ("name", "tags", "system_tags")
+
+# Reposition rules of the move_task_* actions: current index -> new index (-1 = the end).
+PositionFunc = Callable[[int], int]
+
+
+def forward(count: int) -> PositionFunc:
+    return lambda pos: max(0, pos - count)
+
+
+def backward(count: int) -> PositionFunc:
+    return lambda pos: max(0, pos + count)
+
+
+def to_front(pos: int) -> int:
+    return 0
+
+
+def to_back(pos: int) -> int:
+    return -1
+
+
+class QueueBLL:
+    def __init__(self, stats: StatsBLL) -> None:
+        self._stats = stats
+
+    @staticmethod
+    def _coll() -> Any:
+        return collection(Queue)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def get_by_id(self, company_id: str, queue_id: str) -> dict[str, Any]:
+        """The queue document (``id``, ``name``, ``entries``, ...); 400/701 if unknown."""
+        doc = as_api(self._coll().find_one({"_id": queue_id, "company": company_id}))
+        if not doc:
+            raise errors.INVALID_QUEUE_ID(id=queue_id)
+        return doc
+
+    def default_queue_id(self, company_id: str) -> str:
+        return str(self.get_default(company_id)["id"])
+
+    def get_default(self, company_id: str) -> dict[str, Any]:
+        """The company's queue tagged ``default``: 400/707 without one, 400/708 with several."""
+        found = list(self._coll().find({"company": company_id, "system_tags": DEFAULT_TAG}, {"name": 1}).limit(2))
+        if not found:
+            raise errors.NO_DEFAULT_QUEUE(company=company_id)
+        if len(found) > 1:
+            ids = [d["_id"] for d in self._coll().find({"company": company_id, "system_tags": DEFAULT_TAG}, {"_id": 1})]
+            raise errors.MULTIPLE_DEFAULT_QUEUES(queues=ids)
+        return {"id": found[0]["_id"], "name": found[0].get("name")}
+
+    def existing_ids(self, company_id: str, queue_ids: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(queue_ids))
+        if not wanted:
+            return set()
+        found = self._coll().find({"_id": {"$in": wanted}, "company": company_id}, {"_id": 1})
+        return {d["_id"] for d in found}
+
+    def summaries(self, queue_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``{id: {name, num_entries, next_task}}`` for the worker listing."""
+        wanted = list(dict.fromkeys(queue_ids))
+        if not wanted:
+            return {}
+        result = {}
+        for doc in self._coll().find({"_id": {"$in": wanted}}, {"name": 1, "entries": 1}):
+            entries = doc.get("entries") or []
+            result[doc["_id"]] = {
+                "name": doc.get("name"),
+                "num_entries": len(entries),
+                "next_task": entries[0].get("task") if entries else None,
+            }
+        return result
+
+    # --- the queue document -----------------------------------------------------------
+
+    def create(
+        self,
+        company_id: str,
+        name: str,
+        tags: Sequence[str] | None = None,
+        system_tags: Sequence[str] | None = None,
+        user: str | None = None,
+    ) -> str:
+        name = self._valid_name(company_id, name)
+        now = utcnow()
+        queue_id = new_id()
+        Queue(
+            id=queue_id,
+            name=name,
+            company=company_id,
+            user=user,
+            created=now,
+            tags=list(tags or []),
+            system_tags=list(system_tags or []),
+            entries=[],
+            last_update=now,
+        ).save(force_insert=True)
+        return queue_id
+
+    def _valid_name(self, company_id: str, name: str, queue_id: str | None = None) -> str:
+        name = (name or "").strip()
+        if len(name) < MIN_NAME_LENGTH:
+            raise errors.DATA_VALIDATION_ERROR(
+                f"field 'name' must have at least {MIN_NAME_LENGTH} characters", name=name
+            )
+        query: dict[str, Any] = {"company": company_id, "name": name}
+        if queue_id:
+            query["_id"] = {"$ne": queue_id}
+        if self._coll().find_one(query, {"_id": 1}):
+            raise errors.EXPECTED_UNIQUE_DATA("queue name already exists", name=name)
+        return name
+
+    def update(self, company_id: str, queue_id: str, fields: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Set ``name``, ``tags``, ``system_tags``; returns (updated, the fields set)."""
+        self.get_by_id(company_id, queue_id)
+        changes = {k: v for k, v in fields.items() if k in UPDATABLE and v is not None}
+        if "name" in changes:
+            changes["name"] = self._valid_name(company_id, changes["name"], queue_id)
+        if not changes:
+            return 0, {}
+        changes["last_update"] = utcnow()
+        res = self._coll().update_one({"_id": queue_id, "company": company_id}, {"$set": changes})
+        return int(res.modified_count > 0 or res.matched_count > 0), changes
+
+    def delete(self, company_id: str, queue_id: str, force: bool) -> None:
+        """Delete the queue; a queue with entries only with ``force`` (else 400/702)."""
+        query: dict[str, Any] = {"_id": queue_id, "company": company_id}
+        if not force:
+            # the emptiness check and the delete are one operation
+            query["entries.0"] = {"$exists": False}
+        if self._coll().delete_one(query).deleted_count:
+            return
+        self.get_by_id(company_id, queue_id)
+        raise errors.QUEUE_NOT_EMPTY("use force=true to delete", id=queue_id)
+
+    # --- entries ----------------------------------------------------------------------
+
+    def add_task(self, company_id: str, queue_id: str, task_id: str) -> int:
+        """Append the task; 400/701 unknown queue, 400/706 when it is already queued."""
+        now = utcnow()
+        doc = self._coll().find_one_and_update(
+            {"_id": queue_id, "company": company_id, "entries.task": {"$ne": task_id}},
+            {"$push": {"entries": {"task": task_id, "added": now}}, "$set": {"last_update": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            self.get_by_id(company_id, queue_id)
+            raise errors.TASK_ALREADY_QUEUED(task=task_id)
+        self._record(company_id, doc)
+        return 1
+
+    def remove_task(self, company_id: str, queue_id: str, task_id: str) -> int:
+        """Remove every entry of the task; 400/703 when it is not in the queue."""
+        before = self._coll().find_one_and_update(
+            {"_id": queue_id, "company": company_id, "entries.task": task_id},
+            {"$pull": {"entries": {"task": task_id}}, "$set": {"last_update": utcnow()}},
+            return_document=ReturnDocument.BEFORE,
+        )
+        if before is None:
+            raise errors.INVALID_QUEUE_OR_TASK_NOT_QUEUED(task=task_id, id=queue_id, company=company_id)
+        entries = before.get("entries") or []
+        kept = [e for e in entries if e.get("task") != task_id]
+        self._record(company_id, {**before, "entries": kept})
+        return len(entries) - len(kept)
+
+    def get_next_task(self, company_id: str, queue_id: str) -> dict[str, Any] | None:
+        """Pop the head entry atomically: ``{task, added}`` or None when empty."""
+        before = self._coll().find_one_and_update(
+            {"_id": queue_id, "company": company_id},
+            {"$pop": {"entries": -1}, "$set": {"last_update": utcnow()}},
+            return_document=ReturnDocument.BEFORE,
+        )
+        if before is None:
+            raise errors.INVALID_QUEUE_ID(id=queue_id)
+        entries = before.get("entries") or []
+        self._record(company_id, before)
+        if not entries:
+            return None
+        return {"task": entries[0]["task"], "added": entries[0]["added"]}
+
+    def reposition(self, company_id: str, queue_id: str, task_id: str, position: PositionFunc) -> int:
+        """Move the task's entry to ``position(current index)``; returns the new index
+        (-1: the end). Errors as the reference: 703 not queued, 704/705 lost in a race."""
+        query = {"_id": queue_id, "company": company_id}
+        doc = self._coll().find_one({**query, "entries.task": task_id}, {"entries": 1})
+        if doc is None:
+            raise errors.INVALID_QUEUE_OR_TASK_NOT_QUEUED(task=task_id, id=queue_id, company=company_id)
+        entries = doc["entries"]
+        current = next(i for i, e in enumerate(entries) if e.get("task") == task_id)
+        new_position = position(current)
+        if new_position == current:
+            return new_position
+        entry = entries[current]
+        pulled = self._coll().update_one(
+            {**query, "entries.task": task_id},
+            {"$pull": {"entries": {"task": task_id}}, "$set": {"last_update": utcnow()}},
+        )
+        if not pulled.modified_count:
+            raise errors.REMOVED_DURING_REPOSITION(task=task_id, id=queue_id)
+        push: dict[str, Any] = {"$each": [entry]}
+        if new_position >= 0:
+            push["$position"] = new_position
+        pushed = self._coll().find_one_and_update(
+            {**query, "entries.task": {"$ne": task_id}},
+            {"$push": {"entries": push}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if pushed is None:
+            raise errors.FAILED_ADDING_DURING_REPOSITION(task=task_id, id=queue_id)
+        self._record(company_id, pushed)
+        return new_position
+
+    def with_task_names(self, queues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``queues.get_all_ex``: each entry's ``task`` becomes ``{id, name}``."""
+        task_ids = {e.get("task") for q in queues for e in q.get("entries") or []}
+        names = {}
+        if task_ids:
+            found = collection(Task).find({"_id": {"$in": list(task_ids)}}, {"name": 1})
+            names = {d["_id"]: d.get("name") for d in found}
+        for queue in queues:
+            for entry in queue.get("entries") or []:
+                tid = entry.get("task")
+                entry["task"] = {"id": tid, "name": names.get(tid)}
+        return queues
+
+    def _record(self, company_id: str, doc: Mapping[str, Any]) -> None:
+        self._stats.record_queue_metrics(company_id, [as_api(doc) or {}])
