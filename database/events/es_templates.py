@@ -38,12 +38,13 @@ def event_index_name(company_id: str, event_type: str = "*") -> str:
 
 @cache
 def _load_templates() -> tuple[tuple[str, str], ...]:
-    return tuple((path.stem, path.read_text(encoding="utf-8")) for path in sorted(MAPPINGS_DIR.glob("*.json")))
+    return tuple((path.stem, path.read_text(encoding="utf-8")) for path in sorted(MAPPINGS_DIR.glob("events*.json")))
 
 
 def event_templates() -> dict[str, dict[str, Any]]:
     """Template name → legacy index template body (``index_patterns``, ``order``,
-    ``settings``, ``mappings``), read from ``mappings/*.json``. A fresh copy per call."""
+    ``settings``, ``mappings``), read from ``mappings/events*.json`` (the other files
+    there belong to the statistics store). A fresh copy per call."""
     return {name: json.loads(text) for name, text in _load_templates()}
 
 
