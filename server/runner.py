@@ -38,7 +38,7 @@ class ServerRunner:
         try:
             setup = initialize(self.config, self.stores)
             app, self.ctx = create_app_with_context(self.config, self.stores, setup)
-            threads = int(self.config.get("apiserver.threads", 16))
+            threads = self.config.get("apiserver.threads", None) or (4 if self.stores.embedded_documents else 16)
             api = waitress.create_server(
                 app,
                 host=self.host,
