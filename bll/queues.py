@@ -20,13 +20,16 @@ from pymongo import ReturnDocument
 from ..database.model.base import new_id, utcnow
 from ..database.model.queue import Queue
 from ..database.model.task import Task
+from ..database.queue_ops import pop_head
 from ..database.raw import as_api, collection
 from ..server import errors
+from .query import QuerySpec, get_all_docs
 from .statistics import StatsBLL
 
 DEFAULT_TAG = "default"
 MIN_NAME_LENGTH = 3
 UPDATABLE = ("name", "tags", "system_tags")
+QUERY = QuerySpec(pattern_fields=("name",), list_fields=("id", "tags", "system_tags"), text_fields=("name",))
 
 # Reposition rules of the move_task_* actions: current index -> new index (-1 = the end).
 PositionFunc = Callable[[int], int]
@@ -64,6 +67,10 @@ class QueueBLL:
         if not doc:
             raise errors.INVALID_QUEUE_ID(id=queue_id)
         return doc
+
+    def get_all(self, company_id: str, request: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The company's queues matching a get_all request (queues are never public)."""
+        return get_all_docs(self._coll(), company_id, request, QUERY, allow_public=False)
 
     def default_queue_id(self, company_id: str) -> str:
         return str(self.get_default(company_id)["id"])
@@ -194,11 +201,7 @@ class QueueBLL:
 
     def get_next_task(self, company_id: str, queue_id: str) -> dict[str, Any] | None:
         """Pop the head entry atomically: ``{task, added}`` or None when empty."""
-        before = self._coll().find_one_and_update(
-            {"_id": queue_id, "company": company_id},
-            {"$pop": {"entries": -1}, "$set": {"last_update": utcnow()}},
-            return_document=ReturnDocument.BEFORE,
-        )
+        before = pop_head(self._coll(), queue_id, company_id, utcnow())
         if before is None:
             raise errors.INVALID_QUEUE_ID(id=queue_id)
         entries = before.get("entries") or []

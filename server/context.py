@@ -8,10 +8,15 @@ from typing import TYPE_CHECKING
 from ..bll.auth import AuthBLL, TokenService
 from ..bll.companies import CompanyNames
 from ..bll.events.bll import EventsBLL
+from ..bll.models import ModelBLL
+from ..bll.organization import OrgBLL
+from ..bll.projects import ProjectBLL
 from ..bll.queues import QueueBLL
 from ..bll.server_info import ServerInfo
 from ..bll.statistics import StatsBLL
+from ..bll.task import HyperParamsBLL, TaskBLL, TaskLifecycle
 from ..bll.users import UserBLL
+from ..bll.workers import WorkerBLL
 from ..config import Config
 from ..database.stores import Stores
 from ..schema import SchemaRepo
@@ -27,10 +32,17 @@ class AppContext:
     schemas: SchemaRepo
     auth: AuthBLL
     users: UserBLL
+    projects: ProjectBLL
+    models: ModelBLL
+    organization: OrgBLL
     server: ServerInfo
     events: EventsBLL
     stats: StatsBLL
     queues: QueueBLL
+    workers: WorkerBLL
+    tasks: TaskBLL
+    task_lifecycle: TaskLifecycle
+    task_params: HyperParamsBLL
     registry: EndpointRegistry | None = None
 
 
@@ -44,15 +56,25 @@ def build_context(
         env=str(config.get("env", "<unknown>")),
     )
     companies = CompanyNames()
+    organization = OrgBLL()
     stats = StatsBLL(config, stores)
+    queues = QueueBLL(stats)
+    events = EventsBLL(config, stores)
     return AppContext(
         config=config,
         stores=stores,
         schemas=schemas,
         auth=AuthBLL(config, tokens, companies),
         users=UserBLL(companies),
+        projects=ProjectBLL(organization),
+        models=ModelBLL(organization),
+        organization=organization,
         server=ServerInfo(config, server_uuid),
-        events=EventsBLL(config, stores),
+        events=events,
         stats=stats,
-        queues=QueueBLL(stats),
+        queues=queues,
+        workers=WorkerBLL(config, stores.workers_redis, queues, stats),
+        tasks=TaskBLL(config),
+        task_lifecycle=TaskLifecycle(config, queues, events),
+        task_params=HyperParamsBLL(),
     )
