@@ -17,6 +17,8 @@ SERVICE_MODULES = (
     "debug",
     "server",
     "users",
+    "queues",
+    "workers",
 )
 
 
