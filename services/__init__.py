@@ -17,8 +17,16 @@ SERVICE_MODULES = (
     "debug",
     "server",
     "users",
+    "tasks",
+    "tasks_status",
+    "tasks_params",
+    "projects",
+    "models",
+    "organization",
     "queues",
     "workers",
+    "worker_stats",
+    "queue_metrics",
 )
 
 

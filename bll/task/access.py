@@ -1,0 +1,57 @@
+"""Reading a task for the caller: their company's tasks, plus public ones for reading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ...database.model.base import utcnow
+from ...database.model.project import Project
+from ...database.model.task import Task
+from ...database.raw import as_api, collection, projection_of
+from ...server import errors
+
+
+def tasks() -> Any:
+    return collection(Task)
+
+
+def public_or(company_id: str) -> dict[str, Any]:
+    return {"$in": [company_id, "", None]}
+
+
+def get_for_read(company_id: str, task_id: str, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The task if the caller's company owns it or it is public; 400/101 otherwise."""
+    doc = tasks().find_one({"_id": task_id, "company": public_or(company_id)}, projection_of(fields))
+    if doc is None:
+        raise errors.INVALID_TASK_ID(id=task_id)
+    return as_api(doc) or {}
+
+
+def get_for_write(company_id: str, task_id: str, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The caller's own task; 403/21 for a public one, 400/101 for anything else."""
+    wanted = set(fields or ()) | {"status", "project"} if fields else None
+    doc = tasks().find_one({"_id": task_id, "company": company_id}, projection_of(wanted))
+    if doc is None:
+        if tasks().find_one({"_id": task_id, "company": {"$in": ["", None]}}, {"_id": 1}):
+            raise errors.NO_WRITE_PERMISSION("public tasks cannot be changed", task=task_id)
+        raise errors.INVALID_TASK_ID(id=task_id)
+    return as_api(doc) or {}
+
+
+def touch_project(project_id: str | None) -> None:
+    """Keep the project's ``last_update`` current after a change to one of its tasks."""
+    if project_id:
+        collection(Project).update_one({"_id": project_id}, {"$set": {"last_update": utcnow()}})
+
+
+def check_project(company_id: str, project_id: str | None) -> None:
+    if project_id and not collection(Project).find_one(
+        {"_id": project_id, "company": public_or(company_id)}, {"_id": 1}
+    ):
+        raise errors.INVALID_PROJECT_ID(id=project_id)
+
+
+def check_parent(company_id: str, parent_id: str | None) -> None:
+    if parent_id and not tasks().find_one({"_id": parent_id, "company": public_or(company_id)}, {"_id": 1}):
+        raise errors.INVALID_TASK_ID("invalid parent", parent=parent_id)

@@ -1,0 +1,123 @@
+"""tasks.*_hyper_params and tasks.*configuration*: item-level reads and edits of
+``hyperparams`` (section → name → item) and ``configuration`` (name → item)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...database.model.base import utcnow
+from ...database.model.task import TaskStatus
+from ...server import errors
+from .access import get_for_write, public_or, tasks
+from .params import escape_key, unescape_configuration, unescape_hyperparams
+
+
+def _readable(company_id: str, task_ids: Sequence[str], field: str) -> list[dict[str, Any]]:
+    ids = list(dict.fromkeys(task_ids))
+    found = {d["_id"]: d for d in tasks().find({"_id": {"$in": ids}, "company": public_or(company_id)}, {field: 1})}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise errors.INVALID_TASK_ID(ids=missing)
+    return [found[i] for i in ids]
+
+
+def _writable(company_id: str, task_id: str, force: bool, field: str) -> dict[str, Any]:
+    task = get_for_write(company_id, task_id, (field,))
+    if not force and task.get("status") != TaskStatus.created:
+        raise errors.INVALID_TASK_STATUS(
+            f"{field} can only be changed for tasks in the 'created' status", task=task_id, status=task.get("status")
+        )
+    return task
+
+
+def _write(task_id: str, update: dict[str, Any]) -> int:
+    update.setdefault("$set", {})["last_update"] = utcnow()
+    return int(tasks().update_one({"_id": task_id}, update).matched_count)
+
+
+def _item(raw: Mapping[str, Any], **names: str) -> dict[str, Any]:
+    return {k: v for k, v in {**raw, **names}.items() if v is not None}
+
+
+class HyperParamsBLL:
+    # --- hyper-parameters ------------------------------------------------------------
+
+    def get_hyper_params(self, company_id: str, task_ids: Sequence[str]) -> list[dict[str, Any]]:
+        result = []
+        for doc in _readable(company_id, task_ids, "hyperparams"):
+            items = [
+                _item(item, section=section, name=name)
+                for section, values in unescape_hyperparams(doc.get("hyperparams")).items()
+                if isinstance(values, dict)
+                for name, item in values.items()
+            ]
+            result.append({"task": doc["_id"], "hyperparams": items})
+        return result
+
+    def edit_hyper_params(
+        self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], replace: str, force: bool
+    ) -> int:
+        task = _writable(company_id, task_id, force, "hyperparams")
+        sections: dict[str, dict[str, Any]] = {}
+        for item in items:
+            sections.setdefault(item["section"], {})[item["name"]] = dict(item)
+        if replace == "all":
+            value = {escape_key(s): {escape_key(n): i for n, i in v.items()} for s, v in sections.items()}
+            return _write(task_id, {"$set": {"hyperparams": value}})
+        if replace == "section":
+            sets = {
+                f"hyperparams.{escape_key(s)}": {escape_key(n): i for n, i in v.items()} for s, v in sections.items()
+            }
+        else:
+            sets = {
+                f"hyperparams.{escape_key(s)}.{escape_key(n)}": i for s, v in sections.items() for n, i in v.items()
+            }
+        if not task.get("hyperparams"):
+            # dotted $set below a missing or null parent is not portable: start from {}
+            tasks().update_one({"_id": task_id, "hyperparams": None}, {"$set": {"hyperparams": {}}})
+        return _write(task_id, {"$set": sets})
+
+    def delete_hyper_params(
+        self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], force: bool
+    ) -> int:
+        _writable(company_id, task_id, force, "hyperparams")
+        paths = []
+        for item in items:
+            path = f"hyperparams.{escape_key(item['section'])}"
+            if item.get("name"):
+                path += f".{escape_key(item['name'])}"
+            paths.append(path)
+        return _write(task_id, {"$unset": dict.fromkeys(paths, 1)})
+
+    # --- configuration ---------------------------------------------------------------
+
+    def get_configurations(
+        self, company_id: str, task_ids: Sequence[str], names: Sequence[str] | None
+    ) -> list[dict[str, Any]]:
+        result = []
+        for doc in _readable(company_id, task_ids, "configuration"):
+            config = unescape_configuration(doc.get("configuration"))
+            items = [_item(item, name=name) for name, item in config.items() if not names or name in names]
+            result.append({"task": doc["_id"], "configuration": items})
+        return result
+
+    def get_configuration_names(self, company_id: str, task_ids: Sequence[str]) -> list[dict[str, Any]]:
+        return [
+            {"task": doc["_id"], "names": sorted(unescape_configuration(doc.get("configuration")))}
+            for doc in _readable(company_id, task_ids, "configuration")
+        ]
+
+    def edit_configuration(
+        self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], replace: bool, force: bool
+    ) -> int:
+        task = _writable(company_id, task_id, force, "configuration")
+        if replace:
+            return _write(task_id, {"$set": {"configuration": {escape_key(i["name"]): dict(i) for i in items}}})
+        if not task.get("configuration"):
+            tasks().update_one({"_id": task_id, "configuration": None}, {"$set": {"configuration": {}}})
+        return _write(task_id, {"$set": {f"configuration.{escape_key(i['name'])}": dict(i) for i in items}})
+
+    def delete_configuration(self, company_id: str, task_id: str, names: Sequence[str], force: bool) -> int:
+        _writable(company_id, task_id, force, "configuration")
+        return _write(task_id, {"$unset": {f"configuration.{escape_key(n)}": 1 for n in names}})

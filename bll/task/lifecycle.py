@@ -1,0 +1,245 @@
+"""Status actions: started/stopped/failed/completed/close/stop, enqueue/dequeue,
+publish, reset and delete with their side effects (reference/api.md §10.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Protocol
+
+from ...config import Config
+from ...database.model.base import utcnow
+from ...database.model.model import Model
+from ...database.model.task import TaskStatus as S
+from ...database.model.task import TaskSystemTags
+from ...database.raw import collection
+from ...server import errors
+from ..auth.identity import Identity
+from .access import get_for_write, tasks, touch_project
+from .state_machine import StatusChange, apply_status_change
+
+DELETED_PREFIX = "__DELETED__"
+TRASH_COLLECTION = "task__trash"
+
+
+class QueueOps(Protocol):
+    def add_task(self, company_id: str, queue_id: str, task_id: str) -> int: ...
+    def remove_task(self, company_id: str, queue_id: str, task_id: str) -> int: ...
+    def default_queue_id(self, company_id: str) -> str: ...
+    def get_by_id(self, company_id: str, queue_id: str) -> dict[str, Any]: ...
+
+
+class EventOps(Protocol):
+    def delete_task_events(self, company_id: str, task_ids: Any) -> int: ...
+
+
+def _change(request: Mapping[str, Any], new_status: str, **extra: Any) -> StatusChange:
+    return StatusChange(
+        new_status=new_status,
+        status_reason=request.get("status_reason"),
+        status_message=request.get("status_message"),
+        force=bool(request.get("force")),
+        **extra,
+    )
+
+
+class TaskLifecycle:
+    def __init__(self, config: Config, queues: QueueOps, events: EventOps) -> None:
+        self.config = config
+        self.queues = queues
+        self.events = events
+
+    def _apply(self, task: Mapping[str, Any], change: StatusChange) -> dict[str, Any]:
+        result = apply_status_change(tasks(), task, change)
+        touch_project(task.get("project"))
+        return result
+
+    def set_status(self, company_id: str, request: Mapping[str, Any], new_status: str) -> dict[str, Any]:
+        """stopped / failed / completed / close: a plain transition (with its timestamps)."""
+        task = get_for_write(company_id, request["task"])
+        extra: dict[str, Any] = {}
+        if new_status in (S.stopped, S.completed):
+            extra["set"] = {"completed": utcnow()}
+        return self._apply(task, _change(request, new_status, **extra))
+
+    def started(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"], ("started",))
+        now = utcnow()
+        # keep the first start time; a null one is replaced
+        extra = {"min": {"started": now}} if task.get("started") else {"set": {"started": now}}
+        result = self._apply(task, _change(request, S.in_progress, **extra))
+        return {"started": result["updated"], **result}
+
+    def _run_by_worker(self, task: Mapping[str, Any]) -> bool:
+        timeout = float(self.config.get("apiserver.workers.task_update_timeout", 600))
+        last_update = task.get("last_update")
+        return bool(
+            task.get("status") == S.in_progress
+            and task.get("last_worker")
+            and last_update is not None
+            and utcnow() - last_update < timedelta(seconds=timeout)
+        )
+
+    def stop(self, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Stop directly, or ask the worker running the task to stop ("stopping")."""
+        task = get_for_write(identity.company, request["task"], ("system_tags", "last_worker", "last_update"))
+        if TaskSystemTags.development in (task.get("system_tags") or ()) or not self._run_by_worker(task):
+            new_status, message = S.stopped, f"Stopped by {identity.user_name or identity.user}"
+        else:
+            new_status, message = str(task.get("status")), "stopping"
+        change = _change(request, new_status)
+        change.status_message = message
+        return self._apply(task, change)
+
+    # --- queues ----------------------------------------------------------------------
+
+    def enqueue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"], ("execution.queue",))
+        queue_id = request.get("queue") or self.queues.default_queue_id(company_id)
+        self.queues.get_by_id(company_id, queue_id)
+        change = _change(request, S.queued, allow_same=False, set={"execution.queue": queue_id})
+        change.force = False
+        result = self._apply(task, change)
+        try:
+            self.queues.add_task(company_id, queue_id, task["id"])
+        except Exception:
+            # put the task back the way it was, whatever its status now is
+            revert: dict[str, Any] = {"$set": {"status": task.get("status")}}
+            previous_queue = (task.get("execution") or {}).get("queue")
+            if previous_queue:
+                revert["$set"]["execution.queue"] = previous_queue
+            else:
+                revert["$unset"] = {"execution.queue": 1}
+            tasks().update_one({"_id": task["id"]}, revert)
+            raise
+        return {"queued": 1, **result}
+
+    def _remove_from_queue(self, company_id: str, task: Mapping[str, Any], silent: bool) -> dict[str, Any] | None:
+        queue_id = (task.get("execution") or {}).get("queue")
+        if task.get("status") != S.queued or not queue_id:
+            if silent:
+                return None
+            raise errors.INVALID_TASK_ID("task is not queued", status=task.get("status"), expected=S.queued)
+        try:
+            removed = self.queues.remove_task(company_id, queue_id, task["id"])
+        except errors.ApiError:
+            if not silent:
+                raise
+            removed = 0
+        return {"removed": removed}
+
+    def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"], ("execution.queue",))
+        self._remove_from_queue(company_id, task, silent=False)
+        change = _change(request, S.created, unset=("execution.queue",))
+        change.force = False
+        return {"dequeued": 1, **self._apply(task, change)}
+
+    # --- publish ---------------------------------------------------------------------
+
+    def publish(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"], ("output",))
+        force = bool(request.get("force"))
+        previous = task.get("status")
+        model_id = (task.get("output") or {}).get("model")
+        self._apply(task, StatusChange(S.publishing, force=force))
+        try:
+            if request.get("publish_model", True) and model_id:
+                collection(Model).update_one(
+                    {"_id": model_id, "company": company_id}, {"$set": {"ready": True, "last_update": utcnow()}}
+                )
+            change = _change(request, S.published, set={"published": utcnow()})
+            result = self._apply(dict(task, status=S.publishing), change)
+        except Exception:
+            tasks().update_one({"_id": task["id"], "status": S.publishing}, {"$set": {"status": previous}})
+            raise
+        return {**result, "committed_versions_results": []}
+
+    # --- reset and delete ------------------------------------------------------------
+
+    def _output_models(self, company_id: str, task: Mapping[str, Any]) -> list[dict[str, Any]]:
+        ids = {m["_id"] for m in collection(Model).find({"task": task["id"], "company": company_id}, {"_id": 1})}
+        output_model = (task.get("output") or {}).get("model")
+        if output_model:
+            ids.add(output_model)
+        return list(collection(Model).find({"_id": {"$in": list(ids)}, "company": company_id}, {"ready": 1}))
+
+    def _cleanup(self, company_id: str, task: Mapping[str, Any], force: bool) -> dict[str, Any]:
+        """Detach children and output models, delete unused draft models and the events."""
+        task_id = task["id"]
+        models = self._output_models(company_id, task)
+        if not force:
+            published_children = tasks().count_documents({"parent": task_id, "status": S.published})
+            if published_children:
+                raise errors.TASK_CANNOT_BE_DELETED(
+                    "has published children, use force=True", task=task_id, children=published_children
+                )
+            published_models = [m["_id"] for m in models if m.get("ready")]
+            if published_models:
+                raise errors.TASK_CANNOT_BE_DELETED(
+                    "has published output models, use force=True", task=task_id, models=len(published_models)
+                )
+        deleted_id = f"{DELETED_PREFIX}{task_id}"
+        updated_children = tasks().update_many({"parent": task_id}, {"$set": {"parent": deleted_id}}).modified_count
+        keep: list[str] = []
+        drop: list[str] = []
+        for model in models:
+            in_use = tasks().find_one({"_id": {"$ne": task_id}, "execution.model": model["_id"]}, {"_id": 1})
+            (keep if model.get("ready") or in_use else drop).append(model["_id"])
+        updated_models = 0
+        if keep:
+            updated_models = (
+                collection(Model).update_many({"_id": {"$in": keep}}, {"$set": {"task": deleted_id}}).modified_count
+            )
+        deleted_models = collection(Model).delete_many({"_id": {"$in": drop}}).deleted_count if drop else 0
+        deleted_events = self.events.delete_task_events(company_id, [task_id])
+        return {
+            "updated_children": updated_children,
+            "updated_models": updated_models,
+            "deleted_models": deleted_models,
+            "events": {"deleted": deleted_events},
+        }
+
+    def reset(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"])
+        force = bool(request.get("force"))
+        if not force and task.get("status") == S.published:
+            raise errors.INVALID_TASK_STATUS(task_id=task["id"], status=task.get("status"))
+        answer: dict[str, Any] = {}
+        dequeued = self._remove_from_queue(company_id, task, silent=True)
+        if dequeued:
+            answer["dequeued"] = dequeued
+        answer.update(self._cleanup(company_id, task, force))
+        sets: dict[str, Any] = {"last_iteration": 0, "last_metrics": {}, "metric_stats": {}}
+        unsets = ["output.result", "output.model", "output.error", "last_worker", "last_worker_report"]
+        unsets += ["started", "completed", "published"]
+        if request.get("clear_all"):
+            sets["execution"] = {"test_split": 0, "artifacts": []}
+            unsets.append("script")
+        else:
+            unsets.append("execution.queue")
+            artifacts = (task.get("execution") or {}).get("artifacts")
+            if artifacts:
+                sets["execution.artifacts"] = [a for a in artifacts if a.get("mode") == "input"]
+        change = StatusChange(S.created, "reset", "reset", force=True, set=sets, unset=tuple(unsets))
+        result = self._apply(task, change)
+        result["fields"].pop("execution.artifacts", None)
+        result["fields"].pop("execution", None)
+        return {**answer, **result}
+
+    def delete(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"])
+        force = bool(request.get("force"))
+        if task.get("status") != S.created and not force:
+            raise errors.TASK_CANNOT_BE_DELETED(
+                "due to status, use force=True", task=task["id"], expected=S.created, current=task.get("status")
+            )
+        self._remove_from_queue(company_id, task, silent=True)
+        result = self._cleanup(company_id, task, force)
+        stored = tasks().find_one({"_id": task["id"]})
+        if request.get("move_to_trash", True) and stored:
+            trash = tasks().database[TRASH_COLLECTION]
+            trash.replace_one({"_id": task["id"]}, stored, upsert=True)
+        tasks().delete_one({"_id": task["id"]})
+        touch_project(task.get("project"))
+        return {"deleted": True, **result}

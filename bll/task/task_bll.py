@@ -1,0 +1,288 @@
+"""Task documents: create, read, edit, update, clone, artifacts, publicity."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ...config import Config
+from ...database.model.base import new_id, utcnow
+from ...database.model.model import Model
+from ...database.model.task import TaskStatus
+from ...database.raw import collection
+from ...server import errors
+from ...server.versions import Version
+from ..auth.identity import Identity
+from ..query import QuerySpec, get_all_docs
+from .access import check_parent, check_project, get_for_read, get_for_write, tasks, touch_project
+from .params import escape_configuration, escape_hyperparams, prepare_for_save
+from .shaping import V2_9, conform_request_tags, task_for_output
+
+TASK_QUERY = QuerySpec(
+    pattern_fields=("name", "comment"),
+    list_fields=("id", "user", "tags", "system_tags", "type", "status", "project", "parent"),
+    datetime_fields=("status_changed", "last_update", "created", "started", "completed"),
+    fields=("last_worker",),
+    text_fields=("_id", "name", "comment", "script.repository", "script.entry_point", "execution.model"),
+)
+CREATE_FIELDS = ("name", "tags", "system_tags", "type", "comment", "parent", "project", "script", "execution")
+EDIT_FIELDS = (*CREATE_FIELDS, "hyperparams", "configuration")
+UPDATE_FIELDS = ("name", "tags", "system_tags", "comment", "project", "created")
+_LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
+
+
+def _check_name(name: Any) -> str:
+    name = str(name or "").strip()
+    if len(name) < 3:
+        raise errors.DATA_VALIDATION_ERROR("name must be at least 3 characters long", field="name")
+    return name
+
+
+def _sorted_artifacts(artifacts: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    items = [{"mode": "output", **a} for a in artifacts]
+    return sorted(items, key=lambda a: (a.get("key", ""), a["mode"]))
+
+
+def _execution(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    execution = dict(value or {})
+    execution.setdefault("test_split", 0)
+    execution["artifacts"] = _sorted_artifacts(execution.get("artifacts") or ())
+    return execution
+
+
+class TaskBLL:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    # --- reading ---------------------------------------------------------------------
+
+    def get_by_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
+        return task_for_output(get_for_read(company_id, task_id), version)
+
+    def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        request = dict(request)
+        conform_request_tags(request, version)
+        only = request.get("only_fields")
+        if only and version < V2_9:
+            extra = [new for old, new in _LEGACY_PROJECTIONS if any(f.startswith(old) for f in only)]
+            request["only_fields"] = [f for f in only if not f.startswith(tuple(o for o, _ in _LEGACY_PROJECTIONS))]
+            request["only_fields"] += extra
+        docs = get_all_docs(tasks(), company_id, request, TASK_QUERY)
+        return [task_for_output(doc, version) for doc in docs]
+
+    def get_types(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
+        query: dict[str, Any] = {"company": {"$in": [company_id, "", None]}}
+        if projects:
+            query["project"] = {"$in": list(projects)}
+        return sorted(t for t in tasks().distinct("type", query) if t)
+
+    # --- creating --------------------------------------------------------------------
+
+    def build_new(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        """A validated task document for ``tasks.create`` / ``tasks.validate``."""
+        fields = {k: copy.deepcopy(request[k]) for k in EDIT_FIELDS if request.get(k) is not None}
+        conform_request_tags(fields, version)
+        prepare_for_save(fields)
+        company_id = identity.company
+        check_project(company_id, fields.get("project"))
+        check_parent(company_id, fields.get("parent"))
+        self._check_models(company_id, fields)
+        now = utcnow()
+        doc: dict[str, Any] = {
+            "_id": new_id(),
+            "company": company_id,
+            "user": identity.user,
+            "status": TaskStatus.created,
+            "created": now,
+            "last_update": now,
+            "last_iteration": 0,
+            "tags": sorted(set(fields.pop("tags", ()) or ())),
+            "system_tags": sorted(set(fields.pop("system_tags", ()) or ())),
+            **fields,
+        }
+        doc["name"] = _check_name(fields.get("name"))
+        doc["execution"] = _execution(fields.get("execution"))
+        if request.get("output_dest") is not None:
+            doc["output"] = {"destination": request["output_dest"]}
+        return doc
+
+    def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
+        doc = self.build_new(identity, request, version)
+        tasks().insert_one(doc)
+        touch_project(doc.get("project"))
+        return str(doc["_id"])
+
+    @staticmethod
+    def _check_models(company_id: str, fields: Mapping[str, Any]) -> None:
+        model_id = (fields.get("execution") or {}).get("model")
+        if model_id and not collection(Model).find_one(
+            {"_id": model_id, "company": {"$in": [company_id, "", None]}}, {"_id": 1}
+        ):
+            raise errors.INVALID_MODEL_ID("input model", model=model_id)
+
+    # --- changing --------------------------------------------------------------------
+
+    def edit(self, company_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"])
+        if not request.get("force") and task.get("status") != TaskStatus.created:
+            raise errors.INVALID_TASK_STATUS(
+                "only tasks in created status can be edited, use force",
+                expected=TaskStatus.created,
+                status=task.get("status"),
+            )
+        fields = {k: copy.deepcopy(request[k]) for k in EDIT_FIELDS if k in request and request[k] is not None}
+        conform_request_tags(fields, version)
+        prepare_for_save(fields, previous=task)
+        if "name" in fields:
+            fields["name"] = _check_name(fields["name"])
+        check_project(company_id, fields.get("project"))
+        check_parent(company_id, fields.get("parent"))
+        self._check_models(company_id, fields)
+        if "execution" in fields:
+            fields["execution"] = _execution(fields["execution"])
+        for key in ("tags", "system_tags"):
+            if key in fields:
+                fields[key] = sorted(set(fields[key]))
+        if request.get("output_dest") is not None:
+            fields["output.destination"] = request["output_dest"]
+        return self._write(task, fields)
+
+    def update(self, company_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        task = get_for_write(company_id, request["task"])
+        fields = {k: request[k] for k in UPDATE_FIELDS if request.get(k) is not None}
+        conform_request_tags(fields, version)
+        if "name" in fields:
+            fields["name"] = _check_name(fields["name"])
+        if request.get("output__error") is not None:
+            fields["output.error"] = request["output__error"]
+        check_project(company_id, fields.get("project"))
+        return self._write(task, fields)
+
+    def update_batch(self, company_id: str, items: Sequence[Mapping[str, Any]], version: Version) -> int:
+        for item in items:  # every item is checked before anything is written
+            get_for_write(company_id, item["task"])
+            check_project(company_id, item.get("project"))
+        return sum(self.update(company_id, item, version)["updated"] for item in items)
+
+    @staticmethod
+    def _write(task: Mapping[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+        if not fields:
+            return {"updated": 0, "fields": {}}
+        fields["last_update"] = utcnow()
+        result = tasks().update_one({"_id": task["id"]}, {"$set": fields})
+        touch_project(fields.get("project") or task.get("project"))
+        shown = dict(fields)
+        if "hyperparams" in shown or "configuration" in shown:
+            task_for_output(shown, V2_9)
+        return {"updated": result.matched_count, "fields": shown}
+
+    def set_requirements(self, company_id: str, task_id: str, requirements: dict[str, Any]) -> dict[str, Any]:
+        task = get_for_write(company_id, task_id, ("script",))
+        if not task.get("script"):
+            raise errors.MISSING_TASK_FIELDS("Task has no script field", task=task_id)
+        result = tasks().update_one(
+            {"_id": task_id}, {"$set": {"script.requirements": requirements, "last_update": utcnow()}}
+        )
+        return {"updated": result.matched_count, "fields": {"script.requirements": requirements}}
+
+    def add_or_update_artifacts(
+        self, company_id: str, task_id: str, artifacts: Sequence[Mapping[str, Any]]
+    ) -> dict[str, list[str]]:
+        for _attempt in range(10):  # optimistic: retry if another writer changed the list
+            task = get_for_write(company_id, task_id, ("execution.artifacts",))
+            current = (task.get("execution") or {}).get("artifacts")
+            merged = {(a.get("key"), a.get("mode", "output")): a for a in current or ()}
+            added: list[str] = []
+            updated: list[str] = []
+            for artifact in artifacts:
+                item = dict(artifact)
+                item.setdefault("mode", "output")
+                key = (item["key"], item["mode"])
+                (updated if key in merged else added).append(item["key"])
+                merged[key] = item
+            result = tasks().update_one(
+                {"_id": task_id, "execution.artifacts": current},
+                {"$set": {"execution.artifacts": _sorted_artifacts(merged.values()), "last_update": utcnow()}},
+            )
+            if result.matched_count:
+                return {"added": added, "updated": updated}
+        raise errors.UPDATE_FAILED("artifacts changed concurrently", task=task_id)
+
+    def ping(self, company_id: str, task_id: str) -> None:
+        get_for_write(company_id, task_id, ("_id",))
+        tasks().update_one({"_id": task_id}, {"$set": {"last_update": utcnow()}})
+
+    def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> int:
+        ids = list(dict.fromkeys(ids))
+        if public:
+            query: dict[str, Any] = {"_id": {"$in": ids}, "company": company_id}
+            update: dict[str, Any] = {"$set": {"company": "", "company_origin": company_id}}
+        else:
+            query = {"_id": {"$in": ids}, "company": "", "company_origin": company_id}
+            update = {"$set": {"company": company_id}, "$unset": {"company_origin": 1}}
+        found = {d["_id"] for d in tasks().find(query, {"_id": 1})}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise errors.INVALID_TASK_ID(ids=missing)
+        return int(tasks().update_many(query, update).modified_count)
+
+    # --- cloning ---------------------------------------------------------------------
+
+    def clone(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
+        company_id = identity.company
+        source = get_for_read(company_id, request["task"])
+        execution = copy.deepcopy(source.get("execution") or {})
+        execution.pop("queue", None)
+        execution["artifacts"] = [a for a in execution.get("artifacts") or () if a.get("mode") == "input"]
+        for key, value in (request.get("execution_overrides") or {}).items():
+            if isinstance(value, dict) and isinstance(execution.get(key), dict):
+                execution[key] = {**execution[key], **value}
+            else:
+                execution[key] = value
+        params: dict[str, Any] = {"execution": execution}
+        prepare_for_save(params, previous=source)
+        hyperparams = params.get("hyperparams") or source.get("hyperparams") or {}
+        configuration = params.get("configuration") or source.get("configuration") or {}
+        if request.get("new_task_hyperparams") is not None:
+            hyperparams = escape_hyperparams(request["new_task_hyperparams"])
+        if request.get("new_task_configuration") is not None:
+            configuration = escape_configuration(request["new_task_configuration"])
+        project = request.get("new_task_project") or source.get("project")
+        parent = request.get("new_task_parent") or source.get("parent")
+        validate_all = bool(request.get("validate_references"))
+        if validate_all or request.get("new_task_project"):
+            check_project(company_id, project)
+        if validate_all or request.get("new_task_parent"):
+            check_parent(company_id, parent)
+        fields = {"tags": request.get("new_task_tags"), "system_tags": request.get("new_task_system_tags")}
+        conform_request_tags(fields, version)
+        now = utcnow()
+        output = source.get("output") or {}
+        doc = {
+            "_id": new_id(),
+            "company": company_id,
+            "user": identity.user,
+            "name": _check_name(request.get("new_task_name") or source.get("name")),
+            "comment": request.get("new_task_comment") or source.get("comment"),
+            "type": source.get("type"),
+            "status": TaskStatus.created,
+            "created": now,
+            "last_update": now,
+            "last_iteration": 0,
+            "parent": parent,
+            "project": project,
+            "tags": sorted(set(fields["tags"] if fields["tags"] is not None else source.get("tags") or [])),
+            "system_tags": sorted(
+                set(fields["system_tags"] if fields["system_tags"] is not None else source.get("system_tags") or [])
+                - {"archived"}
+            ),
+            "script": source.get("script"),
+            "output": {"destination": output.get("destination")} if output.get("destination") else None,
+            "execution": _execution(execution),
+            "hyperparams": hyperparams,
+            "configuration": configuration,
+        }
+        tasks().insert_one({k: v for k, v in doc.items() if v is not None})
+        touch_project(project)
+        return str(doc["_id"])

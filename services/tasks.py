@@ -1,0 +1,87 @@
+"""tasks.*: reading, creating and changing task documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("tasks")
+
+
+@endpoints.handler("get_by_id")
+def get_by_id(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"task": call.ctx.tasks.get_by_id(company_id, request["task"], call.requested_version)}
+
+
+@endpoints.handler("get_all")
+def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"tasks": call.ctx.tasks.get_all(company_id, request, call.requested_version)}
+
+
+@endpoints.handler("get_all_ex")
+def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"tasks": call.ctx.tasks.get_all(company_id, request, call.requested_version)}
+
+
+@endpoints.handler("get_types")
+def get_types(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"types": call.ctx.tasks.get_types(company_id, request.get("projects"))}
+
+
+@endpoints.handler("create")
+def create(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"id": call.ctx.tasks.create(call.require_identity(), request, call.requested_version)}
+
+
+@endpoints.handler("validate")
+def validate(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    call.ctx.tasks.build_new(call.require_identity(), request, call.requested_version)
+    return {}
+
+
+@endpoints.handler("clone")
+def clone(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"id": call.ctx.tasks.clone(call.require_identity(), request, call.requested_version)}
+
+
+@endpoints.handler("edit")
+def edit(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.tasks.edit(company_id, request, call.requested_version)
+
+
+@endpoints.handler("update")
+def update(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.tasks.update(company_id, request, call.requested_version)
+
+
+@endpoints.handler("update_batch")
+def update_batch(call: Call, company_id: str, request: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"updated": call.ctx.tasks.update_batch(company_id, request, call.requested_version)}
+
+
+@endpoints.handler("set_requirements")
+def set_requirements(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.tasks.set_requirements(company_id, request["task"], request["requirements"])
+
+
+@endpoints.handler("add_or_update_artifacts", min_version="2.6")
+def add_or_update_artifacts(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.tasks.add_or_update_artifacts(company_id, request["task"], request["artifacts"])
+
+
+@endpoints.handler("ping")
+def ping(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    call.ctx.tasks.ping(company_id, request["task"])
+    return {}
+
+
+@endpoints.handler("make_public", min_version="2.9")
+def make_public(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"updated": call.ctx.tasks.set_public(company_id, request["ids"], public=True)}
+
+
+@endpoints.handler("make_private", min_version="2.9")
+def make_private(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"updated": call.ctx.tasks.set_public(company_id, request["ids"], public=False)}

@@ -1,0 +1,66 @@
+"""tasks.*: status changes, queues, publish, reset and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..database.model.task import TaskStatus
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("tasks")
+
+
+@endpoints.handler("started")
+def started(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.started(company_id, request)
+
+
+@endpoints.handler("stopped")
+def stopped(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.stopped)
+
+
+@endpoints.handler("failed")
+def failed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.failed)
+
+
+@endpoints.handler("completed", min_version="2.2")
+def completed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.completed)
+
+
+@endpoints.handler("close")
+def close(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.closed)
+
+
+@endpoints.handler("stop")
+def stop(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.stop(call.require_identity(), request)
+
+
+@endpoints.handler("enqueue")
+def enqueue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.enqueue(company_id, request)
+
+
+@endpoints.handler("dequeue")
+def dequeue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.dequeue(company_id, request)
+
+
+@endpoints.handler("publish")
+def publish(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.publish(company_id, request)
+
+
+@endpoints.handler("reset")
+def reset(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.reset(company_id, request)
+
+
+@endpoints.handler("delete")
+def delete(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.task_lifecycle.delete(company_id, request)
