@@ -20,13 +20,8 @@ SERVICE_MODULES = (
     "tasks",
     "tasks_status",
     "tasks_params",
-    "projects",
-    "models",
-    "organization",
     "queues",
     "workers",
-    "worker_stats",
-    "queue_metrics",
 )
 
 
