@@ -20,6 +20,9 @@ SERVICE_MODULES = (
     "tasks",
     "tasks_status",
     "tasks_params",
+    "projects",
+    "models",
+    "organization",
     "queues",
     "workers",
 )

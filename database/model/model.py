@@ -8,13 +8,16 @@ from .base import BackendDocument
 
 
 class Model(BackendDocument):
+    """A model file and its description. ``ready`` is "published"; ``task`` is the task
+    that created it. ``company == ""`` marks a public model (owner in ``company_origin``)."""
+
     meta = {
         "collection": "model",
         "indexes": ["company", "project", "task", "ready", "system_tags", "-created"],
     }
 
     id = StringField(primary_key=True)
-    name = StringField(required=True)
+    name = StringField(min_length=3)
     parent = StringField()
     user = StringField(required=True)
     company = StringField(required=True)

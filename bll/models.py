@@ -1,0 +1,292 @@
+"""The models.* rules: a model's life (create, edit, publish with ``ready``, delete) and
+its link to the task that created it (``task.output.model``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from ..database.model.base import new_id, utcnow
+from ..database.model.model import Model
+from ..database.model.project import Project
+from ..database.model.task import Task, TaskStatus
+from ..database.raw import collection, find_one
+from ..server import errors
+from ..server.versions import Version
+from .auth.identity import Identity
+from .organization import OrgBLL, conform_tags_in, conform_tags_out, for_output, public_or_company, writable
+from .projects import check_name
+from .query import QuerySpec, get_all_docs
+
+SPEC = QuerySpec(
+    pattern_fields=("name", "comment"),
+    fields=("ready",),
+    list_fields=("tags", "system_tags", "framework", "uri", "id", "project", "task", "parent"),
+    text_fields=("name", "comment"),
+)
+CREATE_FIELDS = (
+    "name",
+    "tags",
+    "system_tags",
+    "task",
+    "comment",
+    "uri",
+    "project",
+    "parent",
+    "framework",
+    "design",
+    "labels",
+    "ready",
+)
+# what models.update (and update_for_task on an existing model) may set
+UPDATE_FIELDS = ("name", "comment", "tags", "system_tags", "ready", "created", "ui_cache", "project", "task", "uri")
+# references checked on create/edit: (field, document, error for an unknown id)
+_REFERENCES = (("task", Task), ("project", Project), ("parent", Model))
+_UPDATABLE_TASK_STATES = (TaskStatus.created, TaskStatus.in_progress)
+# the states from which a task may be published without force (reference/api.md §10.1)
+_PUBLISHABLE = (TaskStatus.stopped, TaskStatus.closed, TaskStatus.failed, TaskStatus.completed, TaskStatus.publishing)
+
+
+class ModelBLL:
+    def __init__(self, org: OrgBLL) -> None:
+        self.org = org
+
+    # --- reading --------------------------------------------------------------------------
+
+    def get_by_id(self, company_id: str, model_id: str, version: Version) -> dict[str, Any]:
+        doc = find_one(Model, {"_id": model_id, **public_or_company(company_id)})
+        if not doc:
+            raise errors.INVALID_MODEL_ID("no such public or company model", id=model_id, company=company_id)
+        return for_output(doc, version)
+
+    def get_by_task_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
+        task = find_one(Task, {"_id": task_id, "company": company_id}, ["output"])
+        if not task:
+            raise errors.INVALID_TASK_ID(id=task_id, company=company_id)
+        if not task.get("output"):
+            raise errors.MISSING_TASK_FIELDS(field="output")
+        if not task["output"].get("model"):
+            raise errors.MISSING_TASK_FIELDS(field="output.model")
+        return self.get_by_id(company_id, task["output"]["model"], version)
+
+    def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        docs = get_all_docs(collection(Model), company_id, request, SPEC)
+        return [for_output(d, version) for d in docs]
+
+    def get_frameworks(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
+        query: dict[str, Any] = public_or_company(company_id)
+        if projects:
+            query["project"] = {"$in": list(projects)}
+        return sorted({f for f in collection(Model).distinct("framework", query) if isinstance(f, str) and f})
+
+    # --- writing --------------------------------------------------------------------------
+
+    def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        company = "" if request.get("public") else identity.company
+        fields = {k: request[k] for k in CREATE_FIELDS if k in request}
+        check_name(fields)
+        conform_tags_in("model", fields, version)
+        if fields.get("project") and not find_one(Project, {"_id": fields["project"], "company": company}, ["_id"]):
+            raise errors.VALIDATION_ERROR("Invalid project ids", project=fields["project"])
+        if fields.get("task"):
+            self._task_for_writing(identity.company, fields["task"])
+        model = Model(id=new_id(), user=identity.user, company=company, created=utcnow(), **fields)
+        model.save(force_insert=True)
+        return {"id": model.id, "created": True}
+
+    def edit(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        company_id, model_id = identity.company, request["model"]
+        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        fields = {k: request[k] for k in CREATE_FIELDS if k in request}
+        check_name(fields)
+        self._check_references(company_id, fields)
+        conform_tags_in("model", fields, version)
+        fields = self._prepare_update(company_id, fields)
+        task_id = fields.get("task") or (find_one(Model, {"_id": model_id}, ["task"]) or {}).get("task")
+        self._report_iteration(company_id, task_id, request.get("iteration"))
+        return self._apply(company_id, model_id, fields, version)
+
+    def update(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        company_id, model_id = identity.company, request["model"]
+        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        fields = {k: request[k] for k in UPDATE_FIELDS if k in request}
+        check_name(fields)
+        if "created" in fields:
+            fields["created"] = _parse_datetime("created", fields["created"])
+        conform_tags_in("model", fields, version)
+        fields = self._prepare_update(company_id, fields)
+        self._report_iteration(company_id, fields.get("task"), request.get("iteration"))
+        return self._apply(company_id, model_id, fields, version)
+
+    def update_for_task(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        """Create the task's output model (or update the one it has), or point the task at
+        ``override_model_id``; only while the task is ``created`` or ``in_progress``."""
+        company_id, task_id = identity.company, request["task"]
+        uri, override = request.get("uri"), request.get("override_model_id")
+        if bool(uri) == bool(override):
+            raise errors.MISSING_REQUIRED_FIELDS("exactly one field is required", fields=["uri", "override_model_id"])
+        task = self._task_for_writing(company_id, task_id)
+        if task.get("status") not in _UPDATABLE_TASK_STATES:
+            raise errors.INVALID_TASK_STATUS(
+                f"model can only be updated for tasks in the {list(_UPDATABLE_TASK_STATES)} states",
+                id=task_id,
+                status=task.get("status"),
+            )
+        if override:
+            if not find_one(Model, {"_id": override, "company": company_id}, ["_id"]):
+                raise errors.INVALID_MODEL_ID(id=override, company=company_id)
+            self._set_task_output(company_id, task_id, override, request.get("iteration"))
+            return {"id": override, "created": True}
+        data = {k: request[k] for k in ("uri", "name", "comment", "tags", "system_tags") if k in request}
+        data.setdefault("name", task.get("name"))
+        data.setdefault("comment", f"Created by task `{task.get('name')}` ({task_id})")
+        data["task"] = task_id
+        existing = (task.get("output") or {}).get("model")
+        if existing:
+            update = {**data, "model": existing, "iteration": request.get("iteration")}
+            result = self.update(identity, {k: v for k, v in update.items() if v is not None}, version)
+            return {**result, "id": existing, "created": False}
+        conform_tags_in("model", data, version)
+        execution = task.get("execution") or {}
+        model = Model(
+            id=new_id(),
+            created=utcnow(),
+            user=identity.user,
+            company=company_id,
+            project=task.get("project"),
+            framework=execution.get("framework"),
+            parent=execution.get("model"),
+            design=execution.get("model_desc") or {},
+            labels=execution.get("model_labels") or {},
+            ready=task.get("status") == TaskStatus.published,
+            **data,
+        )
+        model.save(force_insert=True)
+        self._set_task_output(company_id, task_id, str(model.id), request.get("iteration"))
+        return {"id": model.id, "created": True}
+
+    def set_ready(self, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Publish the model; with ``publish_task`` (default) also publish the task that
+        created it, when it is not published yet (its status must allow publishing unless
+        ``force_publish_task``)."""
+        company_id, model_id = identity.company, request["model"]
+        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        model = find_one(Model, {"_id": model_id}, ["ready", "task"]) or {}
+        if model.get("ready"):
+            raise errors.MODEL_IS_READY(id=model_id, company=company_id)
+        result: dict[str, Any] = {}
+        task_id = model.get("task")
+        if task_id and request.get("publish_task", True):
+            task = find_one(Task, {"_id": task_id, "company": company_id}, ["status", "project"])
+            if task and task.get("status") != TaskStatus.published:
+                data = _publish_task(task, bool(request.get("force_publish_task")))
+                result["published_task"] = {"id": task_id, "data": data}
+        updated = collection(Model).update_one(
+            {"_id": model_id, "company": company_id}, {"$set": {"ready": True, "last_update": utcnow()}}
+        )
+        return {"updated": updated.modified_count, **result}
+
+    def delete(self, company_id: str, model_id: str, force: bool) -> dict[str, Any]:
+        """Refused while tasks use the model as their input (400/205) or while the task that
+        created it is published (400/206), unless ``force``: those tasks then point at
+        ``__DELETED__<id>``."""
+        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        model = find_one(Model, {"_id": model_id}, ["task"]) or {}
+        tasks = collection(Task)
+        using = {"execution.model": model_id, **public_or_company(company_id)}
+        num_using = len(list(tasks.find(using, {"_id": 1})))
+        if num_using and not force:
+            raise errors.MODEL_IN_USE("as execution model, use force=True to delete", num_tasks=num_using)
+        creator = tasks.find_one({"_id": model.get("task")}, {"status": 1}) if model.get("task") else None
+        published_creator = bool(creator and creator.get("status") == TaskStatus.published)
+        if published_creator and not force:
+            raise errors.MODEL_CREATING_TASK_EXISTS("and published, use force=True to delete", task=model["task"])
+        deleted_ref = f"__DELETED__{model_id}"
+        if num_using:
+            tasks.update_many(using, {"$set": {"execution.model": deleted_ref}})
+        if published_creator:
+            error = f"model deleted on {utcnow().isoformat()}"
+            tasks.update_one({"_id": model["task"]}, {"$set": {"output.model": deleted_ref, "output.error": error}})
+        deleted = collection(Model).delete_one({"_id": model_id, "company": company_id})
+        return {"deleted": deleted.deleted_count > 0}
+
+    def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> dict[str, int]:
+        return {"updated": self.org.set_public(Model, company_id, ids, errors.INVALID_MODEL_ID, public)}
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _task_for_writing(self, company_id: str, task_id: str) -> dict[str, Any]:
+        writable(Task, company_id, task_id, errors.INVALID_TASK_ID)
+        task = find_one(Task, {"_id": task_id}, ["name", "status", "project", "output", "execution"])
+        assert task is not None
+        return task
+
+    def _check_references(self, company_id: str, fields: Mapping[str, Any]) -> None:
+        for field, doc_cls in _REFERENCES:
+            value = fields.get(field)
+            if value and not find_one(doc_cls, {"_id": value, **public_or_company(company_id)}, ["_id"]):
+                raise errors.VALIDATION_ERROR(f"expecting {doc_cls.__name__} id", id=value, field=field)
+
+    def _prepare_update(self, company_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        if "uri" in fields:
+            # a new file: what the UI cached about the old one is stale
+            fields["ui_cache"] = fields.pop("ui_cache", {})
+        if fields.get("task"):
+            self._task_for_writing(company_id, fields["task"])
+        return fields
+
+    def _apply(self, company_id: str, model_id: str, fields: dict[str, Any], version: Version) -> dict[str, Any]:
+        if not fields:
+            return {"updated": 0}
+        updated = Model.objects(id=model_id, company=company_id).update_one(
+            **{f"set__{k}": v for k, v in fields.items()}
+        )
+        conform_tags_out([fields], version)
+        return {"updated": int(updated), "fields": fields}
+
+    def _report_iteration(self, company_id: str, task_id: str | None, iteration: int | None) -> None:
+        if task_id and iteration is not None:
+            collection(Task).update_one(
+                {"_id": task_id, "company": company_id},
+                {"$max": {"last_iteration": iteration}, "$set": {"last_update": utcnow()}},
+            )
+
+    def _set_task_output(self, company_id: str, task_id: str, model_id: str, iteration: int | None) -> None:
+        update: dict[str, Any] = {"$set": {"output.model": model_id, "last_update": utcnow()}}
+        if iteration is not None:
+            update["$max"] = {"last_iteration": iteration}
+        collection(Task).update_one({"_id": task_id, "company": company_id}, update)
+
+
+def _publish_task(task: Mapping[str, Any], force: bool) -> dict[str, Any]:
+    """Publish a task with one conditional update on its current status (400/121 when
+    it changed meanwhile); the project's ``last_update`` follows."""
+    status = task.get("status")
+    if not force and status not in _PUBLISHABLE:
+        raise errors.INVALID_TASK_STATUS(
+            "Invalid status change", task=task["id"], current_status=status, new_status=TaskStatus.published
+        )
+    now = utcnow()
+    fields = {
+        "status": TaskStatus.published,
+        "status_reason": "",
+        "status_message": "",
+        "status_changed": now,
+        "last_update": now,
+        "published": now,
+    }
+    changed = collection(Task).update_one({"_id": task["id"], "status": status}, {"$set": fields})
+    if not changed.modified_count:
+        raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=status)
+    if task.get("project"):
+        collection(Project).update_one({"_id": task["project"]}, {"$set": {"last_update": now}})
+    return {"updated": 1, "fields": fields}
+
+
+def _parse_datetime(field: str, value: Any) -> Any:
+    try:
+        return date_parser.isoparse(str(value)).replace(tzinfo=None)
+    except ValueError as ex:
+        raise errors.VALIDATION_ERROR(f"invalid date-time: {ex}", field=field) from None

@@ -1,0 +1,179 @@
+"""The projects.* rules: names unique per company, delete guards, task statistics."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..database.model.base import new_id, utcnow
+from ..database.model.model import Model
+from ..database.model.project import Project
+from ..database.model.task import Task, TaskStatus
+from ..database.raw import collection, find_one
+from ..server import errors
+from ..server.versions import Version
+from .auth.identity import Identity
+from .organization import OrgBLL, conform_tags_in, conform_tags_out, for_output, public_or_company, writable
+from .query import QuerySpec, get_all_docs
+from .task.params import unescape_key
+
+ARCHIVED = "archived"
+STATES = ("active", "archived")
+EDITABLE = ("name", "description", "tags", "system_tags", "default_output_destination")
+SPEC = QuerySpec(
+    pattern_fields=("name", "description"),
+    list_fields=("tags", "system_tags", "id"),
+    text_fields=("name", "description"),
+)
+# only these task types count towards a project's run time (as in the reference)
+_RUNTIME_TYPES = ("training", "testing")
+
+
+def check_name(fields: dict[str, Any]) -> None:
+    """Names are stripped and at least 3 characters long (400/800 otherwise)."""
+    if "name" in fields:
+        fields["name"] = fields["name"].strip()
+        if len(fields["name"]) < 3:
+            raise errors.DATA_VALIDATION_ERROR("name must be at least 3 characters long", field="name")
+
+
+class ProjectBLL:
+    def __init__(self, org: OrgBLL) -> None:
+        self.org = org
+
+    def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
+        fields = {k: request[k] for k in EDITABLE if k in request}
+        check_name(fields)
+        conform_tags_in("project", fields, version)
+        now = utcnow()
+        project = Project(
+            id=new_id(), user=identity.user, company=identity.company, created=now, last_update=now, **fields
+        )
+        project.save(force_insert=True)
+        return str(project.id)
+
+    def get_by_id(self, company_id: str, project_id: str, version: Version) -> dict[str, Any]:
+        doc = find_one(Project, {"_id": project_id, **public_or_company(company_id)})
+        if not doc:
+            raise errors.INVALID_PROJECT_ID(id=project_id)
+        return for_output(doc, version)
+
+    def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        docs = get_all_docs(collection(Project), company_id, request, SPEC)
+        return [for_output(d, version) for d in docs]
+
+    def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        projects = self.get_all(company_id, request, version)
+        if not request.get("include_stats") or not projects:
+            return projects
+        state = request.get("stats_for_state")
+        if state is not None and state not in STATES:
+            raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
+        states = [s for s in STATES if state is None or s == state]
+        stats = self._stats(company_id, [p["id"] for p in projects if "id" in p])
+        for project in projects:
+            per_project = stats.get(str(project.get("id")), {})
+            project["stats"] = {s: per_project.get(s, _empty_stats()) for s in states}
+        return projects
+
+    def _stats(self, company_id: str, project_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Task counts per status and run time (seconds, completed − started) per
+        project, separately for active and archived tasks."""
+        result: dict[str, dict[str, Any]] = defaultdict(lambda: {s: _empty_stats() for s in STATES})
+        query = {"company": {"$in": [company_id, "", None]}, "project": {"$in": project_ids}}
+        fields = {"project": 1, "status": 1, "system_tags": 1, "type": 1, "started": 1, "completed": 1}
+        for task in collection(Task).find(query, fields):
+            system_tags = task.get("system_tags")
+            state = ARCHIVED if isinstance(system_tags, list) and ARCHIVED in system_tags else "active"
+            section = result[task["project"]][state]
+            status = task.get("status") or TaskStatus.unknown
+            section["status_count"][status] = section["status_count"].get(status, 0) + 1
+            started, completed = task.get("started"), task.get("completed")
+            if task.get("type") in _RUNTIME_TYPES and started and completed and completed > started:
+                section["total_runtime"] += math.floor((completed - started).total_seconds())
+        return result
+
+    def update(self, company_id: str, project_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        writable(Project, company_id, project_id, errors.INVALID_PROJECT_ID)
+        fields = {k: request[k] for k in EDITABLE if k in request}
+        check_name(fields)
+        conform_tags_in("project", fields, version)
+        fields["last_update"] = utcnow()
+        updated = Project.objects(id=project_id, company=company_id).update_one(
+            **{f"set__{k}": v for k, v in fields.items()}
+        )
+        conform_tags_out([fields], version)
+        return {"updated": int(updated), "fields": fields}
+
+    def delete(self, company_id: str, project_id: str, force: bool) -> dict[str, Any]:
+        """Refused while active (non-archived) tasks or models are in the project, unless
+        ``force``; then every task and model of the project is left without a project."""
+        writable(Project, company_id, project_id, errors.INVALID_PROJECT_ID)
+        active = {"project": project_id, "system_tags": {"$nin": [ARCHIVED]}}
+        for doc_cls, error in ((Task, errors.PROJECT_HAS_TASKS), (Model, errors.PROJECT_HAS_MODELS)):
+            if not force and collection(doc_cls).find_one(active, {"_id": 1}):
+                raise error("use force=true to delete", id=project_id)
+        moved = collection(Task).update_many({"project": project_id}, {"$unset": {"project": 1}})
+        collection(Model).update_many({"project": project_id}, {"$unset": {"project": 1}})
+        deleted = collection(Project).delete_one({"_id": project_id, "company": company_id})
+        return {"deleted": deleted.deleted_count, "disassociated_tasks": moved.modified_count}
+
+    def unique_metric_variants(self, company_id: str, project_id: str | None) -> list[dict[str, str]]:
+        """Every (metric, variant) pair in the ``last_metrics`` of the project's tasks
+        (all projects without one), with the hashes used as keys there."""
+        query: dict[str, Any] = {"company": {"$in": [company_id, "", None]}}
+        if project_id:
+            query["project"] = project_id
+        found: dict[tuple[str, str], dict[str, str]] = {}
+        for task in collection(Task).find(query, {"last_metrics": 1}):
+            for metric_hash, variants in (task.get("last_metrics") or {}).items():
+                for variant_hash, item in (variants or {}).items():
+                    if not isinstance(item, dict) or "metric" not in item:
+                        continue
+                    metric, variant = str(item.get("metric")), str(item.get("variant"))
+                    found.setdefault(
+                        (metric, variant),
+                        {
+                            "metric": metric,
+                            "metric_hash": metric_hash,
+                            "variant": variant,
+                            "variant_hash": variant_hash,
+                        },
+                    )
+        return [found[k] for k in sorted(found)]
+
+    def hyper_parameters(self, company_id: str, project_id: str | None, page: int, page_size: int) -> dict[str, Any]:
+        """The distinct (section, name) pairs of the tasks' hyper-parameters, sorted, paged."""
+        query: dict[str, Any] = {"company": {"$in": [company_id, "", None]}}
+        if project_id:
+            query["project"] = project_id
+        pairs: set[tuple[str, str]] = set()
+        for task in collection(Task).find(query, {"hyperparams": 1}):
+            for section, params in (task.get("hyperparams") or {}).items():
+                pairs.update((section, name) for name in params or {})
+        page, page_size = max(0, page), max(1, page_size)
+        ordered = sorted(pairs)
+        chosen = ordered[page * page_size : (page + 1) * page_size]
+        return {
+            "total": len(ordered),
+            "remaining": max(0, len(ordered) - (page * page_size + len(chosen))),
+            "parameters": [{"section": unescape_key(s), "name": unescape_key(n)} for s, n in chosen],
+        }
+
+    def get_tags(self, company_id: str, entity: str, request: Mapping[str, Any]) -> dict[str, list[str]]:
+        return self.org.get_tags(
+            company_id,
+            [entity],
+            include_system=bool(request.get("include_system")),
+            tag_filter=request.get("filter"),
+            projects=request.get("projects"),
+        )
+
+    def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> dict[str, int]:
+        return {"updated": self.org.set_public(Project, company_id, ids, errors.INVALID_PROJECT_ID, public)}
+
+
+def _empty_stats() -> dict[str, Any]:
+    return {"total_runtime": 0, "status_count": dict.fromkeys(TaskStatus.ALL, 0)}

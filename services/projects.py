@@ -1,0 +1,72 @@
+"""projects.*: the company's projects, their statistics and their tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("projects")
+
+
+@endpoints.handler("create")
+def create(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"id": call.ctx.projects.create(call.require_identity(), request, call.requested_version)}
+
+
+@endpoints.handler("get_by_id")
+def get_by_id(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"project": call.ctx.projects.get_by_id(company_id, request["project"], call.requested_version)}
+
+
+@endpoints.handler("get_all")
+def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"projects": call.ctx.projects.get_all(company_id, request, call.requested_version)}
+
+
+@endpoints.handler("get_all_ex")
+def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"projects": call.ctx.projects.get_all_ex(company_id, request, call.requested_version)}
+
+
+@endpoints.handler("update")
+def update(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.update(company_id, request["project"], request, call.requested_version)
+
+
+@endpoints.handler("delete")
+def delete(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.delete(company_id, request["project"], bool(request.get("force")))
+
+
+@endpoints.handler("get_unique_metric_variants")
+def get_unique_metric_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"metrics": call.ctx.projects.unique_metric_variants(company_id, request.get("project"))}
+
+
+@endpoints.handler("get_hyper_parameters", min_version="2.9")
+def get_hyper_parameters(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.hyper_parameters(
+        company_id, request.get("project"), request.get("page", 0), request.get("page_size", 500)
+    )
+
+
+@endpoints.handler("get_task_tags", min_version="2.8")
+def get_task_tags(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.get_tags(company_id, "task", request)
+
+
+@endpoints.handler("get_model_tags", min_version="2.8")
+def get_model_tags(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.get_tags(company_id, "model", request)
+
+
+@endpoints.handler("make_public", min_version="2.9")
+def make_public(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.set_public(company_id, request["ids"], True)
+
+
+@endpoints.handler("make_private", min_version="2.9")
+def make_private(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.set_public(company_id, request["ids"], False)
