@@ -1,0 +1,74 @@
+"""tasks.get_all / get_all_ex (the query language on tasks) and tenancy / public tasks."""
+
+from __future__ import annotations
+
+import uuid
+
+from support.client import ApiClient
+
+
+def make_project(api: ApiClient) -> str:
+    return str(api.projects.create(name=f"p {uuid.uuid4().hex[:6]}", description="d")["id"])
+
+
+def test_get_all_filters_and_paging(tenant: ApiClient) -> None:
+    project = make_project(tenant)
+    ids = [
+        tenant.tasks.create(name=f"exp-{i}", type="training" if i % 2 else "testing", project=project)["id"]
+        for i in range(5)
+    ]
+    tenant.tasks.started(task=ids[0])
+    found = tenant.tasks.get_all(project=[project], only_fields=["id", "name"], order_by=["name"])["tasks"]
+    assert [t["name"] for t in found] == [f"exp-{i}" for i in range(5)]
+    assert set(found[0]) == {"id", "name"}
+    page = tenant.tasks.get_all(project=[project], order_by=["-name"], page=1, page_size=2)["tasks"]
+    assert [t["name"] for t in page] == ["exp-2", "exp-1"]
+    assert [t["id"] for t in tenant.tasks.get_all(project=[project], status=["in_progress"])["tasks"]] == [ids[0]]
+    not_running = tenant.tasks.get_all(project=[project], status=["__$not", "in_progress"])["tasks"]
+    assert len(not_running) == 4
+    assert len(tenant.tasks.get_all(project=[project], type=["testing"])["tasks"]) == 3
+    assert [t["name"] for t in tenant.tasks.get_all(project=[project], name="^exp\\-3$")["tasks"]] == ["exp-3"]
+    status_poll = tenant.tasks.get_all(id=[ids[0]], only_fields=["status", "status_message", "id"])["tasks"]
+    assert status_poll == [{"id": ids[0], "status": "in_progress", "status_message": None}] or status_poll == [
+        {"id": ids[0], "status": "in_progress"}
+    ]
+    ex = tenant.call("tasks.get_all_ex", {"project": [project], "search_text": "EXP-4"})
+    assert [t["name"] for t in ex.data["tasks"]] == ["exp-4"]
+    assert tenant.call("tasks.get_all", {"page": -1, "page_size": 2}).code == (400, 12)
+    assert tenant.call("tasks.get_all", {"id": "not-a-list"}).code == (400, 12)
+
+
+def test_only_fields_dotted(tenant: ApiClient) -> None:
+    task_id = tenant.tasks.create(
+        name="dotted", type="training", script={"entry_point": "a.py", "requirements": {"pip": "x"}}
+    )["id"]
+    tasks = tenant.tasks.get_all(id=[task_id], only_fields=["script.requirements"])["tasks"]
+    assert tasks == [{"id": task_id, "script": {"requirements": {"pip": "x"}}}]
+
+
+def test_tenancy_isolation(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    other = make_tenant()
+    mine = tenant.tasks.create(name="mine", type="training")["id"]
+    theirs = other.tasks.create(name="theirs", type="training")["id"]
+    assert [t["id"] for t in tenant.tasks.get_all(id=[mine, theirs])["tasks"]] == [mine]
+    assert other.call("tasks.started", {"task": mine}).code == (400, 101)
+    assert other.call("tasks.delete", {"task": mine}).code == (400, 101)
+    assert other.call("tasks.get_hyper_params", {"tasks": [mine]}).code == (400, 101)
+    assert tenant.tasks.get_by_id(task=mine)["task"]["status"] == "created"
+
+
+def test_public_tasks_readable_not_writable(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    other = make_tenant()
+    task_id = tenant.tasks.create(name="shared", type="training")["id"]
+    assert tenant.tasks.make_public(ids=[task_id]) == {"updated": 1}
+    seen = other.tasks.get_by_id(task=task_id)["task"]
+    assert seen["name"] == "shared" and seen["company"] == "" and "company_origin" not in seen
+    assert task_id in [t["id"] for t in other.tasks.get_all(id=[task_id])["tasks"]]
+    assert other.call("tasks.edit", {"task": task_id, "name": "hijack"}).code == (403, 21)
+    assert tenant.call("tasks.started", {"task": task_id}).code == (403, 21)
+    assert other.call("tasks.make_private", {"ids": [task_id]}).code == (400, 101)
+    clone = other.tasks.clone(task=task_id)["id"]
+    assert other.tasks.get_by_id(task=clone)["task"]["company"] == other.company_id
+    assert tenant.tasks.make_private(ids=[task_id]) == {"updated": 1}
+    assert other.call("tasks.get_by_id", {"task": task_id}).code == (400, 101)
+    assert tenant.call("tasks.make_public", {"ids": ["0" * 32]}).code == (400, 101)
