@@ -16,7 +16,7 @@ from ...database.raw import collection
 from ...server import errors
 from ..auth.identity import Identity
 from .access import get_for_write, tasks, touch_project
-from .state_machine import StatusChange, apply_status_change
+from .state_machine import StatusChange, apply_status_change, check_transition
 
 DELETED_PREFIX = "__DELETED__"
 TRASH_COLLECTION = "task__trash"
@@ -94,8 +94,8 @@ class TaskLifecycle:
     # --- queues ----------------------------------------------------------------------
 
     def enqueue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"], ("execution.queue",))
         queue_id = request.get("queue") or self.queues.default_queue_id(company_id)
+        task = get_for_write(company_id, request["task"], ("execution.queue",))
         self.queues.get_by_id(company_id, queue_id)
         change = _change(request, S.queued, allow_same=False, set={"execution.queue": queue_id})
         change.force = False
@@ -116,10 +116,12 @@ class TaskLifecycle:
 
     def _remove_from_queue(self, company_id: str, task: Mapping[str, Any], silent: bool) -> dict[str, Any] | None:
         queue_id = (task.get("execution") or {}).get("queue")
-        if task.get("status") != S.queued or not queue_id:
-            if silent:
-                return None
-            raise errors.INVALID_TASK_ID("task is not queued", status=task.get("status"), expected=S.queued)
+        if silent and (task.get("status") != S.queued or not queue_id):
+            return None
+        if task.get("status") != S.queued:
+            raise errors.INVALID_TASK_ID(status=task.get("status"), expected=S.queued)
+        if not queue_id:
+            raise errors.MISSING_REQUIRED_FIELDS("task has no queue value", field="execution.queue")
         try:
             removed = self.queues.remove_task(company_id, queue_id, task["id"])
         except errors.ApiError:
@@ -141,19 +143,29 @@ class TaskLifecycle:
         task = get_for_write(company_id, request["task"], ("output",))
         force = bool(request.get("force"))
         previous = task.get("status")
+        if not force:
+            check_transition(str(previous), S.published)
         model_id = (task.get("output") or {}).get("model")
-        self._apply(task, StatusChange(S.publishing, force=force))
+        self._apply(task, StatusChange(S.publishing, force=True))
         try:
             if request.get("publish_model", True) and model_id:
-                collection(Model).update_one(
-                    {"_id": model_id, "company": company_id}, {"$set": {"ready": True, "last_update": utcnow()}}
-                )
+                self._publish_model(company_id, model_id)
             change = _change(request, S.published, set={"published": utcnow()})
+            change.force = True
             result = self._apply(dict(task, status=S.publishing), change)
         except Exception:
             tasks().update_one({"_id": task["id"], "status": S.publishing}, {"$set": {"status": previous}})
             raise
         return {**result, "committed_versions_results": []}
+
+    @staticmethod
+    def _publish_model(company_id: str, model_id: str) -> None:
+        model = collection(Model).find_one({"_id": model_id}, {"ready": 1, "company": 1})
+        if not model or model.get("ready"):
+            return
+        if model.get("company") != company_id:
+            raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
+        collection(Model).update_one({"_id": model_id}, {"$set": {"ready": True, "last_update": utcnow()}})
 
     # --- reset and delete ------------------------------------------------------------
 
@@ -221,7 +233,7 @@ class TaskLifecycle:
             artifacts = (task.get("execution") or {}).get("artifacts")
             if artifacts:
                 sets["execution.artifacts"] = [a for a in artifacts if a.get("mode") == "input"]
-        change = StatusChange(S.created, "reset", "reset", force=True, set=sets, unset=tuple(unsets))
+        change = StatusChange(S.created, "reset", "reset", force=force, set=sets, unset=tuple(unsets))
         result = self._apply(task, change)
         result["fields"].pop("execution.artifacts", None)
         result["fields"].pop("execution", None)

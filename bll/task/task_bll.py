@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from urllib.parse import urlparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,6 +30,7 @@ TASK_QUERY = QuerySpec(
 CREATE_FIELDS = ("name", "tags", "system_tags", "type", "comment", "parent", "project", "script", "execution")
 EDIT_FIELDS = (*CREATE_FIELDS, "hyperparams", "configuration")
 UPDATE_FIELDS = ("name", "tags", "system_tags", "comment", "project", "created")
+OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
 
 
@@ -79,30 +81,56 @@ class TaskBLL:
 
     # --- creating --------------------------------------------------------------------
 
-    def build_new(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
-        """A validated task document for ``tasks.create`` / ``tasks.validate``."""
-        fields = {k: copy.deepcopy(request[k]) for k in EDIT_FIELDS if request.get(k) is not None}
+    def _prepare(
+        self,
+        company_id: str,
+        request: Mapping[str, Any],
+        version: Version,
+        previous: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The checked, storable fields of a create or edit request. On edit, ``script``
+        and ``execution`` are merged key by key into the stored ones."""
+        names = EDIT_FIELDS if previous is None else (*EDIT_FIELDS, "status")
+        fields = {k: copy.deepcopy(request[k]) for k in names if request.get(k) is not None}
         conform_request_tags(fields, version)
-        prepare_for_save(fields)
-        company_id = identity.company
+        script = fields.get("script")
+        if script:
+            fields["script"] = {k: v.strip() if isinstance(v, str) else v for k, v in script.items()}
+        for key in ("script", "execution"):
+            if previous is not None and key in fields and isinstance(previous.get(key), dict):
+                fields[key] = {**previous[key], **fields[key]}
+        prepare_for_save(fields, previous)
+        if "name" in fields or previous is None:
+            fields["name"] = _check_name(fields.get("name"))
         check_project(company_id, fields.get("project"))
         check_parent(company_id, fields.get("parent"))
-        self._check_models(company_id, fields)
+        self._check_input_model(company_id, fields, force=bool(request.get("force")))
+        if "execution" in fields or previous is None:
+            fields["execution"] = _execution(fields.get("execution"))
+        for key in ("tags", "system_tags"):
+            if key in fields or previous is None:
+                fields[key] = sorted(set(fields.get(key) or ()))
+        destination = request.get("output_dest")
+        if destination:
+            scheme = urlparse(destination).scheme
+            if scheme not in OUTPUT_SCHEMES:
+                raise errors.FIELDS_VALUE_ERROR("unsupported scheme for output destination", dest=destination)
+        return fields
+
+    def build_new(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        """A validated task document for ``tasks.create`` / ``tasks.validate``."""
+        fields = self._prepare(identity.company, request, version)
         now = utcnow()
         doc: dict[str, Any] = {
             "_id": new_id(),
-            "company": company_id,
+            "company": identity.company,
             "user": identity.user,
             "status": TaskStatus.created,
             "created": now,
             "last_update": now,
             "last_iteration": 0,
-            "tags": sorted(set(fields.pop("tags", ()) or ())),
-            "system_tags": sorted(set(fields.pop("system_tags", ()) or ())),
             **fields,
         }
-        doc["name"] = _check_name(fields.get("name"))
-        doc["execution"] = _execution(fields.get("execution"))
         if request.get("output_dest") is not None:
             doc["output"] = {"destination": request["output_dest"]}
         return doc
@@ -114,36 +142,23 @@ class TaskBLL:
         return str(doc["_id"])
 
     @staticmethod
-    def _check_models(company_id: str, fields: Mapping[str, Any]) -> None:
+    def _check_input_model(company_id: str, fields: Mapping[str, Any], force: bool) -> None:
         model_id = (fields.get("execution") or {}).get("model")
-        if model_id and not collection(Model).find_one(
-            {"_id": model_id, "company": {"$in": [company_id, "", None]}}, {"_id": 1}
-        ):
-            raise errors.INVALID_MODEL_ID("input model", model=model_id)
+        if not model_id:
+            return
+        model = collection(Model).find_one({"_id": model_id, "company": {"$in": [company_id, "", None]}}, {"ready": 1})
+        if not model:
+            raise errors.INVALID_MODEL_ID(model=model_id)
+        if not force and not model.get("ready"):
+            raise errors.MODEL_NOT_READY("can't be used in a task", model=model_id)
 
     # --- changing --------------------------------------------------------------------
 
     def edit(self, company_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         task = get_for_write(company_id, request["task"])
         if not request.get("force") and task.get("status") != TaskStatus.created:
-            raise errors.INVALID_TASK_STATUS(
-                "only tasks in created status can be edited, use force",
-                expected=TaskStatus.created,
-                status=task.get("status"),
-            )
-        fields = {k: copy.deepcopy(request[k]) for k in EDIT_FIELDS if k in request and request[k] is not None}
-        conform_request_tags(fields, version)
-        prepare_for_save(fields, previous=task)
-        if "name" in fields:
-            fields["name"] = _check_name(fields["name"])
-        check_project(company_id, fields.get("project"))
-        check_parent(company_id, fields.get("parent"))
-        self._check_models(company_id, fields)
-        if "execution" in fields:
-            fields["execution"] = _execution(fields["execution"])
-        for key in ("tags", "system_tags"):
-            if key in fields:
-                fields[key] = sorted(set(fields[key]))
+            raise errors.INVALID_TASK_STATUS(expected=TaskStatus.created, status=task.get("status"))
+        fields = self._prepare(company_id, request, version, previous=task)
         if request.get("output_dest") is not None:
             fields["output.destination"] = request["output_dest"]
         return self._write(task, fields)
@@ -168,7 +183,7 @@ class TaskBLL:
     @staticmethod
     def _write(task: Mapping[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         if not fields:
-            return {"updated": 0, "fields": {}}
+            return {"updated": 0}
         fields["last_update"] = utcnow()
         result = tasks().update_one({"_id": task["id"]}, {"$set": fields})
         touch_project(fields.get("project") or task.get("project"))

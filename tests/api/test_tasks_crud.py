@@ -186,3 +186,33 @@ def test_get_types(tenant: ApiClient) -> None:
     new_task(tenant, project=project, type="testing")
     new_task(tenant, project=project, type="inference")
     assert tenant.tasks.get_types(projects=[project])["types"] == ["inference", "testing"]
+
+
+def test_edit_merges_script_and_execution(tenant: ApiClient) -> None:
+    task_id = new_task(tenant, script={"repository": "r", "entry_point": " a.py "}, execution={"docker_cmd": "img"})
+    assert tenant.tasks.get_by_id(task=task_id)["task"]["script"]["entry_point"] == "a.py"  # stripped
+    tenant.tasks.edit(task=task_id, script={"branch": "main"}, execution={"framework": "torch"})
+    task = tenant.tasks.get_by_id(task=task_id)["task"]
+    assert task["script"]["repository"] == "r" and task["script"]["branch"] == "main"
+    assert task["execution"]["docker_cmd"] == "img" and task["execution"]["framework"] == "torch"
+
+
+def test_edit_status_field_and_output_scheme(tenant: ApiClient) -> None:
+    task_id = new_task(tenant)
+    assert tenant.tasks.edit(task=task_id, status="stopped")["fields"]["status"] == "stopped"
+    assert tenant.call("tasks.edit", {"task": task_id, "force": True, "status": "bogus"}).code == (400, 12)
+    reply = tenant.call("tasks.create", {"name": "abc", "type": "training", "output_dest": "ftp://x/y"})
+    assert reply.code == (400, 16)
+
+
+def test_input_model_checks(tenant: ApiClient) -> None:
+    reply = tenant.call("tasks.create", {"name": "abc", "type": "training", "execution": {"model": MISSING}})
+    assert reply.code == (400, 201)
+    created = tenant.call("models.create", {"name": "draft model", "uri": "file:///m", "ready": False})
+    if created.status != 200:
+        return  # models.* not served in this build
+    model = created.data["id"]
+    reply = tenant.call("tasks.create", {"name": "abc", "type": "training", "execution": {"model": model}})
+    assert reply.code == (400, 202)
+    task_id = new_task(tenant)
+    assert tenant.tasks.edit(task=task_id, force=True, execution={"model": model})["updated"] == 1

@@ -179,3 +179,35 @@ def test_delete_queued_task_leaves_queue(tenant: ApiClient) -> None:
     tenant.tasks.enqueue(task=task_id, queue=queue)
     tenant.tasks.delete(task=task_id, force=True)
     assert tenant.queues.get_by_id(queue=queue)["queue"]["entries"] == []
+
+
+def test_publish_from_failed_publishes_output_model(tenant: ApiClient) -> None:
+    task_id = new_task(tenant)
+    tenant.tasks.failed(task=task_id, force=True)
+    created = tenant.call("models.create", {"name": "out model", "uri": "file:///m", "task": task_id})
+    if created.status == 200:
+        tenant.call("models.update_for_task", {"task": task_id, "override_model_id": created.data["id"]})
+        tenant.tasks.update(task=task_id)
+    tenant.tasks.publish(task=task_id)
+    assert status(tenant, task_id)["status"] == "published"
+    output_model = (status(tenant, task_id).get("output") or {}).get("model")
+    if output_model:
+        assert tenant.models.get_by_id(model=output_model)["model"]["ready"] is True
+
+
+def test_delete_handles_output_models(tenant: ApiClient) -> None:
+    task_id = new_task(tenant)
+    draft = tenant.call("models.create", {"name": "draft out", "uri": "file:///d", "task": task_id})
+    if draft.status != 200:
+        pytest.skip("models.* not served in this build")
+    published = tenant.models.create(name="published out", uri="file:///p", task=task_id, ready=True)["id"]
+    assert tenant.call("tasks.delete", {"task": task_id}).code == (400, 123)
+    reply = tenant.tasks.delete(task=task_id, force=True)
+    assert reply["deleted_models"] == 1 and reply["updated_models"] == 1
+    assert tenant.call("models.get_by_id", {"model": draft.data["id"]}).code == (400, 201)
+    assert tenant.models.get_by_id(model=published)["model"]["task"] == f"__DELETED__{task_id}"
+
+
+def test_dequeue_errors(tenant: ApiClient) -> None:
+    assert tenant.call("tasks.dequeue", {"task": new_task(tenant)}).code == (400, 101)
+    assert tenant.call("tasks.enqueue", {"task": MISSING, "queue": MISSING}).code in ((400, 101), (400, 701))
