@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
-from urllib.parse import urlparse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 from ...config import Config
 from ...database.model.base import new_id, utcnow
