@@ -1,0 +1,157 @@
+"""The statistics store: worker machine statistics and queue metrics.
+
+Two implementations share this contract: ``stats_sqlite.SqliteStatsStore`` (embedded
+default, a SQLite file in the data directory) and ``stats_es.EsStatsStore``
+(Elasticsearch 7, the reference server's ``worker_stats_<company>_<YYYY-MM>`` and
+``queue_metrics_<company>_<YYYY-MM>`` indices). Both answer the same questions with the
+same numbers; the business rules (bucket filling, averaging across queues, response
+shapes) live in ``bll/statistics.py``.
+
+Times are epoch milliseconds throughout. A bucket of ``interval_ms`` starts at
+``timestamp - timestamp % interval_ms`` (the ES ``date_histogram`` with a fixed interval
+and no offset). A range is ``from_ms <= timestamp <= to_ms``.
+"""
+
+from __future__ import annotations
+
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ...config import Config
+
+#: The aggregations ``workers.get_stats`` offers, in the reference's order.
+AGGREGATIONS: tuple[str, ...] = ("avg", "min", "max")
+
+
+@dataclass(frozen=True)
+class WorkerStat:
+    """One reported value: a document of ``worker_stats_*`` (field names as the reference's)."""
+
+    timestamp: int  # ms
+    worker: str
+    category: str  # the metric's prefix: cpu, gpu, memory, network, disk, ...
+    metric: str  # the machine_stats field: cpu_usage, gpu_memory_used, ...
+    variant: str  # "total" for a single value, else the index within the reported list
+    value: float
+    task: str | None = None
+    company: str | None = None  # the company's name, as the reference stores it
+
+
+@dataclass(frozen=True)
+class QueueMetric:
+    """One queue's state after a change: a document of ``queue_metrics_*``."""
+
+    timestamp: int  # ms
+    queue: str
+    average_waiting_time: float  # seconds
+    queue_length: int
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """``from_ms <= timestamp <= to_ms`` cut into buckets of ``interval_ms``."""
+
+    from_ms: int
+    to_ms: int
+    interval_ms: int
+
+
+@dataclass(frozen=True)
+class StatBucket:
+    """avg/min/max/count of one (worker, metric[, variant]) in one time bucket."""
+
+    worker: str
+    metric: str
+    variant: str | None  # None unless split by variant
+    date: int  # bucket start, ms
+    count: int
+    avg: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class QueueBucket:
+    """One queue in one time bucket: the document with the longest average waiting time
+    (ties: the longest queue), as the reference's ``top_hits`` picks it."""
+
+    date: int  # bucket start, ms
+    queue: str
+    average_waiting_time: float
+    queue_length: int
+
+
+class TooManyBuckets(Exception):
+    """The requested range and interval need more buckets than the store allows."""
+
+
+class StatsStore(ABC):
+    """Persistence of worker statistics and queue metrics, per company."""
+
+    @abstractmethod
+    def add_worker_stats(self, company_id: str, stats: Sequence[WorkerStat]) -> None:
+        """Store the documents of one status report (all or nothing)."""
+
+    @abstractmethod
+    def add_queue_metrics(self, company_id: str, metrics: Sequence[QueueMetric]) -> None:
+        """Store one document per changed queue (all or nothing)."""
+
+    @abstractmethod
+    def metric_keys(self, company_id: str, worker_ids: Sequence[str] | None) -> dict[str, list[str]]:
+        """Category → sorted metric names seen for the workers (all when empty)."""
+
+    @abstractmethod
+    def worker_stats(
+        self, company_id: str, span: TimeRange, metrics: Sequence[str], workers: Sequence[str] | None, split: bool
+    ) -> list[StatBucket]:
+        """Non-empty buckets of the given metrics, per worker and metric (and variant
+        when ``split``), ordered by worker, metric, variant, date."""
+
+    @abstractmethod
+    def worker_activity(self, company_id: str, span: TimeRange, active_only: bool) -> list[tuple[int, int]]:
+        """(bucket start, number of distinct workers) of the non-empty buckets, in date
+        order; ``active_only`` counts only reports that named a task."""
+
+    @abstractmethod
+    def queue_metrics(self, company_id: str, span: TimeRange, queue_ids: Sequence[str] | None) -> list[QueueBucket]:
+        """The representative document per (bucket, queue), in date then queue order."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+
+
+def as_float32(value: float) -> float:
+    """``value`` as Elasticsearch keeps a ``float`` field (32 bits), so that both stores
+    aggregate the same numbers."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+def month_suffix(now: datetime | None = None) -> str:
+    """``YYYY-MM`` of the write time (UTC): the reference names monthly indices by it."""
+    return (now or datetime.now(timezone.utc)).strftime("%Y-%m")
+
+
+def bucket_start(timestamp_ms: int, interval_ms: int) -> int:
+    return timestamp_ms - timestamp_ms % interval_ms
+
+
+def open_stats_store(config: Config, data_dir: Path) -> StatsStore:
+    """Elasticsearch when ``hosts.elastic.workers.hosts`` names hosts, else the SQLite
+    file ``statistics.sqlite`` in the data directory."""
+    hosts = config.get("hosts.elastic.workers.hosts", None) or []
+    hosts = [hosts] if isinstance(hosts, str) else list(hosts)
+    if not hosts:
+        from .stats_sqlite import FILE_NAME, SqliteStatsStore
+
+        return SqliteStatsStore(data_dir / FILE_NAME)
+    from .stats_es import EsStatsStore
+
+    args = config.get("hosts.elastic.workers.args", None) or {}
+    return EsStatsStore.connect(hosts, dict(args))

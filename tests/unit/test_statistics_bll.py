@@ -1,0 +1,189 @@
+"""StatsBLL over both statistics stores: recording status reports and queue changes,
+and the four chart reads with their failure cases."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from support.stats_store import (
+    new_company,
+    stats_store_fixture,  # noqa: F401 - the "stats_store" fixture
+)
+
+from stationmaster.bll.statistics import StatsBLL, machine_stat_docs
+from stationmaster.config import Config
+from stationmaster.server.errors import ApiError
+
+T0 = 1_700_000_040  # seconds, a multiple of 60
+
+
+@pytest.fixture
+def bll(stats_store: Any) -> StatsBLL:
+    stats = StatsBLL(
+        Config({"services": {"queues": {"metrics_before_from_date": 0}}}), SimpleNamespace(stats=stats_store)
+    )  # type: ignore[arg-type]
+    stats.clock = lambda: float(T0)
+    return stats
+
+
+def report(worker: str, ts: float, task: str | None = None, **machine_stats: Any) -> dict[str, Any]:
+    return {"worker": worker, "timestamp": int(ts * 1000), "task": task, "machine_stats": machine_stats}
+
+
+def record(bll: StatsBLL, company: str, *reports: dict[str, Any]) -> None:
+    for r in reports:
+        bll.record_worker_stats(company, {"id": r["worker"], "company": {"id": company, "name": "acme"}}, r)
+
+
+def stats_request(**kwargs: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {"from_date": T0, "to_date": T0 + 600, "interval": 60, "items": [{"key": "cpu_usage"}]}
+    request.update(kwargs)
+    return request
+
+
+def test_machine_stats_become_one_document_per_value() -> None:
+    docs = machine_stat_docs(
+        "w", 5, "t", "acme", {"cpu_usage": [1, 2.5], "memory_used": 100, "gpu_usage": None, "disk_read": "x"}
+    )
+    assert [(d.category, d.metric, d.variant, d.value) for d in docs] == [
+        ("cpu", "cpu_usage", "0", 1.0),
+        ("cpu", "cpu_usage", "1", 2.5),
+        ("memory", "memory_used", "total", 100.0),
+    ]
+    assert {(d.worker, d.timestamp, d.task, d.company) for d in docs} == {("w", 5, "t", "acme")}
+
+
+def test_metric_keys_after_reports(bll: StatsBLL) -> None:
+    company = new_company()
+    with pytest.raises(ApiError) as exc:
+        bll.get_metric_keys(company, None)
+    assert (exc.value.code, exc.value.subcode) == (400, 1005)
+    record(bll, company, report("w1", T0, cpu_usage=[10, 20], memory_used=512, gpu_memory_used=[100]))
+    record(bll, company, {"worker": "w2", "timestamp": T0 * 1000})  # no machine_stats: nothing stored
+    assert bll.get_metric_keys(company, None) == [
+        {"name": "cpu", "metric_keys": ["cpu_usage"]},
+        {"name": "gpu", "metric_keys": ["gpu_memory_used"]},
+        {"name": "memory", "metric_keys": ["memory_used"]},
+    ]
+    with pytest.raises(ApiError):
+        bll.get_metric_keys(company, ["w2"])
+
+
+def test_get_stats_aggregations_and_variants(bll: StatsBLL) -> None:
+    company = new_company()
+    record(
+        bll,
+        company,
+        report("w1", T0, cpu_usage=[10, 20], memory_used=512),
+        report("w1", T0 + 30, cpu_usage=[30, 40], memory_used=1024),
+        report("w1", T0 + 60, cpu_usage=[50, 50]),
+        report("w2", T0 + 5, cpu_usage=[1]),
+    )
+    items = [
+        {"key": "cpu_usage", "aggregation": "max"},
+        {"key": "cpu_usage"},
+        {"key": "memory_used", "aggregation": "min"},
+    ]
+    workers = bll.get_stats(company, stats_request(items=items, worker_ids=["w1"]))
+    assert workers == [
+        {
+            "worker": "w1",
+            "metrics": [
+                {
+                    "metric": "cpu_usage",
+                    "dates": [T0 * 1000, (T0 + 60) * 1000],
+                    "stats": [{"aggregation": "max", "values": [40, 50]}, {"aggregation": "avg", "values": [25, 50]}],
+                },
+                {"metric": "memory_used", "dates": [T0 * 1000], "stats": [{"aggregation": "min", "values": [512]}]},
+            ],
+        }
+    ]
+    split = bll.get_stats(company, stats_request(split_by_variant=True))
+    assert [(w["worker"], m["variant"], m["stats"][0]["values"]) for w in split for m in w["metrics"]] == [
+        ("w1", "0", [20, 50]),
+        ("w1", "1", [30, 50]),
+        ("w2", "0", [1]),
+    ]
+    assert bll.get_stats(company, stats_request(items=[{"key": "no_such_metric"}])) == []
+
+
+def test_report_timestamp_in_seconds_is_scaled(bll: StatsBLL) -> None:
+    company = new_company()
+    record(bll, company, {"worker": "w", "timestamp": T0 + 61, "machine_stats": {"cpu_usage": [7]}})
+    workers = bll.get_stats(company, stats_request())
+    assert workers[0]["metrics"][0]["dates"] == [(T0 + 60) * 1000]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"to_date": T0}, "from_date"), ({"to_date": T0 - 60}, "from_date"), ({"interval": 0}, "interval")],
+)
+def test_bad_ranges_are_refused(bll: StatsBLL, change: dict[str, Any], field: str) -> None:
+    company = new_company()
+    for read in (bll.get_stats, bll.get_activity_report, bll.get_queue_metrics):
+        with pytest.raises(ApiError) as exc:
+            read(company, stats_request(**change))
+        assert (exc.value.code, exc.value.subcode) == (400, 16)
+        assert field in exc.value.msg
+
+
+def test_interval_too_small_for_the_range(bll: StatsBLL) -> None:
+    with pytest.raises(ApiError) as exc:
+        bll.get_activity_report(new_company(), stats_request(to_date=T0 + 86400 * 30, interval=1))
+    assert (exc.value.code, exc.value.subcode) == (400, 16)
+    assert "interval" in exc.value.msg
+
+
+def test_activity_report_fills_gaps_and_drops_the_incomplete_interval(bll: StatsBLL) -> None:
+    company = new_company()
+    record(
+        bll,
+        company,
+        report("w1", T0, task="t1", cpu_usage=[1]),
+        report("w2", T0 + 10, cpu_usage=[1]),
+        report("w1", T0 + 180, cpu_usage=[1]),
+        report("w2", T0 + 550, task="t2", cpu_usage=[1]),  # in the last interval, of which 30 s are asked
+    )
+    result = bll.get_activity_report(company, {"from_date": T0, "to_date": T0 + 570, "interval": 60})
+    minute = 60_000
+    # w2 in the popped last interval still extends the series: zeros up to it
+    assert result["total"] == {"dates": [T0 * 1000 + i * minute for i in range(9)], "counts": [2, 0, 0, 1] + [0] * 5}
+    assert result["active"] == {"dates": [T0 * 1000 + i * minute for i in range(9)], "counts": [1] + [0] * 8}
+    empty = bll.get_activity_report(new_company(), {"from_date": T0, "to_date": T0 + 600, "interval": 60})
+    assert empty == {"total": {"dates": [], "counts": []}, "active": {"dates": [], "counts": []}}
+
+
+def queue(queue_id: str, *waited: float) -> dict[str, Any]:
+    now = datetime.utcfromtimestamp(T0)
+    return {
+        "id": queue_id,
+        "entries": [{"task": f"t{i}", "added": now - timedelta(seconds=w)} for i, w in enumerate(waited)],
+    }
+
+
+def test_queue_metrics_per_queue_and_total(bll: StatsBLL) -> None:
+    company = new_company()
+    bll.record_queue_metrics(company, [queue("q1", 10, 20), queue("q2")])
+    bll.clock = lambda: float(T0 + 60)
+    bll.record_queue_metrics(company, [queue("q2", 0)])  # added at T0, recorded at T0 + 60: waited 60 s
+    request = {"from_date": T0, "to_date": T0 + 600, "interval": 60}
+    assert bll.get_queue_metrics(company, {**request, "queue_ids": ["q1", "q9"]}) == [
+        {"queue": "q1", "dates": [T0 * 1000], "avg_waiting_times": [15.0], "queue_lengths": [2]},
+        {"queue": "q9", "dates": [], "avg_waiting_times": [], "queue_lengths": []},
+    ]
+    total = bll.get_queue_metrics(company, request)
+    # second bucket: q1 keeps its (15 s, 2) from the first one; q2 has one task waiting 60 s
+    assert total == [
+        {
+            "queue": "total",
+            "dates": [T0 * 1000, (T0 + 60) * 1000],
+            "avg_waiting_times": [15.0, pytest.approx((15 * 2 + 60 * 1) / 3)],
+            "queue_lengths": [2, 3],
+        }
+    ]
+    assert bll.get_queue_metrics(new_company(), request) == [
+        {"queue": "total", "dates": [], "avg_waiting_times": [], "queue_lengths": []}
+    ]

@@ -1,0 +1,180 @@
+"""The statistics store contract, on the SQLite store and on a real Elasticsearch 7.17
+node: the same documents give the same buckets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from support.stats_store import (
+    new_company,
+    stats_store_fixture,  # noqa: F401 - the "stats_store" fixture
+)
+
+from stationmaster.database.events.stats_base import QueueBucket, QueueMetric, TimeRange, WorkerStat, as_float32
+
+T0 = 1_700_000_040_000  # a multiple of 60 s, in ms
+MIN = 60_000
+
+
+def stat(ts: int, worker: str, metric: str, variant: str, value: float, task: str | None = None) -> WorkerStat:
+    return WorkerStat(ts, worker, metric.partition("_")[0], metric, variant, value, task, "acme")
+
+
+def sample_stats() -> list[WorkerStat]:
+    return [
+        stat(T0, "w1", "cpu_usage", "0", 10.0, "t1"),
+        stat(T0, "w1", "cpu_usage", "1", 30.0, "t1"),
+        stat(T0 + 30_000, "w1", "cpu_usage", "0", 20.0, "t1"),
+        stat(T0 + 30_000, "w1", "cpu_usage", "1", 33.3, "t1"),
+        stat(T0 + MIN, "w1", "cpu_usage", "0", 50.0),
+        stat(T0, "w1", "memory_used", "total", 1024.0, "t1"),
+        stat(T0 + 5_000, "w2", "cpu_usage", "0", 5.0),
+        stat(T0 + 2 * MIN, "w2", "gpu_usage", "0", 70.0),
+        stat(T0 + 2 * MIN, "w2", "gpu_usage", "1", 90.0),
+    ]
+
+
+SPAN = TimeRange(T0, T0 + 10 * MIN, MIN)
+
+
+def query(
+    store: Any,
+    company: str,
+    metrics: tuple[str, ...] = ("cpu_usage",),
+    span: TimeRange = SPAN,
+    workers: list[str] | None = None,
+    split: bool = False,
+) -> list[tuple[Any, ...]]:
+    return [
+        (b.worker, b.metric, b.variant, b.date, b.count, b.avg, b.min, b.max)
+        for b in store.worker_stats(company, span, metrics, workers, split)
+    ]
+
+
+def test_worker_stats_buckets_per_worker_and_metric(stats_store: Any) -> None:
+    company = new_company()
+    stats_store.add_worker_stats(company, sample_stats())
+    rows = query(stats_store, company)
+    v333 = as_float32(33.3)
+    assert rows == [
+        ("w1", "cpu_usage", None, T0, 4, pytest.approx((10 + 30 + 20 + v333) / 4), 10.0, v333),
+        ("w1", "cpu_usage", None, T0 + MIN, 1, 50.0, 50.0, 50.0),
+        ("w2", "cpu_usage", None, T0, 1, 5.0, 5.0, 5.0),
+    ]
+
+
+def test_worker_stats_split_by_variant_and_filters(stats_store: Any) -> None:
+    company = new_company()
+    stats_store.add_worker_stats(company, sample_stats())
+    rows = query(stats_store, company, ("cpu_usage", "gpu_usage"), workers=["w2"], split=True)
+    assert rows == [
+        ("w2", "cpu_usage", "0", T0, 1, 5.0, 5.0, 5.0),
+        ("w2", "gpu_usage", "0", T0 + 2 * MIN, 1, 70.0, 70.0, 70.0),
+        ("w2", "gpu_usage", "1", T0 + 2 * MIN, 1, 90.0, 90.0, 90.0),
+    ]
+    assert query(stats_store, company, ("no_such_metric",)) == []
+
+
+def test_worker_stats_range_is_inclusive(stats_store: Any) -> None:
+    company = new_company()
+    stats_store.add_worker_stats(company, sample_stats())
+    rows = query(stats_store, company, span=TimeRange(T0 + 30_000, T0 + MIN, MIN))
+    assert [(r[0], r[3], r[4]) for r in rows] == [("w1", T0, 2), ("w1", T0 + MIN, 1)]
+    rows = query(stats_store, company, span=TimeRange(T0 + 30_001, T0 + MIN - 1, MIN))
+    assert rows == []
+
+
+def test_metric_keys_by_category(stats_store: Any) -> None:
+    company = new_company()
+    assert stats_store.metric_keys(company, None) == {}
+    stats_store.add_worker_stats(company, sample_stats())
+    assert stats_store.metric_keys(company, None) == {
+        "cpu": ["cpu_usage"],
+        "gpu": ["gpu_usage"],
+        "memory": ["memory_used"],
+    }
+    assert stats_store.metric_keys(company, ["w1"]) == {"cpu": ["cpu_usage"], "memory": ["memory_used"]}
+    assert stats_store.metric_keys(company, ["nobody"]) == {}
+
+
+def test_activity_counts_distinct_workers(stats_store: Any) -> None:
+    company = new_company()
+    stats_store.add_worker_stats(company, sample_stats())
+    assert stats_store.worker_activity(company, SPAN, False) == [
+        (T0, 2),
+        (T0 + MIN, 1),
+        (T0 + 2 * MIN, 1),
+    ]
+    assert stats_store.worker_activity(company, SPAN, True) == [(T0, 1)]
+
+
+def test_queue_metrics_pick_the_longest_wait(stats_store: Any) -> None:
+    company = new_company()
+    stats_store.add_queue_metrics(
+        company,
+        [
+            QueueMetric(T0, "q1", 5.0, 2),
+            QueueMetric(T0 + 10_000, "q1", 12.5, 1),
+            QueueMetric(T0 + 20_000, "q1", 12.5, 3),
+            QueueMetric(T0 + 20_000, "q2", 0.0, 0),
+            QueueMetric(T0 + MIN, "q2", 4.0, 1),
+        ],
+    )
+    assert stats_store.queue_metrics(company, SPAN, None) == [
+        QueueBucket(T0, "q1", 12.5, 3),
+        QueueBucket(T0, "q2", 0.0, 0),
+        QueueBucket(T0 + MIN, "q2", 4.0, 1),
+    ]
+    assert stats_store.queue_metrics(company, SPAN, ["q2"]) == [
+        QueueBucket(T0, "q2", 0.0, 0),
+        QueueBucket(T0 + MIN, "q2", 4.0, 1),
+    ]
+
+
+def test_companies_are_separate(stats_store: Any) -> None:
+    mine, other = new_company(), new_company()
+    stats_store.add_worker_stats(other, sample_stats())
+    stats_store.add_queue_metrics(other, [QueueMetric(T0, "q1", 1.0, 1)])
+    assert query(stats_store, mine) == []
+    assert stats_store.metric_keys(mine, None) == {}
+    assert stats_store.worker_activity(mine, SPAN, False) == []
+    assert stats_store.queue_metrics(mine, SPAN, None) == []
+
+
+@pytest.mark.es
+def test_es_layout_is_the_references(es_url: str) -> None:
+    """Monthly per-company indices, the reference's field names, templates in place."""
+    from elasticsearch import Elasticsearch
+
+    from stationmaster.database.events.stats_base import month_suffix
+    from stationmaster.database.events.stats_es import EsStatsStore
+
+    es = Elasticsearch([es_url])
+    store = EsStatsStore(es)
+    company = new_company()
+    store.add_worker_stats(company, [stat(T0, "w1", "gpu_memory_used", "1", 2048.0, "t1")])
+    store.add_queue_metrics(company, [QueueMetric(T0, "q1", 1.5, 2)])
+    es.indices.refresh(index="*_" + company + "_*")
+    docs = es.search(index=f"worker_stats_{company}_{month_suffix()}")["hits"]["hits"]
+    assert [d["_source"] for d in docs] == [
+        {
+            "timestamp": T0,
+            "worker": "w1",
+            "company": "acme",
+            "task": "t1",
+            "category": "gpu",
+            "metric": "gpu_memory_used",
+            "variant": "1",
+            "value": 2048.0,
+        }
+    ]
+    docs = es.search(index=f"queue_metrics_{company}_{month_suffix()}")["hits"]["hits"]
+    assert [d["_source"] for d in docs] == [
+        {"timestamp": T0, "queue": "q1", "average_waiting_time": 1.5, "queue_length": 2}
+    ]
+    mapping = es.indices.get_mapping(index=f"worker_stats_{company}_*")
+    properties = next(iter(mapping.values()))["mappings"]["properties"]
+    assert properties["value"] == {"type": "float"} and properties["worker"] == {"type": "keyword"}
+    assert set(es.indices.get_template(name="worker_stats,queue_metrics")) == {"worker_stats", "queue_metrics"}
+    store.close()
