@@ -12,11 +12,21 @@ from ..database.model.base import new_id, utcnow
 from ..database.model.model import Model
 from ..database.model.project import Project
 from ..database.model.task import Task, TaskStatus
+from ..database.model.user import User
 from ..database.raw import collection, find_one
 from ..server import errors
 from ..server.versions import Version
 from .auth.identity import Identity
-from .organization import OrgBLL, conform_tags_in, conform_tags_out, for_output, public_or_company, writable
+from .organization import (
+    OrgBLL,
+    apply_joins,
+    conform_tags_in,
+    conform_tags_out,
+    for_output,
+    public_or_company,
+    split_joins,
+    writable,
+)
 from .projects import check_name
 from .query import QuerySpec, get_all_docs
 
@@ -44,6 +54,8 @@ CREATE_FIELDS = (
 UPDATE_FIELDS = ("name", "comment", "tags", "system_tags", "ready", "created", "ui_cache", "project", "task", "uri")
 # references checked on create/edit: (field, document, error for an unknown id)
 _REFERENCES = (("task", Task), ("project", Project), ("parent", Model))
+# references get_all_ex can join (``only_fields: ["project.name"]``)
+_JOINS = {"project": Project, "task": Task, "parent": Model, "user": User}
 _UPDATABLE_TASK_STATES = (TaskStatus.created, TaskStatus.in_progress)
 # the states from which a task may be published without force (reference/api.md §10.1)
 _PUBLISHABLE = (TaskStatus.stopped, TaskStatus.closed, TaskStatus.failed, TaskStatus.completed, TaskStatus.publishing)
@@ -74,6 +86,12 @@ class ModelBLL:
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
         docs = get_all_docs(collection(Model), company_id, request, SPEC)
         return [for_output(d, version) for d in docs]
+
+    def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        request, joins = split_joins(request, _JOINS)
+        models = self.get_all(company_id, request, version)
+        apply_joins(models, joins, _JOINS)
+        return models
 
     def get_frameworks(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
         query: dict[str, Any] = public_or_company(company_id)

@@ -64,6 +64,34 @@ def conform_tags_out(docs: Iterable[dict[str, Any]], version: Version) -> None:
             doc["tags"] = sorted(set(doc.get("tags") or ()) | set(system))
 
 
+def split_joins(request: Mapping[str, Any], refs: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, list[str]]]:
+    """``only_fields`` entries such as ``project.name`` name fields of the referenced
+    document (get_all_ex): the request with the reference itself projected instead, and
+    the sub-fields wanted per reference."""
+    joins: dict[str, list[str]] = {}
+    fields: list[str] = []
+    for item in request.get("only_fields") or ():
+        head, _, rest = str(item).partition(".")
+        if rest and head in refs:
+            joins.setdefault(head, []).append(rest)
+            item = head
+        if item not in fields:
+            fields.append(item)
+    return ({**request, "only_fields": fields} if joins else request), joins
+
+
+def apply_joins(docs: list[dict[str, Any]], joins: Mapping[str, list[str]], refs: Mapping[str, Any]) -> None:
+    """Replace each joined reference id by ``{"id": ..., <sub-fields>}`` (in place)."""
+    for field, subfields in joins.items():
+        ids = list({d[field] for d in docs if isinstance(d.get(field), str)})
+        projection = dict.fromkeys(subfields, 1)
+        found = {r.pop("_id"): r for r in collection(refs[field]).find({"_id": {"$in": ids}}, projection)}
+        for doc in docs:
+            ref = doc.get(field)
+            if isinstance(ref, str):
+                doc[field] = {"id": ref, **found.get(ref, {})}
+
+
 def for_output(doc: dict[str, Any], version: Version) -> dict[str, Any]:
     """A stored project or model as the API returns it (in place): without the
     owner of a public object, tags as the requested version knows them."""

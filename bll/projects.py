@@ -11,11 +11,21 @@ from ..database.model.base import new_id, utcnow
 from ..database.model.model import Model
 from ..database.model.project import Project
 from ..database.model.task import Task, TaskStatus
+from ..database.model.user import User
 from ..database.raw import collection, find_one
 from ..server import errors
 from ..server.versions import Version
 from .auth.identity import Identity
-from .organization import OrgBLL, conform_tags_in, conform_tags_out, for_output, public_or_company, writable
+from .organization import (
+    OrgBLL,
+    apply_joins,
+    conform_tags_in,
+    conform_tags_out,
+    for_output,
+    public_or_company,
+    split_joins,
+    writable,
+)
 from .query import QuerySpec, get_all_docs
 from .task.params import unescape_key
 
@@ -29,6 +39,8 @@ SPEC = QuerySpec(
 )
 # only these task types count towards a project's run time (as in the reference)
 _RUNTIME_TYPES = ("training", "testing")
+# references get_all_ex can join (``only_fields: ["user.name"]``)
+_REFS = {"user": User}
 
 
 def check_name(fields: dict[str, Any]) -> None:
@@ -65,7 +77,9 @@ class ProjectBLL:
         return [for_output(d, version) for d in docs]
 
     def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        request, joins = split_joins(request, _REFS)
         projects = self.get_all(company_id, request, version)
+        apply_joins(projects, joins, _REFS)
         if not request.get("include_stats") or not projects:
             return projects
         state = request.get("stats_for_state")
@@ -161,6 +175,19 @@ class ProjectBLL:
             "remaining": max(0, len(ordered) - (page * page_size + len(chosen))),
             "parameters": [{"section": unescape_key(s), "name": unescape_key(n)} for s, n in chosen],
         }
+
+    def active_users(self, company_id: str, project_ids: list[str], user_ids: list[str] | None) -> set[str]:
+        """Who created tasks or models in these projects (any project when empty), for
+        ``users.get_all_ex`` with ``active_in_projects``."""
+        query: dict[str, Any] = {"company": company_id}
+        if project_ids:
+            query["project"] = {"$in": project_ids}
+        if user_ids:
+            query["user"] = {"$in": user_ids}
+        users: set[str] = set()
+        for doc_cls in (Task, Model):
+            users.update(u for u in collection(doc_cls).distinct("user", query) if isinstance(u, str))
+        return users
 
     def get_tags(self, company_id: str, entity: str, request: Mapping[str, Any]) -> dict[str, list[str]]:
         return self.org.get_tags(

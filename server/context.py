@@ -57,6 +57,7 @@ def build_context(
     )
     companies = CompanyNames()
     organization = OrgBLL()
+    projects = ProjectBLL(organization)
     stats = StatsBLL(config, stores)
     queues = QueueBLL(stats)
     events = EventsBLL(config, stores)
@@ -65,8 +66,8 @@ def build_context(
         stores=stores,
         schemas=schemas,
         auth=AuthBLL(config, tokens, companies),
-        users=UserBLL(companies),
-        projects=ProjectBLL(organization),
+        users=UserBLL(companies, projects.active_users),
+        projects=projects,
         models=ModelBLL(organization),
         organization=organization,
         server=ServerInfo(config, server_uuid),

@@ -22,7 +22,7 @@ def get_by_task_id(call: Call, company_id: str, request: dict[str, Any]) -> dict
 
 @endpoints.handler("get_all_ex")
 def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"models": call.ctx.models.get_all(company_id, request, call.requested_version)}
+    return {"models": call.ctx.models.get_all_ex(company_id, request, call.requested_version)}
 
 
 @endpoints.handler("get_all")

@@ -313,3 +313,24 @@ def test_public_models(tenant: ApiClient, make_tenant) -> None:  # type: ignore[
     public = tenant.models.create(name=unique(), uri="u", public=True)["id"]
     assert stranger.models.get_by_id(model=public)["model"]["company"] == ""
     assert tenant.with_version("2.8").call("models.make_public", {"ids": [public]}).code == (404, 0)
+
+
+def test_get_all_ex_joins_references(tenant: ApiClient) -> None:
+    project_name = unique("proj")
+    project = tenant.projects.create(name=project_name, description="d")["id"]
+    task = new_task(tenant, project=project)
+    model = new_model(tenant, project=project, task=task)
+    fields = ["name", "project.name", "task.name", "user.name"]
+    found = tenant.models.get_all_ex(id=[model], only_fields=fields)["models"]
+    user_name = tenant.users.get_current_user()["user"]["name"]
+    assert found == [
+        {
+            "id": model,
+            "name": found[0]["name"],
+            "project": {"id": project, "name": project_name},
+            "task": {"id": task, "name": get_task(tenant, task)["name"]},
+            "user": {"id": tenant.user_id, "name": user_name},  # type: ignore[attr-defined]
+        }
+    ]
+    plain = tenant.models.get_all(id=[model], only_fields=["project"])["models"]
+    assert plain == [{"id": model, "project": project}]

@@ -289,3 +289,21 @@ def test_public_projects(tenant: ApiClient, make_tenant) -> None:  # type: ignor
     assert tenant.projects.update(project=pid, description="mine again")["updated"] == 1
     assert tenant.with_version("2.8").call("projects.make_public", {"ids": [pid]}).code == (404, 0)
     assert tenant.call("projects.make_public", {}).code == (400, 12)
+
+
+def test_get_all_ex_user_join_and_active_users(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    pid = new_project(tenant)
+    found = tenant.projects.get_all_ex(id=[pid], only_fields=["name", "user.name"])["projects"]
+    user_name = tenant.users.get_current_user()["user"]["name"]
+    assert found[0]["user"] == {"id": tenant.user_id, "name": user_name}  # type: ignore[attr-defined]
+
+    colleague = make_tenant(company=tenant.company_id)  # type: ignore[attr-defined]
+    idle = make_tenant(company=tenant.company_id)  # type: ignore[attr-defined]
+    new_task(colleague, pid)
+    other = new_project(tenant)
+    tenant.models.create(name=unique("model"), uri="u", project=other)
+    active = tenant.users.get_all_ex(active_in_projects=[pid])["users"]
+    assert {u["id"] for u in active} == {colleague.user_id}
+    everywhere = {u["id"] for u in tenant.users.get_all_ex(active_in_projects=[])["users"]}
+    assert everywhere == {colleague.user_id, tenant.user_id}  # type: ignore[attr-defined]
+    assert idle.user_id not in everywhere
