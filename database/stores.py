@@ -17,6 +17,7 @@ from redis import Redis
 
 from ..config import Config, ConfigError
 from .embedded import DataDirLock, client_class
+from .events.stats_base import StatsStore, open_stats_store
 from .model.base import AUTH_DB, BACKEND_DB
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,12 @@ class Stores:
     redis: Redis
     workers_redis: Redis
     _lock: DataDirLock | None = field(default=None, repr=False)
+    stats: StatsStore | None = None  # worker statistics and queue metrics
 
     def close(self) -> None:
+        if self.stats is not None:
+            self.stats.close()
+            self.stats = None
         for alias in (BACKEND_DB, AUTH_DB):
             mongoengine.disconnect(alias)
         if self._lock:
@@ -54,7 +59,13 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
         if lock:
             lock.release()
         raise
-    return Stores(data_dir, embedded, redis_main, redis_workers, lock)
+    stores = Stores(data_dir, embedded, redis_main, redis_workers, lock)
+    try:
+        stores.stats = open_stats_store(config, data_dir)
+    except Exception:
+        stores.close()
+        raise
+    return stores
 
 
 def connect_documents(config: Config, data_dir: Path) -> bool:

@@ -17,6 +17,8 @@ SERVICE_MODULES = (
     "debug",
     "server",
     "users",
+    "worker_stats",
+    "queue_metrics",
     "tasks",
     "tasks_status",
     "tasks_params",
