@@ -20,6 +20,7 @@ from .auth.identity import Identity
 from .organization import (
     OrgBLL,
     apply_joins,
+    conform_tag_filter,
     conform_tags_in,
     conform_tags_out,
     for_output,
@@ -84,6 +85,7 @@ class ModelBLL:
         return self.get_by_id(company_id, task["output"]["model"], version)
 
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        request = conform_tag_filter("model", request, version)
         docs = get_all_docs(collection(Model), company_id, request, SPEC)
         return [for_output(d, version) for d in docs]
 

@@ -54,6 +54,25 @@ def conform_tags_in(entity: str, fields: dict[str, Any], version: Version) -> No
     fields["system_tags"] = system
 
 
+def conform_tag_filter(entity: str, request: Mapping[str, Any], version: Version) -> Mapping[str, Any]:
+    """Below 2.3 a get_all ``tags`` filter also holds the system tags: split it, keeping a
+    ``__$not`` marker with the value it negates."""
+    tags = request.get("tags")
+    if version >= V2_3 or not isinstance(tags, list) or request.get("system_tags"):
+        return request
+    user: list[Any] = []
+    system: list[Any] = []
+    marker: list[Any] = []
+    for tag in tags:
+        if tag == NOT_MARKER:
+            marker = [tag]
+            continue
+        target = system if isinstance(tag, str) and _is_system(entity, tag) else user
+        target.extend([*marker, tag])
+        marker = []
+    return {**request, "tags": user, "system_tags": system}
+
+
 def conform_tags_out(docs: Iterable[dict[str, Any]], version: Version) -> None:
     """Below 2.3 return the system tags inside ``tags`` (in place)."""
     if version >= V2_3:

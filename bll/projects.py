@@ -19,6 +19,7 @@ from .auth.identity import Identity
 from .organization import (
     OrgBLL,
     apply_joins,
+    conform_tag_filter,
     conform_tags_in,
     conform_tags_out,
     for_output,
@@ -73,6 +74,7 @@ class ProjectBLL:
         return for_output(doc, version)
 
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        request = conform_tag_filter("project", request, version)
         docs = get_all_docs(collection(Project), company_id, request, SPEC)
         return [for_output(d, version) for d in docs]
 

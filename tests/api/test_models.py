@@ -253,7 +253,7 @@ def test_delete(tenant: ApiClient) -> None:
 
 
 def test_delete_in_use_as_input(tenant: ApiClient) -> None:
-    model = new_model(tenant)
+    model = new_model(tenant, ready=True)  # only published models can be a task's input
     user = new_task(tenant, execution={"model": model})
     reply = tenant.call("models.delete", {"model": model})
     assert reply.code == (400, 205)
@@ -296,7 +296,7 @@ def test_other_company_cannot_see_or_write(tenant: ApiClient, make_tenant) -> No
 
 def test_public_models(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
     stranger = make_tenant()
-    model = new_model(tenant)
+    model = new_model(tenant, ready=True)
     assert tenant.models.make_public(ids=[model]) == {"updated": 1}
     seen = stranger.models.get_by_id(model=model)["model"]
     assert seen["company"] == "" and "company_origin" not in seen
@@ -334,3 +334,14 @@ def test_get_all_ex_joins_references(tenant: ApiClient) -> None:
     ]
     plain = tenant.models.get_all(id=[model], only_fields=["project"])["models"]
     assert plain == [{"id": model, "project": project}]
+
+
+def test_tag_filter_before_2_3(tenant: ApiClient) -> None:
+    old = tenant.with_version("2.2")
+    archived = new_model(tenant, tags=["x"], system_tags=["archived"])
+    plain = new_model(tenant, tags=["x"])
+    ids = [archived, plain]
+    assert [m["id"] for m in old.models.get_all(id=ids, tags=["archived"])["models"]] == [archived]
+    assert [m["id"] for m in old.models.get_all(id=ids, tags=["__$not", "archived"])["models"]] == [plain]
+    assert [m["id"] for m in old.models.get_all(id=ids, tags=["-archived", "x"])["models"]] == [plain]
+    assert len(tenant.models.get_all(id=ids, tags=["archived"])["models"]) == 0  # 2.3+: a user tag
