@@ -4,6 +4,7 @@ its link to the task that created it (``task.output.model``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timezone
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -34,8 +35,9 @@ from .query import QuerySpec, get_all_docs
 SPEC = QuerySpec(
     pattern_fields=("name", "comment"),
     fields=("ready",),
-    list_fields=("tags", "system_tags", "framework", "uri", "id", "project", "task", "parent"),
-    text_fields=("name", "comment"),
+    list_fields=("tags", "system_tags", "framework", "uri", "id", "user", "project", "task", "parent"),
+    # what the reference's text index covers
+    text_fields=("name", "_id", "comment", "parent", "task", "project"),
 )
 CREATE_FIELDS = (
     "name",
@@ -51,8 +53,11 @@ CREATE_FIELDS = (
     "labels",
     "ready",
 )
-# what models.update (and update_for_task on an existing model) may set
-UPDATE_FIELDS = ("name", "comment", "tags", "system_tags", "ready", "created", "ui_cache", "project", "task", "uri")
+# what models.update (and update_for_task on an existing model) may set: the reference's
+# user-settable model fields (not ready, task or parent)
+UPDATE_FIELDS = ("name", "comment", "tags", "system_tags", "created", "ui_cache", "project", "uri")
+# returned only when asked for with only_fields
+_EXCLUDED_BY_DEFAULT = "ui_cache"
 # references checked on create/edit: (field, document, error for an unknown id)
 _REFERENCES = (("task", Task), ("project", Project), ("parent", Model))
 # references get_all_ex can join (``only_fields: ["project.name"]``)
@@ -72,6 +77,7 @@ class ModelBLL:
         doc = find_one(Model, {"_id": model_id, **public_or_company(company_id)})
         if not doc:
             raise errors.INVALID_MODEL_ID("no such public or company model", id=model_id, company=company_id)
+        doc.pop(_EXCLUDED_BY_DEFAULT, None)
         return for_output(doc, version)
 
     def get_by_task_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
@@ -86,6 +92,9 @@ class ModelBLL:
 
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
         request = conform_tag_filter("model", request, version)
+        only = [str(f) for f in request.get("only_fields") or ()]
+        if not any(not f.startswith("-") for f in only):
+            request = {**request, "only_fields": [*only, f"-{_EXCLUDED_BY_DEFAULT}"]}
         docs = get_all_docs(collection(Model), company_id, request, SPEC)
         return [for_output(d, version) for d in docs]
 
@@ -108,6 +117,7 @@ class ModelBLL:
         fields = {k: request[k] for k in CREATE_FIELDS if k in request}
         check_name(fields)
         conform_tags_in("model", fields, version)
+        _sort_tags(fields)
         if fields.get("project") and not find_one(Project, {"_id": fields["project"], "company": company}, ["_id"]):
             raise errors.VALIDATION_ERROR("Invalid project ids", project=fields["project"])
         if fields.get("task"):
@@ -137,8 +147,11 @@ class ModelBLL:
             fields["created"] = _parse_datetime("created", fields["created"])
         conform_tags_in("model", fields, version)
         fields = self._prepare_update(company_id, fields)
-        self._report_iteration(company_id, fields.get("task"), request.get("iteration"))
-        return self._apply(company_id, model_id, fields, version)
+        # the task is checked and gets the iteration, but is not a field models.update sets
+        if request.get("task"):
+            self._task_for_writing(company_id, request["task"])
+        self._report_iteration(company_id, request.get("task"), request.get("iteration"))
+        return self._apply(company_id, model_id, fields, version) if fields else {"updated": 0, "fields": {}}
 
     def update_for_task(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         """Create the task's output model (or update the one it has), or point the task at
@@ -169,6 +182,7 @@ class ModelBLL:
             result = self.update(identity, {k: v for k, v in update.items() if v is not None}, version)
             return {**result, "id": existing, "created": False}
         conform_tags_in("model", data, version)
+        _sort_tags(data)
         execution = task.get("execution") or {}
         model = Model(
             id=new_id(),
@@ -250,6 +264,7 @@ class ModelBLL:
                 raise errors.VALIDATION_ERROR(f"expecting {doc_cls.__name__} id", id=value, field=field)
 
     def _prepare_update(self, company_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        _sort_tags(fields)
         if "uri" in fields:
             # a new file: what the UI cached about the old one is stale
             fields["ui_cache"] = fields.pop("ui_cache", {})
@@ -305,8 +320,18 @@ def _publish_task(task: Mapping[str, Any], force: bool) -> dict[str, Any]:
     return {"updated": 1, "fields": fields}
 
 
+def _sort_tags(fields: dict[str, Any]) -> None:
+    """Model tags are kept sorted, as the reference's sorted list fields."""
+    for key in ("tags", "system_tags"):
+        if isinstance(fields.get(key), list):
+            fields[key] = sorted(fields[key])
+
+
 def _parse_datetime(field: str, value: Any) -> Any:
     try:
-        return date_parser.isoparse(str(value)).replace(tzinfo=None)
+        parsed = date_parser.isoparse(str(value))
     except ValueError as ex:
         raise errors.VALIDATION_ERROR(f"invalid date-time: {ex}", field=field) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed

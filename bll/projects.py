@@ -36,7 +36,7 @@ EDITABLE = ("name", "description", "tags", "system_tags", "default_output_destin
 SPEC = QuerySpec(
     pattern_fields=("name", "description"),
     list_fields=("tags", "system_tags", "id"),
-    text_fields=("name", "description"),
+    text_fields=("name", "_id", "description"),  # what the reference's text index covers
 )
 # only these task types count towards a project's run time (as in the reference)
 _RUNTIME_TYPES = ("training", "testing")

@@ -68,6 +68,8 @@ def test_create_and_get_by_id(tenant: ApiClient) -> None:
     assert (model["project"], model["task"], model["ready"]) == (project, task, False)
     assert model["company"] == tenant.company_id and model["user"] == tenant.user_id  # type: ignore[attr-defined]
     assert model["tags"] == ["t"] and model["system_tags"] == [] and "company_origin" not in model
+    assert "ui_cache" not in model
+    assert tenant.models.get_by_id(model=new_model(tenant, tags=["z", "a"]))["model"]["tags"] == ["a", "z"]
     # names of models need not be unique
     assert new_model(tenant, name="resnet") != created["id"]
 
@@ -131,6 +133,9 @@ def test_get_all_and_frameworks(tenant: ApiClient) -> None:
     assert [m["id"] for m in tenant.models.get_all_ex(comment="^oth")["models"]] == [c]
     assert [m["id"] for m in tenant.models.get_all(id=[a, b, c], project=[None])["models"]] == [c]
     assert tenant.models.get_frameworks(projects=[project]) == {"frameworks": ["Keras", "PyTorch"]}
+    assert [m["id"] for m in tenant.models.get_all(search_text=c[4:20].upper())["models"]] == [c]
+    assert [m["id"] for m in tenant.models.get_all(search_text="OTHER")["models"]] == [c]
+    assert [m["id"] for m in tenant.models.get_all(id=[a, b, c], user=[tenant.user_id])["models"]] == [a, b, c]  # type: ignore[attr-defined]
     assert tenant.call("models.get_all", {"task": task}).code == (400, 12)
 
 
@@ -146,7 +151,8 @@ def test_edit(tenant: ApiClient) -> None:
     assert result["fields"]["name"] == "renamed" and result["fields"]["ui_cache"] == {}
     stored = tenant.models.get_by_id(model=model)["model"]
     assert (stored["name"], stored["uri"], stored["labels"]) == ("renamed", "file:///new", {"a": 1})
-    assert stored["ui_cache"] == {}
+    assert "ui_cache" not in stored  # returned only when asked for
+    assert tenant.models.get_all(id=[model], only_fields=["ui_cache"])["models"] == [{"id": model, "ui_cache": {}}]
     assert get_task(tenant, task)["last_iteration"] == 7
     tenant.models.edit(model=model, iteration=3)
     assert get_task(tenant, task)["last_iteration"] == 7  # only raised
@@ -163,8 +169,13 @@ def test_update(tenant: ApiClient) -> None:
     assert result["updated"] == 1 and set(result["fields"]) == {"name", "comment", "created"}
     stored = tenant.models.get_by_id(model=model)["model"]
     assert stored["name"] == "new name" and stored["created"].startswith("2020-01-02T03:04:05")
-    assert stored["ready"] is False  # an update without ready does not un-publish or publish
-    assert tenant.models.update(model=model, ready=True)["fields"] == {"ready": True}
+    # ready and task are not fields models.update sets (models.set_ready publishes)
+    task = new_task(tenant)
+    assert tenant.models.update(model=model, ready=True, task=task) == {"updated": 0, "fields": {}}
+    stored = tenant.models.get_by_id(model=model)["model"]
+    assert stored["ready"] is False and "task" not in stored
+    assert tenant.call("models.update", {"model": model, "task": MISSING}).code == (400, 101)
+    assert tenant.models.update(model=model, tags=["b", "a"])["fields"]["tags"] == ["a", "b"]
     assert tenant.call("models.update", {"model": model, "created": "yesterday"}).code == (400, 12)
 
 
