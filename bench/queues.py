@@ -1,0 +1,161 @@
+"""Queue benchmark: the cost of one pop and get_next_task throughput over HTTP.
+
+    .venv/bin/python bench/queues.py [--runs 5] [--entries 1000] [--pollers 50]
+
+1. In process, on the embedded store (litemongo), the median time of one pop from a
+   queue holding ``--entries`` entries, for three implementations:
+   - ``mongoengine modify``: ``Queue.objects(...).modify(pop__entries=-1)``, the
+     reference server's way;
+   - ``raw find_one_and_update``: the same ``$pop`` through the raw collection;
+   - ``pop_head``: what the server uses (``database/queue_ops.py``).
+2. Over HTTP: a served instance, ``--entries`` tasks queued, ``--pollers`` concurrent
+   keep-alive clients calling ``/v2.14/queues.get_next_task`` until the queue is empty;
+   pops per second and the number of duplicates / losses (must be 0).
+
+Each figure is the median of ``--runs`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.client import ApiClient  # noqa: E402
+from support.server import ServerProcess  # noqa: E402
+
+
+def _import_package() -> Any:
+    """Import the repo as the ``stationmaster`` package (setup.cfg maps it to the root)."""
+    try:
+        import stationmaster  # noqa: F401
+    except ImportError:
+        link_dir = Path(tempfile.mkdtemp())
+        (link_dir / "stationmaster").symlink_to(ROOT)
+        sys.path.insert(0, str(link_dir))
+    import mongoengine
+    from pymongo import ReturnDocument
+
+    from stationmaster.database.embedded import client_class
+    from stationmaster.database.model.base import BACKEND_DB, new_id, utcnow
+    from stationmaster.database.model.queue import Queue
+    from stationmaster.database.queue_ops import pop_head
+    from stationmaster.database.raw import collection
+
+    return mongoengine, ReturnDocument, client_class, BACKEND_DB, new_id, utcnow, Queue, pop_head, collection
+
+
+def measure_pop(entries: int, pops: int) -> dict[str, float]:
+    """Median milliseconds per pop for each implementation (one fresh store each)."""
+    mongoengine, ReturnDocument, client_class, backend, new_id, utcnow, Queue, pop_head, collection = _import_package()
+    with tempfile.TemporaryDirectory() as tmp:
+        mongoengine.connect("backend", alias=backend, mongo_client_class=client_class(Path(tmp)), tz_aware=False)
+        coll = collection(Queue)
+
+        def fresh() -> str:
+            qid = new_id()
+            items = [{"task": new_id(), "added": utcnow()} for _ in range(entries + pops)]
+            coll.insert_one({"_id": qid, "company": "c", "name": qid, "entries": items})
+            return qid
+
+        def via_mongoengine(qid: str) -> None:
+            Queue.objects(id=qid, company="c").modify(pop__entries=-1, last_update=utcnow(), upsert=False)
+
+        def via_raw(qid: str) -> None:
+            coll.find_one_and_update(
+                {"_id": qid, "company": "c"},
+                {"$pop": {"entries": -1}, "$set": {"last_update": utcnow()}},
+                return_document=ReturnDocument.BEFORE,
+            )
+
+        def via_pop_head(qid: str) -> None:
+            pop_head(coll, qid, "c", utcnow())
+
+        ways: dict[str, Callable[[str], None]] = {
+            "mongoengine modify": via_mongoengine,
+            "raw find_one_and_update": via_raw,
+            "pop_head": via_pop_head,
+        }
+        result = {}
+        for name, pop in ways.items():
+            qid = fresh()
+            times = []
+            for _ in range(pops):
+                started = time.perf_counter()
+                pop(qid)
+                times.append(time.perf_counter() - started)
+            result[name] = statistics.median(times) * 1000
+        mongoengine.disconnect(backend)
+    return result
+
+
+def measure_http(entries: int, pollers: int) -> tuple[float, int, int]:
+    """(pops per second, duplicates, lost) for one served instance."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ServerProcess(Path(tmp) / "data")
+        with server:
+            key, secret = server.admin_credentials()
+            api = ApiClient(server.url, key=key, secret=secret).login()
+            queue = api.queues.create(name=f"bench-{uuid.uuid4().hex[:8]}")["id"]
+            tasks = [uuid.uuid4().hex for _ in range(entries)]
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(lambda t: api.queues.add_task(queue=queue, task=t), tasks))
+
+            def poll(_: int) -> list[str]:
+                client = api.with_version("2.14")
+                got = []
+                while True:
+                    data = client.call("queues.get_next_task", {"queue": queue}, method="GET").data
+                    if not data.get("entry"):
+                        return got
+                    got.append(data["entry"]["task"])
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(pollers) as pool:
+                results = list(pool.map(poll, range(pollers)))
+            elapsed = time.perf_counter() - started
+    counts = Counter(t for got in results for t in got)
+    duplicates = sum(n - 1 for n in counts.values() if n > 1)
+    lost = len(set(tasks) - set(counts))
+    return entries / elapsed, duplicates, lost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--pollers", type=int, default=50)
+    parser.add_argument("--pops", type=int, default=200, help="pops timed per implementation and run")
+    args = parser.parse_args()
+
+    pop_runs = [measure_pop(args.entries, args.pops) for _ in range(args.runs)]
+    print(f"one pop from a queue of ~{args.entries} entries, embedded store (median of {args.runs} runs):")
+    for name in pop_runs[0]:
+        print(f"  {name:<26} {statistics.median(r[name] for r in pop_runs):7.3f} ms")
+    base = statistics.median(r["mongoengine modify"] for r in pop_runs)
+    fast = statistics.median(r["pop_head"] for r in pop_runs)
+    print(f"  speed-up of pop_head over mongoengine modify: {base / fast:.1f}x")
+
+    http_runs = [measure_http(args.entries, args.pollers) for _ in range(args.runs)]
+    rates = [r[0] for r in http_runs]
+    print(
+        f"HTTP /v2.14/queues.get_next_task, {args.pollers} pollers, {args.entries} tasks "
+        f"(median of {args.runs} runs): {statistics.median(rates):.0f} pops/s "
+        f"(min {min(rates):.0f}, max {max(rates):.0f}); "
+        f"duplicates {sum(r[1] for r in http_runs)}, lost {sum(r[2] for r in http_runs)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
