@@ -18,6 +18,7 @@ from redis import Redis
 from ..config import Config, ConfigError
 from .embedded import DataDirLock, client_class
 from .events.stats_base import StatsStore, open_stats_store
+from .migration.guard import check_before_serving
 from .model.base import AUTH_DB, BACKEND_DB
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
         raise
     stores = Stores(data_dir, embedded, redis_main, redis_workers, lock)
     try:
+        # ES 5-era events not migrated: refuse before the event stores write templates.
+        check_before_serving(config)
         stores.stats = open_stats_store(config, data_dir)
     except Exception:
         stores.close()

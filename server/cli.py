@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     hashpw.add_argument("password", nargs="?", help="the password (asked for when omitted)")
     hashpw.set_defaults(func=_hash_password)
+
+    from ..database.migration.command import add_migrate_es_parser
+
+    add_migrate_es_parser(sub)
     return parser
 
 

@@ -77,8 +77,9 @@ def redis_server() -> Iterator[tuple[str, int]]:
 
 
 @contextmanager
-def elasticsearch_node() -> Iterator[str]:
-    """A real Elasticsearch 7.17 node (tests/services/elasticsearch); yields its URL."""
+def elasticsearch_node(settings: dict[str, str] | None = None) -> Iterator[str]:
+    """A real Elasticsearch 7.17 node (tests/services/elasticsearch) with extra node
+    ``settings``; yields its URL."""
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         unavailable("java is not installed")
     sys.path.insert(0, str(ES_DIR))
@@ -92,7 +93,7 @@ def elasticsearch_node() -> Iterator[str]:
         unavailable(f"could not build the Elasticsearch node: {exc}")
     node = EsNode(heap="512m")
     try:
-        url = node.start(timeout=180)
+        url = node.start(settings=settings, timeout=180)
     except Exception as exc:
         unavailable(f"Elasticsearch node did not start: {exc}")
     try:
