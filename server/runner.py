@@ -11,6 +11,7 @@ import waitress
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from ..bll.setup import client_config_text, initialize, write_client_config
+from ..bll.watchdog import NonResponsiveTasksWatchdog
 from ..config import Config
 from ..database.stores import Stores, open_stores
 from .context import AppContext
@@ -32,6 +33,7 @@ class ServerRunner:
         self.ctx: AppContext | None = None
         self._servers: list[BaseWSGIServer | MultiSocketServer] = []
         self._threads: list[threading.Thread] = []
+        self._watchdog: NonResponsiveTasksWatchdog | None = None
 
     def start(self) -> None:
         self.stores = open_stores(self.config, self.data_dir)
@@ -55,6 +57,8 @@ class ServerRunner:
                 thread = threading.Thread(target=server.run, name="http", daemon=True)
                 thread.start()
                 self._threads.append(thread)
+            self._watchdog = NonResponsiveTasksWatchdog(self.config)
+            self._watchdog.start()
         except BaseException:
             self.stop()
             raise
@@ -80,6 +84,9 @@ class ServerRunner:
         return all(t.is_alive() for t in self._threads)
 
     def stop(self) -> None:
+        if self._watchdog:
+            self._watchdog.stop()
+            self._watchdog = None
         for server in self._servers:
             _close(server)
         for thread in self._threads:

@@ -143,10 +143,10 @@ def bucket_start(timestamp_ms: int, interval_ms: int) -> int:
 
 
 def open_stats_store(config: Config, data_dir: Path) -> StatsStore:
-    """Elasticsearch when ``hosts.elastic.workers.hosts`` names hosts, else the SQLite
-    file ``statistics.sqlite`` in the data directory."""
-    hosts = config.get("hosts.elastic.workers.hosts", None) or []
-    hosts = [hosts] if isinstance(hosts, str) else list(hosts)
+    """Elasticsearch when ``hosts.elastic.workers.hosts`` lists hosts (``{host, port}``
+    entries, as the reference's hosts.conf, or URLs), else the SQLite file
+    ``statistics.sqlite`` in the data directory."""
+    hosts = [h if isinstance(h, str) else dict(h) for h in config.get("hosts.elastic.workers.hosts", None) or []]
     if not hosts:
         from .stats_sqlite import FILE_NAME, SqliteStatsStore
 

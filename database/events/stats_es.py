@@ -72,7 +72,7 @@ class EsStatsStore(StatsStore):
             es.indices.put_template(name=name, body=body)
 
     @classmethod
-    def connect(cls, hosts: Sequence[str], args: dict[str, Any]) -> EsStatsStore:
+    def connect(cls, hosts: Sequence[str | dict[str, Any]], args: dict[str, Any]) -> EsStatsStore:
         return cls(Elasticsearch(list(hosts), **args))
 
     @staticmethod

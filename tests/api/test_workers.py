@@ -140,12 +140,15 @@ def redis_api(redis_address: tuple[str, int], tmp_path_factory: pytest.TempPathF
         "STATIONMASTER__hosts__redis__workers__port": str(port),
     }
     data_dir: Path = tmp_path_factory.mktemp("redis-server") / "data"
-    with ServerProcess(data_dir, env=env) as server:
+    server = ServerProcess(data_dir, env=env).start(timeout=90)  # generous on a loaded machine
+    try:
         key, secret = server.admin_credentials()
         api = ApiClient(server.url, key=key, secret=secret).login()
         me = api.users.get_current_user()["user"]
         api.user_id, api.company_id = me["id"], me["company"]["id"]  # type: ignore[attr-defined]
         yield api
+    finally:
+        server.stop()
 
 
 def test_life_cycle_on_real_redis(redis_api: ApiClient) -> None:

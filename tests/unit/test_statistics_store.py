@@ -3,6 +3,7 @@ node: the same documents give the same buckets."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,3 +179,32 @@ def test_es_layout_is_the_references(es_url: str) -> None:
     assert properties["value"] == {"type": "float"} and properties["worker"] == {"type": "keyword"}
     assert set(es.indices.get_template(name="worker_stats,queue_metrics")) == {"worker_stats", "queue_metrics"}
     store.close()
+
+
+def test_configuration_chooses_the_store(tmp_path: Path) -> None:
+    from stationmaster.config import Config
+    from stationmaster.database.events.stats_base import open_stats_store
+    from stationmaster.database.events.stats_sqlite import SqliteStatsStore
+
+    embedded = open_stats_store(Config({"hosts": {"elastic": {"workers": {"hosts": []}}}}), tmp_path)
+    assert isinstance(embedded, SqliteStatsStore) and embedded.path == tmp_path / "statistics.sqlite"
+    embedded.close()
+    with pytest.raises(RuntimeError):
+        embedded.metric_keys("c", None)
+
+
+@pytest.mark.es
+def test_configuration_names_es_hosts_as_the_reference(tmp_path: Path, es_url: str) -> None:
+    from stationmaster.config import Config
+    from stationmaster.database.events.stats_base import open_stats_store
+    from stationmaster.database.events.stats_es import EsStatsStore
+
+    host, port = es_url.rsplit("/", 1)[-1].split(":")
+    hosts = {"hosts": [{"host": host, "port": int(port)}], "args": {"timeout": 30}}
+    store = open_stats_store(Config({"hosts": {"elastic": {"workers": hosts}}}), tmp_path)
+    assert isinstance(store, EsStatsStore)
+    company = new_company()
+    store.add_worker_stats(company, sample_stats())
+    assert store.metric_keys(company, ["w2"]) == {"cpu": ["cpu_usage"], "gpu": ["gpu_usage"]}
+    store.close()
+    assert not (tmp_path / "statistics.sqlite").exists()

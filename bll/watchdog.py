@@ -1,0 +1,88 @@
+"""The non-responsive task watchdog.
+
+A background thread that, every ``watch_interval_sec``, stops the ``in_progress`` tasks
+whose ``last_update`` is older than ``threshold_sec`` (config
+``services.tasks.non_responsive_tasks_watchdog``): status ``stopped`` with reason and
+message "Forced stop (non-responsive)", as the reference does. A worker's status
+report naming the task, ``tasks.ping`` and event writes keep ``last_update`` fresh.
+
+Each stop is a conditional update (still ``in_progress``, still stale), so a task that
+reports in the meantime, or another API process running the same scan, is not
+stopped twice. The first scan runs one interval after start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from ..config import Config
+from ..database.model.base import utcnow
+from ..database.model.project import Project
+from ..database.model.task import Task
+from ..database.raw import collection
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEY = "services.tasks.non_responsive_tasks_watchdog"
+REASON = "Forced stop (non-responsive)"
+
+
+class NonResponsiveTasksWatchdog:
+    def __init__(self, config: Config) -> None:
+        self.enabled = bool(config.get(f"{CONFIG_KEY}.enabled", True))
+        self.threshold = timedelta(seconds=float(config.get(f"{CONFIG_KEY}.threshold_sec", 7200)))
+        self.interval = max(0.05, float(config.get(f"{CONFIG_KEY}.watch_interval_sec", 900)))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def scan(self, now: datetime | None = None) -> int:
+        """One cycle: stop the stale in-progress tasks; returns how many were stopped."""
+        now = now or utcnow()
+        cutoff = now - self.threshold
+        tasks = collection(Task)
+        stale = list(tasks.find({"status": "in_progress", "last_update": {"$lt": cutoff}}, {"project": 1}))
+        stopped, projects = 0, set()
+        for doc in stale:
+            result = tasks.update_one(
+                {"_id": doc["_id"], "status": "in_progress", "last_update": {"$lt": cutoff}},
+                {
+                    "$set": {
+                        "status": "stopped",
+                        "status_reason": REASON,
+                        "status_message": REASON,
+                        "status_changed": now,
+                        "last_update": now,
+                    }
+                },
+            )
+            if result.modified_count:
+                stopped += 1
+                if doc.get("project"):
+                    projects.add(doc["project"])
+        if projects:
+            collection(Project).update_many({"_id": {"$in": sorted(projects)}}, {"$set": {"last_update": now}})
+        if stale:
+            log.info("watchdog: %d of %d non-responsive tasks stopped", stopped, len(stale))
+        return stopped
+
+    def start(self) -> None:
+        if not self.enabled or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="task-watchdog", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.scan()
+            except Exception:  # noqa: BLE001 - the thread must survive a failed cycle
+                log.exception("watchdog cycle failed")
