@@ -131,8 +131,8 @@ class TaskBLL:
             "last_iteration": 0,
             **fields,
         }
-        if request.get("output_dest") is not None:
-            doc["output"] = {"destination": request["output_dest"]}
+        # like the reference's default Output(): clients expect the object to exist
+        doc["output"] = {"destination": request["output_dest"]} if request.get("output_dest") is not None else {}
         return doc
 
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
@@ -293,7 +293,7 @@ class TaskBLL:
                 - {"archived"}
             ),
             "script": source.get("script"),
-            "output": {"destination": output.get("destination")} if output.get("destination") else None,
+            "output": {"destination": output["destination"]} if output.get("destination") else {},
             "execution": _execution(execution),
             "hyperparams": hyperparams,
             "configuration": configuration,

@@ -37,6 +37,8 @@ def test_create_and_get_by_id(tenant: ApiClient) -> None:
     assert task["user"] == tenant.user_id  # type: ignore[attr-defined]
     assert task["created"].endswith("+00:00") and task["last_iteration"] == 0
     assert task["execution"]["artifacts"] == [] and "company_origin" not in task
+    bare = tenant.tasks.get_by_id(task=new_task(tenant))["task"]
+    assert bare["output"] == {}  # the SDK reads output.destination and needs the object
 
 
 def test_create_bad_input(tenant: ApiClient) -> None:
