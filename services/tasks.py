@@ -22,7 +22,7 @@ def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, A
 
 @endpoints.handler("get_all_ex")
 def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"tasks": call.ctx.tasks.get_all(company_id, request, call.requested_version)}
+    return {"tasks": call.ctx.tasks.get_all(company_id, request, call.requested_version, joins=True)}
 
 
 @endpoints.handler("get_types")

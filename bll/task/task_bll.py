@@ -10,15 +10,18 @@ from urllib.parse import urlparse
 from ...config import Config
 from ...database.model.base import new_id, utcnow
 from ...database.model.model import Model
-from ...database.model.task import TaskStatus
+from ...database.model.project import Project
+from ...database.model.user import User
+from ...database.model.task import Task, TaskStatus
 from ...database.raw import collection
 from ...server import errors
 from ...server.versions import Version
 from ..auth.identity import Identity
+from ..organization import apply_joins, split_joins
 from ..query import QuerySpec, get_all_docs
 from .access import check_parent, check_project, get_for_read, get_for_write, tasks, touch_project
 from .params import escape_configuration, escape_hyperparams, prepare_for_save
-from .shaping import V2_9, conform_request_tags, task_for_output
+from .shaping import V2_9, conform_filter_tags, conform_request_tags, task_for_output
 
 TASK_QUERY = QuerySpec(
     pattern_fields=("name", "comment"),
@@ -30,6 +33,7 @@ TASK_QUERY = QuerySpec(
 CREATE_FIELDS = ("name", "tags", "system_tags", "type", "comment", "parent", "project", "script", "execution")
 EDIT_FIELDS = (*CREATE_FIELDS, "hyperparams", "configuration")
 UPDATE_FIELDS = ("name", "tags", "system_tags", "comment", "project", "created")
+JOIN_REFS = {"project": Project, "parent": Task, "user": User}
 OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
 
@@ -62,15 +66,24 @@ class TaskBLL:
     def get_by_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
         return task_for_output(get_for_read(company_id, task_id), version)
 
-    def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
-        request = dict(request)
-        conform_request_tags(request, version)
+    def get_all(
+        self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
+    ) -> list[dict[str, Any]]:
+        """``get_all`` (and with ``joins`` ``get_all_ex``, where ``only_fields`` may name
+        fields of the referenced project, parent task or user, e.g. ``project.name``)."""
+        request = dict(conform_filter_tags(request, version))
         only = request.get("only_fields")
         if only and version < V2_9:
+            legacy = tuple(old for old, _ in _LEGACY_PROJECTIONS)
             extra = [new for old, new in _LEGACY_PROJECTIONS if any(f.startswith(old) for f in only)]
-            request["only_fields"] = [f for f in only if not f.startswith(tuple(o for o, _ in _LEGACY_PROJECTIONS))]
-            request["only_fields"] += extra
+            request["only_fields"] = [f for f in only if not f.startswith(legacy)] + extra
+        wanted: dict[str, list[str]] = {}
+        if joins:
+            split, wanted = split_joins(request, JOIN_REFS)
+            request = dict(split)
         docs = get_all_docs(tasks(), company_id, request, TASK_QUERY)
+        if wanted:
+            apply_joins(docs, wanted, JOIN_REFS)
         return [task_for_output(doc, version) for doc in docs]
 
     def get_types(self, company_id: str, projects: Sequence[str] | None) -> list[str]:

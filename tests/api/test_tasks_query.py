@@ -38,6 +38,21 @@ def test_get_all_filters_and_paging(tenant: ApiClient) -> None:
     assert tenant.call("tasks.get_all", {"id": "not-a-list"}).code == (400, 12)
 
 
+def test_get_all_ex_joins_and_datetime_and_any(tenant: ApiClient) -> None:
+    project = make_project(tenant)
+    task_id = tenant.tasks.create(name="joined", type="training", project=project, comment="needle here")["id"]
+    reply = tenant.call("tasks.get_all_ex", {"id": [task_id], "only_fields": ["name", "project.name"]})
+    assert reply.data["tasks"][0]["project"]["id"] == project
+    assert reply.data["tasks"][0]["project"]["name"].startswith("p ")
+    later = tenant.tasks.get_all(id=[task_id], status_changed=[">=2999-01-01"])["tasks"]
+    assert later == []
+    tenant.tasks.started(task=task_id)
+    since = tenant.tasks.get_all(id=[task_id], status_changed=[">=2000-01-01"])["tasks"]
+    assert [t["id"] for t in since] == [task_id]
+    any_field = tenant.tasks.get_all(id=[task_id], _any_={"pattern": "NEEDLE", "fields": ["name", "comment"]})
+    assert [t["id"] for t in any_field["tasks"]] == [task_id]
+
+
 def test_only_fields_dotted(tenant: ApiClient) -> None:
     task_id = tenant.tasks.create(
         name="dotted", type="training", script={"entry_point": "a.py", "requirements": {"pip": "x"}}

@@ -56,8 +56,11 @@ def test_tags_below_2_3(tenant: ApiClient) -> None:
     new = tenant.tasks.get_by_id(task=task_id)["task"]
     assert new["tags"] == ["mine"] and new["system_tags"] == ["archived"]
     merged = old.tasks.get_by_id(task=task_id)["task"]
-    assert merged["tags"] == ["archived", "mine"] and "system_tags" not in merged
-    assert [t["id"] for t in old.tasks.get_all(tags=["archived"])["tasks"]] == [task_id]
+    assert sorted(merged["tags"]) == ["archived", "mine"]
+    assert [t["id"] for t in old.tasks.get_all(id=[task_id], tags=["archived"])["tasks"]] == [task_id]
+    assert old.tasks.get_all(id=[task_id], tags=["__$not", "archived"])["tasks"] == []
+    assert [t["id"] for t in old.tasks.get_all(id=[task_id], tags=["__$not", "development"])["tasks"]] == [task_id]
+    assert old.call("tasks.create", {"name": "bad tag", "type": "training", "tags": ["__$x"]}).code == (400, 16)
 
 
 def test_float_versions_below_2_1(tenant: ApiClient) -> None:

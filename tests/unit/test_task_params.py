@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stationmaster.bll.task.params import escape_key, prepare_for_output, prepare_for_save, unescape_key
-from stationmaster.bll.task.shaping import partition_tags, task_for_output
+from stationmaster.bll.task.shaping import task_for_output
 from stationmaster.server.errors import ApiError
 from stationmaster.server.versions import Version
 
@@ -61,10 +61,7 @@ def test_empty_names_refused() -> None:
         prepare_for_save({"execution": {"parameters": {"TF_DEFINE/": 1}}})
 
 
-def test_partition_and_merge_tags() -> None:
-    assert partition_tags(["archived", "mine", "annotation_x", "-development"]) == (
-        ["mine"],
-        ["-development", "annotation_x", "archived"],
-    )
+def test_output_merges_tags_below_2_3_and_hides_origin() -> None:
     doc = {"tags": ["b"], "system_tags": ["archived"], "company_origin": "c"}
-    assert task_for_output(doc, Version(2, 2)) == {"tags": ["archived", "b"]}
+    assert task_for_output(dict(doc), Version(2, 2)) == {"tags": ["archived", "b"], "system_tags": ["archived"]}
+    assert task_for_output(dict(doc), Version(2, 3)) == {"tags": ["b"], "system_tags": ["archived"]}
