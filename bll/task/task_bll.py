@@ -11,8 +11,8 @@ from ...config import Config
 from ...database.model.base import new_id, utcnow
 from ...database.model.model import Model
 from ...database.model.project import Project
-from ...database.model.user import User
 from ...database.model.task import Task, TaskStatus
+from ...database.model.user import User
 from ...database.raw import collection
 from ...server import errors
 from ...server.versions import Version
