@@ -17,6 +17,8 @@ from redis import Redis
 
 from ..config import Config, ConfigError
 from .embedded import DataDirLock, client_class
+from .events.base import EventStore
+from .events.factory import open_event_store
 from .events.stats_base import StatsStore, open_stats_store
 from .migration.guard import check_before_serving
 from .model.base import AUTH_DB, BACKEND_DB
@@ -33,9 +35,13 @@ class Stores:
     redis: Redis
     workers_redis: Redis
     _lock: DataDirLock | None = field(default=None, repr=False)
+    events: EventStore | None = None  # task events (SQLite or Elasticsearch)
     stats: StatsStore | None = None  # worker statistics and queue metrics
 
     def close(self) -> None:
+        if self.events is not None:
+            self.events.close()
+            self.events = None
         if self.stats is not None:
             self.stats.close()
             self.stats = None
@@ -64,6 +70,7 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
     try:
         # ES 5-era events not migrated: refuse before the event stores write templates.
         check_before_serving(config)
+        stores.events = open_event_store(config, data_dir)
         stores.stats = open_stats_store(config, data_dir)
     except Exception:
         stores.close()

@@ -27,6 +27,9 @@ SERVICE_MODULES = (
     "organization",
     "queues",
     "workers",
+    "events",
+    "events_metrics",
+    "events_media",
 )
 
 

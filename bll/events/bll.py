@@ -1,19 +1,69 @@
-"""Event rules (events issue). This first version only carries the hooks other
-services call; the events work replaces the bodies with the real store."""
+"""Event rules: adding events (validation, ids, task statistics), deleting them, and
+the readers every ``events.*`` action uses. Built once per app in the context."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
 
 from ...config import Config
+from ...database.events.base import EventStore
 from ...database.stores import Stores
+from ...server import errors
+from .debug_images import DebugImagesIterator
+from .metrics import MetricsReader
+from .reading import EventReader
+from .tasks import task_for_write
+from .writing import LOCKED_STATUSES, check_tasks, task_ids_of, update_task_stats, validate_batch
 
 
 class EventsBLL:
     def __init__(self, config: Config, stores: Stores) -> None:
         self.config = config
         self.stores = stores
+        self.ignore_iteration = tuple(config.get("services.events.ignore_iteration.metrics", ()))
+
+    # The readers are made on first use: a context may be built before its event store.
+    @cached_property
+    def reader(self) -> EventReader:
+        return EventReader(self.store)
+
+    @cached_property
+    def metrics(self) -> MetricsReader:
+        return MetricsReader(self.store, int(self.config.get("services.tasks.multi_task_histogram_limit", 100)))
+
+    @cached_property
+    def debug_images(self) -> DebugImagesIterator:
+        expiration = int(self.config.get("services.events.events_retrieval.state_expiration_sec", 3600))
+        return DebugImagesIterator(self.store, self.stores.redis, expiration)
+
+    @property
+    def store(self) -> EventStore:
+        store = getattr(self.stores, "events", None)
+        if store is None:
+            raise RuntimeError("the event store is not open")
+        return store
+
+    def add_events(
+        self, company_id: str, raw_events: Sequence[Mapping[str, Any]], worker: str, *, allow_locked: bool = False
+    ) -> dict[str, Any]:
+        """Store the valid events, update their tasks; 400/131 when none was valid."""
+        valid_tasks = check_tasks(company_id, task_ids_of(raw_events), allow_locked)
+        batch = validate_batch(raw_events, worker=worker, valid_tasks=valid_tasks)
+        if not batch.events:
+            reasons: dict[str, Any] = dict(batch.errors)
+            raise errors.EVENTS_NOT_ADDED(**reasons)
+        added = self.store.add(company_id, batch.events)
+        update_task_stats(company_id, batch.events, self.ignore_iteration)
+        return {"added": added, "errors": sum(batch.errors.values()), "errors_info": dict(batch.errors)}
+
+    def delete_for_task(self, company_id: str, task_id: str, allow_locked: bool) -> int:
+        task = task_for_write(company_id, task_id)
+        if task.get("status") in LOCKED_STATUSES and not allow_locked:
+            raise errors.INVALID_TASK_ID("or task published", company=company_id, id=task_id)
+        return self.store.delete_tasks(company_id, [task_id])
 
     def delete_task_events(self, company_id: str, task_ids: Sequence[str]) -> int:
         """Delete every event of the given tasks; returns how many were deleted."""
-        return 0
+        return self.store.delete_tasks(company_id, list(task_ids))

@@ -1,0 +1,121 @@
+"""Scalar and vector metric reads: histograms, latest values, metric names."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from ...database.events.base import (
+    MAX_SIZE,
+    EventQuery,
+    EventStore,
+    HistogramRequest,
+    IterationsQuery,
+    SeriesInfo,
+)
+from ...database.events.es_templates import EVENT_TYPES
+from ...server import errors
+from .reading import _one_company
+from .tasks import events_company, task_for_read, tasks_for_read
+from .writing import SCALAR, VECTOR, iso_ms
+
+#: (task, metric, variant) → (x, y)
+Curves = dict[tuple[str, str, str], tuple[list[Any], list[float]]]
+
+
+def interval_for(series: SeriesInfo, samples: int, key: str) -> int:
+    """1 when the series has fewer points than ``samples``, else ceil(range / samples)."""
+    if series.count < samples:
+        return 1
+    low, high = (series.min_iter, series.max_iter) if key == "iter" else (series.min_timestamp, series.max_timestamp)
+    return max(1, math.ceil((high - low + 1) / samples))
+
+
+class MetricsReader:
+    def __init__(self, store: EventStore, multi_task_limit: int) -> None:
+        self.store = store
+        self.multi_task_limit = multi_task_limit
+
+    def curves(self, company: str, task_ids: Sequence[str], samples: int, key: str) -> Curves:
+        """Downsampled (x, y) per scalar series: the average value per bucket."""
+        field = "iter" if key == "iter" else "timestamp"
+        by_interval: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        for series in self.store.series(company, SCALAR, task_ids):
+            by_interval[interval_for(series, samples, field)].append((series.task, series.metric, series.variant))
+        curves: Curves = {}
+        for interval, members in sorted(by_interval.items()):
+            request = HistogramRequest(field, interval, members, buckets_per_series=samples + 1)
+            for name, points in self.store.histogram(company, request).items():
+                xs: list[Any] = [iso_ms(k) for k, _ in points] if key == "iso_time" else [k for k, _ in points]
+                curves[name] = (xs, [v for _, v in points])
+        return curves
+
+    def scalar_histogram(self, company_id: str, task_id: str, samples: int, key: str) -> dict[str, Any]:
+        company = events_company(company_id, task_for_read(company_id, task_id))
+        result: dict[str, Any] = {}
+        for (_, metric, variant), (xs, ys) in sorted(self.curves(company, [task_id], samples, key).items()):
+            result.setdefault(metric, {})[variant] = {"name": variant, "x": xs, "y": ys}
+        return result
+
+    def multi_task_histogram(self, company_id: str, task_ids: Sequence[str], samples: int, key: str) -> dict[str, Any]:
+        if len(task_ids) > self.multi_task_limit:
+            raise errors.VALIDATION_ERROR(f"field tasks: too many tasks (at most {self.multi_task_limit})")
+        tasks = tasks_for_read(company_id, task_ids, ("name",))
+        company = _one_company(company_id, tasks)
+        names = {t["id"]: t.get("name") for t in tasks}
+        result: dict[str, Any] = {}
+        for (task, metric, variant), (xs, ys) in sorted(self.curves(company, list(names), samples, key).items()):
+            result.setdefault(metric, {}).setdefault(variant, {})[task] = {"name": names[task], "x": xs, "y": ys}
+        return result
+
+    def metrics_and_variants(self, company_id: str, task_id: str, event_type: str) -> dict[str, list[str]]:
+        company = events_company(company_id, task_for_read(company_id, task_id))
+        result: dict[str, list[str]] = {}
+        for series in self.store.series(company, event_type, [task_id]):
+            result.setdefault(series.metric, []).append(series.variant)
+        return result
+
+    def task_metrics(self, company_id: str, task_ids: Sequence[str], event_type: str | None) -> list[dict[str, Any]]:
+        tasks = tasks_for_read(company_id, task_ids)
+        types = [event_type] if event_type else list(EVENT_TYPES)
+        result = []
+        for task in tasks:
+            company = events_company(company_id, task)
+            names = {s.metric for t in types for s in self.store.series(company, t, [task["id"]])}
+            result.append({"task": task["id"], "metrics": sorted(names)})
+        return result
+
+    def vector_histogram(self, company_id: str, task_id: str, metric: str, variant: str) -> dict[str, Any]:
+        company = events_company(company_id, task_for_read(company_id, task_id))
+        query = EventQuery(VECTOR, [task_id], series=[(metric, variant)], sort=[("iter", False), ("id", False)])
+        query.size, query.with_total = MAX_SIZE, False
+        events = self.store.search(company, query).events
+        return {
+            "metric": metric,
+            "variant": variant,
+            "vectors": [e.get("value") for e in events],
+            "iterations": [e.get("iter") for e in events],
+        }
+
+    def latest_scalar_values(self, company_id: str, task_id: str) -> dict[str, Any]:
+        task = task_for_read(company_id, task_id, ("name", "status"))
+        company = events_company(company_id, task)
+        metrics: list[dict[str, Any]] = []
+        last_timestamp = 0
+        for value in self.store.latest_values(company, task_id):
+            if not metrics or metrics[-1]["name"] != value.metric:
+                metrics.append({"name": value.metric, "variants": []})
+            metrics[-1]["variants"].append(
+                {"name": value.variant, "last_value": value.value, "last_10_value": value.value}
+            )
+            last_timestamp = max(last_timestamp, value.max_timestamp)
+        iters = [i for t in EVENT_TYPES for i in self.store.iterations(company, IterationsQuery(t, task_id))]
+        return {
+            "metrics": metrics,
+            "last_iter": max(iters) if iters else 0,
+            "name": task.get("name"),
+            "status": task.get("status"),
+            "last_timestamp": last_timestamp,
+        }

@@ -1,0 +1,211 @@
+"""Turning reported events into stored ones, and their side effects on the tasks.
+
+Each event is checked on its own: a bad one is counted under a reason and skipped,
+the rest of the batch is stored. Document ids are deterministic, so a re-sent batch
+overwrites what it wrote the first time instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ...database.events.es_templates import EVENT_TYPES
+from ...database.model.task import Task, TaskStatus
+from ...database.raw import collection
+
+SCALAR = "training_stats_scalar"
+VECTOR = "training_stats_vector"
+LOG = "log"
+LOCKED_STATUSES = (TaskStatus.publishing, TaskStatus.published)
+# Fields clients send that are request options, not event data.
+_DROPPED = ("method", "allow_locked", "model_event")
+
+
+class EventRejected(ValueError):
+    """An event that cannot be stored; the message is the reason reported back."""
+
+
+@dataclass
+class BatchResult:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+def md5(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not a secret
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def iso_ms(ms: int) -> str:
+    """Epoch milliseconds as the reference's ``@timestamp`` / ES ``strict_date_time``."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _as_int(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise EventRejected(f"{what} must be an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise EventRejected(f"{what} must be an integer")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
+    """The stored form of one reported event (``id`` included); raises EventRejected."""
+    event = {k: v for k, v in raw.items() if k not in _DROPPED}
+    event_type = event.get("type")
+    if not event_type:
+        raise EventRejected("Event must have a 'type' field")
+    if not isinstance(event_type, str) or event_type.replace(" ", "_") not in EVENT_TYPES:
+        raise EventRejected(f"Invalid event type {event_type}")
+    event["type"] = event_type = event_type.replace(" ", "_")
+    if not event.get("task") or not isinstance(event["task"], str):
+        raise EventRejected("Event must have a 'task' field")
+    if "ts" in event:
+        event["timestamp"] = event.pop("ts")
+    event["timestamp"] = _as_int(event["timestamp"], "timestamp") if event.get("timestamp") is not None else write_ms
+    event["@timestamp"] = iso_ms(write_ms)
+    if not event.get("worker"):
+        event["worker"] = worker
+    if event.get("iter") is not None:
+        event["iter"] = _as_int(event["iter"], "iter")
+    else:
+        event.pop("iter", None)
+    if "values" in event:
+        event["value"] = event.pop("values")
+    for name in ("metric", "variant"):
+        event[name] = event.get(name) or ""
+        if not isinstance(event[name], str):
+            raise EventRejected(f"{name} must be a string")
+    _check_values(event_type, event)
+    event["id"] = _event_id(event, position)
+    return event
+
+
+def _check_values(event_type: str, event: dict[str, Any]) -> None:
+    if event_type == SCALAR and not _is_number(event.get("value")):
+        raise EventRejected("Scalar value must be a finite number")
+    if event_type == VECTOR:
+        values = event.get("value")
+        if not isinstance(values, list) or not all(_is_number(v) for v in values):
+            raise EventRejected("Vector values must be a list of finite numbers")
+
+
+def _event_id(event: Mapping[str, Any], position: int) -> str:
+    if event["type"] == LOG:
+        # The reference gives log lines random ids. Hashing the line and its place in
+        # the batch keeps a re-sent batch from duplicating them; the place leads the id
+        # so lines of one batch sharing a timestamp keep their order (ids break ties).
+        parts = (event["task"], event["timestamp"], event.get("worker"), event.get("level"), event.get("msg"))
+        return f"{position:06d}-" + md5("-".join(str(p) for p in parts))
+    else:
+        parts = tuple(event[f] for f in ("task", "iter", "metric", "variant", "key") if f in event)
+    return md5("-".join(str(p) for p in parts))
+
+
+def validate_batch(
+    raw_events: Sequence[Mapping[str, Any]], *, worker: str, valid_tasks: Mapping[str, str | None]
+) -> BatchResult:
+    """``valid_tasks``: task id → None when events may be added, else the reason."""
+    result = BatchResult()
+    write_ms = now_ms()
+    for position, raw in enumerate(raw_events):
+        try:
+            event = normalise(raw, worker=worker, write_ms=write_ms, position=position)
+            reason = valid_tasks.get(event["task"], "Invalid task id")
+            if reason:
+                raise EventRejected(reason)
+        except EventRejected as ex:
+            result.errors[str(ex)] += 1
+            continue
+        result.events.append(event)
+    return result
+
+
+def task_ids_of(raw_events: Iterable[Mapping[str, Any]]) -> set[str]:
+    return {e["task"] for e in raw_events if isinstance(e.get("task"), str) and e["task"]}
+
+
+def check_tasks(company_id: str, task_ids: Iterable[str], allow_locked: bool) -> dict[str, str | None]:
+    """Task id → None if events may be added to it, else the rejection reason."""
+    ids = list(task_ids)
+    found = {
+        doc["_id"]: doc.get("status")
+        for doc in collection(Task).find({"_id": {"$in": ids}, "company": company_id}, {"_id": 1, "status": 1})
+    }
+    result: dict[str, str | None] = {}
+    for task_id in ids:
+        if task_id not in found:
+            result[task_id] = "Invalid task id"
+        elif found[task_id] in LOCKED_STATUSES and not allow_locked:
+            result[task_id] = "Task is published (events cannot be added)"
+        else:
+            result[task_id] = None
+    return result
+
+
+def update_task_stats(company_id: str, events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str]) -> None:
+    """last_iteration, last_metrics, metric_stats and last_update of each task, as
+    atomic updates of the task documents."""
+    per_task: dict[str, list[Mapping[str, Any]]] = {}
+    for event in events:
+        per_task.setdefault(event["task"], []).append(event)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    tasks = collection(Task)
+    for task_id, task_events in per_task.items():
+        update = _task_update(task_events, ignore_iteration, now)
+        tasks.update_one({"_id": task_id, "company": company_id}, update)
+
+
+def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime) -> dict[str, Any]:
+    sets: dict[str, Any] = {"last_update": now}
+    mins: dict[str, Any] = {}
+    maxs: dict[str, Any] = {}
+    iterations = [e["iter"] for e in events if "iter" in e and e["metric"] not in ignore_iteration]
+    if iterations:
+        maxs["last_iteration"] = max(iterations)
+    last: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for event in events:
+        if event["type"] == LOG:
+            continue
+        metric_key = md5(event["metric"])
+        stats = f"metric_stats.{metric_key}"
+        sets[f"{stats}.metric"] = event["metric"]
+        sets[f"{stats}.event_stats_by_type.{event['type']}.last_update"] = now
+        if event["type"] != SCALAR:
+            continue
+        prefix = f"last_metrics.{metric_key}.{md5(event['variant'])}"
+        value = event["value"]
+        mins[f"{prefix}.min_value"] = min(value, mins.get(f"{prefix}.min_value", value))
+        maxs[f"{prefix}.max_value"] = max(value, maxs.get(f"{prefix}.max_value", value))
+        key = (event["metric"], event["variant"])
+        if key not in last or event["timestamp"] >= last[key]["timestamp"]:
+            last[key] = event
+    for (metric, variant), event in last.items():
+        prefix = f"last_metrics.{md5(metric)}.{md5(variant)}"
+        sets[f"{prefix}.metric"] = metric
+        sets[f"{prefix}.variant"] = variant
+        sets[f"{prefix}.value"] = event["value"]
+    update: dict[str, Any] = {"$set": sets}
+    if mins:
+        update["$min"] = mins
+    if maxs:
+        update["$max"] = maxs
+    return update

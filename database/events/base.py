@@ -1,0 +1,163 @@
+"""The event store contract shared by the SQLite and Elasticsearch implementations.
+
+Events are plain dicts, already normalised by the business layer (``bll/events``):
+``id`` (the document id), ``type``, ``task``, ``iter``, ``metric``, ``variant``,
+``timestamp`` (epoch ms), ``@timestamp`` (ISO string) and the type's own fields.
+They are kept per company and event type, as the reference keeps them in
+``events-<type>-<company>`` indices. Reads return the stored documents without
+``id``; both stores must answer every call identically (an API suite checks it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: Fields a query may sort on; ``id`` is the tie-breaker that makes an order total.
+SORT_FIELDS = ("timestamp", "iter", "metric", "variant", "id")
+#: Reads return at most this many events at once (the reference caps ES sizes alike).
+MAX_SIZE = 10000
+
+
+@dataclass
+class EventQuery:
+    """A filtered, ordered page of one company's events.
+
+    ``event_type`` None means every type. ``metrics`` / ``variants`` / ``iters`` restrict
+    to those values, ``urls`` to debug images with these URLs; ``series`` to exact
+    (metric, variant) pairs; ``iter_*`` and ``ts_*`` compare ``iter`` and ``timestamp``.
+    ``sort`` is a list of (field, descending); ``after`` continues
+    after the sort key of the last event of the previous page (keyset paging)."""
+
+    event_type: str | None
+    tasks: Sequence[str]
+    metrics: Sequence[str] | None = None
+    variants: Sequence[str] | None = None
+    iters: Sequence[int] | None = None
+    series: Sequence[tuple[str, str]] | None = None
+    urls: Sequence[str] | None = None
+    iter_lt: int | None = None
+    iter_gt: int | None = None
+    ts_lt: int | None = None
+    ts_gt: int | None = None
+    ts_eq: int | None = None
+    sort: Sequence[tuple[str, bool]] = (("timestamp", False), ("id", False))
+    after: Sequence[Any] | None = None
+    size: int = 500
+    with_total: bool = True
+
+
+@dataclass
+class EventPage:
+    events: list[dict[str, Any]]
+    total: int
+    #: The sort key of the last returned event (for ``EventQuery.after``).
+    last_key: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """Statistics of one (task, metric, variant) series of one event type."""
+
+    task: str
+    metric: str
+    variant: str
+    count: int
+    min_iter: int
+    max_iter: int
+    min_timestamp: int
+    max_timestamp: int
+
+
+@dataclass
+class IterationsQuery:
+    """Distinct iterations of one task's events of one type (optionally of one metric /
+    variant), strictly below / above a bound, the first ``limit`` in the direction."""
+
+    event_type: str
+    task: str
+    metric: str | None = None
+    variant: str | None = None
+    below: int | None = None
+    above: int | None = None
+    limit: int = 1
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class LatestValue:
+    task: str
+    metric: str
+    variant: str
+    value: float
+    max_timestamp: int
+
+
+@dataclass
+class HistogramRequest:
+    """Average ``value`` of scalar events in buckets of ``interval`` over ``field``
+    (``iter`` or ``timestamp``), for the listed (task, metric, variant) series."""
+
+    field: str
+    interval: int
+    series: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    #: An upper bound of the buckets one series yields (lets a store split its queries).
+    buckets_per_series: int = 6000
+
+
+#: (task, metric, variant) → [(bucket key, average value)] in ascending key order.
+HistogramResult = dict[tuple[str, str, str], list[tuple[int, float]]]
+
+
+def as_float32(value: float) -> float:
+    """The value as ES keeps it in a ``float`` field (aggregations see this)."""
+    try:
+        return float(struct.unpack("f", struct.pack("f", value))[0])
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
+
+
+class EventStore(ABC):
+    """Persistence of task events. Thread-safe; one instance per server process."""
+
+    @abstractmethod
+    def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
+        """Insert or overwrite (same type and ``id``) the events; all or nothing.
+        Returns how many were written."""
+
+    @abstractmethod
+    def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:
+        """Delete every event of the tasks; returns the number deleted."""
+
+    @abstractmethod
+    def search(self, company_id: str, query: EventQuery) -> EventPage:
+        """One page of events matching ``query`` in its sort order."""
+
+    @abstractmethod
+    def series(
+        self, company_id: str, event_type: str, tasks: Sequence[str], metrics: Sequence[str] | None = None
+    ) -> list[SeriesInfo]:
+        """Every series of the tasks (optionally only these metrics), ordered by task,
+        metric, variant."""
+
+    @abstractmethod
+    def histogram(self, company_id: str, request: HistogramRequest) -> HistogramResult:
+        """Bucketed averages of scalar values (non-empty buckets only)."""
+
+    @abstractmethod
+    def iterations(self, company_id: str, query: IterationsQuery) -> list[int]:
+        """Distinct iterations of a task's events (see ``IterationsQuery``)."""
+
+    @abstractmethod
+    def latest_values(self, company_id: str, task: str) -> list[LatestValue]:
+        """Per scalar series with positive values: the value at the highest iteration
+        (ties: the latest timestamp, then id) and the series' latest timestamp; ordered
+        by metric, variant."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""

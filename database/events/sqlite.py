@@ -1,0 +1,298 @@
+"""The embedded event store: one SQLite database (WAL) in the data directory.
+
+One table holds every event; the company and type columns play the part of the
+reference's ``events-<type>-<company>`` indices. Scalar values are kept twice: the
+document as sent, and a ``value`` column rounded to 32-bit float as an ES ``float``
+field holds it, so aggregations give the same numbers on both stores.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .base import (
+    MAX_SIZE,
+    EventPage,
+    EventQuery,
+    EventStore,
+    HistogramRequest,
+    HistogramResult,
+    IterationsQuery,
+    LatestValue,
+    SeriesInfo,
+    as_float32,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    company TEXT NOT NULL,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    iter INTEGER,
+    metric TEXT NOT NULL DEFAULT '',
+    variant TEXT NOT NULL DEFAULT '',
+    timestamp INTEGER NOT NULL,
+    wtime INTEGER NOT NULL DEFAULT 0,
+    value REAL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (company, type, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_series ON events (company, type, task, metric, variant, iter);
+CREATE INDEX IF NOT EXISTS events_time ON events (company, type, task, timestamp);
+"""
+
+_COLUMNS = {"timestamp": "timestamp", "iter": "iter", "metric": "metric", "variant": "variant", "id": "id"}
+
+
+def _write_time(event: dict[str, Any]) -> int:
+    text = event.get("@timestamp")
+    if not isinstance(text, str):
+        return 0
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return 0
+
+
+def _row(company_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
+    doc = {k: v for k, v in event.items() if k != "id"}
+    value = event.get("value") if event.get("type") == "training_stats_scalar" else None
+    iteration = event.get("iter")
+    return (
+        company_id,
+        event["type"],
+        event["id"],
+        event["task"],
+        iteration if isinstance(iteration, int) else None,
+        event.get("metric", ""),
+        event.get("variant", ""),
+        int(event["timestamp"]),
+        _write_time(event),
+        as_float32(value) if isinstance(value, int | float) else None,
+        json.dumps(doc, separators=(",", ":")),
+    )
+
+
+class _Where:
+    """Builds a WHERE clause and its parameters."""
+
+    def __init__(self, company_id: str) -> None:
+        self.parts = ["company = ?"]
+        self.params: list[Any] = [company_id]
+
+    def add(self, sql: str, *params: Any) -> None:
+        self.parts.append(sql)
+        self.params.extend(params)
+
+    def one_of(self, column: str, values: Sequence[Any]) -> None:
+        self.add(f"{column} IN ({','.join('?' * len(values))})", *values)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.parts)
+
+
+class SqliteEventStore(EventStore):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(_SCHEMA)
+
+    # --- connections -------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    # --- writes ------------------------------------------------------------------------
+
+    def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
+        rows = [_row(company_id, e) for e in events]
+        with self._tx() as conn:
+            conn.executemany("INSERT OR REPLACE INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:
+        if not task_ids:
+            return 0
+        where = _Where(company_id)
+        where.one_of("task", list(task_ids))
+        with self._tx() as conn:
+            return conn.execute(f"DELETE FROM events WHERE {where.sql}", where.params).rowcount
+
+    # --- reads -------------------------------------------------------------------------
+
+    def _where(self, company_id: str, q: EventQuery) -> _Where:
+        where = _Where(company_id)
+        if q.event_type:
+            where.add("type = ?", q.event_type)
+        where.one_of("task", list(q.tasks))
+        if q.metrics is not None:
+            where.one_of("metric", list(q.metrics))
+        if q.variants is not None:
+            where.one_of("variant", list(q.variants))
+        if q.iters is not None:
+            where.one_of("iter", list(q.iters))
+        if q.series is not None:
+            pairs = " OR ".join("(metric = ? AND variant = ?)" for _ in q.series)
+            where.add(f"({pairs or '0'})", *(v for pair in q.series for v in pair))
+        if q.urls is not None:
+            where.add(f"json_extract(doc, '$.url') IN ({','.join('?' * len(q.urls))})", *q.urls)
+        bounds: list[tuple[str, str, int | None]] = [("iter", "<", q.iter_lt), ("iter", ">", q.iter_gt)]
+        bounds += [("timestamp", "<", q.ts_lt), ("timestamp", ">", q.ts_gt), ("timestamp", "=", q.ts_eq)]
+        for column, op, value in bounds:
+            if value is not None:
+                where.add(f"{column} {op} ?", value)
+        return where
+
+    def search(self, company_id: str, query: EventQuery) -> EventPage:
+        if not query.tasks:
+            return EventPage([], 0)
+        where = self._where(company_id, query)
+        conn = self._conn()
+        total = 0
+        if query.with_total:
+            total = conn.execute(f"SELECT count(*) FROM events WHERE {where.sql}", where.params).fetchone()[0]
+        columns = [_COLUMNS[f] for f, _ in query.sort]
+        if query.after is not None:
+            where.add(*_after_clause(query.sort, query.after))
+        order = ", ".join(f"{c} {'DESC' if desc else 'ASC'}" for c, (_, desc) in zip(columns, query.sort, strict=True))
+        rows = conn.execute(
+            f"SELECT doc, {', '.join(columns)} FROM events WHERE {where.sql} ORDER BY {order} LIMIT ?",
+            [*where.params, min(query.size, MAX_SIZE)],
+        ).fetchall()
+        events = [json.loads(r[0]) for r in rows]
+        return EventPage(events, total, list(rows[-1][1:]) if rows else None)
+
+    def series(
+        self, company_id: str, event_type: str, tasks: Sequence[str], metrics: Sequence[str] | None = None
+    ) -> list[SeriesInfo]:
+        if not tasks:
+            return []
+        where = _Where(company_id)
+        where.add("type = ?", event_type)
+        where.one_of("task", list(tasks))
+        if metrics is not None:
+            where.one_of("metric", list(metrics))
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT task, metric, variant, count(iter), coalesce(min(iter), 0), coalesce(max(iter), 0), "
+                f"min(timestamp), max(timestamp) FROM events WHERE {where.sql} "
+                "GROUP BY task, metric, variant ORDER BY task, metric, variant",
+                where.params,
+            )
+            .fetchall()
+        )
+        return [SeriesInfo(*r) for r in rows]
+
+    def histogram(self, company_id: str, request: HistogramRequest) -> HistogramResult:
+        result: HistogramResult = {}
+        if not request.series:
+            return result
+        column = "iter" if request.field == "iter" else "timestamp"
+        interval = max(1, int(request.interval))
+        conn = self._conn()
+        for task, metric, variant in request.series:
+            rows = conn.execute(
+                f"SELECT ({column} - ({column} % ?) - (CASE WHEN {column} % ? < 0 THEN ? ELSE 0 END)) AS k, "
+                "avg(value) FROM events WHERE company = ? AND type = 'training_stats_scalar' AND task = ? "
+                f"AND metric = ? AND variant = ? AND {column} IS NOT NULL AND value IS NOT NULL "
+                "GROUP BY k ORDER BY k",
+                (interval, interval, interval, company_id, task, metric, variant),
+            ).fetchall()
+            if rows:
+                result[(task, metric, variant)] = [(int(k), float(v)) for k, v in rows]
+        return result
+
+    def iterations(self, company_id: str, query: IterationsQuery) -> list[int]:
+        q = query
+        where = _Where(company_id)
+        where.add("type = ?", q.event_type)
+        where.add("task = ?", q.task)
+        where.add("iter IS NOT NULL")
+        if q.metric is not None:
+            where.add("metric = ?", q.metric)
+        if q.variant is not None:
+            where.add("variant = ?", q.variant)
+        if q.below is not None:
+            where.add("iter < ?", q.below)
+        if q.above is not None:
+            where.add("iter > ?", q.above)
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT DISTINCT iter FROM events WHERE {where.sql} ORDER BY iter {'DESC' if q.descending else 'ASC'} "
+                "LIMIT ?",
+                [*where.params, max(0, min(q.limit, MAX_SIZE))],
+            )
+            .fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def latest_values(self, company_id: str, task: str) -> list[LatestValue]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT metric, variant, value, wmax FROM ("
+                " SELECT metric, variant, json_extract(doc, '$.value') AS value,"
+                "  max(wtime) OVER (PARTITION BY metric, variant) AS wmax,"
+                "  row_number() OVER (PARTITION BY metric, variant ORDER BY iter DESC, timestamp DESC, id DESC) AS rn"
+                " FROM events WHERE company = ? AND type = 'training_stats_scalar' AND task = ? AND value > 0"
+                ") WHERE rn = 1 ORDER BY metric, variant",
+                (company_id, task),
+            )
+            .fetchall()
+        )
+        return [LatestValue(task, m, v, as_float32(val), w) for m, v, val, w in rows]
+
+
+def _after_clause(sort: Sequence[tuple[str, bool]], after: Sequence[Any]) -> tuple[Any, ...]:
+    """Keyset condition ``(a, b, ...) > (x, y, ...)`` honouring each column's direction."""
+    ors = []
+    params: list[Any] = []
+    for i, (name, desc) in enumerate(sort):
+        ands = [f"{_COLUMNS[sort[j][0]]} = ?" for j in range(i)]
+        params.extend(after[:i])
+        ands.append(f"{_COLUMNS[name]} {'<' if desc else '>'} ?")
+        params.append(after[i])
+        ors.append("(" + " AND ".join(ands) + ")")
+    return ("(" + " OR ".join(ors) + ")", *params)

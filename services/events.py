@@ -1,0 +1,101 @@
+"""events.*: reporting task events and reading them back (scalars, plots, logs, images)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call, RawResult
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("events")
+
+
+@endpoints.handler("add")
+def add(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    event = {k: v for k, v in request.items() if k != "allow_locked"}
+    return call.ctx.events.add_events(company_id, [event], call.worker, allow_locked=request["allow_locked"])
+
+
+@endpoints.handler("add_batch")
+def add_batch(call: Call, company_id: str, request: list[dict[str, Any]]) -> dict[str, Any]:
+    # allow_locked is an option of events.add only (as in the reference)
+    return call.ctx.events.add_events(company_id, request, call.worker)
+
+
+@endpoints.handler("delete_for_task")
+def delete_for_task(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"deleted": call.ctx.events.delete_for_task(company_id, request["task"], request["allow_locked"])}
+
+
+@endpoints.handler("get_task_events")
+def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    page = call.ctx.events.reader.task_events(
+        company_id,
+        request["task"],
+        event_type=request.get("event_type"),
+        order=request["order"],
+        batch_size=request["batch_size"],
+        scroll_id=request.get("scroll_id"),
+    )
+    return page.as_response()
+
+
+@endpoints.handler("get_scalar_metric_data")
+def get_scalar_metric_data(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    reader = call.ctx.events.reader
+    return reader.scalar_metric_data(
+        company_id, request["task"], request["metric"], request.get("scroll_id")
+    ).as_response()
+
+
+@endpoints.handler("get_task_log")
+def get_task_log(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    page = call.ctx.events.reader.log_scroll(
+        company_id,
+        request["task"],
+        descending=request.get("order", "desc") == "desc",
+        batch_size=request.get("batch_size", 500),
+        scroll_id=request.get("scroll_id"),
+    )
+    return page.as_response()
+
+
+@endpoints.handler("get_task_log", min_version="1.7")
+def get_task_log_v1_7(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    from_tail = request.get("from", "head") == "tail"
+    page = call.ctx.events.reader.log_scroll(
+        company_id,
+        request["task"],
+        descending=from_tail,
+        batch_size=request.get("batch_size", 500),
+        scroll_id=request.get("scroll_id"),
+    )
+    if from_tail != (request.get("order", "desc") == "desc"):
+        page.events.reverse()
+    return page.as_response()
+
+
+@endpoints.handler("get_task_log", min_version="2.9")
+def get_task_log_v2_9(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    earlier = request["navigate_earlier"]
+    from_timestamp = request.get("from_timestamp")
+    events, total = call.ctx.events.reader.log_page(
+        company_id,
+        request["task"],
+        batch_size=request["batch_size"],
+        navigate_earlier=earlier,
+        from_timestamp=int(from_timestamp) if from_timestamp is not None else None,
+    )
+    order = request.get("order")
+    if (earlier and order == "asc") or (not earlier and order == "desc"):
+        events.reverse()
+    return {"events": events, "returned": len(events), "total": total}
+
+
+@endpoints.handler("download_task_log")
+def download_task_log(call: Call, company_id: str, request: dict[str, Any]) -> RawResult:
+    task_id = request["task"]
+    lines = call.ctx.events.reader.log_lines(company_id, task_id, request["line_type"], request["line_format"])
+    return RawResult(
+        lines, "text/plain; charset=utf-8", {"Content-Disposition": f'attachment; filename="task_{task_id}.log"'}
+    )

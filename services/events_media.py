@@ -1,0 +1,67 @@
+"""events.*: plots and debug images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("events")
+
+_PLOT = "plot"
+_IMAGE = "training_debug_image"
+
+
+@endpoints.handler("get_task_plots")
+def get_task_plots(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    reader = call.ctx.events.reader
+    page = reader.top_events(company_id, request["task"], _PLOT, request["iters"], request.get("scroll_id"))
+    return page.as_response("plots")
+
+
+@endpoints.handler("get_task_plots", min_version="1.8")
+def get_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    reader = call.ctx.events.reader
+    return reader.task_plots(company_id, request["task"], request["iters"], request.get("scroll_id")).as_response(
+        "plots"
+    )
+
+
+@endpoints.handler("get_multi_task_plots")
+def get_multi_task_plots(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    reader = call.ctx.events.reader
+    return reader.multi_task_plots(company_id, request["tasks"], request["iters"], request.get("scroll_id"), False)
+
+
+@endpoints.handler("get_multi_task_plots", min_version="1.8")
+def get_multi_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    reader = call.ctx.events.reader
+    return reader.multi_task_plots(company_id, request["tasks"], request["iters"], request.get("scroll_id"), True)
+
+
+@endpoints.handler("debug_images")
+def debug_images(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    iters = request.get("iters") or 1
+    page = call.ctx.events.reader.top_events(company_id, request["task"], _IMAGE, iters, request.get("scroll_id"))
+    return {"task": request["task"], **page.as_response("images")}
+
+
+@endpoints.handler("debug_images", min_version="1.8")
+def debug_images_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    iters = request.get("iters") or 1
+    reader = call.ctx.events.reader
+    page = reader.last_iterations_events(company_id, request["task"], _IMAGE, iters, request.get("scroll_id"))
+    return {"task": request["task"], **page.as_response("images")}
+
+
+@endpoints.handler("debug_images", min_version="2.7")
+def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.events.debug_images.get(
+        company_id,
+        [(m["task"], m["metric"]) for m in request["metrics"]],
+        iters=request["iters"],
+        navigate_earlier=request["navigate_earlier"],
+        refresh=request["refresh"],
+        scroll_id=request.get("scroll_id"),
+    )

@@ -1,0 +1,53 @@
+"""events.*: scalar and vector metric reads (histograms, latest values, names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server.call import Call
+from ..server.endpoints import Endpoints
+
+endpoints = Endpoints("events")
+
+_SCALAR = "training_stats_scalar"
+_VECTOR = "training_stats_vector"
+
+
+@endpoints.handler("scalar_metrics_iter_histogram")
+def scalar_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.events.metrics.scalar_histogram(company_id, request["task"], request["samples"], request["key"])
+
+
+@endpoints.handler("multi_task_scalar_metrics_iter_histogram")
+def multi_task_scalar_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    tasks = request["tasks"]
+    if isinstance(tasks, str):
+        tasks = [t.strip() for t in tasks.split(",") if t.strip()]
+    metrics = call.ctx.events.metrics.multi_task_histogram(company_id, tasks, request["samples"], request["key"])
+    return {"metrics": metrics}
+
+
+@endpoints.handler("get_task_latest_scalar_values")
+def get_task_latest_scalar_values(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.events.metrics.latest_scalar_values(company_id, request["task"])
+
+
+@endpoints.handler("get_scalar_metrics_and_variants")
+def get_scalar_metrics_and_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"metrics": call.ctx.events.metrics.metrics_and_variants(company_id, request["task"], _SCALAR)}
+
+
+@endpoints.handler("get_vector_metrics_and_variants")
+def get_vector_metrics_and_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"metrics": call.ctx.events.metrics.metrics_and_variants(company_id, request["task"], _VECTOR)}
+
+
+@endpoints.handler("vector_metrics_iter_histogram")
+def vector_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    metrics = call.ctx.events.metrics
+    return metrics.vector_histogram(company_id, request["task"], request["metric"], request["variant"])
+
+
+@endpoints.handler("get_task_metrics")
+def get_task_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"metrics": call.ctx.events.metrics.task_metrics(company_id, request["tasks"], request.get("event_type"))}
