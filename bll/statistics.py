@@ -71,6 +71,14 @@ def _added_seconds(value: Any) -> float | None:
     return value.timestamp()
 
 
+def _queue_metric(queue: Mapping[str, Any], now: float) -> QueueMetric:
+    """Length and average waiting time (s) of the entries that have an ``added`` time."""
+    added = (_added_seconds(e.get("added")) for e in queue.get("entries") or [] if isinstance(e, Mapping))
+    waits = [now - a for a in added if a is not None]
+    average = sum(waits) / len(waits) if waits else 0.0
+    return QueueMetric(int(now * 1000), str(queue["id"]), max(0.0, average), len(waits))
+
+
 def machine_stat_docs(
     worker: str, timestamp: int, task: str | None, company: str | None, machine_stats: Mapping[str, Any]
 ) -> list[WorkerStat]:
@@ -112,13 +120,7 @@ class StatsBLL:
         average time its entries have waited. Failures are logged, never raised: a
         queue operation does not fail because of its statistics."""
         now = self.clock()
-        metrics = []
-        for queue in queues:
-            waits = [
-                now - a for a in (_added_seconds(e.get("added")) for e in queue.get("entries") or []) if a is not None
-            ]
-            average = sum(waits) / len(waits) if waits else 0.0
-            metrics.append(QueueMetric(int(now * 1000), str(queue["id"]), max(0.0, average), len(waits)))
+        metrics = [_queue_metric(queue, now) for queue in queues if queue.get("id")]
         try:
             self.store.add_queue_metrics(company_id, metrics)
         except Exception:

@@ -187,3 +187,13 @@ def test_queue_metrics_per_queue_and_total(bll: StatsBLL) -> None:
     assert bll.get_queue_metrics(new_company(), request) == [
         {"queue": "total", "dates": [], "avg_waiting_times": [], "queue_lengths": []}
     ]
+
+
+def test_recording_never_fails_the_caller(bll: StatsBLL) -> None:
+    company = new_company()
+    bll.record_queue_metrics(company, [{}, {"id": "q1", "entries": [{"task": "t", "added": "not a date"}, "junk"]}])
+    request = {"from_date": T0, "to_date": T0 + 60, "interval": 60, "queue_ids": ["q1"]}
+    assert bll.get_queue_metrics(company, request)[0]["queue_lengths"] == [0]
+    bll.stores.stats.close()  # type: ignore[attr-defined]
+    bll.record_queue_metrics(company, [queue("q1", 5)])
+    record(bll, company, report("w1", T0, cpu_usage=[1]))
