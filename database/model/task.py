@@ -88,7 +88,7 @@ class Execution(EmbeddedDocument):
     parameters = DictField()  # legacy, before hyperparams (API < 2.9)
     model = StringField()  # input model id
     model_desc = DictField()  # legacy, before configuration
-    model_labels = DictField()
+    model_labels = DictField()  # label name → id (int or None)
     framework = StringField()
     artifacts = EmbeddedDocumentListField(Artifact, default=list)
     docker_cmd = StringField()
@@ -125,9 +125,9 @@ class Task(BackendDocument):
     id = StringField(primary_key=True)
     company = StringField(required=True)
     user = StringField()
-    name = StringField(required=True)
-    type = StringField(required=True)
-    status = StringField(default=TaskStatus.created)
+    name = StringField(required=True, min_length=3)
+    type = StringField(required=True, choices=TaskType.ALL)
+    status = StringField(default=TaskStatus.created, choices=TaskStatus.ALL)
     status_reason = StringField()
     status_message = StringField()
     status_changed = DateTimeField()
@@ -147,13 +147,21 @@ class Task(BackendDocument):
     last_worker_report = DateTimeField()
     last_update = DateTimeField()
     last_iteration = IntField(default=0)
+    # md5(metric) → md5(variant) → {metric, variant, value, min_value, max_value}
     last_metrics = MapField(DictField())
+    # md5(metric) → {metric, event_stats_by_type: {event type → {last_update}}}
     metric_stats = DictField()
-    company_origin = StringField()
+    company_origin = StringField()  # the owner of a public task (company "")
     duration = IntField()
+    # section → name → {section, name, value, type, description}; keys escaped (bll/task/params.py)
     hyperparams = DictField()
+    # name → {name, value, type, description}; keys escaped
     configuration = DictField()
     runtime = DictField()
     # kept for data written by later reference releases
     models = DynamicField()
     container = DictField()
+    enqueue_status = StringField()
+    last_change = DateTimeField()
+    last_changed_by = StringField()
+    active_duration = IntField()
