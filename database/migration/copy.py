@@ -12,7 +12,7 @@ from typing import Any
 from .convert import convert
 from .destination import bulk_index
 from .http import EsError, EsHttp
-from .progress import Progress
+from .progress import Interrupted, Progress
 from .source import scroll_pages
 
 # Only what the copy needs from each scroll page (ES 5.6 supports filter_path).
@@ -47,7 +47,7 @@ def copy_scroll(src: EsHttp, dest: EsHttp, index: str, batch_size: int, progress
     thread.start()
     try:
         for hits in scroll_pages(src, index, batch_size, filter_path=_FILTER):
-            if failure:
+            if failure or progress.stop.is_set():
                 break
             pages.put([(hit["_id"], convert(hit.get("_source") or {})) for hit in hits])
     finally:
@@ -55,6 +55,8 @@ def copy_scroll(src: EsHttp, dest: EsHttp, index: str, batch_size: int, progress
         thread.join()
     if failure:
         raise failure[0]
+    if progress.stop.is_set():
+        raise Interrupted(index)
     return sent
 
 
@@ -71,7 +73,11 @@ def copy_remote(dest: EsHttp, remote_url: str, index: str, batch_size: int, prog
         time.sleep(0.5)
         info = dest.get(f"/_tasks/{task}")
         status = info.get("task", {}).get("status", {})
-        progress.advance(index, 0, absolute=int(status.get("created", 0)) + int(status.get("updated", 0)))
+        try:
+            progress.advance(index, 0, absolute=int(status.get("created", 0)) + int(status.get("updated", 0)))
+        except Interrupted:
+            dest.post(f"/_tasks/{task}/_cancel", ok=(404,))
+            raise
         if info.get("completed"):
             break
     if info.get("error"):

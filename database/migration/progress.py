@@ -12,8 +12,13 @@ def _eta(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
+class Interrupted(Exception):
+    """The run was asked to stop (Ctrl-C); an index copy ends after its current page."""
+
+
 class Progress:
-    """Thread-safe counters; prints at most one line per ``interval`` seconds per index."""
+    """Thread-safe counters; prints at most one line per ``interval`` seconds per index.
+    ``stop`` is set when the run is interrupted; copies check it between pages."""
 
     def __init__(self, total: int, out: TextIO, interval: float = 2.0) -> None:
         self.total = total
@@ -21,6 +26,7 @@ class Progress:
         self.out = out
         self.interval = interval
         self.started = time.monotonic()
+        self.stop = threading.Event()
         self._lock = threading.Lock()
         self._index: dict[str, tuple[int, int, float, float]] = {}  # name → total, done, start, last print
 
@@ -30,7 +36,10 @@ class Progress:
             self._index[name] = (total, 0, now, now)
 
     def advance(self, name: str, count: int, *, absolute: int | None = None) -> None:
-        """Add ``count`` copied documents (or set the index's count to ``absolute``)."""
+        """Add ``count`` copied documents (or set the index's count to ``absolute``);
+        raises ``Interrupted`` once ``stop`` is set."""
+        if self.stop.is_set():
+            raise Interrupted(name)
         with self._lock:
             total, done, start, last = self._index[name]
             new = absolute if absolute is not None else done + count

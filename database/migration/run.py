@@ -12,11 +12,11 @@ from . import state as st
 from .copy import copy_remote, copy_scroll
 from .destination import finish_index, install_templates, prepare_index
 from .http import EsError, EsHttp
-from .progress import Progress
+from .progress import Interrupted, Progress
 from .source import SourceIndex, discover
 from .verify import IndexCheck, verify_index
 
-EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class MigrationError(Exception):
@@ -88,8 +88,15 @@ def _migrate(opts: Options, src: EsHttp, dest: EsHttp) -> int:
         print(f"templates installed: {', '.join(names)}", file=out, flush=True)
     progress = Progress(sum(i.docs for i in todo), out)
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, opts.parallel), thread_name_prefix="migrate") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, opts.parallel), thread_name_prefix="migrate")
+    try:
         outcomes = list(pool.map(lambda i: _one(opts, src, dest, state, progress, i), todo))
+    except KeyboardInterrupt:
+        progress.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        print("\ninterrupted: the source is unchanged; run again with --resume to go on", file=out, flush=True)
+        return EXIT_INTERRUPTED
+    pool.shutdown()
     elapsed = time.monotonic() - started
     outcomes += [Outcome(i.name, skipped=True) for i in skipped]
     return _report(out, outcomes, elapsed, opts)
@@ -162,9 +169,11 @@ def _one(
         outcome.check = check
         status = st.VERIFIED if check.ok else st.FAILED
         state.record(index.name, status, source_docs=check.source_docs, dest_docs=check.dest_docs)
-    except EsError as ex:
-        outcome.error = str(ex)
-        state.record(index.name, st.FAILED, source_docs=index.docs, error=str(ex)[:2000])
+    except Interrupted:
+        outcome.error = "interrupted"  # its record stays "copying": --resume copies it again
+    except Exception as ex:  # noqa: BLE001 - one index failing must not hide the others' report
+        outcome.error = str(ex) if isinstance(ex, EsError) else f"{type(ex).__name__}: {ex}"
+        state.record(index.name, st.FAILED, source_docs=index.docs, error=outcome.error[:2000])
     return outcome
 
 
