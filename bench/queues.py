@@ -7,7 +7,9 @@
    - ``mongoengine modify``: ``Queue.objects(...).modify(pop__entries=-1)``, the
      reference server's way;
    - ``raw find_one_and_update``: the same ``$pop`` through the raw collection;
-   - ``pop_head``: what the server uses (``database/queue_ops.py``).
+   - ``pop_head``: what the server uses (``database/queue_ops.py``);
+   and the whole ``ctx.queues.get_next_task`` (pop_head plus the statistics hook
+   ``ctx.stats.record_queue_metrics``), with the hook's own cost.
 2. Over HTTP: a served instance, ``--entries`` tasks queued, ``--pollers`` concurrent
    keep-alive clients calling ``/v2.14/queues.get_next_task`` until the queue is empty;
    pops per second and the number of duplicates / losses (must be 0).
@@ -18,6 +20,8 @@ Each figure is the median of ``--runs`` runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import statistics
 import sys
 import tempfile
@@ -27,7 +31,6 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -36,67 +39,84 @@ from support.client import ApiClient  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
 
 
-def _import_package() -> Any:
-    """Import the repo as the ``stationmaster`` package (setup.cfg maps it to the root)."""
+def _import_package() -> None:
+    """Make the repo importable as the ``stationmaster`` package (setup.cfg maps it to the root)."""
     try:
         import stationmaster  # noqa: F401
     except ImportError:
         link_dir = Path(tempfile.mkdtemp())
         (link_dir / "stationmaster").symlink_to(ROOT)
         sys.path.insert(0, str(link_dir))
-    import mongoengine
-    from pymongo import ReturnDocument
-
-    from stationmaster.database.embedded import client_class
-    from stationmaster.database.model.base import BACKEND_DB, new_id, utcnow
-    from stationmaster.database.model.queue import Queue
-    from stationmaster.database.queue_ops import pop_head
-    from stationmaster.database.raw import collection
-
-    return mongoengine, ReturnDocument, client_class, BACKEND_DB, new_id, utcnow, Queue, pop_head, collection
 
 
 def measure_pop(entries: int, pops: int) -> dict[str, float]:
-    """Median milliseconds per pop for each implementation (one fresh store each)."""
-    mongoengine, ReturnDocument, client_class, backend, new_id, utcnow, Queue, pop_head, collection = _import_package()
+    """Median milliseconds per pop for each implementation, in process on a served
+    instance's embedded stores (one fresh queue of ``entries`` entries each), plus the
+    whole ``ctx.queues.get_next_task`` and the statistics hook it calls."""
+    _import_package()
+    from pymongo import ReturnDocument
+
+    from stationmaster.config import load_config
+    from stationmaster.database.model.base import new_id, utcnow
+    from stationmaster.database.model.queue import Queue
+    from stationmaster.database.queue_ops import pop_head
+    from stationmaster.database.raw import collection
+    from stationmaster.server.runner import ServerRunner
+
     with tempfile.TemporaryDirectory() as tmp:
-        mongoengine.connect("backend", alias=backend, mongo_client_class=client_class(Path(tmp)), tz_aware=False)
+        runner = ServerRunner(load_config([]), Path(tmp), "127.0.0.1", 0, 0)
+        with contextlib.redirect_stdout(io.StringIO()):
+            runner.start()
+        assert runner.ctx is not None
+        ctx = runner.ctx
         coll = collection(Queue)
+        company = "bench"
 
         def fresh() -> str:
             qid = new_id()
             items = [{"task": new_id(), "added": utcnow()} for _ in range(entries + pops)]
-            coll.insert_one({"_id": qid, "company": "c", "name": qid, "entries": items})
+            coll.insert_one({"_id": qid, "company": company, "name": qid, "entries": items})
             return qid
 
         def via_mongoengine(qid: str) -> None:
-            Queue.objects(id=qid, company="c").modify(pop__entries=-1, last_update=utcnow(), upsert=False)
+            Queue.objects(id=qid, company=company).modify(pop__entries=-1, last_update=utcnow(), upsert=False)
 
         def via_raw(qid: str) -> None:
             coll.find_one_and_update(
-                {"_id": qid, "company": "c"},
+                {"_id": qid, "company": company},
                 {"$pop": {"entries": -1}, "$set": {"last_update": utcnow()}},
                 return_document=ReturnDocument.BEFORE,
             )
 
         def via_pop_head(qid: str) -> None:
-            pop_head(coll, qid, "c", utcnow())
+            pop_head(coll, qid, company, utcnow())
+
+        def via_bll(qid: str) -> None:
+            ctx.queues.get_next_task(company, qid)
+
+        def stats_hook(qid: str) -> None:
+            ctx.stats.record_queue_metrics(company, [doc])
 
         ways: dict[str, Callable[[str], None]] = {
             "mongoengine modify": via_mongoengine,
             "raw find_one_and_update": via_raw,
             "pop_head": via_pop_head,
+            "ctx.queues.get_next_task": via_bll,
+            "  of which the stats hook": stats_hook,
         }
         result = {}
-        for name, pop in ways.items():
-            qid = fresh()
-            times = []
-            for _ in range(pops):
-                started = time.perf_counter()
-                pop(qid)
-                times.append(time.perf_counter() - started)
-            result[name] = statistics.median(times) * 1000
-        mongoengine.disconnect(backend)
+        try:
+            for name, pop in ways.items():
+                qid = fresh()
+                doc = {"id": qid, **(coll.find_one({"_id": qid}) or {})}
+                times = []
+                for _ in range(pops):
+                    started = time.perf_counter()
+                    pop(qid)
+                    times.append(time.perf_counter() - started)
+                result[name] = statistics.median(times) * 1000
+        finally:
+            runner.stop()
     return result
 
 

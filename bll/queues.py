@@ -154,9 +154,10 @@ class QueueBLL:
             changes["name"] = self._valid_name(company_id, changes["name"], queue_id)
         if not changes:
             return 0, {}
-        changes["last_update"] = utcnow()
-        res = self._coll().update_one({"_id": queue_id, "company": company_id}, {"$set": changes})
-        return int(res.modified_count > 0 or res.matched_count > 0), changes
+        res = self._coll().update_one(
+            {"_id": queue_id, "company": company_id}, {"$set": {**changes, "last_update": utcnow()}}
+        )
+        return int(res.matched_count > 0), changes
 
     def delete(self, company_id: str, queue_id: str, force: bool) -> None:
         """Delete the queue; a queue with entries only with ``force`` (else 400/702)."""

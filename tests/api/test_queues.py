@@ -35,7 +35,7 @@ def test_create_get_update_delete(tenant: ApiClient) -> None:
     assert queue["created"] and queue["last_update"]
     result = tenant.queues.update(queue=qid, name=name + "x", tags=["b"])
     assert result["updated"] == 1
-    assert result["fields"]["name"] == name + "x" and result["fields"]["tags"] == ["b"]
+    assert result["fields"] == {"name": name + "x", "tags": ["b"]}
     assert tenant.queues.get_by_id(queue=qid)["queue"]["name"] == name + "x"
     assert tenant.queues.delete(queue=qid) == {"deleted": 1}
     assert tenant.call("queues.get_by_id", {"queue": qid}).code == (400, 701)
@@ -168,3 +168,16 @@ def test_queues_are_scoped_to_the_company(make_tenant, tenant: ApiClient, queue:
     name = tenant.queues.get_by_id(queue=queue)["queue"]["name"]
     assert stranger.queues.create(name=name)["id"]
     assert len(_order(tenant, queue)) == 1
+
+
+def test_enqueued_task_reaches_the_agent(tenant: ApiClient, queue: str) -> None:
+    """tasks.enqueue puts the task into the queue; the agent's poll takes it without
+    changing its status (v0.16.1), and the queue is then empty."""
+    task = tenant.tasks.create(name="to run", type="training")["id"]
+    assert tenant.tasks.enqueue(task=task, queue=queue)["queued"] == 1
+    entries = tenant.queues.get_by_id(queue=queue)["queue"]["entries"]
+    assert [e["task"] for e in entries] == [task]
+    reply = tenant.call("queues.get_next_task", {"queue": queue}, version="2.14", method="GET")
+    assert reply.data["entry"]["task"] == task and reply.data["entry"]["added"] == entries[0]["added"]
+    assert tenant.tasks.get_by_id(task=task)["task"]["status"] == "queued"
+    assert _order(tenant, queue) == []
