@@ -120,8 +120,10 @@ def measure_pop(entries: int, pops: int) -> dict[str, float]:
     return result
 
 
-def measure_http(entries: int, pollers: int) -> tuple[float, int, int]:
-    """(pops per second, duplicates, lost) for one served instance."""
+def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float]:
+    """(pops per second, duplicates, lost, empty polls per second) for one served
+    instance; the last is the same pollers on the drained queue: the cost of the HTTP
+    path alone (authentication, validation, envelope), the ceiling for the pops."""
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(Path(tmp) / "data")
         with server:
@@ -145,10 +147,20 @@ def measure_http(entries: int, pollers: int) -> tuple[float, int, int]:
             with ThreadPoolExecutor(pollers) as pool:
                 results = list(pool.map(poll, range(pollers)))
             elapsed = time.perf_counter() - started
+
+            def poll_empty(_: int) -> None:
+                client = api.with_version("2.14")
+                for _ in range(entries // pollers):
+                    client.call("queues.get_next_task", {"queue": queue}, method="GET")
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(pollers) as pool:
+                list(pool.map(poll_empty, range(pollers)))
+            empty_rate = (entries // pollers) * pollers / (time.perf_counter() - started)
     counts = Counter(t for got in results for t in got)
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     lost = len(set(tasks) - set(counts))
-    return entries / elapsed, duplicates, lost
+    return entries / elapsed, duplicates, lost, empty_rate
 
 
 def main() -> None:
@@ -174,6 +186,10 @@ def main() -> None:
         f"(median of {args.runs} runs): {statistics.median(rates):.0f} pops/s "
         f"(min {min(rates):.0f}, max {max(rates):.0f}); "
         f"duplicates {sum(r[1] for r in http_runs)}, lost {sum(r[2] for r in http_runs)}"
+    )
+    print(
+        f"  the same pollers on the empty queue (HTTP path alone): "
+        f"{statistics.median(r[3] for r in http_runs):.0f} calls/s"
     )
 
 
