@@ -70,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default=None, help="log level (DEBUG logs every request)")
     serve.set_defaults(func=_serve)
 
+    files = sub.add_parser(
+        "fileserver",
+        help="run only the file server",
+        description="Run the file server alone (e.g. on another machine than the API server). "
+        "It checks API tokens with the API server's secret: secure.auth.token_secret, or the one "
+        "kept in the database the configuration names.",
+    )
+    files.add_argument("--data-dir", help="data directory (default: apiserver.data_dir); files go to <data-dir>/files")
+    files.add_argument("--config", action="append", default=[], metavar="DIR", help="configuration directory")
+    files.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    files.add_argument("--port", type=int, help="port (default fileserver.listen.port, 8081)")
+    files.add_argument("--log-level", default=None, help="log level")
+    files.set_defaults(func=_fileserver)
+
     openapi = sub.add_parser("openapi", help="print the API as an OpenAPI 3 document")
     openapi.add_argument("--output", "-o", help="write to this file instead of standard output")
     openapi.set_defaults(func=_openapi)
@@ -107,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
     data_dir = Path(os.path.expanduser(args.data_dir or config.get("apiserver.data_dir"))).resolve()
     host = args.host or config.get("apiserver.listen.ip")
     port = args.port if args.port is not None else int(config.get("apiserver.listen.port"))
-    files_port = args.files_port if args.files_port is not None else 8081
+    files_port = args.files_port if args.files_port is not None else int(config.get("fileserver.listen.port", 8081))
     try:
         runner = ServerRunner(config, data_dir, host, port, files_port)
         runner.start()
@@ -116,6 +130,11 @@ def _serve(args: argparse.Namespace) -> int:
     log.info(
         "API on http://%s:%d, data in %s (ready in %.2fs)", host, runner.port, data_dir, time.monotonic() - started
     )
+    return _wait_for_signal(runner)
+
+
+def _wait_for_signal(runner: Any) -> int:
+    """Run until SIGTERM/SIGINT (0) or until a server thread dies (1); then stop."""
     stop = threading.Event()
 
     def on_signal(signum: int, _: Any) -> None:
@@ -131,6 +150,23 @@ def _serve(args: argparse.Namespace) -> int:
             return 1
     runner.stop()
     return 0
+
+
+def _fileserver(args: argparse.Namespace) -> int:
+    config = _load(args)
+    _configure_logging(config, args.log_level)
+    from ..fileserver.serve import FileServerRunner
+
+    data_dir = Path(os.path.expanduser(args.data_dir or config.get("apiserver.data_dir"))).resolve()
+    host = args.host or config.get("apiserver.listen.ip")
+    port = args.port if args.port is not None else int(config.get("fileserver.listen.port", 8081))
+    runner = FileServerRunner(config, data_dir, host, port)
+    try:
+        runner.start()
+    except (RuntimeError, OSError) as ex:
+        raise _Fatal(str(ex)) from ex
+    log.info("files on http://%s:%d, stored in %s", host, runner.port, runner.root)
+    return _wait_for_signal(runner)
 
 
 def _configure_logging(config: Any, level: str | None) -> None:

@@ -14,6 +14,7 @@ from ..bll.setup import client_config_text, initialize, write_client_config
 from ..bll.watchdog import NonResponsiveTasksWatchdog
 from ..config import Config
 from ..database.stores import Stores, open_stores
+from ..fileserver.serve import create_file_server, storage_root
 from .context import AppContext
 from .factory import create_app_with_context
 
@@ -51,6 +52,8 @@ class ServerRunner:
             )
             self.port = int(api.effective_port)
             self._servers.append(api)
+            if self.files_port:
+                self._start_file_server(self.ctx)
             if setup.admin_credentials:
                 self._announce(*setup.admin_credentials)
             for server in self._servers:
@@ -62,6 +65,14 @@ class ServerRunner:
         except BaseException:
             self.stop()
             raise
+
+    def _start_file_server(self, ctx: AppContext) -> None:
+        """The file server on ``files_port``, sharing the API server's token service."""
+        root = storage_root(self.config, self.data_dir)
+        files = create_file_server(self.config, root, ctx.auth.tokens, self.host, self.files_port)
+        self.files_port = int(getattr(files, "effective_port", self.files_port))
+        self._servers.append(files)
+        log.info("files on http://%s:%d, stored in %s", self.host, self.files_port, root)
 
     def _announce(self, key: str, secret: str) -> None:
         host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::", "") else self.host

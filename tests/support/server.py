@@ -15,6 +15,7 @@ import requests
 from pyhocon import ConfigFactory
 
 _READY = re.compile(r"API on http://[^:]+:(\d+)")
+_FILES_READY = re.compile(r"files on http://[^:]+:(\d+)")
 
 
 class ServerProcess:
@@ -87,6 +88,14 @@ class ServerProcess:
             return requests.get(f"{self.url}/debug.ping", timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+    @property
+    def files_url(self) -> str:
+        """The file server's URL, from the "files on http://..." line of the log."""
+        match = _FILES_READY.search(self.log())
+        if not match:
+            raise RuntimeError(f"no file server in the log (files_port={self.files_port}):\n{self.log()}")
+        return f"http://127.0.0.1:{match.group(1)}"
 
     def log(self) -> str:
         try:

@@ -1,0 +1,106 @@
+"""File server benchmark: upload and download throughput against a plain disk copy.
+
+    .venv/bin/python bench/fileserver.py [--size-mb 1024] [--runs 3]
+
+Starts ``stationmaster serve`` with its file server on a free loopback port (token
+authentication on, as deployed) and, for ``--runs`` runs each, measures:
+
+- disk copy: ``shutil.copyfile`` of the source file to a new file in the same folder;
+- upload: ``POST /`` of the file as one multipart part with a Content-Length, streamed
+  from disk in 1 MiB blocks (as the SDK's MultipartEncoder sends it), until the server
+  answers, i.e. the file is complete at its place;
+- download: ``GET`` of the stored file, written to a local file in 1 MiB blocks.
+
+Prints the median MB/s (MB = 10^6 bytes) of each, and upload and download as a share of
+the disk-copy speed (target: at least 50%). Every file made is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from support.client import ApiClient  # noqa: E402
+from support.files import Part, free_port, get_stream, rss_kib, upload, write_pattern  # noqa: E402
+from support.server import ServerProcess  # noqa: E402
+
+_BLOCK = 1 << 20
+
+
+def download(base_url: str, path: str, token: str, target: Path) -> int:
+    with get_stream(base_url, path, token) as resp:
+        assert resp.status == 200, resp.status
+        total = 0
+        buffer = bytearray(_BLOCK)
+        view = memoryview(buffer)
+        with open(target, "wb") as out:
+            while n := resp.readinto(buffer):
+                out.write(view[:n])
+                total += n
+        return total
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run(size_mb: int, runs: int) -> None:
+    size = size_mb * _BLOCK
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        work = Path(tmp)
+        source = work / "source.bin"
+        write_pattern(source, size)
+        with ServerProcess(work / "data", files_port=free_port()) as proc:
+            key, secret = proc.admin_credentials()
+            token = ApiClient(proc.url, key=key, secret=secret).login().token
+            assert token and proc.proc
+            stored = work / "data" / "files" / "bench" / "source.bin"
+            copy, up, down, peak = [], [], [], 0
+            for index in range(runs):
+                copy.append(timed(lambda: shutil.copyfile(source, work / "copy.bin")))
+                (work / "copy.bin").unlink()
+
+                def send() -> None:
+                    reply = upload(proc.files_url, [Part("/bench/source.bin", source)], token, timeout=600)
+                    assert reply.status == 200, reply.body
+
+                up.append(timed(send))
+                assert stored.stat().st_size == size
+                peak = max(peak, rss_kib(proc.proc.pid))
+                down.append(timed(lambda: download(proc.files_url, "bench/source.bin", token, work / "down.bin")))
+                assert (work / "down.bin").stat().st_size == size
+                (work / "down.bin").unlink()
+                stored.unlink()
+                print(
+                    f"run {index + 1}: copy {size / copy[-1] / 1e6:.0f} MB/s, "
+                    f"upload {size / up[-1] / 1e6:.0f} MB/s, download {size / down[-1] / 1e6:.0f} MB/s",
+                    flush=True,
+                )
+    rate = {name: size / statistics.median(times) / 1e6 for name, times in (("copy", copy), ("up", up), ("down", down))}
+    print(f"\nfile of {size_mb} MiB, median of {runs} runs (server RSS after uploads: {peak / 1024:.0f} MiB)")
+    print(f"  disk copy (shutil.copyfile)  {rate['copy']:8.0f} MB/s")
+    print(f"  upload   (POST multipart)    {rate['up']:8.0f} MB/s   {rate['up'] / rate['copy']:6.0%} of disk copy")
+    print(f"  download (GET)               {rate['down']:8.0f} MB/s   {rate['down'] / rate['copy']:6.0%} of disk copy")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (default 1024)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
+    args = parser.parse_args()
+    run(args.size_mb, args.runs)
+
+
+if __name__ == "__main__":
+    main()

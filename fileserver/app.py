@@ -1,0 +1,230 @@
+"""The falcon application of the file server.
+
+Routes (the reference file server's, see docs/fileserver.md):
+
+- ``GET /``: health check (``OK``);
+- ``POST /``: multipart upload, each file part stored at its field name;
+- ``GET|HEAD /<path>``: a stored file (ranges, validators, ``?download``);
+- ``DELETE /<path>``: delete a file;
+- ``POST /delete_many {files: [...]}``: delete files and folders in one call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+import falcon
+from falcon.media.multipart import BodyPart, MultipartFormHandler, MultipartParseOptions
+
+from .auth import FileAuth
+from .download import DownloadOptions, serve_file
+from .paths import EmptyPath, clean_path
+from .storage import Conflict, InvalidPath, NotFound, PendingFile, Storage, StorageError
+
+log = logging.getLogger("stationmaster.fileserver")
+
+_RFC2231 = re.compile(r"^([^']*)'[^']*'(.+)$")
+_EXPOSED_HEADERS = ["Content-Length", "Content-Range", "Content-Disposition", "ETag", "Last-Modified", "Accept-Ranges"]
+
+
+@dataclass(frozen=True)
+class FileServerOptions:
+    download: DownloadOptions = field(default_factory=DownloadOptions)
+    # Largest accepted request body in bytes; None: no limit.
+    max_upload_bytes: int | None = None
+    allow_batch_delete: bool = True
+    cors_origins: str | list[str] = "*"
+    cors_credentials: bool = True
+    max_parts: int = 1000
+
+
+def create_file_app(options: FileServerOptions, storage: Storage, auth: FileAuth) -> falcon.App:
+    """The WSGI application serving ``storage``."""
+    cors: falcon.CORSMiddleware = falcon.CORSMiddleware(
+        allow_origins=options.cors_origins,
+        allow_credentials="*" if options.cors_credentials else None,
+        expose_headers=_EXPOSED_HEADERS,
+    )
+    app = falcon.App(middleware=[cors])
+    app.req_options.keep_blank_qs_values = True
+    parse_options = MultipartParseOptions()
+    parse_options.max_body_part_count = options.max_parts
+    app.req_options.media_handlers[falcon.MEDIA_MULTIPART] = MultipartFormHandler(parse_options)
+    app.add_error_handler(StorageError, _storage_error)
+    files = FilesResource(options, storage, auth)
+    app.add_route("/", RootResource(options, storage, auth))
+    if options.allow_batch_delete:
+        app.add_route("/delete_many", DeleteManyResource(files, storage, auth))
+    app.add_sink(files, prefix="/")
+    return app
+
+
+def _storage_error(req: falcon.Request, resp: falcon.Response, ex: StorageError, params: dict[str, Any]) -> None:
+    if isinstance(ex, NotFound):
+        raise falcon.HTTPNotFound(title="Not Found", description=str(ex))
+    if isinstance(ex, Conflict):
+        raise falcon.HTTPConflict(title="Conflict", description=str(ex))
+    raise falcon.HTTPBadRequest(title="Invalid path", description=str(ex))
+
+
+def _refuse_encoded_body(req: falcon.Request) -> None:
+    if req.get_header("Content-Encoding"):
+        raise falcon.HTTPUnsupportedMediaType(
+            description=f"content encoding is not supported ({req.get_header('Content-Encoding')})"
+        )
+
+
+class RootResource:
+    """``GET /`` (health) and ``POST /`` (upload)."""
+
+    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth) -> None:
+        self._options = options
+        self._storage = storage
+        self._auth = auth
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        # A token is optional here, but one that is sent must be valid (as in the
+        # reference), so clients can check their token against the file server.
+        self._auth.check(req, required=False)
+        resp.content_type = falcon.MEDIA_TEXT
+        resp.text = "OK"
+
+    on_head = on_get
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_encoded_body(req)
+        self._auth.check(req)
+        limit = self._options.max_upload_bytes
+        if limit is not None and (req.content_length or 0) > limit:
+            raise falcon.HTTPContentTooLarge(description=f"the upload limit is {limit} bytes")
+        if not (req.content_type or "").lower().startswith("multipart/form-data"):
+            raise falcon.HTTPUnsupportedMediaType(description="uploads must be multipart/form-data")
+        stored = self._store_parts(req)
+        log.info("stored %d file(s)", len(stored))
+        resp.media = stored
+
+    def _store_parts(self, req: falcon.Request) -> list[str]:
+        """Write every file part to a pending file; only when the whole body has been
+        read are they committed, so a broken request leaves nothing behind."""
+        pending: list[tuple[str, PendingFile]] = []
+        try:
+            for part in req.get_media():
+                name = _file_field_name(part)
+                if name is None:
+                    continue  # a plain form field, not a file
+                path = clean_path(name)
+                target = self._storage.create(path)
+                pending.append((path, target))
+                # pipe() hands over the reader's own chunks: no joining copies.
+                part.stream.pipe(target)
+            for _, target in pending:
+                target.commit()
+        finally:
+            for _, target in pending:
+                target.discard()
+        return [path for path, _ in pending]
+
+
+def _file_field_name(part: BodyPart) -> str | None:
+    """The field name (the target path) of a file part; None for other fields."""
+    try:
+        if part.filename is None:
+            return None
+        name = part.name
+    except UnicodeDecodeError:
+        raise falcon.HTTPBadRequest(description="a part's Content-Disposition is not UTF-8") from None
+    if not name:
+        # RFC 2231 spelling (name*=utf-8''...) of older multipart encoders.
+        params: dict[str, str] = (getattr(part, "_content_disposition", None) or ("", {}))[1]
+        match = _RFC2231.match(params.get("name*", ""))
+        try:
+            name = unquote(match[2], encoding=match[1] or "utf-8", errors="strict") if match else None
+        except (LookupError, UnicodeDecodeError):
+            name = None
+    if not name:
+        raise falcon.HTTPBadRequest(description="a file part has no field name (the target path)")
+    # Browsers and urllib3 (so the SDKs) write a double quote in a name as %22.
+    return name.replace("%22", '"')
+
+
+class FilesResource:
+    """Every other path: ``GET``/``HEAD``/``DELETE`` of a stored file."""
+
+    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth) -> None:
+        self._options = options
+        self._storage = storage
+        self._auth = auth
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
+        if req.method == "OPTIONS":
+            resp.set_header("Allow", "GET, HEAD, DELETE, OPTIONS")
+            return
+        if req.method in ("GET", "HEAD"):
+            self._auth.check(req)
+            serve_file(req, resp, self._storage, clean_path(req.path), self._options.download)
+        elif req.method == "DELETE":
+            self._auth.check(req)
+            path = clean_path(req.path)
+            self._storage.delete(path)
+            log.info("deleted %s", path)
+            resp.media = path
+        else:
+            raise falcon.HTTPMethodNotAllowed(["GET", "HEAD", "DELETE", "OPTIONS"])
+
+
+class DeleteManyResource:
+    """``POST /delete_many``; other methods treat ``delete_many`` as a file name."""
+
+    def __init__(self, files: FilesResource, storage: Storage, auth: FileAuth) -> None:
+        self._files = files
+        self._storage = storage
+        self._auth = auth
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self._files(req, resp)
+
+    on_head = on_delete = on_get
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        _refuse_encoded_body(req)
+        self._auth.check(req)
+        files = _files_field(req)
+        deleted: dict[str, str] = {}
+        errors: dict[str, list[str]] = defaultdict(list)
+        for item in files:
+            try:
+                path = clean_path(unquote_plus(item))
+                self._storage.delete(path, folders=True)
+            except EmptyPath:
+                errors["Empty path not allowed"].append(item)
+            except InvalidPath:
+                errors["Invalid path"].append(item)
+            except NotFound:
+                errors["Not found"].append(item)
+            except OSError as ex:
+                errors[ex.strerror or "Cannot delete"].append(item)
+            else:
+                deleted[item] = path
+        if errors:
+            log.warning("delete_many: %s", {msg: len(items) for msg, items in errors.items()})
+        log.info("delete_many: deleted %d file(s)/folder(s)", len(deleted))
+        resp.media = {"deleted": deleted, "errors": dict(errors)}
+
+
+def _files_field(req: falcon.Request) -> list[str]:
+    try:
+        body = json.loads(req.bounded_stream.read(1 << 24) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise falcon.HTTPBadRequest(description='the body must be JSON: {"files": [...]}') from None
+    files = body.get("files") if isinstance(body, dict) else None
+    if not files:
+        raise falcon.HTTPBadRequest(description="files: a non-empty list of paths is required")
+    if not isinstance(files, list) or not all(isinstance(item, str) for item in files):
+        raise falcon.HTTPBadRequest(description="files: must be a list of strings")
+    return files

@@ -1,0 +1,155 @@
+"""Running the file server under waitress: inside ``stationmaster serve`` (sharing the
+API server's token service) or alone (``stationmaster fileserver``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+import falcon
+import mongoengine
+import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from ..bll.auth import TokenService
+from ..config import Config
+from .app import FileServerOptions, create_file_app
+from .auth import FileAuth
+from .download import DownloadOptions
+from .local import LocalStorage
+
+log = logging.getLogger("stationmaster.fileserver")
+
+# Socket reads of this size keep the per-read overhead of large uploads low.
+_RECV_BYTES = 1 << 18
+ROOT_ENV_VARS = ("CLEARML_UPLOAD_FOLDER", "TRAINS_UPLOAD_FOLDER")
+
+
+def storage_root(config: Config, data_dir: Path, env: dict[str, str] | None = None) -> Path:
+    """``fileserver.root``, else the reference's upload-folder variables, else
+    ``<data dir>/files``."""
+    env = dict(os.environ) if env is None else env
+    configured = config.get("fileserver.root", None) or next((env[v] for v in ROOT_ENV_VARS if env.get(v)), None)
+    return Path(os.path.expanduser(configured)).resolve() if configured else data_dir / "files"
+
+
+def file_server_options(config: Config) -> FileServerOptions:
+    max_mb = config.get("fileserver.upload.max_upload_size_mb", None)
+    origins = config.get("fileserver.cors.origins", "*")
+    return FileServerOptions(
+        download=DownloadOptions(
+            cache_timeout_sec=int(config.get("fileserver.download.cache_timeout_sec", 300)),
+            disable_browser_caching=bool(config.get("fileserver.download.disable_browser_caching", False)),
+        ),
+        max_upload_bytes=None if max_mb is None else int(float(max_mb) * 1024 * 1024),
+        allow_batch_delete=bool(config.get("fileserver.delete.allow_batch", True)),
+        cors_origins=origins if isinstance(origins, str) else list(origins),
+        cors_credentials=bool(config.get("fileserver.cors.supports_credentials", True)),
+    )
+
+
+def cookie_names(config: Config) -> list[str]:
+    """The API server's session cookie names: a browser logged in to the web app
+    sends them to the file server as well."""
+    names = [config.get("apiserver.auth.session_auth_cookie_name")]
+    names += list(config.get("apiserver.auth.accepted_cookie_names", ()))
+    return list(dict.fromkeys(names))
+
+
+def build_file_app(config: Config, root: Path, tokens: TokenService | None) -> falcon.App:
+    enabled = bool(config.get("fileserver.auth.enabled", True))
+    auth = FileAuth(tokens, cookie_names(config), enabled=enabled)
+    return create_file_app(file_server_options(config), LocalStorage(root), auth)
+
+
+def create_file_server(
+    config: Config, root: Path, tokens: TokenService | None, host: str, port: int
+) -> BaseWSGIServer | MultiSocketServer:
+    """The waitress server of the file server, bound but not yet running.
+
+    Waitress itself refuses bodies above the upload limit (413) before reading them,
+    and spools accepted bodies to a temporary file, so memory stays flat.
+    """
+    options = file_server_options(config)
+    return waitress.create_server(
+        build_file_app(config, root, tokens),
+        host=host,
+        port=port,
+        threads=int(config.get("fileserver.threads", 8)),
+        ident="clearml",
+        clear_untrusted_proxy_headers=False,
+        max_request_body_size=options.max_upload_bytes if options.max_upload_bytes is not None else sys.maxsize,
+        recv_bytes=_RECV_BYTES,
+    )
+
+
+def standalone_tokens(config: Config, data_dir: Path) -> TokenService | None:
+    """The token service of a file server running alone: the secret from
+    ``secure.auth.token_secret``, else the one the API server keeps in the database.
+    None when authentication is off."""
+    if not config.get("fileserver.auth.enabled", True):
+        return None
+    from ..bll.setup import TOKEN_SECRET_KEY
+
+    secret = config.get(TOKEN_SECRET_KEY, None) or _stored_secret(config, data_dir)
+    if not secret:
+        raise RuntimeError(
+            "no token secret: start the API server once (stationmaster serve) with this data directory "
+            "and configuration, or set secure.auth.token_secret"
+        )
+    return TokenService(
+        secret,
+        int(config.get("apiserver.auth.default_expiration_sec")),
+        int(config.get("apiserver.auth.max_expiration_sec")),
+    )
+
+
+def _stored_secret(config: Config, data_dir: Path) -> str | None:
+    from ..bll.setup import TOKEN_SECRET_KEY
+    from ..database.model.base import AUTH_DB, BACKEND_DB
+    from ..database.model.settings import Settings
+    from ..database.stores import connect_documents
+
+    connect_documents(config, data_dir)
+    try:
+        found = Settings.objects(key=TOKEN_SECRET_KEY).first()
+        return str(found.value) if found and found.value else None
+    finally:
+        for alias in (BACKEND_DB, AUTH_DB):
+            mongoengine.disconnect(alias)
+
+
+class FileServerRunner:
+    """``stationmaster fileserver``: the file server alone, in a background thread."""
+
+    def __init__(self, config: Config, data_dir: Path, host: str, port: int) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port
+        self.root = storage_root(config, data_dir)
+        self._server: BaseWSGIServer | MultiSocketServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        tokens = standalone_tokens(self.config, self.data_dir)
+        self._server = create_file_server(self.config, self.root, tokens, self.host, self.port)
+        self.port = int(getattr(self._server, "effective_port", self.port))
+        self._thread = threading.Thread(target=self._server.run, name="files", daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            from ..server.runner import _close  # the API server's shutdown of a waitress server
+
+            _close(self._server)
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
