@@ -13,7 +13,8 @@ endpoints = Endpoints("events")
 @endpoints.handler("add")
 def add(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     event = {k: v for k, v in request.items() if k != "allow_locked"}
-    return call.ctx.events.add_events(company_id, [event], call.worker, allow_locked=request["allow_locked"])
+    allow_locked = request.get("allow_locked") is True
+    return call.ctx.events.add_events(company_id, [event], call.worker, allow_locked=allow_locked)
 
 
 @endpoints.handler("add_batch")

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ...database.events.es_templates import EVENT_TYPES
@@ -41,6 +42,10 @@ def md5(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not a secret
 
 
+#: metric / variant names → their keys in last_metrics and metric_stats (few, repeated)
+name_key = lru_cache(maxsize=4096)(md5)
+
+
 def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
@@ -49,6 +54,9 @@ def iso_ms(ms: int) -> str:
     """Epoch milliseconds as the reference's ``@timestamp`` / ES ``strict_date_time``."""
     moment = datetime.fromtimestamp(ms / 1000, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+_iso_cached = lru_cache(maxsize=8)(iso_ms)
 
 
 def _as_int(value: Any, what: str) -> int:
@@ -81,7 +89,7 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
     if "ts" in event:
         event["timestamp"] = event.pop("ts")
     event["timestamp"] = _as_int(event["timestamp"], "timestamp") if event.get("timestamp") is not None else write_ms
-    event["@timestamp"] = iso_ms(write_ms)
+    event["@timestamp"] = _iso_cached(write_ms)
     if not event.get("worker"):
         event["worker"] = worker
     if event.get("iter") is not None:
@@ -185,13 +193,13 @@ def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence
     for event in events:
         if event["type"] == LOG:
             continue
-        metric_key = md5(event["metric"])
+        metric_key = name_key(event["metric"])
         stats = f"metric_stats.{metric_key}"
         sets[f"{stats}.metric"] = event["metric"]
         sets[f"{stats}.event_stats_by_type.{event['type']}.last_update"] = now
         if event["type"] != SCALAR:
             continue
-        prefix = f"last_metrics.{metric_key}.{md5(event['variant'])}"
+        prefix = f"last_metrics.{metric_key}.{name_key(event['variant'])}"
         value = event["value"]
         mins[f"{prefix}.min_value"] = min(value, mins.get(f"{prefix}.min_value", value))
         maxs[f"{prefix}.max_value"] = max(value, maxs.get(f"{prefix}.max_value", value))
@@ -199,7 +207,7 @@ def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence
         if key not in last or event["timestamp"] >= last[key]["timestamp"]:
             last[key] = event
     for (metric, variant), event in last.items():
-        prefix = f"last_metrics.{md5(metric)}.{md5(variant)}"
+        prefix = f"last_metrics.{name_key(metric)}.{name_key(variant)}"
         sets[f"{prefix}.metric"] = metric
         sets[f"{prefix}.variant"] = variant
         sets[f"{prefix}.value"] = event["value"]

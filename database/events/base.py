@@ -127,7 +127,7 @@ class EventStore(ABC):
     @abstractmethod
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
         """Insert or overwrite (same type and ``id``) the events; all or nothing.
-        Returns how many were written."""
+        Returns how many were written. The store takes ``id`` out of the dicts."""
 
     @abstractmethod
     def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:

@@ -56,12 +56,7 @@ class EsEventStore(base.EventStore):
 
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
         actions = (
-            {
-                "_index": event_index_name(company_id, e["type"]),
-                "_id": e["id"],
-                "_source": {k: v for k, v in e.items() if k != "id"},
-            }
-            for e in events
+            {"_index": event_index_name(company_id, e["type"]), "_id": e.pop("id"), "_source": e} for e in events
         )
         written = 0
         for ok, _ in helpers.streaming_bulk(self.es, actions, chunk_size=500, refresh=True):

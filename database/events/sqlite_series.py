@@ -1,0 +1,97 @@
+"""The per-series summary table of the SQLite event store.
+
+Histograms and metric listings need, per (task, metric, variant), the number of points
+and the iteration / timestamp range. Computing them with GROUP BY over every event of a
+task costs a full scan; the ``series`` table keeps them up to date on each write
+instead. Counts are exact (an overwritten event is not counted twice); the ranges only
+ever widen, like the events they summarise (an overwrite keeps iteration and series).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    company TEXT NOT NULL,
+    type TEXT NOT NULL,
+    task TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    min_iter INTEGER,
+    max_iter INTEGER,
+    min_ts INTEGER NOT NULL,
+    max_ts INTEGER NOT NULL,
+    PRIMARY KEY (company, type, task, metric, variant)
+) WITHOUT ROWID;
+"""
+
+_UPSERT = """
+INSERT INTO series VALUES (?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (company, type, task, metric, variant) DO UPDATE SET
+    count = count + excluded.count,
+    min_iter = coalesce(min(min_iter, excluded.min_iter), min_iter, excluded.min_iter),
+    max_iter = coalesce(max(max_iter, excluded.max_iter), max_iter, excluded.max_iter),
+    min_ts = min(min_ts, excluded.min_ts),
+    max_ts = max(max_ts, excluded.max_ts)
+"""
+
+# Column positions in the events rows the store writes.
+_TYPE, _ID, _TASK, _ITER, _METRIC, _VARIANT, _TS = 1, 2, 3, 4, 5, 6, 7
+
+
+def _existing(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, ...]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    by_type: dict[str, list[str]] = {}
+    for row in rows:
+        by_type.setdefault(row[_TYPE], []).append(row[_ID])
+    for event_type, ids in by_type.items():
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                (event_type, r[0])
+                for r in conn.execute(
+                    f"SELECT id FROM events WHERE company = ? AND type = ? AND id IN ({marks})",
+                    [company_id, event_type, *chunk],
+                )
+            )
+    return found
+
+
+def record(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Fold a batch of event rows (before they are written) into the summaries."""
+    existing = _existing(conn, company_id, rows)
+    seen: set[tuple[str, str]] = set()
+    summary: dict[tuple[str, str, str, str], list[Any]] = {}
+    for row in rows:
+        key = (row[_TYPE], row[_ID])
+        is_new = key not in existing and key not in seen
+        seen.add(key)
+        it, ts = row[_ITER], row[_TS]
+        entry = summary.get((row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT]))
+        if entry is None:
+            entry = summary[(row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT])] = [0, it, it, ts, ts]
+        if is_new and it is not None:
+            entry[0] += 1
+        if it is not None:
+            entry[1] = it if entry[1] is None else min(entry[1], it)
+            entry[2] = it if entry[2] is None else max(entry[2], it)
+        entry[3], entry[4] = min(entry[3], ts), max(entry[4], ts)
+    conn.executemany(_UPSERT, [(company_id, *key, *values) for key, values in summary.items()])
+
+
+def rebuild_if_missing(conn: sqlite3.Connection) -> None:
+    """Fill an empty summary table from the events (a store made before it existed)."""
+    if (
+        conn.execute("SELECT 1 FROM series LIMIT 1").fetchone()
+        or not conn.execute("SELECT 1 FROM events LIMIT 1").fetchone()
+    ):
+        return
+    conn.execute(
+        "INSERT INTO series SELECT company, type, task, metric, variant, count(iter), min(iter), max(iter), "
+        "min(timestamp), max(timestamp) FROM events GROUP BY company, type, task, metric, variant"
+    )
