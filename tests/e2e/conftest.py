@@ -1,0 +1,122 @@
+"""End-to-end fixtures: one server for the session with the real clients pointed at it.
+
+Every test here is marked ``e2e``. The client environments come from
+``tests/e2e/prepare_clients.sh``; when they are missing the tests skip locally and fail
+in CI (``STATIONMASTER_CI=1``). Each failed client call seen by the recording relay is
+attached to the failing test's report; with ``STATIONMASTER_E2E_FAILURES=<file>`` the
+session also writes all of them, per test, to that Markdown file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from e2e_harness import E2E  # noqa: E402
+from e2e_recorder import Exchange  # noqa: E402
+
+_outcomes: dict[str, tuple[str, str, list[Exchange], list[Exchange]]] = {}
+
+# Errors that the reference v0.16.1 answers too and the clients tolerate (clients.md §8):
+# (endpoint, subcode) -> why. They are listed apart in the failure report.
+EXPECTED_ERRORS = {
+    ("queues.get_by_id", 701): "the SDK first tries a queue name as an id",
+    ("tasks.dequeue", 101): "clearml-agent dequeues a task that is not queued (already started / execute --id)",
+    ("workers.unregister", 1004): "clearml-agent unregisters twice on SIGINT",
+}
+
+
+def expected_error(exchange: Exchange) -> str | None:
+    import json
+
+    try:
+        meta = json.loads(exchange.response_body)["meta"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return EXPECTED_ERRORS.get((meta.get("endpoint", {}).get("name"), meta.get("result_subcode")))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def e2e() -> Iterator[E2E]:
+    # a directory outside any git checkout: the agents re-run the scripts from there
+    root = Path(tempfile.mkdtemp(prefix="sm-e2e-"))
+    harness = E2E(root)
+    try:
+        harness.start()
+        yield harness
+    finally:
+        harness.stop()
+        if os.environ.get("STATIONMASTER_E2E_KEEP") != "1":
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _label_calls(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "e2e" not in request.fixturenames:
+        yield
+        return
+    harness: E2E = request.getfixturevalue("e2e")
+    assert harness.recorder
+    harness.recorder.label = request.node.name
+    mark = harness.recorder.mark()
+    request.node._e2e_mark = mark  # read by the report hook
+    request.node._e2e_recorder = harness.recorder
+    yield
+    harness.recorder.label = "session"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    recorder = getattr(item, "_e2e_recorder", None)
+    if recorder is None or report.when != "call":
+        return
+    errors = recorder.failures_since(item._e2e_mark)  # type: ignore[attr-defined]
+    failed_calls = [e for e in errors if not expected_error(e)]
+    tolerated = [e for e in errors if expected_error(e)]
+    if failed_calls:
+        report.sections.append(("failed client calls", "\n\n".join(e.describe() for e in failed_calls)))
+    _outcomes[item.nodeid] = (report.outcome, str(report.longrepr or "")[-8000:], failed_calls, tolerated)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get("STATIONMASTER_E2E_FAILURES")
+    if not target or not _outcomes:
+        return
+    lines = [f"# e2e flows against the current server ({time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC)", ""]
+    for nodeid, (outcome, _, calls, tolerated) in _outcomes.items():
+        lines.append(f"- {outcome.upper()}: `{nodeid}` ({len(calls)} failed calls, {len(tolerated)} expected errors)")
+    for nodeid, (outcome, longrepr, calls, tolerated) in _outcomes.items():
+        if outcome == "passed" and not calls and not tolerated:
+            continue
+        lines += ["", f"## {nodeid}: {outcome}", ""]
+        if calls:
+            lines += ["### failed calls (exact request and response)", "", "```"]
+            lines += [c.describe()[:6000] for c in calls]
+            lines += ["```", ""]
+        if tolerated:
+            lines += ["### expected errors (v0.16.1 answers them too; the clients tolerate them)", ""]
+            lines += [f"- {c.method} {c.path} -> {c.status}: {expected_error(c)}" for c in tolerated]
+            lines += [""]
+        if outcome != "passed":
+            lines += ["### test failure (client output / traceback)", "", "```", longrepr, "```"]
+    Path(target).write_text("\n".join(lines) + "\n")

@@ -1,0 +1,55 @@
+"""Steps shared by the remote-execution and control flows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from e2e_harness import E2E, client_bin
+
+TERMINAL = {"completed", "failed", "stopped", "closed", "published"}
+# trains tasks import jwt so that PyJWT (1.7.1) is among their detected requirements
+TRAINS_IMPORT = {"from clearml import Task": "import jwt  # noqa: F401\nfrom trains import Task"}
+
+
+def make_template(e2e: E2E, client: str = "clearml", **params: Any) -> str:
+    """Run ``job.py`` locally once; its task is the template the flows clone."""
+    replace = TRAINS_IMPORT if client.startswith("trains") else None
+    spec = {"params": params}
+    return str(e2e.run(client, "job.py", spec, timeout=180, replace=replace).result["task_id"])
+
+
+def clone_task(
+    e2e: E2E, template_id: str, changes: dict[str, Any], queue: str | None = None, client: str = "clearml"
+) -> str:
+    spec = {
+        "sdk": "trains" if client.startswith("trains") else "clearml",
+        "template_id": template_id,
+        "clone_name": f"clone {e2e.run_id} {sorted(changes.items())}",
+        "changes": changes,
+        "queue": queue,
+    }
+    return str(e2e.run(client, "remote.py", spec, timeout=120).result["clone_id"])
+
+
+def new_queue(e2e: E2E, label: str) -> str:
+    """A fresh queue per flow (stale entries of a shared queue would be picked up)."""
+    name = f"e2e-{e2e.run_id}-{label}"
+    e2e.api.queues.create(name=name)
+    return name
+
+
+def clearml_agent_env(e2e: E2E, worker: str) -> dict[str, str]:
+    return {
+        "CLEARML_WORKER_ID": worker,
+        "CLEARML_AGENT_SKIP_PIP_VENV_INSTALL": str(client_bin("clearml")),
+        "CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL": "1",
+    }
+
+
+def read_back(e2e: E2E, task_id: str, client: str = "clearml") -> dict[str, Any]:
+    sdk = "trains" if client.startswith("trains") else "clearml"
+    return e2e.run(client, "readback.py", {"sdk": sdk, "task_id": task_id}, timeout=120).result
+
+
+def workers(e2e: E2E) -> dict[str, dict[str, Any]]:
+    return {w["id"]: w for w in e2e.api.workers.get_all()["workers"]}

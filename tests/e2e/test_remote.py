@@ -1,0 +1,49 @@
+"""Flow 2: remote execution. A task made by the SDK is cloned with a changed parameter,
+enqueued and run by the real agent; the clone completes with the changed parameter."""
+
+from __future__ import annotations
+
+from e2e_flows import TERMINAL, clearml_agent_env, clone_task, make_template, new_queue, read_back, workers
+from e2e_harness import E2E
+
+
+def check_completed_with(e2e: E2E, clone_id: str, lr: float, status: str) -> None:
+    back = read_back(e2e, clone_id)
+    assert status == "completed", back.get("console")
+    assert back["status"] == "completed"
+    assert back["parameters"]["General/lr"] == str(lr)
+    console = "\n".join(back["console"])
+    assert f"PARAM lr={lr}" in console, console[-3000:]
+    assert f"JOB DONE lr={lr}" in console, console[-3000:]
+
+
+def test_clearml_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
+    template = make_template(e2e)
+    queue = new_queue(e2e, "daemon")
+    clone = clone_task(e2e, template, {"General/lr": 0.5}, queue=queue)
+    assert e2e.task(clone, "status")["status"] == "queued"
+
+    worker = f"e2e-{e2e.run_id}:daemon"
+    agent = e2e.start_agent(
+        "clearml-agent", ["daemon", "--queue", queue, "--foreground"], env=clearml_agent_env(e2e, worker)
+    )
+    try:
+        e2e.wait_for(f"worker {worker} in workers.get_all", lambda: worker in workers(e2e), 60)
+        status = e2e.wait_status(clone, TERMINAL, 240, agent)
+    finally:
+        agent.stop()
+    check_completed_with(e2e, clone, 0.5, status)
+    assert e2e.task(template, "status")["status"] == "completed"  # the template is untouched
+
+
+def test_clearml_agent_execute_runs_a_cloned_task(e2e: E2E) -> None:
+    template = make_template(e2e)
+    clone = clone_task(e2e, template, {"General/lr": 0.25})
+    worker = f"e2e-{e2e.run_id}:execute"
+    agent = e2e.start_agent("clearml-agent", ["execute", "--id", clone], env=clearml_agent_env(e2e, worker))
+    try:
+        code = agent.wait(240)
+        assert code == 0, f"clearml-agent execute exited {code}:\n{agent.output()[-6000:]}"
+    finally:
+        agent.stop()
+    check_completed_with(e2e, clone, 0.25, e2e.task(clone, "status")["status"])
