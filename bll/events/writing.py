@@ -62,17 +62,31 @@ _iso_cached = lru_cache(maxsize=8)(iso_ms)
 def _as_int(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise EventRejected(f"{what} must be an integer")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    raise EventRejected(f"{what} must be an integer")
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    if number is None or not -_INT64 <= number < _INT64:
+        raise EventRejected(f"{what} must be an integer")
+    return number
+
+
+# Values are kept as ES "float" (32-bit) fields; larger ones would become infinite.
+_FLOAT32_MAX = 3.4028234663852886e38
+# iter and timestamp are 64-bit integers in both stores.
+_INT64 = 2**63
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= _FLOAT32_MAX
+    )
 
 
 def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
@@ -109,11 +123,11 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
 
 def _check_values(event_type: str, event: dict[str, Any]) -> None:
     if event_type == SCALAR and not _is_number(event.get("value")):
-        raise EventRejected("Scalar value must be a finite number")
+        raise EventRejected("Scalar value must be a finite number (32-bit float range)")
     if event_type == VECTOR:
         values = event.get("value")
         if not isinstance(values, list) or not all(_is_number(v) for v in values):
-            raise EventRejected("Vector values must be a list of finite numbers")
+            raise EventRejected("Vector values must be a list of finite numbers (32-bit float range)")
 
 
 def _event_id(event: Mapping[str, Any], position: int) -> str:
