@@ -49,10 +49,28 @@ def download(base_url: str, path: str, token: str, target: Path) -> int:
         return total
 
 
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Timer:
+    """Wall time of actions, and the server's CPU time spent during them."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def __call__(self, name: str, action: Callable[[], object]) -> float:
+        cpu = cpu_seconds(self.pid)
+        started = time.perf_counter()
+        action()
+        elapsed = time.perf_counter() - started
+        self.wall.setdefault(name, []).append(elapsed)
+        self.cpu.setdefault(name, []).append(cpu_seconds(self.pid) - cpu)
+        return elapsed
 
 
 def run(size_mb: int, runs: int) -> None:
@@ -66,32 +84,43 @@ def run(size_mb: int, runs: int) -> None:
             token = ApiClient(proc.url, key=key, secret=secret).login().token
             assert token and proc.proc
             stored = work / "data" / "files" / "bench" / "source.bin"
-            copy, up, down, peak = [], [], [], 0
+            timer, peak = Timer(proc.proc.pid), 0
             for index in range(runs):
-                copy.append(timed(lambda: shutil.copyfile(source, work / "copy.bin")))
+                copy = timer("copy", lambda: shutil.copyfile(source, work / "copy.bin"))
                 (work / "copy.bin").unlink()
 
                 def send() -> None:
                     reply = upload(proc.files_url, [Part("/bench/source.bin", source)], token, timeout=600)
                     assert reply.status == 200, reply.body
 
-                up.append(timed(send))
+                up = timer("up", send)
                 assert stored.stat().st_size == size
                 peak = max(peak, rss_kib(proc.proc.pid))
-                down.append(timed(lambda: download(proc.files_url, "bench/source.bin", token, work / "down.bin")))
+                down = timer("down", lambda: download(proc.files_url, "bench/source.bin", token, work / "down.bin"))
                 assert (work / "down.bin").stat().st_size == size
                 (work / "down.bin").unlink()
                 stored.unlink()
                 print(
-                    f"run {index + 1}: copy {size / copy[-1] / 1e6:.0f} MB/s, "
-                    f"upload {size / up[-1] / 1e6:.0f} MB/s, download {size / down[-1] / 1e6:.0f} MB/s",
+                    f"run {index + 1}: copy {size / copy / 1e6:.0f} MB/s, "
+                    f"upload {size / up / 1e6:.0f} MB/s, download {size / down / 1e6:.0f} MB/s",
                     flush=True,
                 )
-    rate = {name: size / statistics.median(times) / 1e6 for name, times in (("copy", copy), ("up", up), ("down", down))}
-    print(f"\nfile of {size_mb} MiB, median of {runs} runs (server RSS after uploads: {peak / 1024:.0f} MiB)")
+    report(timer, size, size_mb, runs, peak)
+
+
+def report(timer: Timer, size: int, size_mb: int, runs: int, peak_kib: int) -> None:
+    rate = {name: size / statistics.median(times) / 1e6 for name, times in timer.wall.items()}
+    gib = size / (1 << 30)
+    cpu = {name: statistics.median(times) / gib for name, times in timer.cpu.items()}
+    load = os.getloadavg()[0]
+    print(f"\nfile of {size_mb} MiB, median of {runs} runs; load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(f"server RSS after the uploads: {peak_kib / 1024:.0f} MiB")
     print(f"  disk copy (shutil.copyfile)  {rate['copy']:8.0f} MB/s")
-    print(f"  upload   (POST multipart)    {rate['up']:8.0f} MB/s   {rate['up'] / rate['copy']:6.0%} of disk copy")
-    print(f"  download (GET)               {rate['down']:8.0f} MB/s   {rate['down'] / rate['copy']:6.0%} of disk copy")
+    for name, label in (("up", "upload   (POST multipart)"), ("down", "download (GET)           ")):
+        print(
+            f"  {label}    {rate[name]:8.0f} MB/s   {rate[name] / rate['copy']:5.0%} of disk copy"
+            f"   server CPU {cpu[name]:.2f} s/GiB"
+        )
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 
 import falcon
 
+from .sending import FileSpan
 from .storage import FileInfo, Storage
 
 
@@ -112,7 +113,8 @@ def serve_file(
         return
     if first:
         handle.seek(first)
-    resp.set_stream(handle, last - first + 1)
+    resp.stream = FileSpan(handle, last - first + 1)
+    resp.content_length = last - first + 1
 
 
 def _prepare(
