@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from ..database.model.base import new_id, utcnow
 from ..database.model.queue import Queue
@@ -154,9 +155,12 @@ class QueueBLL:
             changes["name"] = self._valid_name(company_id, changes["name"], queue_id)
         if not changes:
             return 0, {}
-        res = self._coll().update_one(
-            {"_id": queue_id, "company": company_id}, {"$set": {**changes, "last_update": utcnow()}}
-        )
+        try:
+            res = self._coll().update_one(
+                {"_id": queue_id, "company": company_id}, {"$set": {**changes, "last_update": utcnow()}}
+            )
+        except DuplicateKeyError:  # a concurrent create or rename took the name
+            raise errors.EXPECTED_UNIQUE_DATA("queue name already exists", name=changes.get("name")) from None
         return int(res.matched_count > 0), changes
 
     def delete(self, company_id: str, queue_id: str, force: bool) -> None:

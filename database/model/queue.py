@@ -22,7 +22,8 @@ class Entry(EmbeddedDocument):
 class Queue(BackendDocument):
     meta = {
         "collection": "queue",
-        "indexes": ["company", "name", "system_tags"],
+        # names are unique within a company (the reference's unique_with)
+        "indexes": ["company", "name", "system_tags", {"fields": ["company", "name"], "unique": True}],
     }
 
     id = StringField(primary_key=True)

@@ -64,3 +64,12 @@ def test_pollers_racing_producers_lose_nothing(tenant: ApiClient) -> None:
     delivered = Counter(t for got in results for t in got)
     assert max(delivered.values()) == 1
     assert set(delivered) == set(tasks)
+
+
+def test_concurrent_creates_of_one_name_make_one_queue(tenant: ApiClient) -> None:
+    name = f"same-{uuid.uuid4().hex[:8]}"
+    with ThreadPoolExecutor(10) as pool:
+        replies = list(pool.map(lambda _: tenant.call("queues.create", {"name": name}), range(10)))
+    assert sorted(r.code[0] for r in replies) == [200] + [400] * 9
+    assert {r.code for r in replies if r.status != 200} == {(400, 801)}
+    assert len(tenant.queues.get_all(name=f"^{name}$")["queues"]) == 1
