@@ -1,0 +1,78 @@
+"""The queue pop (database/queue_ops.py): the embedded fast path and the generic
+find_one_and_update path give the same results."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import mongomock
+import pytest
+
+from stationmaster.database.embedded import client_class
+from stationmaster.database.queue_ops import _embedded_store, pop_head
+
+T0 = datetime(2026, 1, 1)
+NOW = datetime(2026, 1, 2)
+
+
+@pytest.fixture(params=["mongomock", "litemongo"])
+def coll(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "mongomock":
+        yield mongomock.MongoClient().db.queue
+    else:
+        yield client_class(tmp_path / "docs")().db.queue
+
+
+def test_paths(coll: Any) -> None:
+    assert (_embedded_store(coll) is not None) == (type(coll).__module__.startswith("litemongo"))
+
+
+def test_pop_returns_the_document_before_and_removes_the_head(coll: Any) -> None:
+    entries = [{"task": f"t{i}", "added": T0} for i in range(3)]
+    coll.insert_one({"_id": "q", "company": "c", "name": "q", "entries": entries})
+    before = pop_head(coll, "q", "c", NOW)
+    assert before is not None and before["entries"] == entries and before["name"] == "q"
+    stored = coll.find_one({"_id": "q"})
+    assert stored["entries"] == entries[1:] and stored["last_update"] == NOW
+    # the in-process query index sees the change
+    assert coll.find_one({"entries.task": "t0"}) is None
+    assert coll.find_one({"entries.task": "t1"})["_id"] == "q"
+
+
+def test_empty_missing_and_foreign_queues(coll: Any) -> None:
+    coll.insert_one({"_id": "empty", "company": "c", "entries": []})
+    coll.insert_one({"_id": "bare", "company": "c"})
+    before = pop_head(coll, "empty", "c", NOW)
+    assert before is not None and before["entries"] == []
+    assert coll.find_one({"_id": "empty"})["last_update"] == NOW
+    if _embedded_store(coll) is not None:  # (mongomock's $pop fails on a missing field; MongoDB's does not)
+        assert (pop_head(coll, "bare", "c", NOW) or {}).get("entries") == []
+    assert pop_head(coll, "nope", "c", NOW) is None
+    assert pop_head(coll, "empty", "other-company", NOW) is None
+
+
+def test_concurrent_embedded_pops_hand_out_each_entry_once(tmp_path: Path) -> None:
+    # (plain mongomock is not thread-safe; MongoDB's find_one_and_update is atomic)
+    coll = client_class(tmp_path / "docs")().db.queue
+    coll.insert_one({"_id": "q", "company": "c", "entries": [{"task": f"t{i}", "added": T0} for i in range(400)]})
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            before = pop_head(coll, "q", "c", NOW)
+            if not before or not before.get("entries"):
+                return
+            with lock:
+                got.append(before["entries"][0]["task"])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(got) == sorted(f"t{i}" for i in range(400))
