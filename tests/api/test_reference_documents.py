@@ -79,7 +79,9 @@ def reference_documents(user: str) -> dict[str, list[dict[str, Any]]]:
         "last_update": when,
         "last_iteration": 99,
         "last_metrics": {
-            "m" * 32: {"v" * 32: {"metric": "loss", "variant": "train", "value": 0.5, "min_value": 0.1, "max_value": 2.0}}
+            "m" * 32: {
+                "v" * 32: {"metric": "loss", "variant": "train", "value": 0.5, "min_value": 0.1, "max_value": 2.0}
+            }
         },
         "hyperparams": {
             "Args": {
