@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from ..database.model.base import new_id, utcnow
 from ..database.model.queue import Queue
 from ..database.model.task import Task
-from ..database.queue_ops import pop_head
+from ..database.queue_ops import pop_head, pull_task, push_entry
 from ..database.raw import as_api, collection
 from ..server import errors
 from .query import QuerySpec, get_all_docs
@@ -179,11 +178,7 @@ class QueueBLL:
     def add_task(self, company_id: str, queue_id: str, task_id: str) -> int:
         """Append the task; 400/701 unknown queue, 400/706 when it is already queued."""
         now = utcnow()
-        doc = self._coll().find_one_and_update(
-            {"_id": queue_id, "company": company_id, "entries.task": {"$ne": task_id}},
-            {"$push": {"entries": {"task": task_id, "added": now}}, "$set": {"last_update": now}},
-            return_document=ReturnDocument.AFTER,
-        )
+        doc = push_entry(self._coll(), queue_id, company_id, {"task": task_id, "added": now}, now)
         if doc is None:
             self.get_by_id(company_id, queue_id)
             raise errors.TASK_ALREADY_QUEUED(task=task_id)
@@ -192,11 +187,7 @@ class QueueBLL:
 
     def remove_task(self, company_id: str, queue_id: str, task_id: str) -> int:
         """Remove every entry of the task; 400/703 when it is not in the queue."""
-        before = self._coll().find_one_and_update(
-            {"_id": queue_id, "company": company_id, "entries.task": task_id},
-            {"$pull": {"entries": {"task": task_id}}, "$set": {"last_update": utcnow()}},
-            return_document=ReturnDocument.BEFORE,
-        )
+        before = pull_task(self._coll(), queue_id, company_id, task_id, utcnow())
         if before is None:
             raise errors.INVALID_QUEUE_OR_TASK_NOT_QUEUED(task=task_id, id=queue_id, company=company_id)
         entries = before.get("entries") or []
@@ -217,9 +208,9 @@ class QueueBLL:
 
     def reposition(self, company_id: str, queue_id: str, task_id: str, position: PositionFunc) -> int:
         """Move the task's entry to ``position(current index)``; returns the new index
-        (-1: the end). Errors as the reference: 703 not queued, 704/705 lost in a race."""
-        query = {"_id": queue_id, "company": company_id}
-        doc = self._coll().find_one({**query, "entries.task": task_id}, {"entries": 1})
+        (-1: the end). As the reference: a pull then a positioned push, 703 when the task
+        is not queued, 704/705 when a concurrent change got in between."""
+        doc = self._coll().find_one({"_id": queue_id, "company": company_id, "entries.task": task_id}, {"entries": 1})
         if doc is None:
             raise errors.INVALID_QUEUE_OR_TASK_NOT_QUEUED(task=task_id, id=queue_id, company=company_id)
         entries = doc["entries"]
@@ -227,21 +218,9 @@ class QueueBLL:
         new_position = position(current)
         if new_position == current:
             return new_position
-        entry = entries[current]
-        pulled = self._coll().update_one(
-            {**query, "entries.task": task_id},
-            {"$pull": {"entries": {"task": task_id}}, "$set": {"last_update": utcnow()}},
-        )
-        if not pulled.modified_count:
+        if pull_task(self._coll(), queue_id, company_id, task_id, utcnow()) is None:
             raise errors.REMOVED_DURING_REPOSITION(task=task_id, id=queue_id)
-        push: dict[str, Any] = {"$each": [entry]}
-        if new_position >= 0:
-            push["$position"] = new_position
-        pushed = self._coll().find_one_and_update(
-            {**query, "entries.task": {"$ne": task_id}},
-            {"$push": {"entries": push}},
-            return_document=ReturnDocument.AFTER,
-        )
+        pushed = push_entry(self._coll(), queue_id, company_id, entries[current], utcnow(), position=new_position)
         if pushed is None:
             raise errors.FAILED_ADDING_DURING_REPOSITION(task=task_id, id=queue_id)
         self._record(company_id, pushed)

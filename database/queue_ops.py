@@ -1,17 +1,22 @@
-"""The queue pop: remove and return a queue's head entry in one atomic step.
+"""Atomic changes of a queue's ``entries``: pop the head, append, insert, pull a task.
 
-On MongoDB this is ``find_one_and_update`` with ``$pop`` (returning the document as it
-was before). The embedded store answers the same call through its vendored mongomock,
-which deep-copies the whole document twice per update: about 4 ms with 1,000 entries.
-Because every embedded operation already runs under the process-wide store lock
-(``embedded.LOCK``), the embedded path reads the stored document, pops the entry and
-writes it back under that lock instead: the same atomic read-modify-write on the same
+On MongoDB each is one ``find_one_and_update`` with the matching operator (``$pop``,
+``$push`` with ``$position``, ``$pull``) and a condition on the entries. The embedded
+store answers the same calls through its vendored mongomock, which deep-copies the
+whole document twice per update: about 10 ms or more with 1,000 entries. Because every
+embedded operation already runs under the process-wide store lock (``embedded.LOCK``),
+the embedded path reads the stored document, changes the list and writes it back
+under that lock instead: the same atomic conditional read-modify-write on the same
 document shape, without the copies (about 0.7 ms with 1,000 entries; see
 ``bench/queues.py``).
+
+Every function returns None when no queue has this id in this company, or when its
+condition does not hold (the caller tells the two apart).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,18 +25,94 @@ from pymongo import ReturnDocument
 
 from . import embedded
 
+Entries = list[dict[str, Any]]
+
 
 def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[str, Any] | None:
     """The queue document as it was before its first entry was removed (and
-    ``last_update`` set), or None when no queue has this id in this company."""
+    ``last_update`` set)."""
     store = _embedded_store(coll)
     if store is None:
-        result: dict[str, Any] | None = coll.find_one_and_update(
-            {"_id": queue_id, "company": company_id},
-            {"$pop": {"entries": -1}, "$set": {"last_update": now}},
-            return_document=ReturnDocument.BEFORE,
+        return _generic(coll, queue_id, company_id, {}, {"$pop": {"entries": -1}}, now, ReturnDocument.BEFORE)
+    result = _modify(store, queue_id, company_id, now, lambda entries: entries[1:])
+    return result[0] if result else None
+
+
+def push_entry(
+    coll: Any, queue_id: str, company_id: str, entry: dict[str, Any], now: datetime, position: int = -1
+) -> dict[str, Any] | None:
+    """Insert ``entry`` at ``position`` (-1: the end) unless its task is already
+    queued; the document afterwards."""
+    store = _embedded_store(coll)
+    task = entry["task"]
+    if store is None:
+        push: dict[str, Any] = {"$each": [entry]}
+        if position >= 0:
+            push["$position"] = position
+        return _generic(
+            coll,
+            queue_id,
+            company_id,
+            {"entries.task": {"$ne": task}},
+            {"$push": {"entries": push}},
+            now,
+            ReturnDocument.AFTER,
         )
-        return result
+
+    def insert(entries: Entries) -> Entries | None:
+        if any(e.get("task") == task for e in entries):
+            return None
+        at = len(entries) if position < 0 else position
+        return [*entries[:at], entry, *entries[at:]]
+
+    result = _modify(store, queue_id, company_id, now, insert)
+    return result[1] if result else None
+
+
+def pull_task(coll: Any, queue_id: str, company_id: str, task_id: str, now: datetime) -> dict[str, Any] | None:
+    """Remove every entry of the task if it is queued; the document before."""
+    store = _embedded_store(coll)
+    if store is None:
+        return _generic(
+            coll,
+            queue_id,
+            company_id,
+            {"entries.task": task_id},
+            {"$pull": {"entries": {"task": task_id}}},
+            now,
+            ReturnDocument.BEFORE,
+        )
+
+    def pull(entries: Entries) -> Entries | None:
+        kept = [e for e in entries if e.get("task") != task_id]
+        return kept if len(kept) < len(entries) else None
+
+    result = _modify(store, queue_id, company_id, now, pull)
+    return result[0] if result else None
+
+
+def _generic(
+    coll: Any,
+    queue_id: str,
+    company_id: str,
+    condition: dict[str, Any],
+    update: dict[str, Any],
+    now: datetime,
+    returned: bool,
+) -> dict[str, Any] | None:
+    result: dict[str, Any] | None = coll.find_one_and_update(
+        {"_id": queue_id, "company": company_id, **condition},
+        {**update, "$set": {"last_update": now}},
+        return_document=returned,
+    )
+    return result
+
+
+def _modify(
+    store: Any, queue_id: str, company_id: str, now: datetime, change: Callable[[Entries], Entries | None]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(document before, document after) of ``change`` applied to the entries under
+    the store lock; None when the queue is missing or ``change`` refuses (None)."""
     with embedded.LOCK:
         try:
             doc = store[queue_id]
@@ -39,14 +120,15 @@ def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[s
             return None
         if doc.get("company") != company_id:
             return None
-        before = dict(doc)
         entries = list(doc.get("entries") or [])
-        if entries:
-            doc["entries"] = entries[1:]
+        changed = change(entries)
+        if changed is None:
+            return None
+        before = {**doc, "entries": entries}
+        doc["entries"] = changed
         doc["last_update"] = now
         store[queue_id] = doc
-        before["entries"] = entries
-        return before
+        return before, doc
 
 
 def _embedded_store(coll: Any) -> Any:

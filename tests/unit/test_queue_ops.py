@@ -13,7 +13,7 @@ import mongomock
 import pytest
 
 from stationmaster.database.embedded import client_class
-from stationmaster.database.queue_ops import _embedded_store, pop_head
+from stationmaster.database.queue_ops import _embedded_store, pop_head, pull_task, push_entry
 
 T0 = datetime(2026, 1, 1)
 NOW = datetime(2026, 1, 2)
@@ -53,6 +53,25 @@ def test_empty_missing_and_foreign_queues(coll: Any) -> None:
         assert (pop_head(coll, "bare", "c", NOW) or {}).get("entries") == []
     assert pop_head(coll, "nope", "c", NOW) is None
     assert pop_head(coll, "empty", "other-company", NOW) is None
+
+
+def test_push_and_pull(coll: Any) -> None:
+    coll.insert_one({"_id": "q", "company": "c", "entries": [{"task": "a", "added": T0}]})
+    after = push_entry(coll, "q", "c", {"task": "b", "added": NOW}, NOW)
+    assert after is not None and [e["task"] for e in after["entries"]] == ["a", "b"]
+    assert push_entry(coll, "q", "c", {"task": "b", "added": NOW}, NOW) is None  # already queued
+    assert push_entry(coll, "q", "other", {"task": "c", "added": NOW}, NOW) is None
+    assert push_entry(coll, "nope", "c", {"task": "c", "added": NOW}, NOW) is None
+    after = push_entry(coll, "q", "c", {"task": "c", "added": NOW}, NOW, position=1)
+    assert after is not None and [e["task"] for e in after["entries"]] == ["a", "c", "b"]
+    after = push_entry(coll, "q", "c", {"task": "d", "added": NOW}, NOW, position=9)
+    assert after is not None and [e["task"] for e in after["entries"]] == ["a", "c", "b", "d"]
+    before = pull_task(coll, "q", "c", "c", NOW)
+    assert before is not None and [e["task"] for e in before["entries"]] == ["a", "c", "b", "d"]
+    assert [e["task"] for e in coll.find_one({"_id": "q"})["entries"]] == ["a", "b", "d"]
+    assert pull_task(coll, "q", "c", "c", NOW) is None
+    assert pull_task(coll, "q", "other", "a", NOW) is None
+    assert coll.find_one({"_id": "q"})["last_update"] == NOW
 
 
 def test_concurrent_embedded_pops_hand_out_each_entry_once(tmp_path: Path) -> None:
