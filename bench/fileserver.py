@@ -56,20 +56,23 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Timer:
-    """Wall time of actions, and the server's CPU time spent during them."""
+    """Wall time of actions, and the CPU time the server and this process (the client,
+    or the copy) spent during them."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.wall: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
+        self.own_cpu: dict[str, list[float]] = {}
 
     def __call__(self, name: str, action: Callable[[], object]) -> float:
-        cpu = cpu_seconds(self.pid)
+        cpu, own = cpu_seconds(self.pid), time.process_time()
         started = time.perf_counter()
         action()
         elapsed = time.perf_counter() - started
         self.wall.setdefault(name, []).append(elapsed)
         self.cpu.setdefault(name, []).append(cpu_seconds(self.pid) - cpu)
+        self.own_cpu.setdefault(name, []).append(time.process_time() - own)
         return elapsed
 
 
@@ -112,14 +115,15 @@ def report(timer: Timer, size: int, size_mb: int, runs: int, peak_kib: int) -> N
     rate = {name: size / statistics.median(times) / 1e6 for name, times in timer.wall.items()}
     gib = size / (1 << 30)
     cpu = {name: statistics.median(times) / gib for name, times in timer.cpu.items()}
+    own = {name: statistics.median(times) / gib for name, times in timer.own_cpu.items()}
     load = os.getloadavg()[0]
     print(f"\nfile of {size_mb} MiB, median of {runs} runs; load average {load:.1f} on {os.cpu_count()} CPUs")
     print(f"server RSS after the uploads: {peak_kib / 1024:.0f} MiB")
-    print(f"  disk copy (shutil.copyfile)  {rate['copy']:8.0f} MB/s")
+    print(f"  disk copy (shutil.copyfile)  {rate['copy']:8.0f} MB/s                    CPU {own['copy']:.2f} s/GiB")
     for name, label in (("up", "upload   (POST multipart)"), ("down", "download (GET)           ")):
         print(
             f"  {label}    {rate[name]:8.0f} MB/s   {rate[name] / rate['copy']:5.0%} of disk copy"
-            f"   server CPU {cpu[name]:.2f} s/GiB"
+            f"   server CPU {cpu[name]:.2f} s/GiB, client CPU {own[name]:.2f} s/GiB"
         )
 
 

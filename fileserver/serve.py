@@ -81,7 +81,8 @@ def create_file_server(
         threads=int(config.get("fileserver.threads", 8)),
         ident="clearml",
         clear_untrusted_proxy_headers=False,
-        max_request_body_size=options.max_upload_bytes if options.max_upload_bytes is not None else sys.maxsize,
+        # waitress refuses a body of exactly this size too: allow the limit itself
+        max_request_body_size=options.max_upload_bytes + 1 if options.max_upload_bytes is not None else sys.maxsize,
         recv_bytes=_RECV_BYTES,
     )
 
