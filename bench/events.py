@@ -1,0 +1,188 @@
+"""Event store benchmark: ingest through HTTP and the two heavy reads, per store.
+
+    .venv/bin/python bench/events.py [--runs 5] [--batches 20] [--points 1000000]
+                                     [--log-lines 1000000] [--stores sqlite,elasticsearch]
+
+For each event store (the embedded SQLite store, and Elasticsearch 7.17 from
+tests/services/elasticsearch when it can be started) a fresh ``stationmaster serve``
+is started and measured; every figure is the median of ``--runs`` runs:
+
+- ingest: ``events.add_batch`` with 1,000 scalar events per request (json-lines, as the
+  SDK sends them), ``--batches`` requests per client, with 1 and with 4 concurrent
+  clients: events per second;
+- ``events.scalar_metrics_iter_histogram`` (default 6000 samples) of one task holding
+  ``--points`` scalar points in 20 series: latency;
+- ``events.get_task_log`` pages of 500 lines (newest page, and a page in the middle via
+  ``from_timestamp``) of one task holding ``--log-lines`` lines: latency.
+
+Prints one table; the figures are recorded in docs/events.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from support.client import ApiClient  # noqa: E402
+from support.server import ServerProcess  # noqa: E402
+
+T0 = 1_700_000_000_000
+SERIES = 20
+
+
+def scalar_body(task: str, first_point: int, count: int = 1000) -> bytes:
+    lines = []
+    for n in range(first_point, first_point + count):
+        it, series = divmod(n, SERIES)
+        event = {
+            "task": task,
+            "type": "training_stats_scalar",
+            "iter": it,
+            "metric": f"metric{series % 4}",
+            "variant": f"variant{series}",
+            "value": (n % 997) / 7.0,
+            "timestamp": T0 + it,
+        }
+        lines.append(json.dumps(event))
+    return "\n".join(lines).encode()
+
+
+def log_body(task: str, first_line: int, count: int = 1000) -> bytes:
+    lines = [
+        json.dumps(
+            {"task": task, "type": "log", "level": "info", "msg": f"line {n}", "timestamp": T0 + n, "worker": "w"}
+        )
+        for n in range(first_line, first_line + count)
+    ]
+    return "\n".join(lines).encode()
+
+
+class Bench:
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.headers = {**api.auth_headers(), "Content-Type": "application/json-lines"}
+
+    def task(self, name: str) -> str:
+        return str(self.api.tasks.create(name=name, type="training")["id"])
+
+    def post_all(self, bodies: list[bytes], clients: int) -> float:
+        """Send the bodies from ``clients`` threads (keep-alive sessions); seconds taken."""
+        chunks = [bodies[i::clients] for i in range(clients)]
+        errors: list[str] = []
+
+        def run(chunk: list[bytes]) -> None:
+            session = requests.Session()
+            for body in chunk:
+                reply = session.post(self.api.url("events.add_batch"), data=body, headers=self.headers, timeout=300)
+                if reply.status_code != 200:
+                    errors.append(reply.text[:200])
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise RuntimeError(errors[0])
+        return time.perf_counter() - started
+
+    def ingest(self, runs: int, batches: int, clients: int) -> float:
+        rates = []
+        for run in range(runs):
+            task = self.task(f"ingest {clients} {run}")
+            bodies = [scalar_body(task, b * 1000) for b in range(batches * clients)]
+            rates.append(len(bodies) * 1000 / self.post_all(bodies, clients))
+        return statistics.median(rates)
+
+    def fill(self, make: Callable[[str, int], bytes], task: str, total: int) -> None:
+        for start in range(0, total, 50_000):
+            bodies = [make(task, n) for n in range(start, min(total, start + 50_000), 1000)]
+            self.post_all(bodies, 4)
+
+    def latency(self, runs: int, endpoint: str, data: dict) -> float:
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            reply = self.api.call(endpoint, data)
+            times.append(time.perf_counter() - started)
+            assert reply.status == 200, reply.envelope
+        return statistics.median(times) * 1000
+
+
+@contextlib.contextmanager
+def served(store: str) -> Iterator[ServerProcess]:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        env = {}
+        if store == "elasticsearch":
+            from support.services import elasticsearch_node
+
+            url = urlsplit(stack.enter_context(elasticsearch_node()))
+            env["STATIONMASTER__hosts__elastic__events__hosts"] = json.dumps([{"host": url.hostname, "port": url.port}])
+        proc = stack.enter_context(ServerProcess(Path(tmp) / "data", env=env))
+        yield proc
+
+
+def measure(store: str, args: argparse.Namespace) -> dict[str, float]:
+    with served(store) as proc:
+        key, secret = proc.admin_credentials()
+        bench = Bench(ApiClient(proc.url, key=key, secret=secret).login())
+        figures = {
+            "ingest, 1 client (events/s)": bench.ingest(args.runs, args.batches, 1),
+            "ingest, 4 clients (events/s)": bench.ingest(args.runs, args.batches, 4),
+        }
+        task = bench.task("histogram")
+        bench.fill(scalar_body, task, args.points)
+        histogram = {"task": task}
+        figures[f"histogram, {args.points:,} points / {SERIES} series (ms)"] = bench.latency(
+            args.runs, "events.scalar_metrics_iter_histogram", histogram
+        )
+        task = bench.task("log")
+        bench.fill(log_body, task, args.log_lines)
+        newest = {"task": task, "batch_size": 500}
+        middle = {"task": task, "batch_size": 500, "from_timestamp": T0 + args.log_lines // 2}
+        figures[f"log page of 500, newest, {args.log_lines:,} lines (ms)"] = bench.latency(
+            args.runs, "events.get_task_log", newest
+        )
+        figures["log page of 500, middle (ms)"] = bench.latency(args.runs, "events.get_task_log", middle)
+        return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batches", type=int, default=20, help="1000-event requests per client and run")
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--log-lines", type=int, default=1_000_000)
+    parser.add_argument("--stores", default="sqlite,elasticsearch")
+    args = parser.parse_args()
+    results: dict[str, dict[str, float]] = {}
+    for store in args.stores.split(","):
+        try:
+            results[store] = measure(store, args)
+        except BaseException as ex:  # noqa: BLE001 - e.g. no Java for ES: report and go on
+            if isinstance(ex, KeyboardInterrupt):
+                raise
+            print(f"{store}: not measured ({type(ex).__name__}: {ex})", file=sys.stderr)
+    names = list(dict.fromkeys(name for figures in results.values() for name in figures))
+    stores = list(results)
+    print(f"{'figure (median of ' + str(args.runs) + ')':<52}" + "".join(f"{s:>16}" for s in stores))
+    for name in names:
+        print(f"{name:<52}" + "".join(f"{results[s].get(name, float('nan')):>16,.1f}" for s in stores))
+
+
+if __name__ == "__main__":
+    main()
