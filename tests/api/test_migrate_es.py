@@ -151,11 +151,13 @@ def test_second_run_overwrites_instead_of_duplicating(es5: str, dest: str) -> No
     assert [h["_version"] for h in some["hits"]["hits"]] == [2] * 5  # rewritten, same ids
 
 
-def test_interrupted_run_is_resumed(es5: str, dest: str) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_interrupted_run_is_resumed(es5: str, dest: str, signum: int) -> None:
     cmd = [sys.executable, "-m", "stationmaster.server.cli", "migrate-es", "--source", es5, "--dest", dest]
     proc = subprocess.Popen(
-        [*cmd, "--parallel", "1", "--batch-size", "300"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*cmd, "--parallel", "1", "--batch-size", "300"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    output = ""
     try:
         deadline = time.monotonic() + 240
         state: dict[str, dict[str, Any]] = {}
@@ -169,10 +171,14 @@ def test_interrupted_run_is_resumed(es5: str, dest: str) -> None:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the migration ended before it could be interrupted"
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(signum)
+        output = proc.communicate(timeout=60)[0]
     finally:
         proc.kill()
         proc.wait(10)
+    if signum == signal.SIGINT:  # stops after the current page, says how to go on
+        assert proc.returncode == 130, output
+        assert "interrupted: the source is unchanged; run again with --resume" in output
     verified = {name for name, r in records(dest).items() if r["status"] == "verified"}
     interrupted = {name for name, r in records(dest).items() if r["status"] == "copying"}
     assert verified and interrupted
