@@ -1,6 +1,6 @@
 """File server benchmark: upload and download throughput against a plain disk copy.
 
-    .venv/bin/python bench/fileserver.py [--size-mb 1024] [--runs 3]
+    .venv/bin/python bench/fileserver.py [--size-mb 1024] [--runs 3] [--client python|curl]
 
 Starts ``stationmaster serve`` with its file server on a free loopback port (token
 authentication on, as deployed) and, for ``--runs`` runs each, measures:
@@ -11,16 +11,22 @@ authentication on, as deployed) and, for ``--runs`` runs each, measures:
   answers, i.e. the file is complete at its place;
 - download: ``GET`` of the stored file, written to a local file in 1 MiB blocks.
 
-Prints the median MB/s (MB = 10^6 bytes) of each, and upload and download as a share of
-the disk-copy speed (target: at least 50%). Every file made is removed at the end.
+``--client curl`` drives the same requests with curl instead of Python's http.client.
+Prints the median MB/s (MB = 10^6 bytes) of each, upload and download as a share of the
+disk-copy speed (target: at least 50%), and the CPU seconds per GiB the server and the
+client (or the copy) spent: on a shared, loaded machine the wall-clock ratio mostly
+reflects how much CPU each path needs, so the CPU figures are the steadier ones.
+Every file made is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,8 +42,13 @@ from support.server import ServerProcess  # noqa: E402
 _BLOCK = 1 << 20
 
 
-def download(base_url: str, path: str, token: str, target: Path) -> int:
-    with get_stream(base_url, path, token) as resp:
+def python_upload(base_url: str, source: Path, token: str) -> None:
+    reply = upload(base_url, [Part("/bench/source.bin", source)], token, timeout=600)
+    assert reply.status == 200, reply.body
+
+
+def python_download(base_url: str, token: str, target: Path) -> None:
+    with get_stream(base_url, "bench/source.bin", token) as resp:
         assert resp.status == 200, resp.status
         total = 0
         buffer = bytearray(_BLOCK)
@@ -46,13 +57,36 @@ def download(base_url: str, path: str, token: str, target: Path) -> int:
             while n := resp.readinto(buffer):
                 out.write(view[:n])
                 total += n
-        return total
+
+
+def curl_upload(base_url: str, source: Path, token: str) -> None:
+    # curl sends the file as one part with a Content-Length, like the SDK
+    out = subprocess.run(
+        ["curl", "-sS", "-H", f"Authorization: Bearer {token}", "-F", f"/bench/source.bin=@{source}", base_url + "/"],
+        check=True,
+        capture_output=True,
+    )
+    assert out.stdout == b'["bench/source.bin"]', out.stdout
+
+
+def curl_download(base_url: str, token: str, target: Path) -> None:
+    headers = ["-H", f"Authorization: Bearer {token}"]
+    subprocess.run(["curl", "-sSf", *headers, "-o", str(target), base_url + "/bench/source.bin"], check=True)
+
+
+CLIENTS = {"python": (python_upload, python_download), "curl": (curl_upload, curl_download)}
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    """CPU time of this process and of its finished children (curl)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 class Timer:
@@ -66,17 +100,18 @@ class Timer:
         self.own_cpu: dict[str, list[float]] = {}
 
     def __call__(self, name: str, action: Callable[[], object]) -> float:
-        cpu, own = cpu_seconds(self.pid), time.process_time()
+        cpu, own = cpu_seconds(self.pid), _own_cpu()
         started = time.perf_counter()
         action()
         elapsed = time.perf_counter() - started
         self.wall.setdefault(name, []).append(elapsed)
         self.cpu.setdefault(name, []).append(cpu_seconds(self.pid) - cpu)
-        self.own_cpu.setdefault(name, []).append(time.process_time() - own)
+        self.own_cpu.setdefault(name, []).append(_own_cpu() - own)
         return elapsed
 
 
-def run(size_mb: int, runs: int) -> None:
+def run(size_mb: int, runs: int, client: str) -> None:
+    send, fetch = CLIENTS[client]
     size = size_mb * _BLOCK
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         work = Path(tmp)
@@ -91,15 +126,10 @@ def run(size_mb: int, runs: int) -> None:
             for index in range(runs):
                 copy = timer("copy", lambda: shutil.copyfile(source, work / "copy.bin"))
                 (work / "copy.bin").unlink()
-
-                def send() -> None:
-                    reply = upload(proc.files_url, [Part("/bench/source.bin", source)], token, timeout=600)
-                    assert reply.status == 200, reply.body
-
-                up = timer("up", send)
+                up = timer("up", lambda: send(proc.files_url, source, token))
                 assert stored.stat().st_size == size
                 peak = max(peak, rss_kib(proc.proc.pid))
-                down = timer("down", lambda: download(proc.files_url, "bench/source.bin", token, work / "down.bin"))
+                down = timer("down", lambda: fetch(proc.files_url, token, work / "down.bin"))
                 assert (work / "down.bin").stat().st_size == size
                 (work / "down.bin").unlink()
                 stored.unlink()
@@ -108,6 +138,7 @@ def run(size_mb: int, runs: int) -> None:
                     f"upload {size / up / 1e6:.0f} MB/s, download {size / down / 1e6:.0f} MB/s",
                     flush=True,
                 )
+    print(f"\nclient: {client}", end="")
     report(timer, size, size_mb, runs, peak)
 
 
@@ -117,7 +148,7 @@ def report(timer: Timer, size: int, size_mb: int, runs: int, peak_kib: int) -> N
     cpu = {name: statistics.median(times) / gib for name, times in timer.cpu.items()}
     own = {name: statistics.median(times) / gib for name, times in timer.own_cpu.items()}
     load = os.getloadavg()[0]
-    print(f"\nfile of {size_mb} MiB, median of {runs} runs; load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(f"; file of {size_mb} MiB, median of {runs} runs; load average {load:.1f} on {os.cpu_count()} CPUs")
     print(f"server RSS after the uploads: {peak_kib / 1024:.0f} MiB")
     print(f"  disk copy (shutil.copyfile)  {rate['copy']:8.0f} MB/s                    CPU {own['copy']:.2f} s/GiB")
     for name, label in (("up", "upload   (POST multipart)"), ("down", "download (GET)           ")):
@@ -131,8 +162,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (default 1024)")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="python",
+        help="HTTP client: python (http.client, 1 MiB blocks; default) or curl",
+    )
     args = parser.parse_args()
-    run(args.size_mb, args.runs)
+    run(args.size_mb, args.runs, args.client)
 
 
 if __name__ == "__main__":
