@@ -103,6 +103,8 @@ def _migrate(opts: Options, src: EsHttp, dest: EsHttp) -> int:
 
 
 def _versions(src: EsHttp, dest: EsHttp) -> tuple[str, str]:
+    if src.url == dest.url:
+        raise MigrationError(f"--source and --dest are the same cluster ({src.display})")
     try:
         src_version, dest_version = src.version(), dest.version()
     except EsError as ex:

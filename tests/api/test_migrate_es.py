@@ -242,6 +242,10 @@ def test_bad_destination_is_a_clear_error(es5: str) -> None:
     result = migrate(es5, es5)  # an ES 5 node as destination
 
     assert result.returncode == 2
+    assert "are the same cluster" in result.stdout
+    result = migrate(es5, es5.replace("127.0.0.1", "localhost"))  # the same ES 5 node by another name
+
+    assert result.returncode == 2
     assert "runs Elasticsearch 5.6.16; it must be 7.x" in result.stdout
 
 
