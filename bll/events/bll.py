@@ -66,4 +66,6 @@ class EventsBLL:
 
     def delete_task_events(self, company_id: str, task_ids: Sequence[str]) -> int:
         """Delete every event of the given tasks; returns how many were deleted."""
+        if getattr(self.stores, "events", None) is None:
+            return 0  # a context without an event store holds no events
         return self.store.delete_tasks(company_id, list(task_ids))

@@ -9,6 +9,8 @@ from ...database.model.task import Task
 from ...database.raw import as_api, collection, projection_of
 from ...server import errors
 
+_OWNER = ("company", "company_origin")
+
 
 def _readable(company_id: str) -> dict[str, Any]:
     return {"$in": [company_id, "", None]}
@@ -17,7 +19,7 @@ def _readable(company_id: str) -> dict[str, Any]:
 def task_for_read(company_id: str, task_id: str, fields: Iterable[str] = ("company",)) -> dict[str, Any]:
     """The caller's task or a public one; 400/101 otherwise."""
     doc = collection(Task).find_one(
-        {"_id": task_id, "company": _readable(company_id)}, projection_of({"company", *fields})
+        {"_id": task_id, "company": _readable(company_id)}, projection_of({*_OWNER, *fields})
     )
     if doc is None:
         raise errors.INVALID_TASK_ID(id=task_id)
@@ -30,7 +32,7 @@ def tasks_for_read(company_id: str, task_ids: Sequence[str], fields: Iterable[st
     docs = {
         d["_id"]: as_api(d) or {}
         for d in collection(Task).find(
-            {"_id": {"$in": ids}, "company": _readable(company_id)}, projection_of({"company", *fields})
+            {"_id": {"$in": ids}, "company": _readable(company_id)}, projection_of({*_OWNER, *fields})
         )
     }
     for task_id in ids:
@@ -40,8 +42,9 @@ def tasks_for_read(company_id: str, task_ids: Sequence[str], fields: Iterable[st
 
 
 def events_company(company_id: str, task: dict[str, Any]) -> str:
-    """Whose event indices hold the task's events: its own company (public tasks: the caller's)."""
-    return str(task.get("company") or company_id)
+    """Whose event indices hold the task's events: its company, for a public task the
+    company it was made public from (``company_origin``), else the caller's."""
+    return str(task.get("company") or task.get("company_origin") or company_id)
 
 
 def task_for_write(company_id: str, task_id: str, fields: Iterable[str] = ("status",)) -> dict[str, Any]:

@@ -206,6 +206,20 @@ def test_another_companys_task_is_rejected(api: ApiClient, events_root: ApiClien
     assert ok(other, "events.get_task_events", {"task": foreign})["total"] == 0
 
 
+def test_public_task_events_are_readable_by_other_companies(api: ApiClient, events_root: ApiClient) -> None:
+    task = new_task(api)
+    add(api, [scalar(task, i, 1.0) for i in range(3)] + [log(task, "public line", T0)])
+    reader = _tenant_of(events_root)
+    assert reader.call("events.get_task_events", {"task": task}).code == (400, 101)
+    api.tasks.make_public(ids=[task])
+    assert ok(reader, "events.get_task_events", {"task": task})["total"] == 4
+    assert ok(reader, "events.scalar_metrics_iter_histogram", {"task": task})["loss"]["train"]["x"] == [0, 1, 2]
+    assert [e["msg"] for e in ok(reader, "events.get_task_log", {"task": task})["events"]] == ["public line"]
+    refused = reader.call("events.add_batch", batch=[scalar(task, 9, 1.0)])
+    assert refused.code == (400, 131)  # readable, but not the reader's to write
+    assert reader.call("events.delete_for_task", {"task": task}).code == (400, 101)
+
+
 def test_task_statistics_follow_the_events(api: ApiClient) -> None:
     task = new_task(api)
     before = api.tasks.get_by_id(task=task)["task"]
