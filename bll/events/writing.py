@@ -80,6 +80,13 @@ _FLOAT32_MAX = 3.4028234663852886e38
 _INT64 = 2**63
 
 
+def _timestamp(value: Any) -> int:
+    """Epoch ms; fractions of a millisecond (float clocks) are dropped."""
+    if isinstance(value, float) and math.isfinite(value):
+        value = math.floor(value)
+    return _as_int(value, "timestamp")
+
+
 def _is_number(value: Any) -> bool:
     return (
         isinstance(value, int | float)
@@ -102,7 +109,7 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
         raise EventRejected("Event must have a 'task' field")
     if "ts" in event:
         event["timestamp"] = event.pop("ts")
-    event["timestamp"] = _as_int(event["timestamp"], "timestamp") if event.get("timestamp") is not None else write_ms
+    event["timestamp"] = _timestamp(event["timestamp"]) if event.get("timestamp") is not None else write_ms
     event["@timestamp"] = _iso_cached(write_ms)
     if not event.get("worker"):
         event["worker"] = worker

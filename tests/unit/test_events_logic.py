@@ -38,6 +38,7 @@ def test_normalise_fills_the_reference_defaults() -> None:
     assert event["@timestamp"] == "2023-11-14T22:13:20.123Z"
     assert "method" not in event
     assert norm({"task": "t", "type": "log", "msg": "m"})["timestamp"] == NOW
+    assert norm({"task": "t", "type": "log", "timestamp": 1234.75})["timestamp"] == 1234
     vector = norm({"task": "t", "type": "training_stats_vector", "values": [1, 2.5]})
     assert vector["value"] == [1, 2.5] and "values" not in vector
 
