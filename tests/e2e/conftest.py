@@ -30,7 +30,7 @@ _outcomes: dict[str, tuple[str, str, list[Exchange], list[Exchange]]] = {}
 # (endpoint, subcode) -> why. They are listed apart in the failure report.
 EXPECTED_ERRORS = {
     ("queues.get_by_id", 701): "the SDK first tries a queue name as an id",
-    ("tasks.dequeue", 101): "clearml-agent dequeues a task that is not queued (already started / execute --id)",
+    ("tasks.dequeue", 101): "the agents dequeue a task that is not queued (already started, or execute --id)",
     ("workers.unregister", 1004): "clearml-agent unregisters twice on SIGINT",
 }
 

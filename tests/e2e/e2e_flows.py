@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from e2e_harness import E2E, client_bin
@@ -43,6 +44,21 @@ def clearml_agent_env(e2e: E2E, worker: str) -> dict[str, str]:
         "CLEARML_WORKER_ID": worker,
         "CLEARML_AGENT_SKIP_PIP_VENV_INSTALL": str(client_bin("clearml")),
         "CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL": "1",
+    }
+
+
+def trains_agent_env(e2e: E2E, worker: str) -> dict[str, str]:
+    """trains-agent builds a virtual environment for the task with the first python3.8 on
+    PATH (the trains38 environment, which has virtualenv) and installs the task's
+    requirements with pip from the prepared wheelhouse only."""
+    python38 = client_bin("trains38")
+    wheelhouse = python38.parents[2] / "wheelhouse"
+    return {
+        "TRAINS_WORKER_ID": worker,
+        "PATH": f"{python38.parent}:{os.environ.get('PATH', '')}",
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
 
 

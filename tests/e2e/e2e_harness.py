@@ -138,8 +138,10 @@ class E2E:
         self.api = ApiClient(self.server.url, key=self.key, secret=self.secret).login()
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_text = self._config_text()
-        for name in ("clearml.conf", "trains.conf"):
-            (self.home / name).write_text(self.config_text)
+        (self.home / "clearml.conf").write_text(self.config_text)
+        # trains-agent (only it reads trains.conf's agent section) upgrades pip to the
+        # newest one it can find instead of pinning "<20.2", whose wheel tags are too old
+        (self.home / "trains.conf").write_text(self.config_text + 'agent.package_manager.pip_version: ""\n')
         return self
 
     def stop(self) -> None:

@@ -8,6 +8,8 @@
 #   trains38       trains==0.16.4 + pyjwt==1.7.1 + virtualenv, and
 #   trains-agent   trains-agent==0.16.3                   (Python 3.8 only: it imports
 #                  collections.Iterable; skipped with a printed reason when no 3.8 exists)
+#   wheelhouse     wheels of what trains-agent installs into a task's environment (pip,
+#                  trains, pyjwt and their dependencies), so its runs need no index
 #
 # Environments go to $STATIONMASTER_E2E_VENVS (default tests/e2e/.venvs). A stamp file
 # per environment records what was installed, so a second run only checks the stamps.
@@ -61,6 +63,24 @@ make_venv() {
     echo "$want" >"$dir/.stamp"
 }
 
+# make_wheelhouse PYTHON REQUIREMENT... — wheels for what trains-agent installs into a task's
+# virtual environment, so that the test points pip at them (PIP_NO_INDEX) instead of PyPI.
+make_wheelhouse() {
+    local python=$1
+    shift
+    local dir="$venvs/wheelhouse"
+    local want="$*"
+    if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$want" ]; then
+        echo "e2e clients: wheelhouse ready ($want)"
+        return 0
+    fi
+    echo "e2e clients: building the wheelhouse ($want)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$python" -m pip wheel -q --disable-pip-version-check -w "$dir" "$@"
+    echo "$want" >"$dir/.stamp"
+}
+
 make_venv clearml "$py3" clearml==2.1.12
 make_venv clearml-agent "$py3" clearml-agent==3.0.3
 make_venv trains "$py3" trains==0.16.4 pyjwt==1.7.1
@@ -68,6 +88,7 @@ make_venv trains "$py3" trains==0.16.4 pyjwt==1.7.1
 if py38=$(find_python38); then
     make_venv trains38 "$py38" trains==0.16.4 pyjwt==1.7.1 virtualenv
     make_venv trains-agent "$py38" trains-agent==0.16.3 pyjwt==1.7.1
+    make_wheelhouse "$venvs/trains38/bin/python" pip setuptools wheel trains==0.16.4 pyjwt==1.7.1
     rm -f "$venvs/trains-agent.skip"
 else
     echo "e2e clients: no Python 3.8 interpreter found (python3.8, \$PYTHON38, pyenv): the trains-agent flow will be skipped"

@@ -3,12 +3,21 @@ enqueued and run by the real agent; the clone completes with the changed paramet
 
 from __future__ import annotations
 
-from e2e_flows import TERMINAL, clearml_agent_env, clone_task, make_template, new_queue, read_back, workers
+from e2e_flows import (
+    TERMINAL,
+    clearml_agent_env,
+    clone_task,
+    make_template,
+    new_queue,
+    read_back,
+    trains_agent_env,
+    workers,
+)
 from e2e_harness import E2E
 
 
-def check_completed_with(e2e: E2E, clone_id: str, lr: float, status: str) -> None:
-    back = read_back(e2e, clone_id)
+def check_completed_with(e2e: E2E, clone_id: str, lr: float, status: str, client: str = "clearml") -> None:
+    back = read_back(e2e, clone_id, client)
     assert status == "completed", back.get("console")
     assert back["status"] == "completed"
     assert back["parameters"]["General/lr"] == str(lr)
@@ -47,3 +56,21 @@ def test_clearml_agent_execute_runs_a_cloned_task(e2e: E2E) -> None:
     finally:
         agent.stop()
     check_completed_with(e2e, clone, 0.25, e2e.task(clone, "status")["status"])
+
+
+def test_trains_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
+    template = make_template(e2e, "trains38")
+    queue = new_queue(e2e, "trains")
+    clone = clone_task(e2e, template, {"General/lr": 0.75}, queue=queue, client="trains38")
+    assert e2e.task(clone, "status")["status"] == "queued"
+
+    worker = f"e2e-{e2e.run_id}:trains"
+    agent = e2e.start_agent(
+        "trains-agent", ["daemon", "--queue", queue, "--foreground"], env=trains_agent_env(e2e, worker)
+    )
+    try:
+        e2e.wait_for(f"worker {worker} in workers.get_all", lambda: worker in workers(e2e), 60)
+        status = e2e.wait_status(clone, TERMINAL, 300, agent)
+    finally:
+        agent.stop()
+    check_completed_with(e2e, clone, 0.75, status, client="trains38")

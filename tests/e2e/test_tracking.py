@@ -33,7 +33,7 @@ def make_spec(e2e: E2E, sdk: str, workdir: Path) -> dict[str, Any]:
     return {
         "sdk": sdk,
         "project": f"e2e {sdk} {e2e.run_id}",
-        "name": f"tracking {sdk}",
+        "name": f"tracking {sdk} ü+%",
         "params": {"lr": 0.125, "batch_size": 32, "optimizer": "adam", "dropout": 0.5},
         "scalars": scalar_values(2),
         "text": f"report_text from {sdk}: ünïcode ✓",
@@ -78,6 +78,8 @@ def test_tracking_round_trip(e2e: E2E, sdk: str) -> None:
                 assert got["min"] == min(values), (metric, variant, got)
                 assert got["max"] == max(values), (metric, variant, got)
 
+    # number_of_reports=N: the last N reports (the SDK batches lines into reports)
+    assert back["console"] and back["console_last"] == back["console"][-1:]
     console = "\n".join(back["console"])
     assert spec["console"] in console
     assert spec["text"] in console

@@ -25,6 +25,7 @@ result = {
     "scalars": task.get_reported_scalars(),
     "last_metrics": task.get_last_scalar_metrics(),
     "console": task.get_reported_console_output(number_of_reports=spec.get("reports", 100)),
+    "console_last": task.get_reported_console_output(number_of_reports=1),
 }
 
 
