@@ -15,6 +15,11 @@ is started and measured; every figure is the median of ``--runs`` runs:
 - ``events.get_task_log`` pages of 500 lines (newest page, and a page in the middle via
   ``from_timestamp``) of one task holding ``--log-lines`` lines: latency.
 
+With ``--mlflow <path to the mlflow executable>`` (e.g. a separate venv with
+``pip install mlflow``), the same ingest is measured on an MLflow tracking server
+(``mlflow server`` on loopback, SQLite backend store) through its REST ``runs/log-batch``
+with 1,000 metrics per request, as the peer; the ratios are printed.
+
 Prints one table; the figures are recorded in docs/events.md.
 """
 
@@ -79,26 +84,7 @@ class Bench:
         return str(self.api.tasks.create(name=name, type="training")["id"])
 
     def post_all(self, bodies: list[bytes], clients: int) -> float:
-        """Send the bodies from ``clients`` threads (keep-alive sessions); seconds taken."""
-        chunks = [bodies[i::clients] for i in range(clients)]
-        errors: list[str] = []
-
-        def run(chunk: list[bytes]) -> None:
-            session = requests.Session()
-            for body in chunk:
-                reply = session.post(self.api.url("events.add_batch"), data=body, headers=self.headers, timeout=300)
-                if reply.status_code != 200:
-                    errors.append(reply.text[:200])
-
-        threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise RuntimeError(errors[0])
-        return time.perf_counter() - started
+        return post_all(self.api.url("events.add_batch"), bodies, clients, self.headers)
 
     def ingest(self, runs: int, batches: int, clients: int) -> float:
         rates = []
@@ -121,6 +107,88 @@ class Bench:
             times.append(time.perf_counter() - started)
             assert reply.status == 200, reply.envelope
         return statistics.median(times) * 1000
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def mlflow_bodies(run_id: str, batches: int) -> list[bytes]:
+    bodies = []
+    for b in range(batches):
+        metrics = []
+        for n in range(b * 1000, b * 1000 + 1000):
+            it, series = divmod(n, SERIES)
+            metrics.append({"key": f"metric{series}", "value": (n % 997) / 7.0, "timestamp": T0 + it, "step": it})
+        bodies.append(json.dumps({"run_id": run_id, "metrics": metrics}).encode())
+    return bodies
+
+
+def measure_mlflow(executable: str, args: argparse.Namespace) -> dict[str, float]:
+    """MLflow tracking server (SQLite backend store) ingesting the same points."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        cmd = [executable, "server", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--backend-store-uri", f"sqlite:///{tmp}/mlflow.db", "--default-artifact-root", f"{tmp}/artifacts"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}/api/2.0/mlflow"
+            deadline = time.monotonic() + 180
+            while True:
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("mlflow server did not start")
+                time.sleep(0.5)
+            experiment = requests.post(f"{base}/experiments/create", json={"name": "bench"}, timeout=30).json()
+            figures = {}
+            for clients in (1, 4):
+                rates = []
+                for _ in range(args.runs):
+                    bodies: list[bytes] = []
+                    for _client in range(clients):
+                        run = requests.post(
+                            f"{base}/runs/create", json={"experiment_id": experiment["experiment_id"]}, timeout=30
+                        ).json()["run"]["info"]["run_id"]
+                        bodies += mlflow_bodies(run, args.batches)
+                    rates.append(len(bodies) * 1000 / post_all(f"{base}/runs/log-batch", bodies, clients, {}))
+                figures[f"ingest, {clients} client{'s' if clients > 1 else ''} (events/s)"] = statistics.median(rates)
+            return figures
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def post_all(url: str, bodies: list[bytes], clients: int, headers: dict[str, str]) -> float:
+    """Send the bodies from ``clients`` threads (keep-alive sessions); seconds taken."""
+    chunks = [bodies[i::clients] for i in range(clients)]
+    errors: list[str] = []
+
+    def run(chunk: list[bytes]) -> None:
+        session = requests.Session()
+        for body in chunk:
+            reply = session.post(url, data=body, headers=headers or {"Content-Type": "application/json"}, timeout=300)
+            if reply.status_code != 200:
+                errors.append(reply.text[:200])
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(errors[0])
+    return time.perf_counter() - started
 
 
 @contextlib.contextmanager
@@ -168,8 +236,11 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--log-lines", type=int, default=1_000_000)
     parser.add_argument("--stores", default="sqlite,elasticsearch")
+    parser.add_argument("--mlflow", help="path of an mlflow executable: measure MLflow's ingest as the peer")
     args = parser.parse_args()
     results: dict[str, dict[str, float]] = {}
+    if args.mlflow:
+        results["mlflow"] = measure_mlflow(args.mlflow, args)
     for store in args.stores.split(","):
         try:
             results[store] = measure(store, args)
@@ -182,6 +253,10 @@ def main() -> None:
     print(f"{'figure (median of ' + str(args.runs) + ')':<52}" + "".join(f"{s:>16}" for s in stores))
     for name in names:
         print(f"{name:<52}" + "".join(f"{results[s].get(name, float('nan')):>16,.1f}" for s in stores))
+    if "mlflow" in results:
+        for store in (s for s in stores if s != "mlflow"):
+            for name, peer in results["mlflow"].items():
+                print(f"{store} / mlflow, {name}: {results[store].get(name, float('nan')) / peer:.2f}x")
 
 
 if __name__ == "__main__":
