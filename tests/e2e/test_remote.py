@@ -26,23 +26,34 @@ def check_completed_with(e2e: E2E, clone_id: str, lr: float, status: str, client
     assert f"JOB DONE lr={lr}" in console, console[-3000:]
 
 
-def test_clearml_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
-    template = make_template(e2e)
-    queue = new_queue(e2e, "daemon")
-    clone = clone_task(e2e, template, {"General/lr": 0.5}, queue=queue)
+def daemon_runs_clone(e2e: E2E, client: str, agent_client: str, lr: float, timeout: float) -> None:
+    """Template → clone with lr changed → enqueue → ``<agent> daemon --queue Q --foreground``
+    (its worker listed while it runs) → the clone completes with the new lr."""
+    template = make_template(e2e, client)
+    queue = new_queue(e2e, agent_client)
+    clone = clone_task(e2e, template, {"General/lr": lr}, queue=queue, client=client)
     assert e2e.task(clone, "status")["status"] == "queued"
 
-    worker = f"e2e-{e2e.run_id}:daemon"
-    agent = e2e.start_agent(
-        "clearml-agent", ["daemon", "--queue", queue, "--foreground"], env=clearml_agent_env(e2e, worker)
-    )
+    worker = f"e2e-{e2e.run_id}:{agent_client}"
+    env = clearml_agent_env(e2e, worker) if agent_client == "clearml-agent" else trains_agent_env(e2e, worker)
+    agent = e2e.start_agent(agent_client, ["daemon", "--queue", queue, "--foreground"], env=env)
     try:
         e2e.wait_for(f"worker {worker} in workers.get_all", lambda: worker in workers(e2e), 60)
-        status = e2e.wait_status(clone, TERMINAL, 240, agent)
+        status = e2e.wait_status(clone, TERMINAL, timeout, agent)
     finally:
         agent.stop()
-    check_completed_with(e2e, clone, 0.5, status)
+    check_completed_with(e2e, clone, lr, status, client)
     assert e2e.task(template, "status")["status"] == "completed"  # the template is untouched
+
+
+def test_clearml_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
+    daemon_runs_clone(e2e, "clearml", "clearml-agent", 0.5, 240)
+
+
+def test_trains_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
+    # trains-agent builds a virtual environment and pip-installs the task's requirements
+    # (from the local wheelhouse): slower
+    daemon_runs_clone(e2e, "trains38", "trains-agent", 0.75, 300)
 
 
 def test_clearml_agent_execute_runs_a_cloned_task(e2e: E2E) -> None:
@@ -56,21 +67,3 @@ def test_clearml_agent_execute_runs_a_cloned_task(e2e: E2E) -> None:
     finally:
         agent.stop()
     check_completed_with(e2e, clone, 0.25, e2e.task(clone, "status")["status"])
-
-
-def test_trains_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
-    template = make_template(e2e, "trains38")
-    queue = new_queue(e2e, "trains")
-    clone = clone_task(e2e, template, {"General/lr": 0.75}, queue=queue, client="trains38")
-    assert e2e.task(clone, "status")["status"] == "queued"
-
-    worker = f"e2e-{e2e.run_id}:trains"
-    agent = e2e.start_agent(
-        "trains-agent", ["daemon", "--queue", queue, "--foreground"], env=trains_agent_env(e2e, worker)
-    )
-    try:
-        e2e.wait_for(f"worker {worker} in workers.get_all", lambda: worker in workers(e2e), 60)
-        status = e2e.wait_status(clone, TERMINAL, 300, agent)
-    finally:
-        agent.stop()
-    check_completed_with(e2e, clone, 0.75, status, client="trains38")
