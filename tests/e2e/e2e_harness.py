@@ -184,9 +184,10 @@ class E2E:
             "sdk.development.report_use_subprocess: false\n"
         )
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, config_file: Path | None = None, **extra: str) -> dict[str, str]:
         """The environment of a client process: hosts and keys, a private HOME, update
-        checks sent to a closed loopback proxy, nothing inherited from CLEARML_/TRAINS_."""
+        checks sent to a closed loopback proxy, nothing inherited from CLEARML_/TRAINS_.
+        With ``config_file``, hosts and keys come from that file alone."""
         keep = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
         env = {k: v for k, v in os.environ.items() if k in keep}
         proxy = f"http://127.0.0.1:{self.closed_port}"
@@ -203,6 +204,10 @@ class E2E:
             CLEARML_CONFIG_FILE=str(self.home / "clearml.conf"),
             TRAINS_CONFIG_FILE=str(self.home / "trains.conf"),
         )
+        if config_file is not None:
+            env.update(CLEARML_CONFIG_FILE=str(config_file), TRAINS_CONFIG_FILE=str(config_file))
+            env.update(extra)
+            return env
         for prefix in ("CLEARML", "TRAINS"):
             env.update(
                 {
@@ -233,6 +238,7 @@ class E2E:
         env: dict[str, str] | None = None,
         check: bool = True,
         replace: dict[str, str] | None = None,
+        config_file: Path | None = None,
     ) -> ScriptRun:
         """Copy ``scripts/<script>`` (with the ``replace`` substitutions) to a fresh
         directory and run it with the client's Python: ``python <script> spec.json
@@ -251,7 +257,7 @@ class E2E:
             proc = subprocess.run(
                 argv,
                 cwd=workdir,
-                env=self.env(**(env or {})),
+                env=self.env(config_file, **(env or {})),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,

@@ -86,6 +86,19 @@ def test_clients_negotiate_the_level_from_the_token(e2e: E2E, package: str) -> N
         assert len(result["trains_queues"]) == 1
 
 
+def test_the_server_written_clearml_conf_works_verbatim(e2e: E2E) -> None:
+    """The README tells users to take the clearml.conf that the first start writes to the
+    data directory: with it alone (no CLEARML_* variables) the SDK tracks a task and
+    uploads an artifact to the file server."""
+    written = e2e.server.data_dir / "clearml.conf"
+    result = e2e.run("clearml", "job.py", config_file=written, replace={'"artifact": 0': '"artifact": 1'}).result
+    task = e2e.api.tasks.get_by_id(task=result["task_id"])["task"]
+    assert task["status"] == "completed"
+    (artifact,) = task["execution"]["artifacts"]
+    assert artifact["key"] == "early"
+    assert artifact["uri"].startswith(f"http://localhost:{e2e.files_port}/"), artifact
+
+
 @pytest.mark.parametrize(("version", "endpoint"), CLIENT_PATHS, ids=[f"v{v or '-'}/{e}" for v, e in CLIENT_PATHS])
 def test_client_paths_route(e2e: E2E, version: str | None, endpoint: str) -> None:
     """Each path resolves to a handler (a validation error is fine; an unknown endpoint
