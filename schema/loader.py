@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ SERVICES_DIR = SCHEMA_DIR / "services"
 META_FILE = SCHEMA_DIR / "meta" / "meta.conf"
 # Bump when the compiled form changes, so cached copies are not reused.
 _CACHE_FORMAT = 1
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 ALL_ROLES = ("system", "root", "admin", "superuser", "user", "annotator", "guest")
 
@@ -210,10 +213,37 @@ def _compile_block(where: str, version: Version, block: dict[str, Any], definiti
         if block.get(part) is not None:
             _check_json_schema(f"{where}.{part}", block[part], definitions)
     if request is not None:
-        full = dict(request, definitions=definitions)
-        result.validator = jsonschema.Draft7Validator(full, format_checker=jsonschema.FormatChecker())
+        full = _bounded_integers(dict(request, definitions=definitions))
+        result.validator = _RequestValidator(full, format_checker=jsonschema.FormatChecker())
         result.shaper = RequestShaper(request, definitions)
     return result
+
+
+def _is_finite_number(checker: Any, instance: Any) -> bool:
+    # JSON readers take NaN/Infinity; no number field means them, and handlers would fail
+    # converting them, so they are a wrong type naming the field.
+    return isinstance(instance, (int, float)) and not isinstance(instance, bool) and math.isfinite(instance)
+
+
+_RequestValidator = jsonschema.validators.extend(
+    jsonschema.Draft7Validator,
+    type_checker=jsonschema.Draft7Validator.TYPE_CHECKER.redefine("number", _is_finite_number),
+)
+
+
+def _bounded_integers(schema: Any) -> Any:
+    """A copy of ``schema`` where every integer without a bound gets the int64 range, so
+    a huge number is a 400 naming its field instead of an overflow in the store."""
+    if isinstance(schema, list):
+        return [_bounded_integers(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: _bounded_integers(value) for key, value in schema.items()}
+    kind = schema.get("type")
+    if kind == "integer" or (isinstance(kind, list) and "integer" in kind):
+        copy.setdefault("minimum", INT64_MIN)
+        copy.setdefault("maximum", INT64_MAX)
+    return copy
 
 
 def _check_json_schema(where: str, schema: dict[str, Any], definitions: dict[str, Any]) -> None:

@@ -242,6 +242,9 @@ class Dispatcher:
             return errors.EXPECTED_UNIQUE_DATA(_unique_detail(str(ex)))
         if isinstance(ex, ValidationError):
             return errors.DATA_VALIDATION_ERROR(str(ex))
+        if isinstance(ex, re.error):
+            # a pattern from the request (e.g. a get_all name filter) the store cannot compile
+            return errors.INVALID_REGEX_ERROR(f"invalid regular expression {ex.pattern!r}: {ex.msg}")
         log.error("unexpected error in %s [%s]", endpoint, call_id, exc_info=ex)
         return errors.GENERAL_ERROR(f"{type(ex).__name__}: {ex}")
 
