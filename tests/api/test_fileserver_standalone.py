@@ -1,0 +1,73 @@
+"""``stationmaster fileserver``: the file server alone, checking the API server's tokens
+with the secret kept in the data directory's database."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from support.client import ApiClient
+from support.files import Part, free_port, upload
+from support.server import ServerProcess
+
+
+@contextmanager
+def fileserver(data_dir: Path, log: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
+    cmd = [sys.executable, "-m", "stationmaster.server.cli", "fileserver", "--data-dir", str(data_dir)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = re.search(r"files on http://[^:]+:(\d+)", log.read_text(errors="replace"))
+        if match:
+            return f"http://127.0.0.1:{match.group(1)}"
+        assert proc.poll() is None, log.read_text(errors="replace")
+        time.sleep(0.05)
+    raise AssertionError(f"file server not ready:\n{log.read_text(errors='replace')}")
+
+
+def test_standalone_file_server_accepts_the_api_servers_tokens(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with ServerProcess(data) as api_server:
+        key, secret = api_server.admin_credentials()
+        token = ApiClient(api_server.url, key=key, secret=secret).login().token
+    assert token
+    with fileserver(data, tmp_path / "files.log", free_port()) as proc:
+        url = _wait_ready(proc, tmp_path / "files.log")
+        assert upload(url, [Part("/alone/x.txt", b"standalone")], token).status == 200
+        assert (data / "files" / "alone" / "x.txt").read_bytes() == b"standalone"
+        headers = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"{url}/alone/x.txt", headers=headers, timeout=10).content == b"standalone"
+        assert requests.get(f"{url}/alone/x.txt", timeout=10).status_code == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+
+
+def test_standalone_file_server_without_a_secret_refuses_to_start(tmp_path: Path) -> None:
+    log = tmp_path / "files.log"
+    with fileserver(tmp_path / "fresh", log, free_port()) as proc:
+        assert proc.wait(60) == 1
+    assert "no token secret" in log.read_text()
