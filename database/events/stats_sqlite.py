@@ -4,6 +4,12 @@ Two tables mirror the reference's Elasticsearch documents, with the company as a
 instead of in the index name (the month suffix of the ES indices only partitions data,
 so it has no counterpart here). Values of ``worker_stats`` are stored rounded to 32
 bits, as ES keeps its ``float`` fields, so both stores aggregate the same numbers.
+
+Charts over days of reports would scan millions of rows, so each write also maintains
+per-minute roll-ups, exact for count/sum/min/max and for "who reported": a read whose
+interval is a whole number of minutes takes the whole minutes of its range from the
+roll-ups and only the partial minutes at its edges from the raw rows. Metric names are
+kept per worker in a small table of their own.
 """
 
 from __future__ import annotations
@@ -33,6 +39,32 @@ CREATE TABLE IF NOT EXISTS worker_stats (
 );
 CREATE INDEX IF NOT EXISTS worker_stats_time ON worker_stats (company, timestamp);
 CREATE INDEX IF NOT EXISTS worker_stats_metric ON worker_stats (company, metric, timestamp);
+CREATE TABLE IF NOT EXISTS worker_stats_minute (
+    company TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    total REAL NOT NULL,
+    low REAL NOT NULL,
+    high REAL NOT NULL,
+    PRIMARY KEY (company, metric, minute, worker, variant)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS worker_activity_minute (
+    company TEXT NOT NULL,
+    minute INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (company, minute, worker)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS worker_metric_keys (
+    company TEXT NOT NULL,
+    worker TEXT NOT NULL,
+    category TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    PRIMARY KEY (company, worker, category, metric)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue_metrics (
     company TEXT NOT NULL,
     timestamp INTEGER NOT NULL,
@@ -42,6 +74,53 @@ CREATE TABLE IF NOT EXISTS queue_metrics (
 );
 CREATE INDEX IF NOT EXISTS queue_metrics_time ON queue_metrics (company, timestamp);
 """
+
+
+MINUTE = 60_000
+
+_UPSERT_MINUTE = (
+    "INSERT INTO worker_stats_minute VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (company, metric, minute, worker, variant) DO UPDATE SET n = n + excluded.n,"
+    " total = total + excluded.total, low = MIN(low, excluded.low), high = MAX(high, excluded.high)"
+)
+_UPSERT_ACTIVITY = (
+    "INSERT INTO worker_activity_minute VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (company, minute, worker) DO UPDATE SET active = MAX(active, excluded.active)"
+)
+
+
+def _whole_minutes(span: TimeRange) -> tuple[int, int]:
+    """[start, end) of the whole minutes inside the span that the roll-ups may answer;
+    empty (both ``to_ms + 1``) when the interval is not a whole number of minutes."""
+    first = -(-span.from_ms // MINUTE) * MINUTE
+    end = (span.to_ms + 1) // MINUTE * MINUTE
+    if span.interval_ms % MINUTE or end <= first:
+        return span.to_ms + 1, span.to_ms + 1
+    return first, end
+
+
+def _rollups(company_id: str, stats: Sequence[WorkerStat]) -> tuple[list[tuple[Any, ...]], ...]:
+    """Rows for the per-minute value, activity and metric-name tables."""
+    values: dict[tuple[str, str, int, str], list[float]] = {}
+    active: dict[tuple[int, str], int] = {}
+    keys = set()
+    for s in stats:
+        minute = s.timestamp - s.timestamp % MINUTE
+        value = as_float32(s.value)
+        acc = values.setdefault((s.metric, s.worker, minute, s.variant), [0, 0.0, value, value])
+        acc[0] += 1
+        acc[1] += value
+        acc[2], acc[3] = min(acc[2], value), max(acc[3], value)
+        active[(minute, s.worker)] = max(active.get((minute, s.worker), 0), int(bool(s.task)))
+        keys.add((company_id, s.worker, s.category, s.metric))
+    return (
+        [
+            (company_id, metric, minute, worker, variant, *acc)
+            for (metric, worker, minute, variant), acc in values.items()
+        ],
+        [(company_id, minute, worker, flag) for (minute, worker), flag in active.items()],
+        sorted(keys),
+    )
 
 
 def _in(column: str, values: Sequence[str] | None) -> tuple[str, list[Any]]:
@@ -72,13 +151,15 @@ class SqliteStatsStore(StatsStore):
                 raise RuntimeError("the statistics store is closed")
             yield self._conn
 
-    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
+    def _write(self, *statements: tuple[str, list[tuple[Any, ...]]]) -> None:
+        """Run ``(sql, rows)`` statements in one transaction."""
+        if not any(rows for _, rows in statements):
             return
         with self._db() as db:
             db.execute("BEGIN")
             try:
-                db.executemany(sql, rows)
+                for sql, rows in statements:
+                    db.executemany(sql, rows)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -93,16 +174,23 @@ class SqliteStatsStore(StatsStore):
             (company_id, s.timestamp, s.worker, s.task, s.category, s.metric, s.variant, as_float32(s.value), s.company)
             for s in stats
         ]
-        self._write("INSERT INTO worker_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        minutes, activity, keys = _rollups(company_id, stats)
+        self._write(
+            ("INSERT INTO worker_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows),
+            (_UPSERT_MINUTE, minutes),
+            (_UPSERT_ACTIVITY, activity),
+            ("INSERT OR IGNORE INTO worker_metric_keys VALUES (?, ?, ?, ?)", keys),
+        )
 
     def add_queue_metrics(self, company_id: str, metrics: Sequence[QueueMetric]) -> None:
         rows = [(company_id, m.timestamp, m.queue, m.average_waiting_time, m.queue_length) for m in metrics]
-        self._write("INSERT INTO queue_metrics VALUES (?, ?, ?, ?, ?)", rows)
+        self._write(("INSERT INTO queue_metrics VALUES (?, ?, ?, ?, ?)", rows))
 
     def metric_keys(self, company_id: str, worker_ids: Sequence[str] | None) -> dict[str, list[str]]:
         where, params = _in("worker", worker_ids)
         rows = self._read(
-            f"SELECT DISTINCT category, metric FROM worker_stats WHERE company = ?{where} ORDER BY category, metric",
+            f"SELECT DISTINCT category, metric FROM worker_metric_keys WHERE company = ?{where}"
+            " ORDER BY category, metric",
             [company_id, *params],
         )
         keys: dict[str, list[str]] = {}
@@ -115,22 +203,42 @@ class SqliteStatsStore(StatsStore):
     ) -> list[StatBucket]:
         metric_in, metric_params = _in("metric", metrics)
         worker_in, worker_params = _in("worker", workers)
-        variant = "variant" if split else "NULL"
+        first, end = _whole_minutes(span)
+        where = f"{metric_in}{worker_in}"
+        raw = (
+            "SELECT worker, metric, variant, timestamp - timestamp % ? AS bucket, 1, value, value, value"
+            f" FROM worker_stats WHERE company = ? AND timestamp >= ? AND timestamp <= ?{where}"
+        )
         rows = self._read(
-            f"SELECT worker, metric, {variant}, timestamp - timestamp % ? AS bucket,"
-            " COUNT(*), AVG(value), MIN(value), MAX(value)"
-            " FROM worker_stats WHERE company = ? AND timestamp BETWEEN ? AND ?"
-            f"{metric_in}{worker_in} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-            [span.interval_ms, company_id, span.from_ms, span.to_ms, *metric_params, *worker_params],
+            f"SELECT worker, metric, {'variant' if split else 'NULL'}, bucket, SUM(n), SUM(total) / SUM(n),"
+            " MIN(low), MAX(high) FROM ("
+            " SELECT worker, metric, variant, minute - minute % ? AS bucket, n, total, low, high"
+            f" FROM worker_stats_minute WHERE company = ? AND minute >= ? AND minute < ?{where}"
+            f" UNION ALL {raw} UNION ALL {raw}) GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+            [
+                *(span.interval_ms, company_id, first, end, *metric_params, *worker_params),
+                *(span.interval_ms, company_id, span.from_ms, first - 1, *metric_params, *worker_params),
+                *(span.interval_ms, company_id, end, span.to_ms, *metric_params, *worker_params),
+            ],
         )
         return [StatBucket(*row) for row in rows]
 
     def worker_activity(self, company_id: str, span: TimeRange, active_only: bool) -> list[tuple[int, int]]:
-        active = " AND task IS NOT NULL" if active_only else ""
+        first, end = _whole_minutes(span)
+        raw = (
+            "SELECT timestamp - timestamp % ? AS bucket, worker FROM worker_stats"
+            f" WHERE company = ? AND timestamp >= ? AND timestamp <= ?{' AND task IS NOT NULL' if active_only else ''}"
+        )
         rows = self._read(
-            "SELECT timestamp - timestamp % ? AS bucket, COUNT(DISTINCT worker) FROM worker_stats"
-            f" WHERE company = ? AND timestamp BETWEEN ? AND ?{active} GROUP BY 1 ORDER BY 1",
-            [span.interval_ms, company_id, span.from_ms, span.to_ms],
+            "SELECT bucket, COUNT(DISTINCT worker) FROM ("
+            " SELECT minute - minute % ? AS bucket, worker FROM worker_activity_minute"
+            f" WHERE company = ? AND minute >= ? AND minute < ?{' AND active = 1' if active_only else ''}"
+            f" UNION ALL {raw} UNION ALL {raw}) GROUP BY 1 ORDER BY 1",
+            [
+                *(span.interval_ms, company_id, first, end),
+                *(span.interval_ms, company_id, span.from_ms, first - 1),
+                *(span.interval_ms, company_id, end, span.to_ms),
+            ],
         )
         return [(int(date), int(count)) for date, count in rows]
 

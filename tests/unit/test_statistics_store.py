@@ -208,3 +208,39 @@ def test_configuration_names_es_hosts_as_the_reference(tmp_path: Path, es_url: s
     assert store.metric_keys(company, ["w2"]) == {"cpu": ["cpu_usage"], "gpu": ["gpu_usage"]}
     store.close()
     assert not (tmp_path / "statistics.sqlite").exists()
+
+
+def test_ranges_cutting_through_minutes(stats_store: Any) -> None:
+    """Reports every 7 s for 10 minutes; ranges that start and end inside a minute, and an
+    interval that is not whole minutes, against a plain-Python oracle (the SQLite store
+    answers whole minutes from roll-ups and the edges from raw rows)."""
+    company = new_company()
+    docs = [
+        stat(T0 + s * 1000, f"w{s % 2}", "cpu_usage", str(s % 3), float(s % 11), "t" if s % 5 == 0 else None)
+        for s in range(0, 600, 7)
+    ]
+    stats_store.add_worker_stats(company, docs)
+    for span in (
+        TimeRange(T0 + 30_500, T0 + 3 * MIN + 10_000, MIN),
+        TimeRange(T0 + 1, T0 + 9 * MIN + 59_999, 2 * MIN),
+        TimeRange(T0 + 5_000, T0 + 8 * MIN, 45_000),
+    ):
+        inside = [d for d in docs if span.from_ms <= d.timestamp <= span.to_ms]
+        groups: dict[tuple[str, int], list[WorkerStat]] = {}
+        for d in inside:
+            groups.setdefault((d.worker, d.timestamp - d.timestamp % span.interval_ms), []).append(d)
+        expected = [
+            (w, "cpu_usage", None, b, len(g), pytest.approx(sum(d.value for d in g) / len(g)),
+             min(d.value for d in g), max(d.value for d in g))
+            for (w, b), g in sorted(groups.items())
+        ]  # fmt: skip
+        assert query(stats_store, company, span=span) == expected
+        active: dict[int, set[str]] = {}
+        everyone: dict[int, set[str]] = {}
+        for d in inside:
+            bucket = d.timestamp - d.timestamp % span.interval_ms
+            everyone.setdefault(bucket, set()).add(d.worker)
+            if d.task:
+                active.setdefault(bucket, set()).add(d.worker)
+        assert stats_store.worker_activity(company, span, False) == [(b, len(w)) for b, w in sorted(everyone.items())]
+        assert stats_store.worker_activity(company, span, True) == [(b, len(w)) for b, w in sorted(active.items())]
