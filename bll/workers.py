@@ -1,7 +1,7 @@
 """The workers.* rules: agents registering, reporting and being listed.
 
 Workers live only in Redis (``stores.workers_redis``), one JSON record per worker
-under ``worker_<company>_<user>_<worker id>`` written with a TTL of the worker's
+under ``worker_<company>_<user>_<worker id>`` written (``SET ... EX``) with a TTL of the worker's
 register timeout, as the reference does: a worker that stops reporting disappears
 by itself. A status report from an unknown worker registers it
 (``apiserver.workers.auto_register``); a report naming a task refreshes the task's
@@ -148,7 +148,7 @@ class WorkerBLL:
 
     def _save(self, entry: Mapping[str, Any]) -> None:
         timeout = int(entry.get("register_timeout") or DEFAULT_TIMEOUT)
-        self._redis.setex(str(entry["key"]), timedelta(seconds=timeout), _dump(entry))
+        self._redis.set(str(entry["key"]), _dump(entry), ex=timeout)
 
     # --- listing ----------------------------------------------------------------------
 
