@@ -35,6 +35,7 @@ from stationmaster.server.versions import Version
 
 SCHEMAS = load_schemas(cache_dir=Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache")
 ACTIONS = sorted(action.name for action in SCHEMAS.actions())
+JSON_LINES = "application/json-lines"
 HUGE_INT = 10**20  # beyond int64: neither mongo nor sqlite can store it
 # Values that are valid for the schema but stress the handlers: each must not be a 5xx.
 ODD_INTS = (2**63 - 1, -(2**63), 2**31, -1, 0)
@@ -46,6 +47,24 @@ EXTRA_BODY: dict[str, dict[str, Any]] = {
     "models.update_for_task": {"uri": "file:///tmp/model.bin"},
     "tasks.enqueue": {"queue": "will-be-replaced"},
 }
+# events.add takes a free-form event the handler checks; these go to a real task (@TASK@).
+_EVENT = {"type": "training_stats_scalar", "task": "@TASK@", "metric": "m", "variant": "v", "iter": 1, "value": 1.0}
+EVENT_CASES: list[tuple[str, dict[str, Any]]] = [
+    *[(f"event {key} is {value!r}", {**_EVENT, key: value}) for key in _EVENT for value in ("", [1], {"a": 1}, None)],
+    *[
+        (f"event {key} is {value!r}", {**_EVENT, key: value})
+        for key in ("iter", "timestamp", "value")
+        for value in (HUGE_INT, -1, "1", 2**63)
+    ],
+    ("event type unknown", {**_EVENT, "type": "no_such_type"}),
+    ("vector event values not numbers", {**_EVENT, "type": "training_stats_vector", "values": ["a", None]}),
+    ("vector event values huge", {**_EVENT, "type": "training_stats_vector", "values": [HUGE_INT, 1e308]}),
+    ("image event url not a string", {**_EVENT, "type": "training_debug_image", "url": 5, "key": {"a": 1}}),
+    ("plot event plot_str not a string", {**_EVENT, "type": "plot", "plot_str": {"data": 1}}),
+    ("log event msg not a string", {**_EVENT, "type": "log", "msg": ["x"], "level": 5}),
+    ("event of an unknown task", {**_EVENT, "task": "0" * 32}),
+    ("event without a task", {k: v for k, v in _EVENT.items() if k != "task"}),
+]
 # A required field with one of these names holding an unknown id gets the reference's
 # invalid-id error (any of the subcodes of the id fields in the request).
 ID_SUBCODES: dict[str, set[int]] = {
@@ -194,6 +213,7 @@ class Case:
     names: tuple[str, ...] = ()
     subcodes: set[int] = field(default_factory=set)
     content_type: str = "application/json"
+    query: str = ""
 
 
 def _json(value: Any) -> bytes:
@@ -223,6 +243,10 @@ def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
             "json-lines with a broken line", b'{"a": 1}\n{"b"\n', "reject", content_type="application/json-lines"
         )
         yield Case("empty json-lines batch", b"\n", "reject", content_type="application/json-lines")
+    if action.name in ("events.add", "events.add_batch"):
+        for label, event in EVENT_CASES:
+            yield Case(label, _json(event), "any")
+            yield Case(f"{label} (batch)", _json(event) + b"\n" + _json(_EVENT), "any", content_type=JSON_LINES)
     request = block.request
     if request is None:
         return
@@ -238,6 +262,13 @@ def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
         yield Case(f"missing required {name}", _json(body), "field", (name,))
         if "null" not in (shape.types(props.get(name, {})) or {"null"}):
             yield Case(f"null required {name}", _json({**base, name: None}), "field", (name,))
+    yield from _unknown_id_cases(shape, base, props, required)
+    yield from _query_string_cases(shape, base, props)
+
+
+def _unknown_id_cases(
+    shape: Shape, base: dict[str, Any], props: dict[str, dict[str, Any]], required: list[str]
+) -> Iterator[Case]:
     id_fields = {n for n, p in props.items() if _is_id_name(n) and "string" in (shape.types(p) or ())}
     for name in sorted(id_fields):
         body = {**base, name: shape.new_id()}
@@ -247,6 +278,24 @@ def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
             yield Case(f"unknown id in {name}", _json(body), "id", (name,), subcodes)
         else:
             yield Case(f"unknown id in {name}", _json(body), "any", (name,))
+    for name, prop in sorted(props.items()):
+        item = shape.resolve(prop.get("items", {}))
+        if "array" in (shape.types(prop) or ()) and "string" in (shape.types(item) or ()) and name.endswith("s"):
+            yield Case(f"unknown ids in {name}", _json({**base, name: [shape.new_id(), shape.new_id()]}), "any")
+
+
+def _query_string_cases(shape: Shape, base: dict[str, Any], props: dict[str, dict[str, Any]]) -> Iterator[Case]:
+    """Query-string arguments are merged over the body: lists, nesting and odd keys."""
+    body = _json(base)
+    for name, prop in sorted(props.items()):
+        types = shape.types(prop) or set()
+        if types == {"string"} and "enum" not in prop:
+            yield Case(f"query {name}[] makes a list", body, "field", (name,), query=f"{name}[]=a&{name}[]=b")
+            yield Case(f"query {name}.x nests", body, "field", (name,), query=f"{name}.x=1")
+        if types == {"integer"}:
+            yield Case(f"query {name}=abc", body, "field", (name,), query=f"{name}=abc")
+    for query in (".=1", "a..b=1", "=x", "a.=1&a=2", "a=1&a.b=2", "%ff=%fe", "a[]=", "only_fields=-&order_by=-"):
+        yield Case(f"query {query!r}", body, "any", query=query)
 
 
 def _property_cases(shape: Shape, base: dict[str, Any], name: str, prop: dict[str, Any]) -> Iterator[Case]:
@@ -332,6 +381,7 @@ def _log_failure(action: ActionSchema, version: str, case: Case, status: int, te
         "version": version,
         "case": case.label,
         "content_type": case.content_type,
+        "query": case.query,
         "body": case.body.decode("utf-8", "backslashreplace"),
         "status": status,
         "response": text[:2000],
@@ -348,6 +398,12 @@ def sweeper(root_api: ApiClient) -> ApiClient:
 
 
 @pytest.fixture(scope="module")
+def sweeper_task(sweeper: ApiClient) -> str:
+    """A task of the sweep's tenant, for the cases that need one that exists (@TASK@)."""
+    return str(sweeper.tasks.create(name="bad input sweep", type="training")["id"])
+
+
+@pytest.fixture(scope="module")
 def handler_versions(root_api: ApiClient) -> dict[str, list[str]]:
     """Each action's handler versions as the server registered them."""
     served = root_api.server.endpoints()["endpoints"]
@@ -356,7 +412,7 @@ def handler_versions(root_api: ApiClient) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("name", ACTIONS)
 def test_bad_input_gets_an_error_envelope(
-    name: str, sweeper: ApiClient, root_api: ApiClient, handler_versions: dict[str, list[str]]
+    name: str, sweeper: ApiClient, sweeper_task: str, root_api: ApiClient, handler_versions: dict[str, list[str]]
 ) -> None:
     """Every handler version of the action, with the schema block it is served with."""
     action = SCHEMAS.action(name)
@@ -371,14 +427,17 @@ def test_bad_input_gets_an_error_envelope(
         url = client.url(name, version)
         for case in cases:
             headers = {**client.auth_headers(), **client.headers, "Content-Type": case.content_type}
-            resp = client.session.post(url, data=case.body, headers=headers, timeout=30)
+            target = f"{url}?{case.query}" if case.query else url
+            body = case.body.replace(b"@TASK@", sweeper_task.encode())
+            resp = client.session.post(target, data=body, headers=headers, timeout=30)
             try:
                 envelope = resp.json()
             except ValueError:
                 envelope = None
             problem = check(case, resp.status_code, envelope)
             if problem:
-                problems.append(f"v{version} {case.label}: {problem}; body {case.body[:200]!r} -> {resp.text[:300]}")
+                sent = f"body {case.body[:200]!r}" + (f" query {case.query!r}" if case.query else "")
+                problems.append(f"v{version} {case.label}: {problem}; {sent} -> {resp.text[:300]}")
                 _log_failure(action, version, case, resp.status_code, resp.text, problem)
     assert not problems, f"{name}: {len(problems)} of {count} cases failed:\n" + "\n".join(problems)
 
