@@ -6,10 +6,11 @@ so it has no counterpart here). Values of ``worker_stats`` are stored rounded to
 bits, as ES keeps its ``float`` fields, so both stores aggregate the same numbers.
 
 Charts over days of reports would scan millions of rows, so each write also maintains
-per-minute roll-ups, exact for count/sum/min/max and for "who reported": a read whose
-interval is a whole number of minutes takes the whole minutes of its range from the
-roll-ups and only the partial minutes at its edges from the raw rows. Metric names are
-kept per worker in a small table of their own.
+per-minute and per-hour roll-ups, exact for count/sum/min/max and for "who reported". A
+read takes the whole hours of its range from the hourly roll-ups when its interval is a
+whole number of hours, the whole minutes left from the minute roll-ups when it is a whole
+number of minutes, and only the rest (partial minutes at the edges, or everything for
+other intervals) from the raw rows. Metric names are kept per worker in a small table.
 """
 
 from __future__ import annotations
@@ -39,25 +40,6 @@ CREATE TABLE IF NOT EXISTS worker_stats (
 );
 CREATE INDEX IF NOT EXISTS worker_stats_time ON worker_stats (company, timestamp);
 CREATE INDEX IF NOT EXISTS worker_stats_metric ON worker_stats (company, metric, timestamp);
-CREATE TABLE IF NOT EXISTS worker_stats_minute (
-    company TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    minute INTEGER NOT NULL,
-    worker TEXT NOT NULL,
-    variant TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    total REAL NOT NULL,
-    low REAL NOT NULL,
-    high REAL NOT NULL,
-    PRIMARY KEY (company, metric, minute, worker, variant)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS worker_activity_minute (
-    company TEXT NOT NULL,
-    minute INTEGER NOT NULL,
-    worker TEXT NOT NULL,
-    active INTEGER NOT NULL,
-    PRIMARY KEY (company, minute, worker)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS worker_metric_keys (
     company TEXT NOT NULL,
     worker TEXT NOT NULL,
@@ -77,49 +59,77 @@ CREATE INDEX IF NOT EXISTS queue_metrics_time ON queue_metrics (company, timesta
 
 
 MINUTE = 60_000
+HOUR = 3_600_000
+#: Roll-up levels, coarsest first: (name, length in ms).
+LEVELS = (("hour", HOUR), ("minute", MINUTE))
 
-_UPSERT_MINUTE = (
-    "INSERT INTO worker_stats_minute VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (company, metric, minute, worker, variant) DO UPDATE SET n = n + excluded.n,"
+_ROLLUP_SCHEMA = """
+CREATE TABLE IF NOT EXISTS worker_stats_{level} (
+    company TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    period INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    total REAL NOT NULL,
+    low REAL NOT NULL,
+    high REAL NOT NULL,
+    PRIMARY KEY (company, metric, period, worker, variant)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS worker_activity_{level} (
+    company TEXT NOT NULL,
+    period INTEGER NOT NULL,
+    worker TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    PRIMARY KEY (company, period, worker)
+) WITHOUT ROWID;
+"""
+_UPSERT_VALUES = (
+    "INSERT INTO worker_stats_{level} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (company, metric, period, worker, variant) DO UPDATE SET n = n + excluded.n,"
     " total = total + excluded.total, low = MIN(low, excluded.low), high = MAX(high, excluded.high)"
 )
 _UPSERT_ACTIVITY = (
-    "INSERT INTO worker_activity_minute VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (company, minute, worker) DO UPDATE SET active = MAX(active, excluded.active)"
+    "INSERT INTO worker_activity_{level} VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (company, period, worker) DO UPDATE SET active = MAX(active, excluded.active)"
 )
 
-
-def _whole_minutes(span: TimeRange) -> tuple[int, int]:
-    """[start, end) of the whole minutes inside the span that the roll-ups may answer;
-    empty (both ``to_ms + 1``) when the interval is not a whole number of minutes."""
-    first = -(-span.from_ms // MINUTE) * MINUTE
-    end = (span.to_ms + 1) // MINUTE * MINUTE
-    if span.interval_ms % MINUTE or end <= first:
-        return span.to_ms + 1, span.to_ms + 1
-    return first, end
+Segment = tuple[str | None, int, int]  # (roll-up level or None for raw rows, start, end), [start, end)
 
 
-def _rollups(company_id: str, stats: Sequence[WorkerStat]) -> tuple[list[tuple[Any, ...]], ...]:
-    """Rows for the per-minute value, activity and metric-name tables."""
-    values: dict[tuple[str, str, int, str], list[float]] = {}
+def _segments(span: TimeRange) -> list[Segment]:
+    """The span cut into pieces each answered by one source: whole periods of a level
+    (only when the interval is a whole number of them), raw rows for the rest."""
+    pieces: list[Segment] = [(None, span.from_ms, span.to_ms + 1)]
+    for level, length in LEVELS:
+        if span.interval_ms % length:
+            continue
+        cut: list[Segment] = []
+        for source, start, end in pieces:
+            first, last = -(-start // length) * length, end // length * length
+            if source is not None or last <= first:
+                cut.append((source, start, end))
+                continue
+            cut += [(None, start, first), (level, first, last), (None, last, end)]
+        pieces = [p for p in cut if p[1] < p[2]]
+    return pieces
+
+
+def _rollups(company_id: str, stats: Sequence[WorkerStat], length: int) -> tuple[list[tuple[Any, ...]], ...]:
+    """Rows of one level's value and activity roll-ups for a batch of documents."""
+    values: dict[tuple[str, int, str, str], list[float]] = {}
     active: dict[tuple[int, str], int] = {}
-    keys = set()
     for s in stats:
-        minute = s.timestamp - s.timestamp % MINUTE
+        period = s.timestamp - s.timestamp % length
         value = as_float32(s.value)
-        acc = values.setdefault((s.metric, s.worker, minute, s.variant), [0, 0.0, value, value])
+        acc = values.setdefault((s.metric, period, s.worker, s.variant), [0, 0.0, value, value])
         acc[0] += 1
         acc[1] += value
         acc[2], acc[3] = min(acc[2], value), max(acc[3], value)
-        active[(minute, s.worker)] = max(active.get((minute, s.worker), 0), int(bool(s.task)))
-        keys.add((company_id, s.worker, s.category, s.metric))
+        active[(period, s.worker)] = max(active.get((period, s.worker), 0), int(bool(s.task)))
     return (
-        [
-            (company_id, metric, minute, worker, variant, *acc)
-            for (metric, worker, minute, variant), acc in values.items()
-        ],
-        [(company_id, minute, worker, flag) for (minute, worker), flag in active.items()],
-        sorted(keys),
+        [(company_id, *key, *acc) for key, acc in values.items()],
+        [(company_id, period, worker, flag) for (period, worker), flag in active.items()],
     )
 
 
@@ -142,7 +152,7 @@ class SqliteStatsStore(StatsStore):
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        self._conn.executescript(_SCHEMA + "".join(_ROLLUP_SCHEMA.format(level=level) for level, _ in LEVELS))
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -174,13 +184,18 @@ class SqliteStatsStore(StatsStore):
             (company_id, s.timestamp, s.worker, s.task, s.category, s.metric, s.variant, as_float32(s.value), s.company)
             for s in stats
         ]
-        minutes, activity, keys = _rollups(company_id, stats)
-        self._write(
+        keys = sorted({(company_id, s.worker, s.category, s.metric) for s in stats})
+        statements = [
             ("INSERT INTO worker_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows),
-            (_UPSERT_MINUTE, minutes),
-            (_UPSERT_ACTIVITY, activity),
             ("INSERT OR IGNORE INTO worker_metric_keys VALUES (?, ?, ?, ?)", keys),
-        )
+        ]
+        for level, length in LEVELS:
+            values, activity = _rollups(company_id, stats, length)
+            statements += [
+                (_UPSERT_VALUES.format(level=level), values),
+                (_UPSERT_ACTIVITY.format(level=level), activity),
+            ]
+        self._write(*statements)
 
     def add_queue_metrics(self, company_id: str, metrics: Sequence[QueueMetric]) -> None:
         rows = [(company_id, m.timestamp, m.queue, m.average_waiting_time, m.queue_length) for m in metrics]
@@ -203,42 +218,47 @@ class SqliteStatsStore(StatsStore):
     ) -> list[StatBucket]:
         metric_in, metric_params = _in("metric", metrics)
         worker_in, worker_params = _in("worker", workers)
-        first, end = _whole_minutes(span)
-        where = f"{metric_in}{worker_in}"
-        raw = (
-            "SELECT worker, metric, variant, timestamp - timestamp % ? AS bucket, 1, value, value, value"
-            f" FROM worker_stats WHERE company = ? AND timestamp >= ? AND timestamp <= ?{where}"
-        )
+        parts, params = [], []
+        for level, start, end in _segments(span):
+            if level is None:
+                parts.append(
+                    "SELECT worker, metric, variant, timestamp - timestamp % ?, 1, value, value, value"
+                    f" FROM worker_stats WHERE company = ? AND timestamp >= ? AND timestamp < ?{metric_in}{worker_in}"
+                )
+            else:
+                parts.append(
+                    "SELECT worker, metric, variant, period - period % ?, n, total, low, high"
+                    f" FROM worker_stats_{level} WHERE company = ? AND period >= ? AND period < ?{metric_in}{worker_in}"
+                )
+            params += [span.interval_ms, company_id, start, end, *metric_params, *worker_params]
         rows = self._read(
             f"SELECT worker, metric, {'variant' if split else 'NULL'}, bucket, SUM(n), SUM(total) / SUM(n),"
-            " MIN(low), MAX(high) FROM ("
-            " SELECT worker, metric, variant, minute - minute % ? AS bucket, n, total, low, high"
-            f" FROM worker_stats_minute WHERE company = ? AND minute >= ? AND minute < ?{where}"
-            f" UNION ALL {raw} UNION ALL {raw}) GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-            [
-                *(span.interval_ms, company_id, first, end, *metric_params, *worker_params),
-                *(span.interval_ms, company_id, span.from_ms, first - 1, *metric_params, *worker_params),
-                *(span.interval_ms, company_id, end, span.to_ms, *metric_params, *worker_params),
-            ],
+            " MIN(low), MAX(high) FROM (SELECT NULL AS worker, NULL AS metric, NULL AS variant, NULL AS bucket,"
+            " NULL AS n, NULL AS total, NULL AS low, NULL AS high WHERE 0"
+            f"{''.join(' UNION ALL ' + p for p in parts)}) GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+            params,
         )
         return [StatBucket(*row) for row in rows]
 
     def worker_activity(self, company_id: str, span: TimeRange, active_only: bool) -> list[tuple[int, int]]:
-        first, end = _whole_minutes(span)
-        raw = (
-            "SELECT timestamp - timestamp % ? AS bucket, worker FROM worker_stats"
-            f" WHERE company = ? AND timestamp >= ? AND timestamp <= ?{' AND task IS NOT NULL' if active_only else ''}"
-        )
+        parts, params = [], []
+        for level, start, end in _segments(span):
+            if level is None:
+                parts.append(
+                    "SELECT timestamp - timestamp % ?, worker FROM worker_stats"
+                    " WHERE company = ? AND timestamp >= ? AND timestamp < ?"
+                    + (" AND task IS NOT NULL" if active_only else "")
+                )
+            else:
+                parts.append(
+                    f"SELECT period - period % ?, worker FROM worker_activity_{level}"
+                    " WHERE company = ? AND period >= ? AND period < ?" + (" AND active = 1" if active_only else "")
+                )
+            params += [span.interval_ms, company_id, start, end]
         rows = self._read(
-            "SELECT bucket, COUNT(DISTINCT worker) FROM ("
-            " SELECT minute - minute % ? AS bucket, worker FROM worker_activity_minute"
-            f" WHERE company = ? AND minute >= ? AND minute < ?{' AND active = 1' if active_only else ''}"
-            f" UNION ALL {raw} UNION ALL {raw}) GROUP BY 1 ORDER BY 1",
-            [
-                *(span.interval_ms, company_id, first, end),
-                *(span.interval_ms, company_id, span.from_ms, first - 1),
-                *(span.interval_ms, company_id, end, span.to_ms),
-            ],
+            "SELECT bucket, COUNT(DISTINCT worker) FROM (SELECT NULL AS bucket, NULL AS worker WHERE 0"
+            f"{''.join(' UNION ALL ' + p for p in parts)}) GROUP BY 1 ORDER BY 1",
+            params,
         )
         return [(int(date), int(count)) for date, count in rows]
 

@@ -16,6 +16,7 @@ from stationmaster.database.events.stats_base import QueueBucket, QueueMetric, T
 
 T0 = 1_700_000_040_000  # a multiple of 60 s, in ms
 MIN = 60_000
+HOUR = 3_600_000
 
 
 def stat(ts: int, worker: str, metric: str, variant: str, value: float, task: str | None = None) -> WorkerStat:
@@ -211,19 +212,23 @@ def test_configuration_names_es_hosts_as_the_reference(tmp_path: Path, es_url: s
 
 
 def test_ranges_cutting_through_minutes(stats_store: Any) -> None:
-    """Reports every 7 s for 10 minutes; ranges that start and end inside a minute, and an
-    interval that is not whole minutes, against a plain-Python oracle (the SQLite store
-    answers whole minutes from roll-ups and the edges from raw rows)."""
+    """Reports every 37 s for 3 hours; ranges that start and end inside a minute or an
+    hour, and intervals of whole hours, whole minutes and neither, against a plain-Python
+    oracle (the SQLite store answers whole hours and minutes from roll-ups, the edges
+    from raw rows)."""
     company = new_company()
     docs = [
         stat(T0 + s * 1000, f"w{s % 2}", "cpu_usage", str(s % 3), float(s % 11), "t" if s % 5 == 0 else None)
-        for s in range(0, 600, 7)
+        for s in range(0, 3 * 3600, 37)
     ]
     stats_store.add_worker_stats(company, docs)
     for span in (
         TimeRange(T0 + 30_500, T0 + 3 * MIN + 10_000, MIN),
         TimeRange(T0 + 1, T0 + 9 * MIN + 59_999, 2 * MIN),
         TimeRange(T0 + 5_000, T0 + 8 * MIN, 45_000),
+        TimeRange(T0 + 61_000, T0 + 170 * MIN + 1, HOUR),
+        TimeRange(T0 - T0 % HOUR + HOUR, T0 - T0 % HOUR + 3 * HOUR - 1, 2 * HOUR),
+        TimeRange(T0, T0 + 180 * MIN, 20 * MIN),
     ):
         inside = [d for d in docs if span.from_ms <= d.timestamp <= span.to_ms]
         groups: dict[tuple[str, int], list[WorkerStat]] = {}
