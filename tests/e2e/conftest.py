@@ -22,27 +22,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from e2e_harness import E2E  # noqa: E402
-from e2e_recorder import Exchange  # noqa: E402
+from e2e_recorder import Exchange, expected_error  # noqa: E402
 
 _outcomes: dict[str, tuple[str, str, list[Exchange], list[Exchange]]] = {}
-
-# Errors that the reference v0.16.1 answers too and the clients tolerate (clients.md §8):
-# (endpoint, subcode) -> why. They are listed apart in the failure report.
-EXPECTED_ERRORS = {
-    ("queues.get_by_id", 701): "the SDK first tries a queue name as an id",
-    ("tasks.dequeue", 101): "the agents dequeue a task that is not queued (already started, or execute --id)",
-    ("workers.unregister", 1004): "clearml-agent unregisters twice on SIGINT",
-}
-
-
-def expected_error(exchange: Exchange) -> str | None:
-    import json
-
-    try:
-        meta = json.loads(exchange.response_body)["meta"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return EXPECTED_ERRORS.get((meta.get("endpoint", {}).get("name"), meta.get("result_subcode")))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

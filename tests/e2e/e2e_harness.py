@@ -184,7 +184,7 @@ class E2E:
             "sdk.development.report_use_subprocess: false\n"
         )
 
-    def env(self, config_file: Path | None = None, **extra: str) -> dict[str, str]:
+    def env(self, extra: dict[str, str] | None = None, config_file: Path | None = None) -> dict[str, str]:
         """The environment of a client process: hosts and keys, a private HOME, update
         checks sent to a closed loopback proxy, nothing inherited from CLEARML_/TRAINS_.
         With ``config_file``, hosts and keys come from that file alone."""
@@ -206,7 +206,7 @@ class E2E:
         )
         if config_file is not None:
             env.update(CLEARML_CONFIG_FILE=str(config_file), TRAINS_CONFIG_FILE=str(config_file))
-            env.update(extra)
+            env.update(extra or {})
             return env
         for prefix in ("CLEARML", "TRAINS"):
             env.update(
@@ -218,7 +218,7 @@ class E2E:
                     f"{prefix}_API_SECRET_KEY": self.secret,
                 }
             )
-        env.update(extra)
+        env.update(extra or {})
         return env
 
     # --- running clients ----------------------------------------------------------------
@@ -257,7 +257,7 @@ class E2E:
             proc = subprocess.run(
                 argv,
                 cwd=workdir,
-                env=self.env(config_file, **(env or {})),
+                env=self.env(env, config_file),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
@@ -276,7 +276,7 @@ class E2E:
     def start_agent(self, client: str, args: list[str], *, env: dict[str, str] | None = None) -> AgentProcess:
         program = client_bin(client)
         workdir = self.workdir(client)
-        agent = AgentProcess([str(program), *args], self.env(**(env or {})), workdir, workdir / "agent.log")
+        agent = AgentProcess([str(program), *args], self.env(env), workdir, workdir / "agent.log")
         self.agents.append(agent)
         return agent
 

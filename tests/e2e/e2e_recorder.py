@@ -9,6 +9,7 @@ paths the clients used. Bodies are kept in full for failed exchanges, truncated 
 from __future__ import annotations
 
 import http.client
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -170,3 +171,21 @@ class _RelayHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _relay  # noqa: N815
+
+
+# Errors that the reference v0.16.1 answers too and the clients tolerate (clients.md §8):
+# (endpoint, subcode) -> why. They are listed apart in the failure report.
+EXPECTED_ERRORS = {
+    ("queues.get_by_id", 701): "the SDK first tries a queue name as an id",
+    ("tasks.dequeue", 101): "the agents dequeue a task that is not queued (already started, or execute --id)",
+    ("workers.unregister", 1004): "clearml-agent unregisters twice on SIGINT",
+}
+
+
+def expected_error(exchange: Exchange) -> str | None:
+    """Why this failed exchange is expected, or None."""
+    try:
+        meta = json.loads(exchange.response_body)["meta"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return EXPECTED_ERRORS.get((meta.get("endpoint", {}).get("name"), meta.get("result_subcode")))

@@ -100,3 +100,23 @@ def test_tracking_round_trip(e2e: E2E, sdk: str) -> None:
     doc = e2e.task(task_id, "status", "last_iteration", "execution.artifacts")
     assert doc["status"] == "completed"
     assert doc["last_iteration"] == ITERATIONS - 1, json.dumps(doc)[:2000]
+
+
+def test_rerun_reuses_the_development_task(e2e: E2E) -> None:
+    """Task.init's default (reuse_last_task_id=True): a second run of the same script
+    resets and reuses the task (tasks.reset through the SDK); the first run's events are
+    gone, so the series holds only the second run's values."""
+    project = f"e2e reuse {e2e.run_id}"
+    base = {
+        "reuse_last_task_id=False": "reuse_last_task_id=True",
+        'project_name="e2e jobs"': f'project_name="{project}"',
+    }
+    first = e2e.run("clearml", "job.py", replace=base).result["task_id"]
+    second_run = e2e.run("clearml", "job.py", replace={**base, "value=float(i)": "value=float(i) + 100"})
+    assert second_run.result["task_id"] == first, second_run.output[-3000:]
+    back = e2e.run("clearml", "readback.py", {"sdk": "clearml", "task_id": first}).result
+    assert back["status"] == "completed"
+    series = back["scalars"]["progress"]["step"]
+    assert (series["x"], series["y"]) == ([0, 1, 2], [100.0, 101.0, 102.0])
+    console = "\n".join(back["console"])
+    assert console.count("JOB DONE") == 1, console[-3000:]

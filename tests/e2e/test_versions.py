@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from e2e_harness import E2E
+from e2e_recorder import expected_error
 
 # (version or None for unversioned, endpoint): the paths the four clients call against a
 # 2.9 server (clients.md §2, §5); workers.get_runtime_properties only comes at level 2.13+
@@ -149,3 +150,11 @@ def test_agent_paths_seen_and_answered(e2e: E2E) -> None:
         ("POST", "/events.add_batch"),
     ]:
         assert expected in answered, (expected, sorted(answered))
+
+
+def test_no_client_call_failed_unexpectedly(e2e: E2E) -> None:
+    """Every client call of the session succeeded, apart from the errors that v0.16.1
+    answers too and the clients tolerate (conftest.EXPECTED_ERRORS)."""
+    assert e2e.recorder
+    bad = [e for e in e2e.recorder.since(0) if e.failed and not expected_error(e)]
+    assert not bad, "\n\n".join(e.describe()[:3000] for e in bad)
