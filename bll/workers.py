@@ -34,6 +34,9 @@ from .statistics import StatsBLL
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 600
+# Longer periods are all the same as "forever" here, and larger numbers overflow Redis
+# expiry times and datetime arithmetic.
+MAX_SECONDS = 2**31 - 1
 _DATE_FIELDS = ("register_time", "last_activity_time", "last_report_time")
 
 
@@ -75,9 +78,10 @@ class WorkerBLL:
         queues: Sequence[str] | None = None,
         timeout: int = DEFAULT_TIMEOUT,
     ) -> dict[str, Any]:
-        """Store the worker's record for ``timeout`` seconds; 400/1002 for a bad timeout,
-        400/301 for an unknown user, 400/701 for queues not in the company."""
-        if timeout is None or timeout <= 0:
+        """Store the worker's record for ``timeout`` seconds; 400/1002 for a timeout
+        outside 1..2**31-1, 400/301 for an unknown user, 400/701 for queues not in
+        the company."""
+        if timeout is None or not 0 < timeout <= MAX_SECONDS:
             raise errors.WORKER_REGISTRATION_FAILED("invalid timeout", timeout=timeout, worker=worker)
         user = find_one(User, {"_id": user_id, "company": company_id}, ("id", "name"))
         if not user:
@@ -159,7 +163,7 @@ class WorkerBLL:
         keys = list(self._redis.scan_iter(match=pattern, count=500))
         records = [_load(raw) for raw in self._redis.mget(keys) if raw] if keys else []
         if last_seen:
-            since = utcnow() - timedelta(seconds=max(1, int(last_seen)))
+            since = utcnow() - timedelta(seconds=min(max(1, int(last_seen)), MAX_SECONDS))
             records = [w for w in records if w["last_activity_time"] >= since]
         return records
 

@@ -80,6 +80,7 @@ def test_register_checks(redis: fakeredis.FakeRedis) -> None:
     for kwargs, expected in (
         ({"timeout": 0}, (400, 1002)),
         ({"timeout": -5}, (400, 1002)),
+        ({"timeout": 2**63 - 1}, (400, 1002)),
         ({"queues": ["nope"]}, (400, 701)),
     ):
         with pytest.raises(ApiError) as info:
@@ -89,3 +90,5 @@ def test_register_checks(redis: fakeredis.FakeRedis) -> None:
         workers.register("c*1", "someone-else", "w")
     assert (info.value.code, info.value.subcode) == (400, 301)
     assert workers.get_all("c*1") == []
+    workers.register("c*1", "u", "w", timeout=2**31 - 1)
+    assert [w["id"] for w in workers.get_all("c*1", last_seen=2**63 - 1)] == ["w"]
