@@ -162,7 +162,7 @@ class StatsBLL:
         aggregations: dict[str, list[str]] = {}
         for item in request["items"]:
             aggs = aggregations.setdefault(item["key"], [])
-            aggregation = item.get("aggregation") or "avg"
+            aggregation = item.get("aggregation") or item.get("category") or "avg"
             if aggregation not in aggs:
                 aggs.append(aggregation)
         split = bool(request.get("split_by_variant"))

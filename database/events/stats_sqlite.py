@@ -180,12 +180,12 @@ class SqliteStatsStore(StatsStore):
             return db.execute(sql, params).fetchall()
 
     def add_worker_stats(self, company_id: str, stats: Sequence[WorkerStat]) -> None:
-        rows = [
+        rows: list[tuple[Any, ...]] = [
             (company_id, s.timestamp, s.worker, s.task, s.category, s.metric, s.variant, as_float32(s.value), s.company)
             for s in stats
         ]
-        keys = sorted({(company_id, s.worker, s.category, s.metric) for s in stats})
-        statements = [
+        keys: list[tuple[Any, ...]] = sorted({(company_id, s.worker, s.category, s.metric) for s in stats})
+        statements: list[tuple[str, list[tuple[Any, ...]]]] = [
             ("INSERT INTO worker_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows),
             ("INSERT OR IGNORE INTO worker_metric_keys VALUES (?, ?, ?, ?)", keys),
         ]

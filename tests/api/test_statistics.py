@@ -103,7 +103,8 @@ def test_get_stats_split_by_gpu_and_cpu_index(api: ApiClient, simulated_hour: di
         to_date=start + HOUR,
         interval=HOUR,
         worker_ids=["w-b"],
-        items=[{"key": "cpu_usage", "aggregation": "min"}, {"key": "gpu_usage", "aggregation": "max"}],
+        # "category" is the name the reference's schema documents for the aggregation
+        items=[{"key": "cpu_usage", "aggregation": "min"}, {"key": "gpu_usage", "category": "max"}],
         split_by_variant=True,
     )
     (worker,) = data["workers"]
