@@ -45,6 +45,9 @@ def make_spec(e2e: E2E, sdk: str, workdir: Path) -> dict[str, Any]:
         "file_artifact": str(artifact),
         "model_name": f"model {sdk}",
         "model_file": str(weights),
+        "configuration": {"layers": [64, 32], "activation": "relu", "dropout": 0.25},
+        "tags": ["e2e", f"run-{e2e.run_id}"],
+        "histogram": [3, 1, 4, 1, 5],
     }
 
 
@@ -60,6 +63,15 @@ def test_tracking_round_trip(e2e: E2E, sdk: str) -> None:
     assert back["name"] == spec["name"]
     assert back["status"] == "completed"
     assert back["parameters"] == {f"General/{k}": str(v) for k, v in spec["params"].items()}
+
+    assert back["by_name"] == task_id
+    assert back["in_project"] == [task_id]
+    assert set(spec["tags"]) <= set(back["tags"])
+    assert back["configuration"] == spec["configuration"], back["configuration_text"]
+    if sdk == "clearml":
+        plots = {(metric, variant): plot for metric, variant, plot in back["plots"]}
+        assert ("histogram", "counts") in plots, sorted(plots)
+        assert [int(y) for y in plots["histogram", "counts"]["data"][0]["y"]] == spec["histogram"]
 
     scalars = back["scalars"]
     for metric, variants in spec["scalars"].items():

@@ -26,7 +26,21 @@ result = {
     "last_metrics": task.get_last_scalar_metrics(),
     "console": task.get_reported_console_output(number_of_reports=spec.get("reports", 100)),
     "console_last": task.get_reported_console_output(number_of_reports=1),
+    "tags": list(task.get_tags() or []),
 }
+if "project" in spec:
+    result["by_name"] = Task.get_task(project_name=spec["project"], task_name=spec["name"]).id
+    result["in_project"] = [t.id for t in Task.get_tasks(project_name=spec["project"])]
+if "configuration" in spec:
+    text = task.get_configuration_object("model config")
+    if spec["sdk"] == "clearml":
+        from clearml.utilities.pyhocon import ConfigFactory
+    else:
+        from trains.utilities.pyhocon import ConfigFactory
+    result["configuration_text"] = text
+    result["configuration"] = ConfigFactory.parse_string(text).as_plain_ordered_dict() if text else None
+if "histogram" in spec and spec["sdk"] == "clearml":
+    result["plots"] = [(p["metric"], p["variant"], json.loads(p["plot_str"])) for p in task.get_reported_plots()]
 
 
 def keep(path, name):

@@ -22,7 +22,10 @@ task = Task.init(
 )
 params = dict(spec["params"])
 task.connect(params)
+configuration = task.connect_configuration(dict(spec["configuration"]), name="model config")
+task.add_tags(spec["tags"])
 logger = task.get_logger()
+logger.report_histogram("histogram", "counts", values=spec["histogram"], iteration=0)
 for metric, variants in spec["scalars"].items():
     for variant, values in variants.items():
         for iteration, value in enumerate(values):
