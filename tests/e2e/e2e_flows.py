@@ -62,6 +62,10 @@ def trains_agent_env(e2e: E2E, worker: str) -> dict[str, str]:
     }
 
 
+def agent_env(e2e: E2E, agent_client: str, worker: str) -> dict[str, str]:
+    return clearml_agent_env(e2e, worker) if agent_client == "clearml-agent" else trains_agent_env(e2e, worker)
+
+
 def read_back(e2e: E2E, task_id: str, client: str = "clearml") -> dict[str, Any]:
     sdk = "trains" if client.startswith("trains") else "clearml"
     return e2e.run(client, "readback.py", {"sdk": sdk, "task_id": task_id}, timeout=120).result

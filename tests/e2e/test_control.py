@@ -3,21 +3,24 @@ reset (its events and outputs are gone); the daemon's worker is listed while it 
 
 from __future__ import annotations
 
-from e2e_flows import TERMINAL, clearml_agent_env, clone_task, make_template, new_queue, read_back, workers
+import pytest
+from e2e_flows import TERMINAL, agent_env, clone_task, make_template, new_queue, read_back, workers
 from e2e_harness import E2E
 
 
-def test_stop_running_task_then_reset(e2e: E2E) -> None:
-    template = make_template(e2e)
-    queue = new_queue(e2e, "control")
-    clone = clone_task(e2e, template, {"General/steps": 600, "General/sleep": 0.2, "General/artifact": 1}, queue=queue)
+@pytest.mark.parametrize(("client", "agent_client"), [("clearml", "clearml-agent"), ("trains38", "trains-agent")])
+def test_stop_running_task_then_reset(e2e: E2E, client: str, agent_client: str) -> None:
+    template = make_template(e2e, client)
+    queue = new_queue(e2e, f"control-{agent_client}")
+    changes = {"General/steps": 600, "General/sleep": 0.2, "General/artifact": 1}
+    clone = clone_task(e2e, template, changes, queue=queue, client=client)
 
-    worker = f"e2e-{e2e.run_id}:control"
+    worker = f"e2e-{e2e.run_id}:control-{agent_client}"
     agent = e2e.start_agent(
-        "clearml-agent", ["daemon", "--queue", queue, "--foreground"], env=clearml_agent_env(e2e, worker)
+        agent_client, ["daemon", "--queue", queue, "--foreground"], env=agent_env(e2e, agent_client, worker)
     )
     try:
-        e2e.wait_status(clone, {"in_progress"} | TERMINAL, 120, agent)
+        e2e.wait_status(clone, {"in_progress"} | TERMINAL, 240, agent)
         e2e.wait_for(
             "the task to report 5 iterations",
             lambda: (e2e.task(clone, "last_iteration").get("last_iteration") or 0) >= 5,
@@ -36,7 +39,7 @@ def test_stop_running_task_then_reset(e2e: E2E) -> None:
         agent.stop()
     e2e.wait_for("the worker to unregister", lambda: worker not in workers(e2e), 30)
 
-    stopped = read_back(e2e, clone)
+    stopped = read_back(e2e, clone, client)
     assert stopped["status"] == "stopped"
     assert "early" in stopped["artifact_names"]
     assert stopped["scalars"]["progress"]["step"]["x"][:5] == [0, 1, 2, 3, 4]
@@ -44,7 +47,7 @@ def test_stop_running_task_then_reset(e2e: E2E) -> None:
     assert "step 4" in console and "JOB DONE" not in console
 
     e2e.api.tasks.reset(task=clone)
-    after = read_back(e2e, clone)
+    after = read_back(e2e, clone, client)
     assert after["status"] == "created"
     assert after["scalars"] == {}
     assert after["console"] == []

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from e2e_flows import (
     TERMINAL,
+    agent_env,
     clearml_agent_env,
     clone_task,
     make_template,
     new_queue,
     read_back,
-    trains_agent_env,
     workers,
 )
 from e2e_harness import E2E
@@ -35,8 +35,9 @@ def daemon_runs_clone(e2e: E2E, client: str, agent_client: str, lr: float, timeo
     assert e2e.task(clone, "status")["status"] == "queued"
 
     worker = f"e2e-{e2e.run_id}:{agent_client}"
-    env = clearml_agent_env(e2e, worker) if agent_client == "clearml-agent" else trains_agent_env(e2e, worker)
-    agent = e2e.start_agent(agent_client, ["daemon", "--queue", queue, "--foreground"], env=env)
+    agent = e2e.start_agent(
+        agent_client, ["daemon", "--queue", queue, "--foreground"], env=agent_env(e2e, agent_client, worker)
+    )
     try:
         e2e.wait_for(f"worker {worker} in workers.get_all", lambda: worker in workers(e2e), 60)
         status = e2e.wait_status(clone, TERMINAL, timeout, agent)
