@@ -159,3 +159,25 @@ def _legacy_full_name(item: Mapping[str, Any]) -> str:
     if item.get("section") == TF_DEFINE_SECTION:
         return f"{TF_DEFINE_SECTION}/{item.get('name')}"
     return str(item.get("name"))
+
+
+def escape_path(path: str, ordering: bool = False) -> str:
+    """A ``hyperparams``/``configuration`` field path as stored (section and names
+    escaped); a legacy ``execution.parameters.<name>`` path points at its Args item
+    (its ``value`` when ordering)."""
+    sign = "-" if path.startswith("-") else ""
+    body = path[len(sign) :]
+    suffix = ".value" if ordering else ""
+    for legacy, home in (
+        ("execution.parameters.", f"hyperparams.{DEFAULT_SECTION}."),
+        ("execution.model_desc.", "configuration."),
+    ):
+        if body.startswith(legacy):
+            return sign + home + escape_key(body[len(legacy) :]) + suffix
+    parts = body.split(".")
+    depth = {"hyperparams": 2, "configuration": 1}.get(parts[0], 0)
+    if depth and len(parts) > 1:
+        # keys may arrive escaped already (the web UI escapes dots): normalise first
+        named = [escape_key(unescape_key(p)) for p in parts[1 : 1 + depth]]
+        body = ".".join([parts[0], *named, *parts[1 + depth :]])
+    return sign + body

@@ -20,7 +20,7 @@ from ..auth.identity import Identity
 from ..organization import apply_joins, split_joins
 from ..query import QuerySpec, get_all_docs
 from .access import check_parent, check_project, get_for_read, get_for_write, tasks, touch_project
-from .params import escape_configuration, escape_hyperparams, prepare_for_save
+from .params import escape_configuration, escape_hyperparams, escape_path, prepare_for_save
 from .shaping import V2_9, conform_filter_tags, conform_request_tags, task_for_output
 
 TASK_QUERY = QuerySpec(
@@ -73,10 +73,16 @@ class TaskBLL:
         fields of the referenced project, parent task or user, e.g. ``project.name``)."""
         request = dict(conform_filter_tags(request, version))
         only = request.get("only_fields")
-        if only and version < V2_9:
-            legacy = tuple(old for old, _ in _LEGACY_PROJECTIONS)
-            extra = [new for old, new in _LEGACY_PROJECTIONS if any(f.startswith(old) for f in only)]
-            request["only_fields"] = [f for f in only if not f.startswith(legacy)] + extra
+        if only:
+            if version < V2_9:  # whole legacy fields are read from their new homes
+                legacy = tuple(old for old, _ in _LEGACY_PROJECTIONS)
+                extra = [new for old, new in _LEGACY_PROJECTIONS if f"{old}" in only]
+                only = [f for f in only if f not in legacy] + extra
+            request["only_fields"] = [escape_path(str(f)) for f in only]
+        order = request.get("order_by")
+        if order:
+            order = [order] if isinstance(order, str) else order
+            request["order_by"] = [escape_path(str(f), ordering=True) for f in order]
         wanted: dict[str, list[str]] = {}
         if joins:
             split, wanted = split_joins(request, JOIN_REFS)

@@ -87,3 +87,34 @@ def test_public_tasks_readable_not_writable(tenant: ApiClient, make_tenant) -> N
     assert tenant.tasks.make_private(ids=[task_id]) == {"updated": 1}
     assert other.call("tasks.get_by_id", {"task": task_id}).code == (400, 101)
     assert tenant.call("tasks.make_public", {"ids": ["0" * 32]}).code == (400, 101)
+
+
+def test_order_and_project_by_hyper_parameter(tenant: ApiClient) -> None:
+    project = make_project(tenant)
+    for value in ("0.5", "10", "2"):
+        item = {"section": "Args", "name": "lr", "value": value}
+        odd = {"section": "net.cfg", "name": "$w", "value": value}
+        tenant.tasks.create(
+            name=f"lr {value}",
+            type="training",
+            project=project,
+            hyperparams={"Args": {"lr": item}, "net.cfg": {"$w": odd}},
+        )
+    ordered = tenant.tasks.get_all(project=[project], order_by=["-hyperparams.Args.lr.value"], only_fields=["name"])
+    assert [t["name"] for t in ordered["tasks"]] == ["lr 10", "lr 2", "lr 0.5"]
+    # the web UI escapes the dots inside a section name
+    odd = tenant.tasks.get_all(project=[project], order_by=["hyperparams.net%2Ecfg.$w.value"], only_fields=["name"])
+    assert [t["name"] for t in odd["tasks"]] == ["lr 0.5", "lr 2", "lr 10"]
+    projected = tenant.tasks.get_all(project=[project], only_fields=["hyperparams.net%2Ecfg.$w"])["tasks"]
+    assert [set(t["hyperparams"]) for t in projected] == [{"net.cfg"}] * 3
+
+
+def test_order_by_legacy_parameter_below_2_9(tenant: ApiClient) -> None:
+    old = tenant.with_version("2.8")
+    project = make_project(tenant)
+    for value in (3, 20, 1):
+        old.tasks.create(name=f"p {value}", type="training", project=project, execution={"parameters": {"lr": value}})
+    tasks = old.tasks.get_all(
+        project=[project], order_by=["-execution.parameters.lr"], only_fields=["name", "execution.parameters.lr"]
+    )["tasks"]
+    assert [t["execution"]["parameters"]["lr"] for t in tasks] == ["20", "3", "1"]

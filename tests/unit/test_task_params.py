@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from stationmaster.bll.task.params import escape_key, prepare_for_output, prepare_for_save, unescape_key
+from stationmaster.bll.task.params import (
+    escape_key,
+    escape_path,
+    prepare_for_output,
+    prepare_for_save,
+    unescape_key,
+)
 from stationmaster.bll.task.shaping import task_for_output
 from stationmaster.server.errors import ApiError
 from stationmaster.server.versions import Version
@@ -65,3 +71,20 @@ def test_output_merges_tags_below_2_3_and_hides_origin() -> None:
     doc = {"tags": ["b"], "system_tags": ["archived"], "company_origin": "c"}
     assert task_for_output(dict(doc), Version(2, 2)) == {"tags": ["archived", "b"], "system_tags": ["archived"]}
     assert task_for_output(dict(doc), Version(2, 3)) == {"tags": ["b"], "system_tags": ["archived"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "ordering", "stored"),
+    [
+        ("name", False, "name"),
+        ("-last_update", True, "-last_update"),
+        ("hyperparams.Args.lr", False, "hyperparams.Args.lr"),
+        ("-hyperparams.a%2Eb.$x.value", True, "-hyperparams.a%2Eb.%24x.value"),
+        ("configuration._c", False, "configuration.%_c"),
+        ("execution.parameters.lr", False, "hyperparams.Args.lr"),
+        ("-execution.parameters.a.b", True, "-hyperparams.Args.a%2Eb.value"),
+        ("execution.model_desc.net", False, "configuration.net"),
+    ],
+)
+def test_escape_paths(path: str, ordering: bool, stored: str) -> None:
+    assert escape_path(path, ordering) == stored
