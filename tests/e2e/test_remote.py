@@ -3,10 +3,10 @@ enqueued and run by the real agent; the clone completes with the changed paramet
 
 from __future__ import annotations
 
+import pytest
 from e2e_flows import (
     TERMINAL,
     agent_env,
-    clearml_agent_env,
     clone_task,
     make_template,
     new_queue,
@@ -57,14 +57,15 @@ def test_trains_agent_daemon_runs_a_cloned_task(e2e: E2E) -> None:
     daemon_runs_clone(e2e, "trains38", "trains-agent", 0.75, 300)
 
 
-def test_clearml_agent_execute_runs_a_cloned_task(e2e: E2E) -> None:
-    template = make_template(e2e)
-    clone = clone_task(e2e, template, {"General/lr": 0.25})
-    worker = f"e2e-{e2e.run_id}:execute"
-    agent = e2e.start_agent("clearml-agent", ["execute", "--id", clone], env=clearml_agent_env(e2e, worker))
+@pytest.mark.parametrize(("client", "agent_client"), [("clearml", "clearml-agent"), ("trains38", "trains-agent")])
+def test_agent_execute_runs_a_cloned_task(e2e: E2E, client: str, agent_client: str) -> None:
+    template = make_template(e2e, client)
+    clone = clone_task(e2e, template, {"General/lr": 0.25}, client=client)
+    worker = f"e2e-{e2e.run_id}:execute-{agent_client}"
+    agent = e2e.start_agent(agent_client, ["execute", "--id", clone], env=agent_env(e2e, agent_client, worker))
     try:
-        code = agent.wait(240)
-        assert code == 0, f"clearml-agent execute exited {code}:\n{agent.output()[-6000:]}"
+        code = agent.wait(300)
+        assert code == 0, f"{agent_client} execute exited {code}:\n{agent.output()[-6000:]}"
     finally:
         agent.stop()
-    check_completed_with(e2e, clone, 0.25, e2e.task(clone, "status")["status"])
+    check_completed_with(e2e, clone, 0.25, e2e.task(clone, "status")["status"], client)
