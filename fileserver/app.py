@@ -16,20 +16,25 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import unquote, unquote_plus
 
 import falcon
 from falcon.media.multipart import BodyPart, MultipartFormHandler, MultipartParseOptions
+from falcon.util import BufferedReader
 
 from .auth import FileAuth
 from .download import DownloadOptions, serve_file
+from .gateway import BodyError, BodyTooLarge
 from .paths import EmptyPath, clean_path
 from .storage import Conflict, InvalidPath, NotFound, PendingFile, Storage, StorageError
 
 log = logging.getLogger("stationmaster.fileserver")
 
 _RFC2231 = re.compile(r"^([^']*)'[^']*'(.+)$")
+# Read size of the multipart parser: large blocks keep the per-block work of big uploads low.
+_PARSE_BLOCK = 1 << 20
+_NO_LIMIT = 1 << 62
 _EXPOSED_HEADERS = ["Content-Length", "Content-Range", "Content-Disposition", "ETag", "Last-Modified", "Accept-Ranges"]
 
 
@@ -55,10 +60,12 @@ def create_file_app(options: FileServerOptions, storage: Storage, auth: FileAuth
     app.req_options.keep_blank_qs_values = True
     parse_options = MultipartParseOptions()
     parse_options.max_body_part_count = options.max_parts
-    app.req_options.media_handlers[falcon.MEDIA_MULTIPART] = MultipartFormHandler(parse_options)
+    multipart = MultipartFormHandler(parse_options)
+    app.req_options.media_handlers[falcon.MEDIA_MULTIPART] = multipart
     app.add_error_handler(StorageError, _storage_error)
+    app.add_error_handler(BodyError, _body_error)
     files = FilesResource(options, storage, auth)
-    app.add_route("/", RootResource(options, storage, auth))
+    app.add_route("/", RootResource(options, storage, auth, multipart))
     if options.allow_batch_delete:
         app.add_route("/delete_many", DeleteManyResource(files, storage, auth))
     app.add_sink(files, prefix="/")
@@ -73,6 +80,13 @@ def _storage_error(req: falcon.Request, resp: falcon.Response, ex: StorageError,
     raise falcon.HTTPBadRequest(title="Invalid path", description=str(ex))
 
 
+def _body_error(req: falcon.Request, resp: falcon.Response, ex: BodyError, params: dict[str, Any]) -> None:
+    """A request body the gateway could not read to its end: too large or malformed."""
+    if isinstance(ex, BodyTooLarge):
+        raise falcon.HTTPContentTooLarge(description=str(ex))
+    raise falcon.HTTPBadRequest(description=str(ex))
+
+
 def _refuse_encoded_body(req: falcon.Request) -> None:
     if req.get_header("Content-Encoding"):
         raise falcon.HTTPUnsupportedMediaType(
@@ -83,10 +97,13 @@ def _refuse_encoded_body(req: falcon.Request) -> None:
 class RootResource:
     """``GET /`` (health) and ``POST /`` (upload)."""
 
-    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth) -> None:
+    def __init__(
+        self, options: FileServerOptions, storage: Storage, auth: FileAuth, multipart: MultipartFormHandler
+    ) -> None:
         self._options = options
         self._storage = storage
         self._auth = auth
+        self._multipart = multipart
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         # A token is optional here, but one that is sent must be valid (as in the
@@ -113,8 +130,12 @@ class RootResource:
         """Write every file part to a pending file; only when the whole body has been
         read are they committed, so a broken request leaves nothing behind."""
         pending: list[tuple[str, PendingFile]] = []
+        # The parser reads the server's input directly (bounded by Content-Length or by
+        # the end of a chunked body), in large blocks.
+        length = req.content_length
+        reader = BufferedReader(req.stream.read, _NO_LIMIT if length is None else length, _PARSE_BLOCK)
         try:
-            for part in req.get_media():
+            for part in self._multipart.deserialize(reader, req.content_type, length):
                 name = _file_field_name(part)
                 if name is None:
                     continue  # a plain form field, not a file
@@ -122,7 +143,7 @@ class RootResource:
                 target = self._storage.create(path)
                 pending.append((path, target))
                 # pipe() hands over the reader's own chunks: no joining copies.
-                part.stream.pipe(target)
+                part.stream.pipe(cast("IO[bytes]", target))  # pipe() only calls write()
             for _, target in pending:
                 target.commit()
         finally:
@@ -219,7 +240,8 @@ class DeleteManyResource:
 
 def _files_field(req: falcon.Request) -> list[str]:
     try:
-        body = json.loads(req.bounded_stream.read(1 << 24) or b"null")
+        # The server's input ends with the body (Content-Length or chunked).
+        body = json.loads(req.stream.read(1 << 24) or b"null")
     except (ValueError, UnicodeDecodeError):
         raise falcon.HTTPBadRequest(description='the body must be JSON: {"files": [...]}') from None
     files = body.get("files") if isinstance(body, dict) else None

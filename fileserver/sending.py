@@ -1,62 +1,39 @@
-"""A response body that sends a span of an open file with few copies under waitress."""
+"""A response body that sends a span of an open file, by ``sendfile`` when it can."""
 
 from __future__ import annotations
 
 from typing import BinaryIO
 
-from waitress.buffers import ReadOnlyFileBasedBuffer
-
 _BLOCK = 1 << 20
 
 
-class FileSpan(ReadOnlyFileBasedBuffer):
+class FileSpan:
     """``length`` bytes of ``file`` from its current position.
 
-    Waitress recognises its ``ReadOnlyFileBasedBuffer`` and hands it to the connection's
-    send loop, which asks for as much as the socket buffer holds (4 MiB on Linux
-    loopback) and then skips what was actually sent. The stock buffer re-reads the file
-    for every such attempt; this one reads each block once and hands out views of it.
-    Other WSGI servers simply iterate it.
+    The file server's gateway (``gateway.WSGIGateway``) asks for ``sendfile_span()``
+    and lets the kernel copy the bytes from the file to the socket; any other WSGI
+    server reads it in 1 MiB blocks.
     """
 
     def __init__(self, file: BinaryIO, length: int) -> None:
-        super().__init__(file, _BLOCK)
+        self.file = file
         self.remain = length
-        self._block = b""
-        self._offset = 0
 
-    def prepare(self, size: int | None = None) -> int:
-        if size is not None:
-            self.remain = min(self.remain, size)
-        return int(self.remain)
+    def sendfile_span(self) -> tuple[BinaryIO, int, int]:
+        """``(file, offset, count)`` of what is left to send; the caller sends it all."""
+        span = (self.file, self.file.tell(), self.remain)
+        self.remain = 0
+        return span
 
-    def get(self, numbytes: int = -1, skip: bool = False) -> memoryview | bytes:
-        available = len(self._block) - self._offset
-        if not available and self.remain:
-            self._block = self.file.read(min(_BLOCK, self.remain))
-            self._offset = 0
-            available = len(self._block)
-            if not available:
-                raise OSError("file shorter than announced")
-        if numbytes < 0 or numbytes > available:
-            numbytes = available
-        view = memoryview(self._block)[self._offset : self._offset + numbytes]
-        if skip:
-            self.skip(numbytes)
-        return view
-
-    def skip(self, numbytes: int, allow_prune: int = 0) -> None:
-        if numbytes > self.remain:
-            raise ValueError(f"cannot skip {numbytes} bytes of {self.remain}")
-        self._offset += numbytes
-        self.remain -= numbytes
-
-    def __next__(self) -> bytes:
+    def read(self, size: int | None = -1, /) -> bytes:
         if not self.remain:
-            raise StopIteration
-        chunk = bytes(self.get(self.block_size, skip=True))
-        if not chunk:
-            raise StopIteration
-        return chunk
+            return b""
+        size = self.remain if size is None or size < 0 else min(size, self.remain, _BLOCK * 4)
+        data = self.file.read(size)
+        if not data:
+            raise OSError("file shorter than announced")
+        self.remain -= len(data)
+        return data
 
-    next = __next__
+    def close(self) -> None:
+        self.file.close()

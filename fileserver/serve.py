@@ -1,30 +1,27 @@
-"""Running the file server under waitress: inside ``stationmaster serve`` (sharing the
-API server's token service) or alone (``stationmaster fileserver``)."""
+"""Running the file server on its own HTTP gateway (``gateway.WSGIGateway``): inside
+``stationmaster serve`` (sharing the API server's token service) or alone
+(``stationmaster fileserver``)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from pathlib import Path
 
 import falcon
 import mongoengine
-import waitress
-from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from ..bll.auth import TokenService
 from ..config import Config
 from .app import FileServerOptions, create_file_app
 from .auth import FileAuth
 from .download import DownloadOptions
+from .gateway import WSGIGateway
 from .local import LocalStorage
 
 log = logging.getLogger("stationmaster.fileserver")
 
-# Socket reads of this size keep the per-read overhead of large uploads low.
-_RECV_BYTES = 1 << 18
 ROOT_ENV_VARS = ("CLEARML_UPLOAD_FOLDER", "TRAINS_UPLOAD_FOLDER")
 
 
@@ -65,25 +62,21 @@ def build_file_app(config: Config, root: Path, tokens: TokenService | None) -> f
     return create_file_app(file_server_options(config), LocalStorage(root), auth)
 
 
-def create_file_server(
-    config: Config, root: Path, tokens: TokenService | None, host: str, port: int
-) -> BaseWSGIServer | MultiSocketServer:
-    """The waitress server of the file server, bound but not yet running.
+def create_file_server(config: Config, root: Path, tokens: TokenService | None, host: str, port: int) -> WSGIGateway:
+    """The file server, bound but not yet running (``run()`` serves, ``close()`` stops).
 
-    Waitress itself refuses bodies above the upload limit (413) before reading them,
-    and spools accepted bodies to a temporary file, so memory stays flat.
+    The gateway streams request bodies to the application as they arrive (an upload
+    is written once, to its destination) and refuses an announced body above the
+    upload limit with 413 before reading it; a chunked body is stopped as soon as it
+    grows past the limit.
     """
-    options = file_server_options(config)
-    return waitress.create_server(
+    return WSGIGateway(
         build_file_app(config, root, tokens),
-        host=host,
-        port=port,
+        host,
+        port,
         threads=int(config.get("fileserver.threads", 8)),
+        max_body=file_server_options(config).max_upload_bytes,
         ident="clearml",
-        clear_untrusted_proxy_headers=False,
-        # waitress refuses a body of exactly this size too: allow the limit itself
-        max_request_body_size=options.max_upload_bytes + 1 if options.max_upload_bytes is not None else sys.maxsize,
-        recv_bytes=_RECV_BYTES,
     )
 
 
@@ -132,13 +125,13 @@ class FileServerRunner:
         self.host = host
         self.port = port
         self.root = storage_root(config, data_dir)
-        self._server: BaseWSGIServer | MultiSocketServer | None = None
+        self._server: WSGIGateway | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         tokens = standalone_tokens(self.config, self.data_dir)
         self._server = create_file_server(self.config, self.root, tokens, self.host, self.port)
-        self.port = int(getattr(self._server, "effective_port", self.port))
+        self.port = self._server.effective_port
         self._thread = threading.Thread(target=self._server.run, name="files", daemon=True)
         self._thread.start()
 
@@ -147,9 +140,7 @@ class FileServerRunner:
 
     def stop(self) -> None:
         if self._server is not None:
-            from ..server.runner import _close  # the API server's shutdown of a waitress server
-
-            _close(self._server)
+            self._server.close()
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=10)

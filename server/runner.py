@@ -14,6 +14,7 @@ from ..bll.setup import client_config_text, initialize, write_client_config
 from ..bll.watchdog import NonResponsiveTasksWatchdog
 from ..config import Config
 from ..database.stores import Stores, open_stores
+from ..fileserver.gateway import WSGIGateway
 from ..fileserver.serve import create_file_server, storage_root
 from .context import AppContext
 from .factory import create_app_with_context
@@ -32,7 +33,7 @@ class ServerRunner:
         self.files_port = files_port
         self.stores: Stores | None = None
         self.ctx: AppContext | None = None
-        self._servers: list[BaseWSGIServer | MultiSocketServer] = []
+        self._servers: list[BaseWSGIServer | MultiSocketServer | WSGIGateway] = []
         self._threads: list[threading.Thread] = []
         self._watchdog: NonResponsiveTasksWatchdog | None = None
 
@@ -70,7 +71,7 @@ class ServerRunner:
         """The file server on ``files_port``, sharing the API server's token service."""
         root = storage_root(self.config, self.data_dir)
         files = create_file_server(self.config, root, ctx.auth.tokens, self.host, self.files_port)
-        self.files_port = int(getattr(files, "effective_port", self.files_port))
+        self.files_port = files.effective_port
         self._servers.append(files)
         log.info("files on http://%s:%d, stored in %s", self.host, self.files_port, root)
 
@@ -110,6 +111,9 @@ class ServerRunner:
 
 
 def _close(server: Any) -> None:
+    if isinstance(server, WSGIGateway):
+        server.close()  # the file server's own gateway
+        return
     try:
         server.task_dispatcher.shutdown(timeout=5)
     except Exception:  # noqa: BLE001 - best effort on the way out

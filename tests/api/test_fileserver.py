@@ -544,6 +544,113 @@ def test_cors(files: Files) -> None:
     assert "ETag" in resp.headers["Access-Control-Expose-Headers"]
 
 
+# --- the HTTP layer: chunked bodies, 100-continue, keep-alive --------------------------------
+
+
+def _multipart(name: str, content: bytes, boundary: str = "bnd") -> tuple[bytes, dict[str, str]]:
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="f"\r\n\r\n'.encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def _connect(files: Files) -> socket.socket:
+    url = urlsplit(files.url)
+    return socket.create_connection((url.hostname, url.port), timeout=10)
+
+
+def _post_head(files: Files, content_type: str, *lines: str, token: bool = True) -> bytes:
+    """The head of a raw ``POST /`` with extra header lines."""
+    head = ["POST / HTTP/1.1", "Host: x", f"Content-Type: {content_type}", *lines]
+    if token:
+        head.append(f"Authorization: Bearer {files.token}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode()
+
+
+def _read_reply(sock: socket.socket) -> tuple[bytes, bytes]:
+    """Status line + headers, and a body of the announced Content-Length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = sock.recv(65536)
+        assert more, data
+        data += more
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head, rest
+
+
+def test_chunked_upload_round_trip(files: Files) -> None:
+    path = f"chunked/{_unique()}.bin"
+    content = os.urandom(3 * (1 << 20) + 5) + b"\r\n--bn\r\n"
+    body, headers = _multipart(path, content)
+
+    def pieces() -> Iterator[bytes]:  # requests sends a generator chunked
+        for start in range(0, len(body), 100_003):
+            yield body[start : start + 100_003]
+
+    resp = requests.post(files.url + "/", data=pieces(), headers={**headers, **files.auth()}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == [path]
+    assert files.get(path).content == content
+
+
+def test_expect_100_continue(files: Files) -> None:
+    path = f"expect/{_unique()}.txt"
+    body, headers = _multipart(path, b"after continue")
+    with _connect(files) as sock:
+        sock.sendall(_post_head(files, headers["Content-Type"], "Expect: 100-continue", f"Content-Length: {len(body)}"))
+        assert sock.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        head, reply = _read_reply(sock)
+        assert head.startswith(b"HTTP/1.1 200 "), head
+        # refused before the body is read: no 100 Continue, and the body is never sent
+        lines = ("Expect: 100-continue", f"Content-Length: {len(body)}")
+        sock.sendall(_post_head(files, headers["Content-Type"], *lines, token=False))
+        head, _ = _read_reply(sock)
+        assert head.startswith(b"HTTP/1.1 401 "), head
+    assert files.get(path).content == b"after continue"
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(files: Files) -> None:
+    path = f"keep/{_unique()}.txt"
+    body, headers = _multipart(path, b"kept")
+    with _connect(files) as sock:
+        for _ in range(2):
+            sock.sendall(_post_head(files, headers["Content-Type"], f"Content-Length: {len(body)}") + body)
+            head, reply = _read_reply(sock)
+            assert head.startswith(b"HTTP/1.1 200 ") and reply == f'["{path}"]'.encode(), (head, reply)
+        for status in (b"200", b"206"):
+            extra = b"Range: bytes=1-2\r\n" if status == b"206" else b""
+            sock.sendall(
+                f"GET /{path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {files.token}\r\n".encode() + extra + b"\r\n"
+            )
+            head, reply = _read_reply(sock)
+            assert head.startswith(b"HTTP/1.1 " + status) and b"\r\nServer: clearml" in head, head
+            assert reply == (b"kept" if status == b"200" else b"ep")
+
+
+def test_malformed_chunked_body_is_400_and_stores_nothing(files: Files) -> None:
+    path = f"badchunk/{_unique()}.txt"
+    body, headers = _multipart(path, b"x" * 100)
+    with _connect(files) as sock:
+        sock.sendall(
+            _post_head(files, headers["Content-Type"], "Transfer-Encoding: chunked")
+            + f"{len(body) // 2:x}\r\n".encode()
+            + body[: len(body) // 2]
+            + b"\r\nzz\r\n"
+        )
+        head, reply = _read_reply(sock)
+        assert head.startswith(b"HTTP/1.1 400 "), head
+        assert b"chunk" in reply
+    assert not (files.root / path).exists()
+
+
 # --- a second server: size limit, authentication off, restricted CORS ----------------------
 
 
@@ -586,6 +693,19 @@ def test_upload_size_limit(open_files: Files) -> None:
     except (BrokenPipeError, ConnectionResetError):
         pass
     assert not (open_files.root / "big").exists()
+    # A chunked body announces no length: it is refused when it grows past the limit.
+    body, headers = _multipart(path, b"c" * ((1 << 20) + 1))
+    chunked = requests.post(open_files.url + "/", data=iter([body[:1000], body[1000:]]), headers=headers, timeout=30)
+    assert chunked.status_code == 413
+    assert "larger than" in chunked.json()["description"]
+    assert not (open_files.root / "big").exists()
+    # 100-continue with too large a length: 413 at once, no 100 Continue
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            + f"Content-Length: {(1 << 20) + 1}\r\n\r\n".encode()
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
 
 
 def test_authentication_off_and_other_config(open_files: Files) -> None:

@@ -193,23 +193,28 @@ def test_path_too_long_is_invalid(store: LocalStorage) -> None:
         store.stat("é" * 200)
 
 
-def test_file_span_hands_out_each_byte_once(tmp_path: Path) -> None:
+def test_file_span_reads_its_span_once(tmp_path: Path) -> None:
     data = os.urandom(3 * (1 << 20) + 17)
     path = tmp_path / "f.bin"
     path.write_bytes(data)
     with open(path, "rb") as handle:
         handle.seek(5)
         span = FileSpan(handle, len(data) - 10)
-        assert span.prepare(len(data)) == len(data) - 10
         sent = bytearray()
         step = 0
-        while len(span):
-            # like waitress: ask for a lot, "send" only part of it, skip what was sent
-            chunk = span.get(4 << 20)
-            taken = min(len(chunk), 100_000 + step)
-            sent += bytes(chunk[:taken])
-            span.skip(taken, True)
+        while chunk := span.read(100_000 + step):
+            assert len(chunk) <= 100_000 + step
+            sent += chunk
             step += 7919
         assert bytes(sent) == data[5:-5]
+        assert span.read(10) == b""
     with open(path, "rb") as handle:
-        assert b"".join(FileSpan(handle, 1000)) == data[:1000]
+        handle.seek(7)
+        span = FileSpan(handle, 1000)
+        assert span.sendfile_span() == (handle, 7, 1000)
+        assert span.read() == b""  # handed over whole: nothing left to read
+    with open(path, "rb") as handle:
+        span = FileSpan(handle, len(data) + 1)
+        assert span.read() == data
+        with pytest.raises(OSError, match="shorter"):
+            span.read()
