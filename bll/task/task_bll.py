@@ -57,6 +57,29 @@ def _execution(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return execution
 
 
+def _cloned_params(source: Mapping[str, Any], request: Mapping[str, Any]) -> tuple[dict[str, Any], Any, Any]:
+    """(execution, hyperparams, configuration) of a clone: no queue, input artifacts only,
+    ``execution_overrides`` merged (legacy parameters in them become items), then the
+    request's new hyper-parameters / configuration if given."""
+    execution = copy.deepcopy(source.get("execution") or {})
+    execution.pop("queue", None)
+    execution["artifacts"] = [a for a in execution.get("artifacts") or () if a.get("mode") == "input"]
+    for key, value in (request.get("execution_overrides") or {}).items():
+        if isinstance(value, dict) and isinstance(execution.get(key), dict):
+            execution[key] = {**execution[key], **value}
+        else:
+            execution[key] = value
+    params: dict[str, Any] = {"execution": execution}
+    prepare_for_save(params, previous=source)
+    hyperparams = params.get("hyperparams") or source.get("hyperparams") or {}
+    configuration = params.get("configuration") or source.get("configuration") or {}
+    if request.get("new_task_hyperparams") is not None:
+        hyperparams = escape_hyperparams(request["new_task_hyperparams"])
+    if request.get("new_task_configuration") is not None:
+        configuration = escape_configuration(request["new_task_configuration"])
+    return execution, hyperparams, configuration
+
+
 class TaskBLL:
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -266,22 +289,7 @@ class TaskBLL:
     def clone(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
         company_id = identity.company
         source = get_for_read(company_id, request["task"])
-        execution = copy.deepcopy(source.get("execution") or {})
-        execution.pop("queue", None)
-        execution["artifacts"] = [a for a in execution.get("artifacts") or () if a.get("mode") == "input"]
-        for key, value in (request.get("execution_overrides") or {}).items():
-            if isinstance(value, dict) and isinstance(execution.get(key), dict):
-                execution[key] = {**execution[key], **value}
-            else:
-                execution[key] = value
-        params: dict[str, Any] = {"execution": execution}
-        prepare_for_save(params, previous=source)
-        hyperparams = params.get("hyperparams") or source.get("hyperparams") or {}
-        configuration = params.get("configuration") or source.get("configuration") or {}
-        if request.get("new_task_hyperparams") is not None:
-            hyperparams = escape_hyperparams(request["new_task_hyperparams"])
-        if request.get("new_task_configuration") is not None:
-            configuration = escape_configuration(request["new_task_configuration"])
+        execution, hyperparams, configuration = _cloned_params(source, request)
         project = request.get("new_task_project") or source.get("project")
         parent = request.get("new_task_parent") or source.get("parent")
         validate_all = bool(request.get("validate_references"))
