@@ -1,9 +1,9 @@
 """Statistics benchmark: recording cost and chart reads over a week of reports.
 
-    .venv/bin/python bench/worker_stats.py [--runs 5] [--workers 10] [--days 7] [--es-url URL]
+    .venv/bin/python bench/worker_stats.py [--runs 5] [--workers 10] [--days 7] [--es | --es-url URL]
 
-In process, through ``StatsBLL`` on the SQLite store (and on Elasticsearch when
-``--es-url`` names a node):
+In process, through ``StatsBLL`` on the SQLite store (and on Elasticsearch: ``--es-url``
+names a node, ``--es`` starts the test suite's ES 7.17 node for the run):
 
 1. the median time of one ``record_worker_stats`` (a report of 8 CPU cores, 2 GPUs and
    the scalar fields: 28 values) and of one ``record_queue_metrics`` (one queue of 20
@@ -123,12 +123,23 @@ def bench_store(name: str, store: Any, args: argparse.Namespace) -> list[tuple[s
     return rows
 
 
+def bench_es(url: str, args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    from stationmaster.database.events.stats_es import EsStatsStore
+
+    store = EsStatsStore.connect([url], {"timeout": 120})
+    try:
+        return bench_store("es", store, args)
+    finally:
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workers", type=int, default=10)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--es-url", default=None)
+    parser.add_argument("--es", action="store_true", help="start the test suite's ES node")
     args = parser.parse_args()
     _import_package()
     from stationmaster.database.events.stats_sqlite import SqliteStatsStore
@@ -138,12 +149,18 @@ def main() -> None:
         store = SqliteStatsStore(Path(tmp) / "statistics.sqlite")
         rows += bench_store("sqlite", store, args)
         store.close()
-    if args.es_url:
-        from stationmaster.database.events.stats_es import EsStatsStore
+    if args.es:
+        sys.path.insert(0, str(ROOT / "tests" / "services" / "elasticsearch"))
+        from es_node import EsNode, build  # type: ignore[import-not-found]
 
-        es_store = EsStatsStore.connect([args.es_url], {"timeout": 120})
-        rows += bench_store("es", es_store, args)
-        es_store.close()
+        build()
+        node = EsNode(heap="1g")
+        try:
+            rows += bench_es(node.start(timeout=300), args)
+        finally:
+            node.stop()
+    elif args.es_url:
+        rows += bench_es(args.es_url, args)
     width = max(len(r[1]) for r in rows)
     for store_name, label, figure in rows:
         print(f"{store_name:7} {label:{width}}  {figure}")
