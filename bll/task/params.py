@@ -91,35 +91,53 @@ def _without_legacy(items: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in items.items() if not (isinstance(v, dict) and v.get("type") == LEGACY_TYPE)}
 
 
+def _previous_without_legacy(previous: Mapping[str, Any] | None, key: str) -> tuple[dict[str, Any], int]:
+    """The stored ``hyperparams``/``configuration`` (unescaped) without legacy items, and
+    how many legacy items were dropped."""
+    stored = (previous or {}).get(key)
+    if key == "configuration":
+        config = unescape_configuration(stored)
+        kept = _without_legacy(config)
+        return kept, len(config) - len(kept)
+    sections, dropped = {}, 0
+    for section, values in unescape_hyperparams(stored).items():
+        if not isinstance(values, dict):
+            continue
+        kept = _without_legacy(values)
+        dropped += len(values) - len(kept)
+        if kept:
+            sections[section] = kept
+    return sections, dropped
+
+
+def _merge_legacy(
+    fields: dict[str, Any], key: str, legacy: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> None:
+    target = fields.get(key)
+    if not target:
+        target, dropped = _previous_without_legacy(previous, key)
+        if not legacy and not dropped:
+            return  # nothing legacy to add or remove: leave the stored items alone
+    for full_name, value in legacy.items():
+        if key == "configuration":
+            target[full_name] = {"name": full_name, "type": LEGACY_TYPE, "value": str(value)}
+            continue
+        section, name = _split_legacy_name(full_name)
+        item = {"section": section, "name": name, "type": LEGACY_TYPE, "value": str(value)}
+        target.setdefault(section, {})[name] = item
+    fields[key] = target
+
+
 def prepare_for_save(fields: dict[str, Any], previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Move legacy ``execution.parameters`` / ``model_desc`` into ``hyperparams`` /
     ``configuration`` (replacing the previous legacy items) and escape every key.
     ``fields`` carries API (unescaped) names; ``previous`` is the stored task."""
     execution = fields.get("execution")
     if isinstance(execution, dict):
-        params = execution.pop("parameters", None)
-        if params is not None:
-            hyper = fields.get("hyperparams")
-            if not hyper:
-                hyper = {
-                    s: _without_legacy(v)
-                    for s, v in unescape_hyperparams((previous or {}).get("hyperparams")).items()
-                    if isinstance(v, dict)
-                }
-                hyper = {s: v for s, v in hyper.items() if v}
-            for full_name, value in params.items():
-                section, name = _split_legacy_name(full_name)
-                item = {"section": section, "name": name, "type": LEGACY_TYPE, "value": str(value)}
-                hyper.setdefault(section, {})[name] = item
-            fields["hyperparams"] = hyper
-        model_desc = execution.pop("model_desc", None)
-        if model_desc is not None:
-            config = fields.get("configuration")
-            if not config:
-                config = _without_legacy(unescape_configuration((previous or {}).get("configuration")))
-            for name, value in model_desc.items():
-                config[name] = {"name": name, "type": LEGACY_TYPE, "value": str(value)}
-            fields["configuration"] = config
+        for old, new in (("parameters", "hyperparams"), ("model_desc", "configuration")):
+            legacy = execution.pop(old, None)
+            if legacy is not None:
+                _merge_legacy(fields, new, legacy, previous)
     if fields.get("hyperparams"):
         fields["hyperparams"] = escape_hyperparams(fields["hyperparams"])
     if fields.get("configuration"):

@@ -88,3 +88,13 @@ def test_output_merges_tags_below_2_3_and_hides_origin() -> None:
 )
 def test_escape_paths(path: str, ordering: bool, stored: str) -> None:
     assert escape_path(path, ordering) == stored
+
+
+def test_empty_legacy_leaves_stored_items_alone() -> None:
+    previous = {"hyperparams": {"Args": {"lr": {"name": "lr", "value": "1"}}}}
+    fields: dict = {"execution": {"parameters": {}, "model_desc": {}, "docker_cmd": "x"}}
+    prepare_for_save(fields, previous)
+    assert fields == {"execution": {"docker_cmd": "x"}}  # hyperparams are not rewritten
+    previous["hyperparams"]["Args"]["old"] = {"name": "old", "type": "legacy", "value": "2"}
+    prepare_for_save(fields := {"execution": {"parameters": {}}}, previous)
+    assert fields["hyperparams"] == {"Args": {"lr": {"name": "lr", "value": "1"}}}  # legacy item removed
