@@ -72,11 +72,26 @@ def _added_seconds(value: Any) -> float | None:
 
 
 def _queue_metric(queue: Mapping[str, Any], now: float) -> QueueMetric:
-    """Length and average waiting time (s) of the entries that have an ``added`` time."""
-    added = (_added_seconds(e.get("added")) for e in queue.get("entries") or [] if isinstance(e, Mapping))
-    waits = [now - a for a in added if a is not None]
-    average = sum(waits) / len(waits) if waits else 0.0
-    return QueueMetric(int(now * 1000), str(queue["id"]), max(0.0, average), len(waits))
+    """Length and average waiting time (s) of the entries that have an ``added`` time.
+
+    Runs on every queue change (each ``get_next_task``): stored entries hold naive UTC
+    datetimes, which take the fast path of one subtraction each."""
+    now_naive = datetime.fromtimestamp(now, tz=timezone.utc).replace(tzinfo=None)
+    total, count = 0.0, 0
+    for entry in queue.get("entries") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        added = entry.get("added")
+        if type(added) is datetime and added.tzinfo is None:
+            total += (now_naive - added).total_seconds()
+            count += 1
+            continue
+        seconds = _added_seconds(added)
+        if seconds is not None:
+            total += now - seconds
+            count += 1
+    average = total / count if count else 0.0
+    return QueueMetric(int(now * 1000), str(queue["id"]), max(0.0, average), count)
 
 
 def machine_stat_docs(
