@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -35,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -128,6 +131,21 @@ def mlflow_bodies(run_id: str, batches: int) -> list[bytes]:
     return bodies
 
 
+def _wait_for_mlflow(proc: Any, base: str) -> dict[str, Any]:
+    """Until the workers answer (the parent accepts connections before they are up)."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            reply = requests.post(f"{base}/experiments/create", json={"name": "bench"}, timeout=10)
+            if reply.ok:
+                return dict(reply.json())
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("mlflow server did not start")
+        time.sleep(1)
+
+
 def measure_mlflow(executable: str, args: argparse.Namespace) -> dict[str, float]:
     """MLflow tracking server (SQLite backend store) ingesting the same points."""
     import subprocess
@@ -136,20 +154,11 @@ def measure_mlflow(executable: str, args: argparse.Namespace) -> dict[str, float
         port = free_port()
         cmd = [executable, "server", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--backend-store-uri", f"sqlite:///{tmp}/mlflow.db", "--default-artifact-root", f"{tmp}/artifacts"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # its own process group: the server forks uvicorn workers, stopped with it
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             base = f"http://127.0.0.1:{port}/api/2.0/mlflow"
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("mlflow server did not start")
-                time.sleep(0.5)
-            experiment = requests.post(f"{base}/experiments/create", json={"name": "bench"}, timeout=30).json()
+            experiment = _wait_for_mlflow(proc, base)
             figures = {}
             for clients in (1, 4):
                 rates = []
@@ -164,8 +173,12 @@ def measure_mlflow(executable: str, args: argparse.Namespace) -> dict[str, float
                 figures[f"ingest, {clients} client{'s' if clients > 1 else ''} (events/s)"] = statistics.median(rates)
             return figures
         finally:
-            proc.terminate()
-            proc.wait(30)
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
 
 
 def post_all(url: str, bodies: list[bytes], clients: int, headers: dict[str, str]) -> float:
@@ -200,7 +213,9 @@ def served(store: str) -> Iterator[ServerProcess]:
 
             url = urlsplit(stack.enter_context(elasticsearch_node()))
             env["STATIONMASTER__hosts__elastic__events__hosts"] = json.dumps([{"host": url.hostname, "port": url.port}])
-        proc = stack.enter_context(ServerProcess(Path(tmp) / "data", env=env))
+        proc = ServerProcess(Path(tmp) / "data", env=env)
+        proc.start(timeout=300)  # a loaded machine starts slowly
+        stack.callback(proc.stop)
         yield proc
 
 

@@ -44,10 +44,22 @@ class EventReader:
         if scroll_id == cursor.EXHAUSTED:
             return Page([], 0, cursor.EXHAUSTED)
         query.after = cursor.decode(scroll_id, kind, scope) if scroll_id else None
+        total = self._count(company, query)
         page = self.store.search(company, query)
+        total = page.total if total is None else total
         if not page.events:
-            return Page([], page.total, cursor.EXHAUSTED)
-        return Page(page.events, page.total, cursor.encode(kind, scope, page.last_key))
+            return Page([], total, cursor.EXHAUSTED)
+        return Page(page.events, total, cursor.encode(kind, scope, page.last_key))
+
+    def _count(self, company: str, query: EventQuery) -> int | None:
+        """The total from the store's counts when the query filters only by task and type
+        (no scan of the events); None otherwise (the search counts)."""
+        filters = (query.metrics, query.variants, query.iters, query.series, query.urls)
+        bounds = (query.iter_lt, query.iter_gt, query.ts_lt, query.ts_gt, query.ts_eq)
+        if any(f is not None for f in (*filters, *bounds)):
+            return None
+        query.with_total = False
+        return self.store.count(company, query.event_type, query.tasks)
 
     def _once(self, events: list[dict[str, Any]], kind: str, scope: Any, scroll_id: str | None) -> Page:
         """A result computed whole: the first call returns it, its scroll id the end."""
@@ -96,12 +108,14 @@ class EventReader:
                 query.ts_lt = from_timestamp
             else:
                 query.ts_gt = from_timestamp
+        query.with_total = False
         page = self.store.search(company, query)
-        total = self.store.search(company, EventQuery(LOG, [task_id], size=0)).total
+        total = self.store.count(company, LOG, [task_id])
         events = page.events
         if len(events) >= batch_size and events:
             last = events[-1]["timestamp"]
             same = EventQuery(LOG, [task_id], ts_eq=last, sort=_sort("timestamp", navigate_earlier), size=MAX_SIZE)
+            same.with_total = False
             events = [e for e in events if e["timestamp"] != last] + self.store.search(company, same).events
         return events, total
 

@@ -138,6 +138,10 @@ class EventStore(ABC):
         """One page of events matching ``query`` in its sort order."""
 
     @abstractmethod
+    def count(self, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
+        """How many events the tasks have (of one type, or of all when None)."""
+
+    @abstractmethod
     def series(
         self, company_id: str, event_type: str, tasks: Sequence[str], metrics: Sequence[str] | None = None
     ) -> list[SeriesInfo]:

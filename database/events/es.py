@@ -113,6 +113,18 @@ class EsEventStore(base.EventStore):
         total = res["hits"].get("total", {}).get("value", 0) if query.with_total else 0
         return EventPage([h["_source"] for h in hits], int(total), list(hits[-1]["sort"]) if hits else None)
 
+    def count(self, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
+        if not tasks:
+            return 0
+        body = {"query": {"bool": {"filter": self._filters(EventQuery(event_type, tasks))}}}
+        try:
+            res = self.es.count(
+                index=self._index(company_id, event_type), body=body, ignore_unavailable=True, allow_no_indices=True
+            )
+        except NotFoundError:
+            return 0
+        return int(res.get("count", 0))
+
     def series(
         self, company_id: str, event_type: str, tasks: Sequence[str], metrics: Sequence[str] | None = None
     ) -> list[base.SeriesInfo]:

@@ -117,7 +117,9 @@ class SqliteEventStore(EventStore):
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         conn = self._conn()
-        conn.executescript(_SCHEMA + sqlite_series.SCHEMA)
+        conn.executescript(_SCHEMA)
+        sqlite_series.upgrade(conn)
+        conn.executescript(sqlite_series.SCHEMA)
         with self._tx() as tx:
             sqlite_series.rebuild_if_missing(tx)
 
@@ -230,6 +232,9 @@ class SqliteEventStore(EventStore):
         ).fetchall()
         events = [json.loads(r[0]) for r in rows]
         return EventPage(events, total, list(rows[-1][1:]) if rows else None)
+
+    def count(self, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
+        return sqlite_series.count(self._conn(), company_id, event_type, tasks) if tasks else 0
 
     def series(
         self, company_id: str, event_type: str, tasks: Sequence[str], metrics: Sequence[str] | None = None

@@ -3,7 +3,8 @@
 Histograms and metric listings need, per (task, metric, variant), the number of points
 and the iteration / timestamp range. Computing them with GROUP BY over every event of a
 task costs a full scan; the ``series`` table keeps them up to date on each write
-instead. Counts are exact (an overwritten event is not counted twice); the ranges only
+instead. ``count`` counts the points with an iteration (as ES stats on ``iter`` do),
+``total`` all events. Counts are exact (an overwritten event is not counted twice); the ranges only
 ever widen, like the events they summarise (an overwrite keeps iteration and series).
 """
 
@@ -21,6 +22,7 @@ CREATE TABLE IF NOT EXISTS series (
     metric TEXT NOT NULL,
     variant TEXT NOT NULL,
     count INTEGER NOT NULL,
+    total INTEGER NOT NULL,
     min_iter INTEGER,
     max_iter INTEGER,
     min_ts INTEGER NOT NULL,
@@ -30,9 +32,10 @@ CREATE TABLE IF NOT EXISTS series (
 """
 
 _UPSERT = """
-INSERT INTO series VALUES (?,?,?,?,?,?,?,?,?,?)
+INSERT INTO series VALUES (?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (company, type, task, metric, variant) DO UPDATE SET
     count = count + excluded.count,
+    total = total + excluded.total,
     min_iter = coalesce(min(min_iter, excluded.min_iter), min_iter, excluded.min_iter),
     max_iter = coalesce(max(max_iter, excluded.max_iter), max_iter, excluded.max_iter),
     min_ts = min(min_ts, excluded.min_ts),
@@ -74,14 +77,32 @@ def record(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, 
         it, ts = row[_ITER], row[_TS]
         entry = summary.get((row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT]))
         if entry is None:
-            entry = summary[(row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT])] = [0, it, it, ts, ts]
-        if is_new and it is not None:
-            entry[0] += 1
+            entry = summary[(row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT])] = [0, 0, it, it, ts, ts]
+        if is_new:
+            entry[0] += it is not None
+            entry[1] += 1
         if it is not None:
-            entry[1] = it if entry[1] is None else min(entry[1], it)
-            entry[2] = it if entry[2] is None else max(entry[2], it)
-        entry[3], entry[4] = min(entry[3], ts), max(entry[4], ts)
+            entry[2] = it if entry[2] is None else min(entry[2], it)
+            entry[3] = it if entry[3] is None else max(entry[3], it)
+        entry[4], entry[5] = min(entry[4], ts), max(entry[5], ts)
     conn.executemany(_UPSERT, [(company_id, *key, *values) for key, values in summary.items()])
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Drop a summary table of an older layout (``rebuild_if_missing`` refills it)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(series)")}
+    if columns and "total" not in columns:
+        conn.execute("DROP TABLE series")
+
+
+def count(conn: sqlite3.Connection, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
+    """Events of the tasks (of one type or all)."""
+    sql = f"SELECT coalesce(sum(total), 0) FROM series WHERE company = ? AND task IN ({','.join('?' * len(tasks))})"
+    params: list[Any] = [company_id, *tasks]
+    if event_type:
+        sql += " AND type = ?"
+        params.append(event_type)
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def rebuild_if_missing(conn: sqlite3.Connection) -> None:
@@ -92,6 +113,6 @@ def rebuild_if_missing(conn: sqlite3.Connection) -> None:
     ):
         return
     conn.execute(
-        "INSERT INTO series SELECT company, type, task, metric, variant, count(iter), min(iter), max(iter), "
+        "INSERT INTO series SELECT company, type, task, metric, variant, count(iter), count(*), min(iter), max(iter), "
         "min(timestamp), max(timestamp) FROM events GROUP BY company, type, task, metric, variant"
     )

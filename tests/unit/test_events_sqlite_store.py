@@ -44,6 +44,9 @@ def test_overwrites_keep_counts_exact(store: SqliteEventStore) -> None:
     assert [e["value"] for e in page.events] == [2.0, 2.0, 2.0, 6.0, 1.0]
     assert page.total == 5
     assert "id" not in page.events[0]
+    assert store.count("c", SCALAR, ["t"]) == store.count("c", None, ["t", "u"]) == 5
+    store.add("c", [{"id": "l1", "type": "log", "task": "t", "msg": "x", "timestamp": 3} for _ in range(2)])
+    assert (store.count("c", "log", ["t"]), store.count("c", None, ["t"]), store.count("c", "plot", ["t"])) == (1, 6, 0)
 
 
 def test_series_are_per_company_and_deleted_with_their_task(store: SqliteEventStore) -> None:
