@@ -44,11 +44,11 @@ class RequestShaper:
             return
         for name, prop in self._properties(schema).items():
             prop = self._resolve(prop)
+            value = data.get(name)
+            if value is None and name in data and not _allows_null(prop):
+                del data[name]  # a null is an absent field: it gets the default below
             if name in data:
-                value = data[name]
-                if value is None and not _allows_null(prop):
-                    del data[name]
-                elif isinstance(value, dict) and _is_object(prop):
+                if isinstance(value, dict) and _is_object(prop):
                     self._shape_object(prop, value, depth + 1)
             elif "default" in prop:
                 data[name] = copy.deepcopy(prop["default"])

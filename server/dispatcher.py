@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+from bson.errors import InvalidDocument
 from mongoengine.errors import NotUniqueError, ValidationError
 
 from ..schema import VersionBlock
@@ -242,6 +243,9 @@ class Dispatcher:
             return errors.EXPECTED_UNIQUE_DATA(_unique_detail(str(ex)))
         if isinstance(ex, ValidationError):
             return errors.DATA_VALIDATION_ERROR(str(ex))
+        if isinstance(ex, InvalidDocument):
+            # request data a document cannot hold (e.g. a NUL byte in a free-form key)
+            return errors.VALIDATION_ERROR(f"the request holds data that cannot be stored: {ex}")
         if isinstance(ex, re.error):
             # a pattern from the request (e.g. a get_all name filter) the store cannot compile
             return errors.INVALID_REGEX_ERROR(f"invalid regular expression {ex.pattern!r}: {ex.msg}")

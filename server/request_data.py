@@ -16,6 +16,10 @@ from typing import Any
 from . import errors
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# 2**63 has 19 digits: only bodies with such a run of digits can hold an integer beyond int64
+_LONG_DIGITS = re.compile("[0-9]{19,}")
+_LONG_DIGITS_BYTES = re.compile(b"[0-9]{19,}")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def is_json_lines(content_type: str | None) -> bool:
@@ -29,8 +33,12 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as ex:
         raise errors.BAD_REQUEST(f"request body is not valid JSON: {ex}") from None
+    except RecursionError:
+        raise errors.BAD_REQUEST("request body is nested too deeply") from None
     if not isinstance(value, dict):
         raise errors.BAD_REQUEST(f"request body must be a JSON object, not {_json_type(value)}")
+    if _LONG_DIGITS_BYTES.search(raw):
+        _check_int_range(value, "")
     return value
 
 
@@ -47,10 +55,28 @@ def parse_json_lines(raw: bytes) -> list[dict[str, Any]]:
             value = json.loads(line)
         except ValueError as ex:
             raise errors.BAD_REQUEST(f"json-lines body: line {number} is not valid JSON: {ex}") from None
+        except RecursionError:
+            raise errors.BAD_REQUEST(f"json-lines body: line {number} is nested too deeply") from None
         if not isinstance(value, dict):
             raise errors.BAD_REQUEST(f"json-lines body: line {number} must be a JSON object, not {_json_type(value)}")
+        if _LONG_DIGITS.search(line):
+            _check_int_range(value, f"line {number}: ")
         items.append(value)
     return items
+
+
+def _check_int_range(value: Any, where: str, path: tuple[str, ...] = ()) -> None:
+    """No store holds an integer beyond 64 bits: such a value anywhere in the body (also in
+    free-form fields such as a model's design) is a 400 naming where it is, before any write."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_int_range(item, where, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_int_range(item, where, (*path, str(index)))
+    elif isinstance(value, int) and not isinstance(value, bool) and not _INT64_MIN <= value <= _INT64_MAX:
+        name = ".".join(path) or "<body>"
+        raise errors.VALIDATION_ERROR(f"{where}field {name}: integer {value} is outside the 64-bit range")
 
 
 def merge_query(data: dict[str, Any], params: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -231,6 +231,7 @@ def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
         ("body is null", b"null"),
         ("body is truncated JSON", b'{"a": '),
         ("body is not UTF-8", b"\xff\xfe{\x00"),
+        ("body is nested too deeply", b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
     ):
         yield Case(label, body, "reject")
     # Python's (and the reference's) JSON reader takes NaN/Infinity; an unknown field is ignored
@@ -257,6 +258,9 @@ def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
     required = shape.required(request)
     for name, prop in props.items():
         yield from _property_cases(shape, base, name, prop)
+    for name in props:
+        if name not in required:  # a null is an absent field (its default): never a 5xx
+            yield Case(f"null optional {name}", _json({**base, name: None}), "any", (name,))
     for name in required:
         body = {k: v for k, v in base.items() if k != name}
         yield Case(f"missing required {name}", _json(body), "field", (name,))
@@ -309,6 +313,11 @@ def _property_cases(shape: Shape, base: dict[str, Any], name: str, prop: dict[st
         bad_item = shape.wrong(shape.resolve(prop.get("items", {})))
         if bad_item is not None:
             yield Case(f"{name}[0] has a wrong type", _json({**base, name: [bad_item]}), "field", (name,))
+    if "object" in types:
+        inner = {**(shape.sample(prop, name) if types == {"object"} else {}), "deep": {"n": [HUGE_INT]}}
+        yield Case(f"{name} holds a huge integer", _json({**base, name: inner}), "field", (name,))
+        odd_keys = {"a\u0000b": 1, "$set": {"x": 1}, "a.b": 1, "": 2, "__proto__": None}
+        yield Case(f"{name} has odd keys", _json({**base, name: odd_keys}), "any", (name,))
     if types == {"object"}:
         inner_base = shape.sample(prop, name) or {}
         for sub, sub_prop in shape.properties(prop).items():
@@ -321,7 +330,7 @@ def _property_cases(shape: Shape, base: dict[str, Any], name: str, prop: dict[st
 def _odd_value_cases(base: dict[str, Any], name: str, types: set[str]) -> Iterator[Case]:
     """Values beyond what the store holds are 400/12; odd but valid ones must not be a 5xx."""
     if "integer" in types or "number" in types:
-        beyond = "field" if "number" not in types else "any"  # int64 bounds apply to integers
+        beyond = "field"  # no store holds an integer beyond int64, declared number or not
         yield Case(f"{name} is a huge integer", _json({**base, name: HUGE_INT}), beyond, (name,))
         yield Case(f"{name} is a huge negative integer", _json({**base, name: -HUGE_INT}), beyond, (name,))
         for number in ODD_INTS:

@@ -1,4 +1,5 @@
-"""Request validators: integers within int64, numbers finite (each a 400 naming the field)."""
+"""The request path's guards: integers within int64 and numbers finite (400/12 naming the
+field), nulls taking defaults, over-deep bodies rejected."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from stationmaster.schema import load_schemas
+from stationmaster.server.errors import ApiError
+from stationmaster.server.request_data import parse_body, parse_json_lines
 
 SERVICE = """
 _description: "x"
@@ -68,3 +71,49 @@ def test_the_declared_schema_is_not_changed(tmp_path: Path) -> None:
     action = load_schemas(tmp_path).action("svc.act")
     assert action is not None and action.versions[0].request is not None
     assert "maximum" not in action.versions[0].request["properties"]["count"]  # the OpenAPI text stays as written
+
+
+def test_a_null_field_with_a_default_gets_the_default(tmp_path: Path) -> None:
+    (tmp_path / "svc.conf").write_text(
+        SERVICE.replace("count { type: integer }", "count { type: integer, default: 3 }").replace(
+            "n { type: integer }", "n { type: integer, default: 4 }"
+        )
+    )
+    action = load_schemas(tmp_path).action("svc.act")
+    assert action is not None and action.versions[0].shaper is not None
+    shape = action.versions[0].shaper.shape
+    assert shape({"count": None}) == {"count": 3}
+    assert shape({"count": None, "nested": {"n": None}}) == {"count": 3, "nested": {"n": 4}}
+    assert shape({"either": None}) == {"either": None, "count": 3}  # nullable: kept
+    assert shape({"ratio": None}) == {"count": 3}
+
+
+@pytest.mark.parametrize(
+    "body, where",
+    [
+        (b'{"a": {"b": [1, 100000000000000000000]}}', "field a.b.1"),
+        (b'{"a": -9223372036854775809}', "field a"),
+        (b'{"design": {"x": {"y": 9223372036854775808}}}', "field design.x.y"),
+    ],
+)
+def test_integers_beyond_int64_anywhere_in_a_body_are_400_12(body: bytes, where: str) -> None:
+    with pytest.raises(ApiError) as info:
+        parse_body(body)
+    assert (info.value.code, info.value.subcode) == (400, 12) and where in info.value.msg
+    with pytest.raises(ApiError) as info:
+        parse_json_lines(b'{"ok": 1}\n' + body)
+    assert (info.value.code, info.value.subcode) == (400, 12) and f"(line 2: {where}:" in info.value.msg
+
+
+def test_int64_edges_and_long_digit_strings_pass() -> None:
+    body = b'{"a": 9223372036854775807, "b": -9223372036854775808, "id": "12345678901234567890123", "f": 1e300}'
+    assert parse_body(body)["a"] == 2**63 - 1
+    assert parse_json_lines(body)[0]["id"] == "12345678901234567890123"
+
+
+def test_a_body_nested_too_deeply_is_400() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for parse in (parse_body, parse_json_lines):
+        with pytest.raises(ApiError) as info:
+            parse(b'{"a": ' + deep + b"}")
+        assert info.value.code == 400 and "nested too deeply" in info.value.msg
