@@ -131,31 +131,41 @@ class EsEventStore(base.EventStore):
         if not tasks:
             return []
         q = EventQuery(event_type, tasks, metrics=metrics)
-        stats = {
-            "iters": {"stats": {"field": "iter"}},
-            "ts": {"stats": {"field": "timestamp"}},
+        # composite paging: any number of series, never above search.max_buckets
+        composite: dict[str, Any] = {
+            "size": 1000,
+            "sources": [{name: {"terms": {"field": name}}} for name in ("task", "metric", "variant")],
         }
         body = {
             "size": 0,
             "query": {"bool": {"filter": self._filters(q)}},
-            "aggs": _nested_terms(("task", len(tasks)), ("metric", 1000), ("variant", 1000), leaf=stats),
+            "aggs": {
+                "series": {
+                    "composite": composite,
+                    "aggs": {"iters": {"stats": {"field": "iter"}}, "ts": {"stats": {"field": "timestamp"}}},
+                }
+            },
         }
-        res = self._search(company_id, event_type, body)
         out = []
-        for task, metric, variant, bucket in _walk(res.get("aggregations"), ("task", "metric", "variant")):
-            it, ts = bucket["iters"], bucket["ts"]
-            out.append(
-                base.SeriesInfo(
-                    task,
-                    metric,
-                    variant,
-                    int(it["count"]),
-                    int(it["min"] or 0),
-                    int(it["max"] or 0),
-                    int(ts["min"] or 0),
-                    int(ts["max"] or 0),
+        while True:
+            found = (self._search(company_id, event_type, body).get("aggregations") or {}).get("series", {})
+            for bucket in found.get("buckets", []):
+                it, ts, key = bucket["iters"], bucket["ts"], bucket["key"]
+                out.append(
+                    base.SeriesInfo(
+                        key["task"],
+                        key["metric"],
+                        key["variant"],
+                        int(it["count"]),
+                        int(it["min"] or 0),
+                        int(it["max"] or 0),
+                        int(ts["min"] or 0),
+                        int(ts["max"] or 0),
+                    )
                 )
-            )
+            if len(found.get("buckets", [])) < composite["size"] or "after_key" not in found:
+                break
+            composite["after"] = found["after_key"]
         return sorted(out, key=lambda s: (s.task, s.metric, s.variant))
 
     def histogram(self, company_id: str, request: base.HistogramRequest) -> base.HistogramResult:
