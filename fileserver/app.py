@@ -16,25 +16,21 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 import falcon
-from falcon.media.multipart import BodyPart, MultipartFormHandler, MultipartParseOptions
-from falcon.util import BufferedReader
 
 from .auth import FileAuth
 from .download import DownloadOptions, serve_file
 from .gateway import BodyError, BodyTooLarge
+from .multipart import MultipartError, MultipartReader, Part
 from .paths import EmptyPath, clean_path
 from .storage import Conflict, InvalidPath, NotFound, PendingFile, Storage, StorageError
 
 log = logging.getLogger("stationmaster.fileserver")
 
 _RFC2231 = re.compile(r"^([^']*)'[^']*'(.+)$")
-# Read size of the multipart parser: large blocks keep the per-block work of big uploads low.
-_PARSE_BLOCK = 1 << 20
-_NO_LIMIT = 1 << 62
 _EXPOSED_HEADERS = ["Content-Length", "Content-Range", "Content-Disposition", "ETag", "Last-Modified", "Accept-Ranges"]
 
 
@@ -58,14 +54,11 @@ def create_file_app(options: FileServerOptions, storage: Storage, auth: FileAuth
     )
     app = falcon.App(middleware=[cors])
     app.req_options.keep_blank_qs_values = True
-    parse_options = MultipartParseOptions()
-    parse_options.max_body_part_count = options.max_parts
-    multipart = MultipartFormHandler(parse_options)
-    app.req_options.media_handlers[falcon.MEDIA_MULTIPART] = multipart
     app.add_error_handler(StorageError, _storage_error)
     app.add_error_handler(BodyError, _body_error)
+    app.add_error_handler(MultipartError, _multipart_error)
     files = FilesResource(options, storage, auth)
-    app.add_route("/", RootResource(options, storage, auth, multipart))
+    app.add_route("/", RootResource(options, storage, auth))
     if options.allow_batch_delete:
         app.add_route("/delete_many", DeleteManyResource(files, storage, auth))
     app.add_sink(files, prefix="/")
@@ -87,6 +80,10 @@ def _body_error(req: falcon.Request, resp: falcon.Response, ex: BodyError, param
     raise falcon.HTTPBadRequest(description=str(ex))
 
 
+def _multipart_error(req: falcon.Request, resp: falcon.Response, ex: MultipartError, params: dict[str, Any]) -> None:
+    raise falcon.HTTPBadRequest(title="Malformed multipart/form-data request media", description=str(ex))
+
+
 def _refuse_encoded_body(req: falcon.Request) -> None:
     if req.get_header("Content-Encoding"):
         raise falcon.HTTPUnsupportedMediaType(
@@ -97,13 +94,10 @@ def _refuse_encoded_body(req: falcon.Request) -> None:
 class RootResource:
     """``GET /`` (health) and ``POST /`` (upload)."""
 
-    def __init__(
-        self, options: FileServerOptions, storage: Storage, auth: FileAuth, multipart: MultipartFormHandler
-    ) -> None:
+    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth) -> None:
         self._options = options
         self._storage = storage
         self._auth = auth
-        self._multipart = multipart
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         # A token is optional here, but one that is sent must be valid (as in the
@@ -130,20 +124,19 @@ class RootResource:
         """Write every file part to a pending file; only when the whole body has been
         read are they committed, so a broken request leaves nothing behind."""
         pending: list[tuple[str, PendingFile]] = []
-        # The parser reads the server's input directly (bounded by Content-Length or by
-        # the end of a chunked body), in large blocks.
-        length = req.content_length
-        reader = BufferedReader(req.stream.read, _NO_LIMIT if length is None else length, _PARSE_BLOCK)
+        # The reader reads the server's input directly: it ends with the body
+        # (Content-Length, or the end of a chunked body).
+        reader = MultipartReader(req.stream, req.content_type or "", max_parts=self._options.max_parts)
         try:
-            for part in self._multipart.deserialize(reader, req.content_type, length):
+            for part in reader:
                 name = _file_field_name(part)
                 if name is None:
                     continue  # a plain form field, not a file
                 path = clean_path(name)
                 target = self._storage.create(path)
                 pending.append((path, target))
-                # pipe() hands over the reader's own chunks: no joining copies.
-                part.stream.pipe(cast("IO[bytes]", target))  # pipe() only calls write()
+                # views of the reader's buffer go straight to the file
+                part.pipe(target.write)
             for _, target in pending:
                 target.commit()
         finally:
@@ -152,18 +145,14 @@ class RootResource:
         return [path for path, _ in pending]
 
 
-def _file_field_name(part: BodyPart) -> str | None:
+def _file_field_name(part: Part) -> str | None:
     """The field name (the target path) of a file part; None for other fields."""
-    try:
-        if part.filename is None:
-            return None
-        name = part.name
-    except UnicodeDecodeError:
-        raise falcon.HTTPBadRequest(description="a part's Content-Disposition is not UTF-8") from None
+    if part.filename is None:
+        return None
+    name = part.name
     if not name:
         # RFC 2231 spelling (name*=utf-8''...) of older multipart encoders.
-        params: dict[str, str] = (getattr(part, "_content_disposition", None) or ("", {}))[1]
-        match = _RFC2231.match(params.get("name*", ""))
+        match = _RFC2231.match(part.params.get("name*", ""))
         try:
             name = unquote(match[2], encoding=match[1] or "utf-8", errors="strict") if match else None
         except (LookupError, UnicodeDecodeError):

@@ -42,6 +42,8 @@ _NO_BODY_STATUSES = (204, 304)
 class _Input(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
+    def readinto(self, buffer: memoryview, /) -> int: ...
+
     def readline(self, size: int = ..., /) -> bytes: ...
 
 
@@ -102,24 +104,51 @@ class RequestBody:
             raise
 
     def _read(self, size: int) -> bytes:
+        left = self._ready()
+        if not left:
+            return b""
+        data = self._rfile.read(min(size, left))
+        if not data:
+            raise BodyError("the connection closed before the end of the request body")
+        self._after_read(len(data))
+        return data
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:
+        """Read up to ``len(buffer)`` bytes straight into ``buffer``; 0 at the end."""
+        if self._broken:
+            raise self._broken
+        if self._done or not len(buffer):
+            return 0
+        try:
+            left = self._ready()
+            if not left:
+                return 0
+            n = self._rfile.readinto(memoryview(buffer)[: min(len(buffer), left)])
+            if not n:
+                raise BodyError("the connection closed before the end of the request body")
+            self._after_read(n)
+            return n
+        except BodyError as ex:
+            self._broken = ex
+            raise
+
+    def _ready(self) -> int:
+        """How many bytes may be read now (those left in the body or chunk); 0 at the end."""
         if self._on_first_read:
             self._on_first_read()
             self._on_first_read = None
         if self._chunked and not self._left:
             self._next_chunk()
-            if self._done:
-                return b""
-        data = self._rfile.read(min(size, self._left))
-        if not data:
-            raise BodyError("the connection closed before the end of the request body")
-        self._left -= len(data)
+        return 0 if self._done else self._left
+
+    def _after_read(self, n: int) -> None:
+        self._left -= n
         if not self._left:
             if self._chunked:
                 if self._rfile.read(2) != b"\r\n":
                     raise BodyError("malformed chunked request body")
             else:
                 self._done = True
-        return data
 
     def readline(self, size: int | None = -1) -> bytes:
         # Rarely used by file-server code (multipart parsing buffers itself).
