@@ -119,6 +119,7 @@ def test_update_any_status_and_batch(tenant: ApiClient) -> None:
     )
     assert reply.status == 200 and reply.data == {"updated": 2}
     assert tenant.call("tasks.update_batch", batch=[]).code == (400, 17)
+    assert tenant.call("tasks.update_batch", {"task": second, "comment": "one object"}).data == {"updated": 1}
     reply = tenant.call("tasks.update_batch", batch=[{"task": first, "name": "never"}, {"task": MISSING}])
     assert reply.code == (400, 101)
     assert tenant.tasks.get_by_id(task=first)["task"]["name"] == "n one"  # nothing written
