@@ -31,16 +31,14 @@ find_python38() {
             return 0
         fi
     done
-    if command -v pyenv >/dev/null 2>&1; then
-        local version
-        for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.8(\.[0-9]+)?$' | sort -rV); do
-            candidate="$(pyenv root)/versions/$version/bin/python3.8"
-            if [ -x "$candidate" ] && "$candidate" -c 'import venv' >/dev/null 2>&1; then
-                echo "$candidate"
-                return 0
-            fi
-        done
-    fi
+    local root
+    root=$( (command -v pyenv >/dev/null 2>&1 && pyenv root) || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+    for candidate in $(ls -d "$root"/versions/3.8*/bin/python3.8 2>/dev/null | sort -rV); do
+        if "$candidate" -c 'import sys, venv; assert sys.version_info[:2] == (3, 8)' >/dev/null 2>&1; then
+            echo "$candidate"
+            return 0
+        fi
+    done
     return 1
 }
 
@@ -91,6 +89,6 @@ if py38=$(find_python38); then
     make_wheelhouse "$venvs/trains38/bin/python" pip setuptools wheel trains==0.16.4 pyjwt==1.7.1
     rm -f "$venvs/trains-agent.skip"
 else
-    echo "e2e clients: no Python 3.8 interpreter found (python3.8, \$PYTHON38, pyenv): the trains-agent flow will be skipped"
-    echo "no Python 3.8 interpreter found (python3.8, \$PYTHON38, pyenv)" >"$venvs/trains-agent.skip"
+    echo "e2e clients: no Python 3.8 interpreter found (\$PYTHON38, python3.8, pyenv versions): the trains-agent flow will be skipped"
+    echo "no Python 3.8 interpreter found (\$PYTHON38, python3.8, pyenv versions)" >"$venvs/trains-agent.skip"
 fi
