@@ -189,7 +189,13 @@ def post_all(url: str, bodies: list[bytes], clients: int, headers: dict[str, str
     def run(chunk: list[bytes]) -> None:
         session = requests.Session()
         for body in chunk:
-            reply = session.post(url, data=body, headers=headers or {"Content-Type": "application/json"}, timeout=300)
+            try:
+                reply = session.post(
+                    url, data=body, headers=headers or {"Content-Type": "application/json"}, timeout=300
+                )
+            except requests.RequestException as ex:  # a run with a failed request does not count
+                errors.append(f"{type(ex).__name__}: {ex}")
+                return
             if reply.status_code != 200:
                 errors.append(reply.text[:200])
 
