@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -260,15 +261,17 @@ def main() -> None:
     parser.add_argument("--mlflow", help="path of an mlflow executable: measure MLflow's ingest as the peer")
     args = parser.parse_args()
     results: dict[str, dict[str, float]] = {}
+    targets: list[tuple[str, Callable[[], dict[str, float]]]] = []
     if args.mlflow:
-        results["mlflow"] = measure_mlflow(args.mlflow, args)
-    for store in args.stores.split(","):
+        targets.append(("mlflow", lambda: measure_mlflow(args.mlflow, args)))
+    targets += [(store, functools.partial(measure, store, args)) for store in args.stores.split(",")]
+    for name, run in targets:
         try:
-            results[store] = measure(store, args)
+            results[name] = run()
         except BaseException as ex:  # noqa: BLE001 - e.g. no Java for ES: report and go on
             if isinstance(ex, KeyboardInterrupt):
                 raise
-            print(f"{store}: not measured ({type(ex).__name__}: {ex})", file=sys.stderr)
+            print(f"{name}: not measured ({type(ex).__name__}: {ex})", file=sys.stderr)
     names = list(dict.fromkeys(name for figures in results.values() for name in figures))
     stores = list(results)
     print(f"{'figure (median of ' + str(args.runs) + ')':<52}" + "".join(f"{s:>16}" for s in stores))
