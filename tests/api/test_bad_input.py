@@ -65,6 +65,24 @@ EVENT_CASES: list[tuple[str, dict[str, Any]]] = [
     ("event of an unknown task", {**_EVENT, "task": "0" * 32}),
     ("event without a task", {k: v for k, v in _EVENT.items() if k != "task"}),
 ]
+# The query language of get_all/get_all_ex reads fields some schemas do not declare.
+GET_ALL_CASES: list[tuple[str, dict[str, Any]]] = [
+    *[
+        (f"{key} fields {fields!r}", {key: {"pattern": "x", "fields": fields}})
+        for key in ("_any_", "_all_")
+        for fields in (["$where"], ["", "a..b"], ["name.$x"], [".", "-name"])
+    ],
+    ("_any_ without fields", {"_any_": {"pattern": "("}}),
+    ("_all_ pattern not a string", {"_all_": {"pattern": {"$ne": 1}, "fields": ["name"]}}),
+    ("only_fields odd", {"only_fields": ["$where", "", "a..b", "-", "name.$", "-id"]}),
+    ("order_by odd", {"order_by": ["$where", "", "-", "--name", "a..b"]}),
+    ("page and page_size odd", {"page": -1, "page_size": 0}),
+    ("page_size huge", {"page": 2**62, "page_size": 2**62}),
+    ("id list odd", {"id": ["", "$ne", None, "__$not"]}),
+    ("tags odd", {"tags": ["__$not", "-", "", "__$all", "__$or"], "system_tags": ["__$not"]}),
+    ("status_changed odd", {"status_changed": [">=x", "<", "2026-13-45"], "last_update": ["> 1"]}),
+    ("search_text odd", {"search_text": "(["}),
+]
 # A required field with one of these names holding an unknown id gets the reference's
 # invalid-id error (any of the subcodes of the id fields in the request).
 ID_SUBCODES: dict[str, set[int]] = {
@@ -222,32 +240,7 @@ def _json(value: Any) -> bytes:
 
 def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
     shape = Shape(SCHEMAS.services[action.service].definitions, action.name)
-    for label, body in (
-        ("body is a list", b"[]"),
-        ("body is a list of objects", b'[{"a": 1}]'),
-        ("body is a string", b'"text"'),
-        ("body is a number", b"17"),
-        ("body is true", b"true"),
-        ("body is null", b"null"),
-        ("body is truncated JSON", b'{"a": '),
-        ("body is not UTF-8", b"\xff\xfe{\x00"),
-        ("body is nested too deeply", b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
-    ):
-        yield Case(label, body, "reject")
-    # Python's (and the reference's) JSON reader takes NaN/Infinity; an unknown field is ignored
-    yield Case("unknown field holds NaN", b'{"unknown_field": NaN, "other": -Infinity}', "any")
-    if block.batch_of:
-        yield Case(
-            "json-lines with a non-object line", b'{"a": 1}\n[1]\n', "reject", content_type="application/json-lines"
-        )
-        yield Case(
-            "json-lines with a broken line", b'{"a": 1}\n{"b"\n', "reject", content_type="application/json-lines"
-        )
-        yield Case("empty json-lines batch", b"\n", "reject", content_type="application/json-lines")
-    if action.name in ("events.add", "events.add_batch"):
-        for label, event in EVENT_CASES:
-            yield Case(label, _json(event), "any")
-            yield Case(f"{label} (batch)", _json(event) + b"\n" + _json(_EVENT), "any", content_type=JSON_LINES)
+    yield from _body_cases(action, block)
     request = block.request
     if request is None:
         return
@@ -268,6 +261,38 @@ def generate_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
             yield Case(f"null required {name}", _json({**base, name: None}), "field", (name,))
     yield from _unknown_id_cases(shape, base, props, required)
     yield from _query_string_cases(shape, base, props)
+
+
+def _body_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
+    """Bodies that are not a JSON object, and the hand-made cases of free-form requests."""
+    for label, body in (
+        ("body is a list", b"[]"),
+        ("body is a list of objects", b'[{"a": 1}]'),
+        ("body is a string", b'"text"'),
+        ("body is a number", b"17"),
+        ("body is true", b"true"),
+        ("body is null", b"null"),
+        ("body is truncated JSON", b'{"a": '),
+        ("body is not UTF-8", b"\xff\xfe{\x00"),
+        ("body is nested too deeply", b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    ):
+        yield Case(label, body, "reject")
+    # Python's (and the reference's) JSON reader takes NaN/Infinity; an unknown field is ignored
+    yield Case("unknown field holds NaN", b'{"unknown_field": NaN, "other": -Infinity}', "any")
+    if block.batch_of:
+        for label, body in (
+            ("json-lines with a non-object line", b'{"a": 1}\n[1]\n'),
+            ("json-lines with a broken line", b'{"a": 1}\n{"b"\n'),
+            ("empty json-lines batch", b"\n"),
+        ):
+            yield Case(label, body, "reject", content_type=JSON_LINES)
+    if action.name in ("events.add", "events.add_batch"):
+        for label, event in EVENT_CASES:
+            yield Case(label, _json(event), "any")
+            yield Case(f"{label} (batch)", _json(event) + b"\n" + _json(_EVENT), "any", content_type=JSON_LINES)
+    if "get_all" in action.action:
+        for label, query in GET_ALL_CASES:
+            yield Case(label, _json(query), "any")
 
 
 def _unknown_id_cases(
@@ -319,12 +344,22 @@ def _property_cases(shape: Shape, base: dict[str, Any], name: str, prop: dict[st
         odd_keys = {"a\u0000b": 1, "$set": {"x": 1}, "a.b": 1, "": 2, "__proto__": None}
         yield Case(f"{name} has odd keys", _json({**base, name: odd_keys}), "any", (name,))
     if types == {"object"}:
-        inner_base = shape.sample(prop, name) or {}
-        for sub, sub_prop in shape.properties(prop).items():
-            bad = shape.wrong(sub_prop)
-            if bad is not None:
-                body = {**base, name: {**inner_base, sub: bad}}
-                yield Case(f"{name}.{sub} has a wrong type ({_json_type(bad)})", _json(body), "field", (name, sub))
+        yield from _sub_property_cases(shape, base, name, prop)
+
+
+def _sub_property_cases(shape: Shape, base: dict[str, Any], name: str, prop: dict[str, Any]) -> Iterator[Case]:
+    inner_base = shape.sample(prop, name) or {}
+    for sub, sub_prop in shape.properties(prop).items():
+        sub_types = shape.types(sub_prop) or set()
+        bad = shape.wrong(sub_prop)
+        if bad is not None:
+            body = {**base, name: {**inner_base, sub: bad}}
+            yield Case(f"{name}.{sub} has a wrong type ({_json_type(bad)})", _json(body), "field", (name, sub))
+        odd: tuple[Any, ...] = ("", "$where", "([") if "string" in sub_types and "enum" not in sub_prop else ()
+        odd += ODD_ARRAYS if "array" in sub_types else ()
+        for value in odd:
+            body = {**base, name: {**inner_base, sub: value}}
+            yield Case(f"{name}.{sub} is {value!r}", _json(body), "any", (name, sub))
 
 
 def _odd_value_cases(base: dict[str, Any], name: str, types: set[str]) -> Iterator[Case]:
