@@ -572,3 +572,32 @@ def test_an_invalid_name_pattern_is_a_400(tenant: ApiClient, service: str) -> No
     # 400/12 naming the field where the query layer checks it first, else the reference's 400/21
     assert reply.code in ((400, 12), (400, 21)), reply.envelope
     assert "regular expression" in reply.meta["result_msg"], reply.envelope
+
+
+def test_rejected_changes_of_existing_objects_leave_them_unchanged(tenant: ApiClient) -> None:
+    """Handler-level rejections (unknown ids found after parsing) write nothing. (The
+    reference's queues.add_task takes an unknown task id, so that case is not here.)"""
+    unknown = uuid.uuid4().hex
+    task = tenant.tasks.create(name="kept", type="training")["id"]
+    queue = tenant.queues.create(name=f"q-{unknown[:6]}")["id"]
+    tasks_before = _ids(tenant, "tasks", "tasks")
+
+    def state() -> tuple[Any, ...]:
+        doc = tenant.tasks.get_by_id(task=task)["task"]
+        entries = tenant.queues.get_by_id(queue=queue)["queue"]["entries"]
+        return doc["status"], doc.get("project"), doc.get("execution", {}).get("queue"), doc["name"], entries
+
+    before = state()
+    for endpoint, body in (
+        ("tasks.enqueue", {"task": task, "queue": unknown}),
+        ("tasks.edit", {"task": task, "project": unknown, "name": "changed"}),
+        ("tasks.edit", {"task": task, "parent": unknown, "name": "changed"}),
+        ("tasks.clone", {"task": task, "new_task_project": unknown}),
+        ("tasks.clone", {"task": task, "new_task_parent": unknown}),
+        ("queues.add_task", {"queue": unknown, "task": task}),
+        ("tasks.update", {"task": task, "project": unknown, "name": "changed"}),
+    ):
+        reply = tenant.call(endpoint, body)
+        assert 400 <= reply.status < 500, f"{endpoint} {body}: {reply.envelope}"
+        assert state() == before, f"{endpoint} {body} was rejected ({reply.code}) but changed the task or queue"
+    assert _ids(tenant, "tasks", "tasks") == tasks_before
