@@ -1,6 +1,6 @@
 """File server benchmark: upload and download throughput against a plain disk copy.
 
-    .venv/bin/python bench/fileserver.py [--size-mb 1024] [--runs 3] [--client python|curl]
+    .venv/bin/python bench/fileserver.py [--size-mb 1024] [--runs 3] [--client python|curl] [--block-kib 1024]
 
 Starts ``stationmaster serve`` with its file server on a free loopback port (token
 authentication on, as deployed) and, for ``--runs`` runs each, measures:
@@ -9,7 +9,11 @@ authentication on, as deployed) and, for ``--runs`` runs each, measures:
 - upload: ``POST /`` of the file as one multipart part with a Content-Length, streamed
   from disk in 1 MiB blocks (as the SDK's MultipartEncoder sends it), until the server
   answers, i.e. the file is complete at its place;
-- download: ``GET`` of the stored file, written to a local file in 1 MiB blocks.
+- download: ``GET`` of the stored file, read into a reused buffer of ``--block-kib``
+  (default 1024) and written to a local file.
+
+Before each timed step the page cache is written back (``sync``), so no step pays for
+the writes of the one before.
 
 ``--client curl`` drives the same requests with curl instead of Python's http.client.
 Prints the median MB/s (MB = 10^6 bytes) of each, upload and download as a share of the
@@ -47,11 +51,11 @@ def python_upload(base_url: str, source: Path, token: str) -> None:
     assert reply.status == 200, reply.body
 
 
-def python_download(base_url: str, token: str, target: Path) -> None:
+def python_download(base_url: str, token: str, target: Path, block: int = _BLOCK) -> None:
     with get_stream(base_url, "bench/source.bin", token) as resp:
         assert resp.status == 200, resp.status
         total = 0
-        buffer = bytearray(_BLOCK)
+        buffer = bytearray(block)
         view = memoryview(buffer)
         with open(target, "wb") as out:
             while n := resp.readinto(buffer):
@@ -69,7 +73,7 @@ def curl_upload(base_url: str, source: Path, token: str) -> None:
     assert out.stdout == b'["bench/source.bin"]', out.stdout
 
 
-def curl_download(base_url: str, token: str, target: Path) -> None:
+def curl_download(base_url: str, token: str, target: Path, block: int = _BLOCK) -> None:
     headers = ["-H", f"Authorization: Bearer {token}"]
     subprocess.run(["curl", "-sSf", *headers, "-o", str(target), base_url + "/bench/source.bin"], check=True)
 
@@ -100,6 +104,8 @@ class Timer:
         self.own_cpu: dict[str, list[float]] = {}
 
     def __call__(self, name: str, action: Callable[[], object]) -> float:
+        # Write back what earlier steps left dirty, so no step pays for another's writes.
+        os.sync()
         cpu, own = cpu_seconds(self.pid), _own_cpu()
         started = time.perf_counter()
         action()
@@ -110,7 +116,7 @@ class Timer:
         return elapsed
 
 
-def run(size_mb: int, runs: int, client: str) -> None:
+def run(size_mb: int, runs: int, client: str, block: int) -> None:
     send, fetch = CLIENTS[client]
     size = size_mb * _BLOCK
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
@@ -129,7 +135,7 @@ def run(size_mb: int, runs: int, client: str) -> None:
                 up = timer("up", lambda: send(proc.files_url, source, token))
                 assert stored.stat().st_size == size
                 peak = max(peak, rss_kib(proc.proc.pid))
-                down = timer("down", lambda: fetch(proc.files_url, token, work / "down.bin"))
+                down = timer("down", lambda: fetch(proc.files_url, token, work / "down.bin", block))
                 assert (work / "down.bin").stat().st_size == size
                 (work / "down.bin").unlink()
                 stored.unlink()
@@ -138,7 +144,7 @@ def run(size_mb: int, runs: int, client: str) -> None:
                     f"upload {size / up / 1e6:.0f} MB/s, download {size / down / 1e6:.0f} MB/s",
                     flush=True,
                 )
-    print(f"\nclient: {client}", end="")
+    print(f"\nclient: {client}" + (f", download blocks of {block >> 10} KiB" if client == "python" else ""), end="")
     report(timer, size, size_mb, runs, peak)
 
 
@@ -168,8 +174,11 @@ def main() -> None:
         default="python",
         help="HTTP client: python (http.client, 1 MiB blocks; default) or curl",
     )
+    parser.add_argument(
+        "--block-kib", type=int, default=1024, help="read size of the python client's download (default 1024)"
+    )
     args = parser.parse_args()
-    run(args.size_mb, args.runs, args.client)
+    run(args.size_mb, args.runs, args.client, args.block_kib << 10)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from email.utils import formatdate
 from typing import Any, Protocol
@@ -37,6 +38,8 @@ _DRAIN_LIMIT = 1 << 16
 _LINE_LIMIT = 4096
 _BLOCK = 1 << 20
 _NO_BODY_STATUSES = (204, 304)
+_LINGER_SEC = 2.0
+_LINGER_BYTES = 64 << 20
 
 
 class _Input(Protocol):
@@ -225,11 +228,32 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
 
+    # Set when the connection is closed with body bytes still coming from the client.
+    _unread_body = False
+
     def finish(self) -> None:
         try:
             super().finish()
+            if self._unread_body:
+                self._linger()
+        except OSError:
+            pass
         finally:
             self.server.track(self.connection, False)
+
+    def _linger(self) -> None:
+        """Stop sending, then read and drop what the client still sends for a moment:
+        closing with unread bytes would reset the connection and could destroy the
+        answer (a 413, say) before the client reads it."""
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(_LINGER_SEC)
+        deadline = time.monotonic() + _LINGER_SEC
+        dropped = 0
+        while dropped < _LINGER_BYTES and time.monotonic() < deadline:
+            data = self.connection.recv(_BLOCK)
+            if not data:
+                break
+            dropped += len(data)
 
     def version_string(self) -> str:
         return self.server.ident
@@ -289,6 +313,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if not body.done:
             self.close_connection = True
+            self._unread_body = True
 
     _continued = False
 
@@ -301,12 +326,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             '{"title": "413 Payload Too Large", '
             f'"description": "the request body is larger than the upload limit ({limit} bytes)"}}'
         ).encode()
-        self.close_connection = True
+        self.close_connection = self._unread_body = True
         self._send_head("413 Payload Too Large", [("Content-Type", "application/json")], len(text), text)
 
     def _environ(self, body: RequestBody, length: int | None) -> dict[str, Any]:
         target, _, query = self.path.partition("?")
-        if "://" in target.split("/", 1)[0] + "/" and not target.startswith("/"):
+        if not target.startswith("/") and "://" in target:
             target = "/" + target.split("://", 1)[1].partition("/")[2]  # absolute-form request target
         host, port = self.server.server_address[:2]
         env: dict[str, Any] = {

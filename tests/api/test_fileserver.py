@@ -635,6 +635,15 @@ def test_keep_alive_serves_several_requests_on_one_connection(files: Files) -> N
             assert reply == (b"kept" if status == b"200" else b"ep")
 
 
+def test_refused_large_upload_still_gets_its_answer(files: Files) -> None:
+    # 401 before the body is read: the server drops the body the client keeps sending
+    # instead of resetting the connection under it, so the client reads the answer.
+    path = f"refused/{_unique()}.bin"
+    reply = upload(files.url, [Part(path, b"r" * (8 << 20))], token=None)
+    assert reply.status == 401
+    assert not (files.root / path).exists()
+
+
 def test_malformed_chunked_body_is_400_and_stores_nothing(files: Files) -> None:
     path = f"badchunk/{_unique()}.txt"
     body, headers = _multipart(path, b"x" * 100)
