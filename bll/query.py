@@ -215,15 +215,29 @@ def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
         regex = re.compile(str(pattern), re.IGNORECASE)
     except re.error as exc:
         raise errors.VALIDATION_ERROR(f"field {key}.pattern: invalid regular expression: {exc}") from exc
-    parts = [{("_id" if f == "id" else f): {"$regex": regex}} for f in value["fields"]]
+    parts = [{_field_name(f"{key}.fields", f): {"$regex": regex}} for f in value["fields"]]
     return {"$or" if key in ("_any_", "_or_") else "$and": parts}
+
+
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[^.$\x00][^.\x00]*)*$")
+
+
+def _field_name(where: str, name: Any) -> str:
+    """A document field path from the request: never an operator (``$where`` would run
+    code on MongoDB) nor anything but dotted names."""
+    if not isinstance(name, str) or not _FIELD_NAME.match(name):
+        raise errors.VALIDATION_ERROR(f"field {where}: not a field name: {name!r}", field=where)
+    return "_id" if name == "id" else name
 
 
 def _projection(request: Mapping[str, Any]) -> tuple[dict[str, int] | None, list[str]]:
     """An inclusion projection (plus fields to drop afterwards) or an exclusion one."""
     raw: Iterable[str] = request.get("only_fields") or request.get("projection") or []
-    include = [f for f in raw if f and not f.startswith("-")]
-    exclude = [f[1:] for f in raw if f and f.startswith("-")]
+    names = [f for f in raw if f]
+    for name in names:
+        _field_name("only_fields", name.removeprefix("-"))
+    include = [f for f in names if not f.startswith("-")]
+    exclude = [f[1:] for f in names if f.startswith("-")]
     if include:
         projection = {("_id" if f == "id" else f): 1 for f in include}
         projection["_id"] = 1
