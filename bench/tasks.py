@@ -1,15 +1,23 @@
 """Task read benchmark: ``tasks.get_all`` pages and ``tasks.get_by_id`` latency.
 
-    .venv/bin/python bench/tasks.py [--tasks 10000] [--samples 50]
+    .venv/bin/python bench/tasks.py [--tasks 10000] [--samples 50] [--data-dir DIR]
+                                    [--rounds 1] [--base-tree DIR]
 
-Starts ``stationmaster serve`` on a fresh data directory (embedded store), creates
-``--tasks`` tasks in one project through ``tasks.create`` (with a script, hyper-parameters
-and tags, like SDK tasks), then measures over real HTTP, as medians of ``--samples`` calls:
+Starts ``stationmaster serve`` (embedded store) on a data directory holding ``--tasks``
+tasks in one project, created through ``tasks.create`` (with a script, hyper-parameters
+and tags, like SDK tasks); ``--data-dir`` keeps that population for later runs (each
+server works on a copy). Then measures over real HTTP, as medians of ``--samples`` calls:
 
 - ``tasks.get_all`` of that project, ``page_size`` 500, ``only_fields`` [id, name,
   last_update, system_tags] (the SDK's ``Task.get_tasks``), pages 0..N cycled;
 - the same ordered by ``-last_update``;
 - ``tasks.get_by_id`` of random tasks (the whole document).
+
+Besides wall time per call it prints the server process's CPU time per call (from
+``/proc/<pid>/stat``), which is less sensitive to a busy machine. ``--base-tree DIR``
+(a checkout of an older commit, e.g. ``git archive HEAD | tar -x -C DIR``) runs that
+code as a second server, alternating with the current code for ``--rounds`` rounds:
+an A/B comparison on the same data under the same load.
 
 Targets (issue 3): a get_all page ≤ 50 ms, get_by_id ≤ 5 ms.
 """
@@ -17,7 +25,10 @@ Targets (issue 3): a get_all page ≤ 50 ms, get_by_id ≤ 5 ms.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -31,14 +42,14 @@ from support.client import ApiClient  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
 
 ONLY = ["id", "name", "last_update", "system_tags"]
+POPULATION = "bench_tasks.json"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def timed_ms(api: ApiClient, endpoint: str, data: dict) -> float:
-    started = time.perf_counter()
-    reply = api.call(endpoint, data)
-    elapsed = (time.perf_counter() - started) * 1000
-    assert reply.status == 200, reply.envelope
-    return elapsed
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def populate(api: ApiClient, project: str, count: int) -> list[str]:
@@ -62,48 +73,100 @@ def populate(api: ApiClient, project: str, count: int) -> list[str]:
         return list(pool.map(create, range(count)))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=10000)
-    parser.add_argument("--samples", type=int, default=50)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data") as server:
+def prepared(data_dir: Path, count: int) -> dict:
+    """The population (project, task ids) in ``data_dir``, created on first use."""
+    marker = data_dir / POPULATION
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        if info["count"] == count:
+            return info
+        shutil.rmtree(data_dir)
+    with ServerProcess(data_dir) as server:
         key, secret = server.admin_credentials()
         api = ApiClient(server.url, key=key, secret=secret).login()
         project = api.projects.create(name="bench project", description="bench")["id"]
         started = time.perf_counter()
-        ids = populate(api, project, args.tasks)
+        ids = populate(api, project, count)
         print(f"created {len(ids)} tasks in {time.perf_counter() - started:.1f} s")
-        pages = max(1, args.tasks // 500)
-        page = [
-            timed_ms(
-                api, "tasks.get_all", {"project": [project], "page": i % pages, "page_size": 500, "only_fields": ONLY}
-            )
-            for i in range(args.samples)
-        ]
-        ordered = [
-            timed_ms(
-                api,
-                "tasks.get_all",
-                {
-                    "project": [project],
-                    "page": i % pages,
-                    "page_size": 500,
-                    "only_fields": ONLY,
-                    "order_by": ["-last_update"],
-                },
-            )
-            for i in range(args.samples)
-        ]
-        by_id = [timed_ms(api, "tasks.get_by_id", {"task": random.choice(ids)}) for _ in range(args.samples * 4)]
-        print(f"{'measure':48} {'median ms':>10} {'p90 ms':>8}")
-        for label, values in (
-            ("tasks.get_all page of 500, only_fields", page),
-            ("tasks.get_all page of 500, only_fields, order_by", ordered),
-            ("tasks.get_by_id (whole document)", by_id),
-        ):
+    info = {"count": count, "project": project, "ids": ids}
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def measure(server: ServerProcess, info: dict, samples: int) -> dict[str, tuple[list[float], float]]:
+    """label -> (wall ms per call, server CPU ms per call)."""
+    key, secret = server.admin_credentials()
+    api = ApiClient(server.url, key=key, secret=secret).login()
+    assert server.proc is not None
+    pid = server.proc.pid
+    project, ids = info["project"], info["ids"]
+    pages = max(1, len(ids) // 500)
+    base = {"project": [project], "page_size": 500, "only_fields": ONLY}
+    cases = {
+        "get_all page of 500, only_fields": lambda i: ("tasks.get_all", {**base, "page": i % pages}),
+        "get_all page of 500, order_by -last_update": lambda i: (
+            "tasks.get_all",
+            {**base, "page": i % pages, "order_by": ["-last_update"]},
+        ),
+        "get_by_id (whole document)": lambda i: ("tasks.get_by_id", {"task": random.choice(ids)}),
+    }
+    api.call("tasks.get_all", {**base, "page": 0})  # warm-up: caches, indexes
+    result = {}
+    for label, make in cases.items():
+        n = samples * 4 if label.startswith("get_by_id") else samples
+        walls = []
+        cpu_before = cpu_seconds(pid)
+        for i in range(n):
+            endpoint, data = make(i)
+            started = time.perf_counter()
+            reply = api.call(endpoint, data)
+            walls.append((time.perf_counter() - started) * 1000)
+            assert reply.status == 200, reply.envelope
+        result[label] = (walls, (cpu_seconds(pid) - cpu_before) * 1000 / n)
+    return result
+
+
+def run_server(tree: Path | None, data: Path, work: Path, info: dict, samples: int) -> dict:
+    copy = work / "data"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(data, copy)
+    env = {"PYTHONPATH": str(tree)} if tree else {}
+    with ServerProcess(copy, env=env) as server:
+        return measure(server, info, samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10000)
+    parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--data-dir", type=Path, help="keep the populated data here for later runs")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--base-tree", type=Path, help="an older source tree to compare with (A/B)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data_dir or Path(tmp) / "population"
+        info = prepared(data, args.tasks)
+        variants: dict[str, Path | None] = {"current": None}
+        if args.base_tree:
+            # PYTHONPATH entry holding a ``stationmaster`` package made of the base tree
+            shim = Path(tmp) / "base"
+            shim.mkdir()
+            (shim / "stationmaster").symlink_to(args.base_tree.resolve())
+            variants = {"base": shim, "current": None}
+        walls: dict[tuple[str, str], list[float]] = {}
+        cpus: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.rounds):
+            for name, tree in variants.items():
+                for label, (wall, cpu) in run_server(tree, data, Path(tmp), info, args.samples).items():
+                    walls.setdefault((name, label), []).extend(wall)
+                    cpus.setdefault((name, label), []).append(cpu)
+        print("load average: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
+        print(f"{'variant':8} {'measure':44} {'median ms':>10} {'p90 ms':>8} {'server CPU ms':>14}")
+        for (name, label), values in walls.items():
             p90 = statistics.quantiles(values, n=10)[-1]
-            print(f"{label:48} {statistics.median(values):10.1f} {p90:8.1f}")
+            cpu = statistics.median(cpus[(name, label)])
+            print(f"{name:8} {label:44} {statistics.median(values):10.1f} {p90:8.1f} {cpu:14.1f}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from ..database.raw import as_api
+from ..database.raw import as_api, find_for_reading
 from ..server import errors
 
 NOT_MARKER = "__$not"
@@ -94,8 +94,7 @@ def get_all_docs(
             cursor = cursor.limit(limit)
         return [_finish(doc, excluded) for doc in cursor]
     keys = {"_id": 1, **{("_id" if f == "id" else f): 1 for f, _ in order}}
-    candidates = list(coll.find(query, keys))
-    candidates.sort(key=lambda doc: _order_key(doc, order))
+    candidates = sort_docs(find_for_reading(coll, query, keys), order)
     page = candidates[skip : None if limit is None else skip + limit]
     ids = [doc["_id"] for doc in page]
     if not ids:
@@ -267,25 +266,49 @@ def _drop_path(doc: dict[str, Any], parts: list[str]) -> None:
 def _get_path(doc: Mapping[str, Any], path: str) -> Any:
     value: Any = doc
     for part in ("_id" if path == "id" else path).split("."):
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return None
         value = value.get(part)
     return value
 
 
-class _Desc:
-    """Inverts the comparison of a wrapped sort key."""
+def sort_docs(docs: list[Any], order: Sequence[tuple[str, bool]]) -> list[Any]:
+    """``docs`` ordered by the (field, descending) pairs: a missing or null value goes
+    last for the first field and first for the others, in either direction; values
+    compare through ``_value_key``; ties keep their order.
 
-    __slots__ = ("key",)
+    One stable sort per field, from the last field to the first (the ``reverse`` flag
+    keeps ties in order), each over precomputed keys."""
+    for index, (field, descending) in reversed(list(enumerate(order))):
+        present: list[tuple[Any, Any]] = []
+        missing: list[Any] = []
+        numeric = field.startswith(_NUMERIC_ORDER_PREFIXES)
+        top = "." not in field and field != "id"
+        values: list[Any] = []
+        for doc in docs:
+            value = doc.get(field) if top and type(doc) is dict else _get_path(doc, field)
+            if numeric and isinstance(value, dict | Mapping):
+                value = value.get("value")  # hyperparams.<section>.<name> → its value
+            if value is None:
+                missing.append(doc)
+            else:
+                present.append((value, doc))
+                values.append(value)
+        kinds = set(map(type, values))
+        if kinds == {datetime}:  # the usual case: _value_key's order without its tuples
+            present = [(value.timestamp(), doc) for value, doc in present]
+        elif kinds == {str} and not numeric:
+            pass
+        else:
+            present = [(_value_key(field, value), doc) for value, doc in present]
+        present.sort(key=_first, reverse=descending)
+        ordered = [doc for _, doc in present]
+        docs = ordered + missing if index == 0 else missing + ordered
+    return docs
 
-    def __init__(self, key: Any) -> None:
-        self.key = key
 
-    def __lt__(self, other: _Desc) -> bool:
-        return bool(other.key < self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.key == other.key
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def _value_key(field: str, value: Any) -> tuple[int, Any]:
@@ -304,18 +327,3 @@ def _value_key(field: str, value: Any) -> tuple[int, Any]:
     if isinstance(value, datetime):
         return (2, value.timestamp())
     return (3, str(value))
-
-
-def _order_key(doc: Mapping[str, Any], order: list[tuple[str, bool]]) -> tuple[Any, ...]:
-    key: list[Any] = []
-    for index, (field, descending) in enumerate(order):
-        value = _get_path(doc, field)
-        if isinstance(value, Mapping) and field.startswith(_NUMERIC_ORDER_PREFIXES):
-            value = value.get("value")  # hyperparams.<section>.<name> → its value
-        if value is None:
-            # None sorts last for the first order field (either direction), first otherwise.
-            key.append((1 if index == 0 else -1, None))
-            continue
-        inner = _value_key(field, value)
-        key.append((0, _Desc(inner) if descending else inner))
-    return tuple(key)

@@ -10,6 +10,18 @@ things make it safe for a threaded server:
 
 Only one server process may use a data directory at a time; ``DataDirLock`` enforces
 that. A deployment with several API processes uses MongoDB.
+
+Speed (issue 3; none of this changes a result):
+
+- decoded documents are kept in memory per collection (``_CachedDocuments``): a write
+  drops the entry and the next read decodes the stored row again; updates (which
+  mongomock applies in place to the document it read) read past the cache, so a failed
+  or no-op update can never leave an entry that differs from the row;
+- a filter made only of ``$eq``/``$in`` conditions on strings or ObjectIds over indexed
+  fields (combined with ``$and``) is answered exactly by litemongo's hash indexes: no
+  document is checked against it, and a cursor without a sort reads only the documents
+  of its ``skip``/``limit`` window;
+- inclusion projections of top-level fields copy only what they keep.
 """
 
 from __future__ import annotations
@@ -27,6 +39,8 @@ import litemongo
 from litemongo import sqlite_store
 from litemongo._vendor.mongomock import collection as mm_collection
 from litemongo._vendor.mongomock import database as mm_database
+
+from . import embedded_fast
 
 LOCK = threading.RLock()
 _installed = False
@@ -127,7 +141,13 @@ def install_thread_safety() -> None:
         sqlite_store.sqlite3 = _SharedSqlite()
         sqlite_store.CollectionStore.open = _locked(sqlite_store.CollectionStore.open)
         sqlite_store.CollectionStore.close = _locked(sqlite_store.CollectionStore.close)
+        embedded_fast.install(LOCK)
         _installed = True
+
+
+def shared_find(coll: Any, query: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Read-only documents matching ``query`` without copies, or None (not embedded)."""
+    return embedded_fast.shared_find(coll, query, LOCK)
 
 
 def client_class(root: Path) -> type:

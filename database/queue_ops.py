@@ -115,7 +115,7 @@ def _modify(
     the store lock; None when the queue is missing or ``change`` refuses (None)."""
     with embedded.LOCK:
         try:
-            doc = store[queue_id]
+            doc = dict(store[queue_id])  # a shallow copy: the stored one may be a cached object
         except KeyError:
             return None
         if doc.get("company") != company_id:

@@ -11,6 +11,8 @@ from typing import Any
 
 from mongoengine import Document
 
+from .embedded import shared_find
+
 
 def collection(doc_cls: type[Document]) -> Any:
     return doc_cls._get_collection()
@@ -37,3 +39,11 @@ def find_one(
     doc_cls: type[Document], query: Mapping[str, Any], fields: Iterable[str] | None = None
 ) -> dict[str, Any] | None:
     return as_api(collection(doc_cls).find_one(dict(query), projection_of(fields)))
+
+
+def find_for_reading(coll: Any, query: dict[str, Any], projection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The documents matching ``query`` with at least the ``projection``'s fields, to be
+    read and never modified: the embedded store hands out its cached documents whole
+    (no copy per document), MongoDB the projected ones."""
+    shared = shared_find(coll, query)
+    return list(coll.find(query, projection)) if shared is None else shared

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import random
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +12,7 @@ from typing import Any
 import mongomock
 import pytest
 
-from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs
+from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs, sort_docs
 from stationmaster.database.embedded import client_class
 from stationmaster.server.errors import ApiError
 
@@ -127,3 +130,80 @@ def test_projection_with_dotted_paths_and_exclusions(coll: Any) -> None:
 def test_plain_fields_and_filter_shape(coll: Any) -> None:
     assert build_filter("c1", {}, SPEC, allow_public=False) == {"company": "c1"}
     assert run(coll, parent=["nope"]) == []
+
+
+def _rank(field: str, value: Any) -> tuple[int, Any]:
+    """The reference order of one value: nulls apart (-1), numbers < strings <
+    datetimes (by timestamp) < anything else (by text); hyperparams strings compare as
+    numbers when they are."""
+    numeric_text = field.startswith("hyperparams.")
+    if numeric_text and isinstance(value, dict):
+        value = value.get("value")
+    if value is None:
+        return (-1, None)
+    if numeric_text and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return (0, float(value))
+    kinds: tuple[tuple[Any, int, Any], ...] = (
+        (bool | int | float, 0, float),
+        (str, 1, str),
+        (datetime, 2, datetime.timestamp),
+    )
+    return next(((rank, convert(value)) for kind, rank, convert in kinds if isinstance(value, kind)), (3, str(value)))
+
+
+def _path(doc: Any, field: str) -> Any:
+    for part in field.split("."):
+        doc = doc.get(part) if isinstance(doc, dict) else None
+    return doc
+
+
+def _reference_order(docs: list[dict[str, Any]], order: list[tuple[str, bool]]) -> list[dict[str, Any]]:
+    """The ordering rules as one comparison: per field, a null goes last for the first
+    field and first for the others (either direction); ties keep the input order."""
+
+    def compare(a: tuple[int, dict[str, Any]], b: tuple[int, dict[str, Any]]) -> int:
+        for index, (field, descending) in enumerate(order):
+            ra, rb = _rank(field, _path(a[1], field)), _rank(field, _path(b[1], field))
+            if ra == rb:
+                continue
+            if ra[0] == -1 or rb[0] == -1:
+                a_null = ra[0] == -1
+                return (1 if a_null else -1) if index == 0 else (-1 if a_null else 1)
+            return (-1 if ra < rb else 1) * (-1 if descending else 1)
+        return -1 if a[0] < b[0] else 1
+
+    return [d for _, d in sorted(enumerate(docs), key=functools.cmp_to_key(compare))]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sort_docs_matches_the_reference_rules(seed: int) -> None:
+    rnd = random.Random(seed)
+    pools: dict[str, list[Any]] = {
+        "a": [None, 1, 2.5, True, "x", "y", datetime(2024, 1, 2), datetime(2023, 5, 1)],
+        "b": [None, "p", "q", "r"],
+        "t": [datetime(2024, 1, d) for d in range(1, 5)] + [None],
+        "hyperparams.s.lr": [None, "0.1", "10", "2", "abc", 3],
+    }
+    docs = []
+    for i in range(60):
+        doc: dict[str, Any] = {"_id": f"d{i}"}
+        for field, pool in pools.items():
+            value = rnd.choice(pool)
+            if rnd.random() < 0.1:
+                continue  # missing
+            if field.startswith("hyperparams."):
+                doc["hyperparams"] = {"s": {"lr": {"value": value}}}
+            else:
+                doc[field] = value
+        docs.append(doc)
+    for order in (
+        [("a", False)],
+        [("a", True)],
+        [("t", True)],
+        [("b", False), ("t", True)],
+        [("b", True), ("a", False), ("t", False)],
+        [("hyperparams.s.lr", True), ("b", False)],
+    ):
+        expected = [d["_id"] for d in _reference_order(docs, order)]
+        assert [d["_id"] for d in sort_docs(list(docs), order)] == expected, order
