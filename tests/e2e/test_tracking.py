@@ -132,3 +132,23 @@ def test_rerun_reuses_the_development_task(e2e: E2E) -> None:
     assert (series["x"], series["y"]) == ([0, 1, 2], [100.0, 101.0, 102.0])
     console = "\n".join(back["console"])
     assert console.count("JOB DONE") == 1, console[-3000:]
+
+
+def test_storage_manager_input_model_and_post_requests(e2e: E2E) -> None:
+    """StorageManager upload/download, an input model taken from an earlier task, all
+    API calls sent as POST (CLEARML_API_DEFAULT_REQ_METHOD)."""
+    spec = {**make_spec(e2e, "clearml", e2e.workdir("inputs-extras")), "project": f"e2e extras {e2e.run_id}"}
+    made = e2e.run("clearml", "track.py", {**spec, "name": "model source"}, timeout=240).result
+    mark = e2e.recorder.mark() if e2e.recorder else 0
+    extras = {"project": spec["project"], "model_id": made["model_id"], "files_url": e2e.files_url}
+    extras["run_id"] = e2e.run_id
+    result = e2e.run("clearml", "extras.py", extras, env={"CLEARML_API_DEFAULT_REQ_METHOD": "POST"}).result
+
+    assert result["url"].startswith(e2e.files_url + "/")
+    assert result["same_bytes"] is True
+    assert result["input_models"] == [made["model_id"]]
+    assert result["model_name"] == spec["model_name"]
+    assert result["weights_len"] == len(Path(spec["model_file"]).read_bytes())
+    assert e2e.recorder
+    methods = {e.method for e in e2e.recorder.since(mark) if e.path != "/auth.login"}
+    assert methods == {"POST"}, methods
