@@ -15,6 +15,7 @@ response) for triage.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import random
@@ -26,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from api.conftest import new_tenant
 from support.client import ApiClient
+from support.server import ServerProcess
 
 from stationmaster.schema import load_schemas
 from stationmaster.schema.loader import ActionSchema, VersionBlock
@@ -601,3 +604,70 @@ def test_rejected_changes_of_existing_objects_leave_them_unchanged(tenant: ApiCl
         assert 400 <= reply.status < 500, f"{endpoint} {body}: {reply.envelope}"
         assert state() == before, f"{endpoint} {body} was rejected ({reply.code}) but changed the task or queue"
     assert _ids(tenant, "tasks", "tasks") == tasks_before
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+BAD_AUTH_HEADERS: list[dict[str, str]] = [
+    {"Authorization": "Basic !!!not-base64"},
+    {"Authorization": "Basic " + _b64(b"no-colon")},
+    {"Authorization": "Basic " + _b64(b"\xff\xfe:\x00")},
+    {"Authorization": "Basic " + _b64(b":")},
+    {"Authorization": "Basic "},
+    {"Authorization": "Bearer x.y.z"},
+    {"Authorization": "Bearer " + _b64(b'{"alg":"none"}') + "." + _b64(b'{"identity":{}}') + "."},
+    {"Authorization": "Bearer "},
+    {"Authorization": "Digest username=x"},
+    {"Authorization": "Basic"},
+    {"Cookie": "clearml_token_basic=garbage"},
+    {"Cookie": "trains_token_basic=a.b.c; clearml_token_basic="},
+]
+
+
+@pytest.mark.parametrize("headers", BAD_AUTH_HEADERS, ids=range(len(BAD_AUTH_HEADERS)))
+def test_malformed_credentials_are_401_envelopes(server: ServerProcess, headers: dict[str, str]) -> None:
+    for endpoint in ("tasks.get_all", "users.get_current_user", "auth.login"):
+        resp = requests.post(f"{server.url}/{endpoint}", data=b"{}", headers=headers, timeout=30)
+        meta = resp.json()["meta"]
+        assert resp.status_code == 401 and meta["result_code"] == 401, (endpoint, headers, meta)
+        assert meta["result_msg"], meta
+
+
+def test_tampered_token_and_bad_impersonation_are_4xx(root_api: ApiClient, tenant: ApiClient) -> None:
+    assert tenant.token
+    head, payload, signature = tenant.token.split(".")
+    for token in (f"{head}.{payload}.{signature[::-1]}", f"{head}.{payload[:-2]}.{signature}", tenant.token + "x"):
+        reply = tenant.call("tasks.get_all", {}, headers={"Authorization": f"Bearer {token}"})
+        assert reply.status == 401 and reply.meta["result_code"] == 401, reply.envelope
+    for user in (uuid.uuid4().hex, "", "$where", "a" * 5000):
+        for header in ("X-Clearml-Impersonate-As", "X-Trains-Act-As"):
+            reply = root_api.call("users.get_current_user", {}, headers={header: user})
+            assert 400 <= reply.status < 500 or (reply.status == 200 and not user), (header, user, reply.envelope)
+            assert reply.meta["result_code"] == reply.status
+        reply = tenant.call("users.get_current_user", {}, headers={"X-Clearml-Impersonate-As": root_api_user(root_api)})
+        assert 400 <= reply.status < 500, reply.envelope  # a user may not impersonate
+
+
+def root_api_user(root_api: ApiClient) -> str:
+    return str(root_api.users.get_current_user()["user"]["id"])
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_other_methods_and_content_types_get_envelopes(tenant: ApiClient, method: str) -> None:
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "",
+        "application/json; charset=latin-1",
+    ):
+        headers = {**tenant.auth_headers(), "Content-Type": content_type}
+        resp = tenant.session.request(
+            method, tenant.url("tasks.get_all"), data=b'{"page": "x"}', headers=headers, timeout=30
+        )
+        assert resp.status_code < 500, (method, content_type, resp.text[:300])
+        if method != "OPTIONS" and resp.content:
+            meta = resp.json()["meta"]
+            assert meta["result_code"] == resp.status_code, (method, content_type, meta)
