@@ -282,6 +282,8 @@ def _body_cases(action: ActionSchema, block: VersionBlock) -> Iterator[Case]:
         yield Case(label, body, "reject")
     # Python's (and the reference's) JSON reader takes NaN/Infinity; an unknown field is ignored
     yield Case("unknown field holds NaN", b'{"unknown_field": NaN, "other": -Infinity}', "any")
+    if not block.batch_of:
+        yield Case("json-lines with two objects", b"{}\n{}\n", "reject", content_type=JSON_LINES)
     if block.batch_of:
         for label, body in (
             ("json-lines with a non-object line", b'{"a": 1}\n[1]\n'),
