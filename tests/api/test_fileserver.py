@@ -346,7 +346,7 @@ def test_traversal_in_urls_is_refused(files: Files, path: str) -> None:
 
 
 def test_absolute_url_paths_stay_under_the_root(files: Files) -> None:
-    # waitress folds leading slashes, so "//etc/passwd" can only name <root>/etc/passwd
+    # the HTTP layer folds leading slashes, so "//etc/passwd" can only name <root>/etc/passwd
     for path in ("//etc/passwd", "/%2Fetc/passwd", "/%2F%2Fetc/passwd"):
         url = files.url + path
         prepared = requests.Request("GET", url, headers=files.auth()).prepare()
