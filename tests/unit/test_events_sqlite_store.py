@@ -3,6 +3,7 @@ bucket keys of negative values and the latest values."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,14 @@ def test_latest_values_and_iterations(store: SqliteEventStore) -> None:
     assert [(v.variant, v.value) for v in latest] == [("v", 0.25), ("w", 2.0)]  # only positive values count
     assert store.iterations("c", IterationsQuery(SCALAR, "t", limit=2)) == [3, 2]
     assert store.iterations("c", IterationsQuery(SCALAR, "t", below=3, descending=False, limit=5)) == [1, 2]
+
+
+def test_a_failing_batch_leaves_nothing_behind(store: SqliteEventStore) -> None:
+    store.add("c", [scalar(0, 1.0)])
+    broken = scalar(2, 1.0)
+    broken["task"] = ("not", "bindable")  # SQLite cannot bind it: fails after the first row is written
+    with pytest.raises(sqlite3.Error):
+        store.add("c", [scalar(1, 1.0), broken])
+    assert store.count("c", SCALAR, ["t"]) == 1
+    assert store.search("c", EventQuery(SCALAR, ["t"])).total == 1
+    assert store.series("c", SCALAR, ["t"])[0].count == 1
