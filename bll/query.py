@@ -278,10 +278,10 @@ def sort_docs(docs: list[Any], order: Sequence[tuple[str, bool]]) -> list[Any]:
     compare through ``_value_key``; ties keep their order.
 
     One stable sort per field, from the last field to the first (the ``reverse`` flag
-    keeps ties in order), each over precomputed keys."""
+    keeps ties in order), over precomputed keys and positions: no per-document tuples,
+    which would make the garbage collector walk every cached document of a large
+    collection on each request."""
     for index, (field, descending) in reversed(list(enumerate(order))):
-        present: list[tuple[Any, Any]] = []
-        missing: list[Any] = []
         numeric = field.startswith(_NUMERIC_ORDER_PREFIXES)
         top = "." not in field and field != "id"
         values: list[Any] = []
@@ -289,26 +289,20 @@ def sort_docs(docs: list[Any], order: Sequence[tuple[str, bool]]) -> list[Any]:
             value = doc.get(field) if top and type(doc) is dict else _get_path(doc, field)
             if numeric and isinstance(value, dict | Mapping):
                 value = value.get("value")  # hyperparams.<section>.<name> → its value
-            if value is None:
-                missing.append(doc)
-            else:
-                present.append((value, doc))
-                values.append(value)
-        kinds = set(map(type, values))
+            values.append(value)
+        present = [i for i, value in enumerate(values) if value is not None]
+        kinds = {type(values[i]) for i in present}
         if kinds == {datetime}:  # the usual case: _value_key's order without its tuples
-            present = [(value.timestamp(), doc) for value, doc in present]
+            keys: list[Any] = [values[i].timestamp() for i in present]
         elif kinds == {str} and not numeric:
-            pass
+            keys = [values[i] for i in present]
         else:
-            present = [(_value_key(field, value), doc) for value, doc in present]
-        present.sort(key=_first, reverse=descending)
-        ordered = [doc for _, doc in present]
+            keys = [_value_key(field, values[i]) for i in present]
+        ranks = sorted(range(len(present)), key=keys.__getitem__, reverse=descending)
+        ordered = [docs[present[r]] for r in ranks]
+        missing = [doc for doc, value in zip(docs, values, strict=True) if value is None]
         docs = ordered + missing if index == 0 else missing + ordered
     return docs
-
-
-def _first(pair: tuple[Any, Any]) -> Any:
-    return pair[0]
 
 
 def _value_key(field: str, value: Any) -> tuple[int, Any]:
