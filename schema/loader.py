@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ SCHEMA_DIR = Path(__file__).parent
 SERVICES_DIR = SCHEMA_DIR / "services"
 META_FILE = SCHEMA_DIR / "meta" / "meta.conf"
 # Bump when the compiled form changes, so cached copies are not reused.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: a cached file has passed every check
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -103,41 +104,64 @@ class SchemaRepo:
 
 
 def load_schemas(services_dir: Path = SERVICES_DIR, cache_dir: Path | None = None) -> SchemaRepo:
-    """Parse (or take from the cache), check and compile every service schema."""
+    """Parse (or take from the cache), check and compile every service schema.
+
+    Parsing HOCON and meta-checking the JSON schemas take most of a start-up; both depend
+    only on the files' content, so a cache keyed by that content (in ``cache_dir`` and in
+    the user's cache directory) holds the parsed files once they passed every check, and
+    a hit skips both."""
     files = sorted(p for p in services_dir.glob("*.conf") if not p.name.startswith("_"))
-    raw = _cached_raw(services_dir, files, cache_dir)
-    meta = _meta_validator()
+    name = _cache_name(services_dir)
+    locations = [d for d in (cache_dir, _user_cache_dir()) if d is not None]
+    raw = _read_cache(locations, name)
+    checked = raw is not None
+    if raw is None:
+        raw = {path.stem: _parse(path) for path in files}
+    meta = None if checked else _meta_validator()
     services = {}
     for path in files:
         data = raw[path.stem]
-        _check_meta(meta, path, data)
-        services[path.stem] = _compile_service(path, data)
+        if meta is not None:
+            _check_meta(meta, path, data)
+        services[path.stem] = _compile_service(path, data, checked=checked)
     _link_batches(services)
+    if not checked:
+        _write_cache(locations, name, raw)
     return SchemaRepo(services)
 
 
-def _cached_raw(services_dir: Path, files: list[Path], cache_dir: Path | None) -> dict[str, Any]:
-    """pyhocon is slow; the parsed files are cached as JSON keyed by their content."""
+def _user_cache_dir() -> Path | None:
+    base = os.environ.get("XDG_CACHE_HOME") or (str(Path.home() / ".cache") if Path.home() != Path("/") else "")
+    return Path(base) / "stationmaster" if base else None
+
+
+def _cache_name(services_dir: Path) -> str:
     digest = hashlib.sha256(str(_CACHE_FORMAT).encode())
-    for path in sorted(services_dir.glob("*.conf")):
+    for path in sorted(services_dir.glob("*.conf")) + [META_FILE]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    cache_file = cache_dir / f"schema-{digest.hexdigest()[:24]}.json" if cache_dir else None
-    if cache_file and cache_file.is_file():
+    return f"schema-{digest.hexdigest()[:24]}.json"
+
+
+def _read_cache(locations: list[Path], name: str) -> dict[str, Any] | None:
+    for directory in locations:
         try:
-            cached: dict[str, Any] = json.loads(cache_file.read_text())
+            cached: dict[str, Any] = json.loads((directory / name).read_text())
             return cached
         except (OSError, ValueError):
-            pass
-    raw = {path.stem: _parse(path) for path in files}
-    if cache_file:
+            continue
+    return None
+
+
+def _write_cache(locations: list[Path], name: str, raw: dict[str, Any]) -> None:
+    text = json.dumps(raw)
+    for directory in locations:
         try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(raw))
-            tmp.replace(cache_file)
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = directory / f"{name}.{os.getpid()}.tmp"
+            tmp.write_text(text)
+            tmp.replace(directory / name)
         except OSError:
             pass  # a read-only cache location only costs start-up time
-    return raw
 
 
 def _parse(path: Path) -> dict[str, Any]:
@@ -171,11 +195,13 @@ def _check_meta(meta: jsonschema.Draft7Validator, path: Path, data: dict[str, An
         raise SchemaError(f"{path}: {key}: {error.message}")
 
 
-def _compile_service(path: Path, data: dict[str, Any]) -> ServiceSchema:
+def _compile_service(path: Path, data: dict[str, Any], checked: bool = False) -> ServiceSchema:
     service = path.stem
     defaults = {"internal": False, "authorize": True, "allow_roles": ["*"]}
     defaults.update(data.get("_default", {}))
     definitions = data.get("_definitions", {})
+    if not checked:  # the definitions once, not again inside every block
+        _check_json_schema(f"{path}: _definitions", {"definitions": definitions}, definitions)
     actions = {}
     for action, spec in data.items():
         if action.startswith("_"):
@@ -186,7 +212,7 @@ def _compile_service(path: Path, data: dict[str, Any]) -> ServiceSchema:
             if key in defaults:
                 continue
             where = f"{path}: {action}.{key}"
-            blocks.append(_compile_block(where, Version.parse(key), block, definitions))
+            blocks.append(_compile_block(where, Version.parse(key), block, definitions, checked))
         blocks.sort(key=lambda b: b.version)
         actions[action] = ActionSchema(
             service=service,
@@ -199,7 +225,9 @@ def _compile_service(path: Path, data: dict[str, Any]) -> ServiceSchema:
     return ServiceSchema(service, data["_description"], definitions, actions)
 
 
-def _compile_block(where: str, version: Version, block: dict[str, Any], definitions: dict[str, Any]) -> VersionBlock:
+def _compile_block(
+    where: str, version: Version, block: dict[str, Any], definitions: dict[str, Any], checked: bool = False
+) -> VersionBlock:
     request = block.get("request")
     batch = block.get("batch_request")
     result = VersionBlock(
@@ -210,7 +238,7 @@ def _compile_block(where: str, version: Version, block: dict[str, Any], definiti
         batch_of=(batch["action"], Version.parse(batch["version"])) if batch else None,
     )
     for part in ("request", "response"):
-        if block.get(part) is not None:
+        if block.get(part) is not None and not checked:
             _check_json_schema(f"{where}.{part}", block[part], definitions)
     if request is not None:
         full = _bounded_integers(dict(request, definitions=definitions))
@@ -248,7 +276,7 @@ def _bounded_integers(schema: Any) -> Any:
 
 def _check_json_schema(where: str, schema: dict[str, Any], definitions: dict[str, Any]) -> None:
     try:
-        jsonschema.Draft7Validator.check_schema(dict(schema, definitions=definitions))
+        jsonschema.Draft7Validator.check_schema(schema)
     except jsonschema.exceptions.SchemaError as ex:
         key = ".".join(str(p) for p in ex.absolute_path)
         raise SchemaError(f"{where}.{key}: {ex.message}") from ex

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stationmaster.schema import SchemaError, load_schemas
+from stationmaster.schema import SchemaError, load_schemas, loader
 from stationmaster.server.versions import Version
 
 
@@ -131,6 +131,13 @@ def test_shaper_drops_nulls_and_fills_defaults(tmp_path: Path) -> None:
     assert block.shaper.shape({"a": 1}) == {"a": 1}
 
 
+@pytest.fixture(autouse=True)
+def private_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own user-level schema cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "stationmaster"
+
+
 def test_cache_is_used_and_keyed_by_content(tmp_path: Path) -> None:
     services = write(tmp_path / "s", "svc.conf", MINIMAL)
     cache = tmp_path / "cache"
@@ -141,3 +148,26 @@ def test_cache_is_used_and_keyed_by_content(tmp_path: Path) -> None:
     block = load_schemas(services, cache).action("svc.act").versions[0]  # type: ignore[union-attr]
     assert block.request["properties"]["a"]["default"] == 6  # type: ignore[index]
     assert len(list(cache.glob("schema-*.json"))) == 2
+
+
+def test_a_cache_hit_skips_the_checks_and_a_failed_check_is_never_cached(
+    tmp_path: Path, private_user_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = write(tmp_path / "s", "svc.conf", MINIMAL)
+    load_schemas(services, tmp_path / "cache")
+    assert len(list(private_user_cache.glob("schema-*.json"))) == 1  # shared by every data dir
+
+    def no_checks(*_: object) -> None:
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(loader, "_meta_validator", no_checks)
+    monkeypatch.setattr(loader, "_check_json_schema", no_checks)
+    assert load_schemas(services, tmp_path / "other-data-dir-cache").action("svc.act") is not None
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+    bad = write(tmp_path / "bad", "svc.conf", MINIMAL.replace("type: integer", "type: integr"))
+    for _ in range(2):  # the second load checks again: nothing was cached
+        with pytest.raises(SchemaError):
+            load_schemas(bad, tmp_path / "cache2")
+    assert not list((tmp_path / "cache2").glob("schema-*.json"))
