@@ -182,7 +182,10 @@ class Dispatcher:
             items = call.batch if call.batch is not None else [call.data]
             if not items:
                 raise errors.BATCH_CONTAINS_NO_ITEMS()
-            request: Any = [_validated(block, item, f"item #{i}") for i, item in enumerate(items)]
+            if _accepts_any_object(block) and all(type(item) is dict for item in items):
+                request: Any = items  # nothing to check, fill or drop per item (e.g. events.add_batch)
+            else:
+                request = [_validated(block, item, f"item #{i}") for i, item in enumerate(items)]
         else:
             if call.batch is not None:
                 if len(call.batch) != 1:
@@ -251,6 +254,21 @@ class Dispatcher:
             return errors.INVALID_REGEX_ERROR(f"invalid regular expression {ex.pattern!r}: {ex.msg}")
         log.error("unexpected error in %s [%s]", endpoint, call_id, exc_info=ex)
         return errors.GENERAL_ERROR(f"{type(ex).__name__}: {ex}")
+
+
+#: Schema keys that do not constrain or shape an object.
+_ANNOTATIONS = frozenset({"type", "description", "title", "additionalProperties"})
+
+
+def _accepts_any_object(block: VersionBlock) -> bool:
+    """The request schema is ``{type: object}`` with nothing to validate, default or drop."""
+    schema = block.request
+    return (
+        isinstance(schema, dict)
+        and schema.get("type") == "object"
+        and schema.get("additionalProperties", True) is True
+        and _ANNOTATIONS.issuperset(schema)
+    )
 
 
 def _validated(block: VersionBlock, data: dict[str, Any], where: str | None) -> dict[str, Any]:

@@ -98,34 +98,61 @@ def _is_number(value: Any) -> bool:
 
 def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
     """The stored form of one reported event (``id`` included); raises EventRejected."""
-    event = {k: v for k, v in raw.items() if k not in _DROPPED}
+    event = dict(raw)
+    for name in _DROPPED:
+        if name in event:
+            del event[name]
     event_type = event.get("type")
     if not event_type:
         raise EventRejected("Event must have a 'type' field")
-    if not isinstance(event_type, str) or event_type.replace(" ", "_") not in EVENT_TYPES:
-        raise EventRejected(f"Invalid event type {event_type}")
-    event["type"] = event_type = event_type.replace(" ", "_")
-    if not event.get("task") or not isinstance(event["task"], str):
+    if type(event_type) is not str or event_type not in _TYPE_SET:
+        if not isinstance(event_type, str) or event_type.replace(" ", "_") not in EVENT_TYPES:
+            raise EventRejected(f"Invalid event type {event_type}")
+        event["type"] = event_type = event_type.replace(" ", "_")
+    task = event.get("task")
+    if not task or not isinstance(task, str):
         raise EventRejected("Event must have a 'task' field")
-    if "ts" in event:
-        event["timestamp"] = event.pop("ts")
-    event["timestamp"] = _timestamp(event["timestamp"]) if event.get("timestamp") is not None else write_ms
-    event["@timestamp"] = _iso_cached(write_ms)
+    _set_numbers(event, write_ms)
     if not event.get("worker"):
         event["worker"] = worker
-    if event.get("iter") is not None:
-        event["iter"] = _as_int(event["iter"], "iter")
-    else:
-        event.pop("iter", None)
     if "values" in event:
         event["value"] = event.pop("values")
-    for name in ("metric", "variant"):
-        event[name] = event.get(name) or ""
-        if not isinstance(event[name], str):
-            raise EventRejected(f"{name} must be a string")
-    _check_values(event_type, event)
+    _check_fields(event_type, event)
     event["id"] = _event_id(event, position)
     return event
+
+
+_TYPE_SET = frozenset(EVENT_TYPES)
+
+
+def _set_numbers(event: dict[str, Any], write_ms: int) -> None:
+    """``timestamp`` (``ts``; the write time when missing), ``@timestamp`` and ``iter``."""
+    if "ts" in event:
+        event["timestamp"] = event.pop("ts")
+    timestamp = event.get("timestamp")
+    if type(timestamp) is not int or not -_INT64 <= timestamp < _INT64:
+        event["timestamp"] = _timestamp(timestamp) if timestamp is not None else write_ms
+    event["@timestamp"] = _iso_cached(write_ms)
+    iteration = event.get("iter")
+    if iteration is not None:
+        if type(iteration) is not int or not -_INT64 <= iteration < _INT64:
+            event["iter"] = _as_int(iteration, "iter")
+    elif "iter" in event:
+        del event["iter"]
+
+
+def _check_fields(event_type: str, event: dict[str, Any]) -> None:
+    for name in ("metric", "variant"):
+        value = event.get(name)
+        if not value:
+            event[name] = ""
+        elif not isinstance(value, str):
+            raise EventRejected(f"{name} must be a string")
+    if event_type == SCALAR:
+        value = event.get("value")
+        if type(value) is float and -_FLOAT32_MAX <= value <= _FLOAT32_MAX:
+            return  # the common case, without the general checks
+    _check_values(event_type, event)
 
 
 def _check_values(event_type: str, event: dict[str, Any]) -> None:
@@ -144,9 +171,12 @@ def _event_id(event: Mapping[str, Any], position: int) -> str:
         # so lines of one batch sharing a timestamp keep their order (ids break ties).
         parts = (event["task"], event["timestamp"], event.get("worker"), event.get("level"), event.get("msg"))
         return f"{position:06d}-" + md5("-".join(str(p) for p in parts))
-    else:
-        parts = tuple(event[f] for f in ("task", "iter", "metric", "variant", "key") if f in event)
-    return md5("-".join(str(p) for p in parts))
+    # "<task>[-<iter>]-<metric>-<variant>[-<key>]" over the fields present
+    text = f"{event['task']}-{event['iter']}" if "iter" in event else event["task"]
+    text = f"{text}-{event['metric']}-{event['variant']}"
+    if "key" in event:
+        text = f"{text}-{event['key']}"
+    return md5(text)
 
 
 def validate_batch(
