@@ -113,10 +113,13 @@ class HistogramRequest:
 HistogramResult = dict[tuple[str, str, str], list[tuple[int, float]]]
 
 
+_F32 = struct.Struct("f")
+
+
 def as_float32(value: float) -> float:
     """The value as ES keeps it in a ``float`` field (aggregations see this)."""
     try:
-        return float(struct.unpack("f", struct.pack("f", value))[0])
+        return float(_F32.unpack(_F32.pack(value))[0])
     except OverflowError:
         return float("inf") if value > 0 else float("-inf")
 
