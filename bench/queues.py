@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import statistics
 import sys
 import tempfile
@@ -129,10 +130,17 @@ def measure_pop(entries: int, pops: int) -> dict[str, float]:
     return result
 
 
-def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float]:
-    """(pops per second, duplicates, lost, empty polls per second) for one served
-    instance; the last is the same pollers on the drained queue: the cost of the HTTP
-    path alone (authentication, validation, envelope), the ceiling for the pops."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float, float, float]:
+    """(pops per second, duplicates, lost, empty polls per second, server CPU ms per
+    pop, server CPU ms per empty poll) for one served instance; the empty polls are the
+    same pollers on the drained queue: the cost of the HTTP path alone (authentication,
+    validation, envelope), the ceiling for the pops."""
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(Path(tmp) / "data")
         with server:
@@ -152,24 +160,28 @@ def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float]:
                         return got
                     got.append(data["entry"]["task"])
 
-            started = time.perf_counter()
+            assert server.proc is not None
+            pid = server.proc.pid
+            started, cpu_started = time.perf_counter(), cpu_seconds(pid)
             with ThreadPoolExecutor(pollers) as pool:
                 results = list(pool.map(poll, range(pollers)))
             elapsed = time.perf_counter() - started
+            cpu_pop = (cpu_seconds(pid) - cpu_started) * 1000 / entries
 
             def poll_empty(_: int) -> None:
                 client = api.with_version("2.14")
                 for _ in range(entries // pollers):
                     client.call("queues.get_next_task", {"queue": queue}, method="GET")
 
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_seconds(pid)
             with ThreadPoolExecutor(pollers) as pool:
                 list(pool.map(poll_empty, range(pollers)))
             empty_rate = (entries // pollers) * pollers / (time.perf_counter() - started)
+            cpu_empty = (cpu_seconds(pid) - cpu_started) * 1000 / ((entries // pollers) * pollers)
     counts = Counter(t for got in results for t in got)
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     lost = len(set(tasks) - set(counts))
-    return entries / elapsed, duplicates, lost, empty_rate
+    return entries / elapsed, duplicates, lost, empty_rate, cpu_pop, cpu_empty
 
 
 def main() -> None:
@@ -178,17 +190,19 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--pollers", type=int, default=50)
     parser.add_argument("--pops", type=int, default=200, help="pops timed per implementation and run")
+    parser.add_argument("--http-only", action="store_true", help="skip the in-process measures")
     args = parser.parse_args()
 
-    pop_runs = [measure_pop(args.entries, args.pops) for _ in range(args.runs)]
-    print(f"one pop / add on a queue of ~{args.entries} entries, embedded store (median of {args.runs} runs):")
-    for name in pop_runs[0]:
-        print(f"  {name:<26} {statistics.median(r[name] for r in pop_runs):7.3f} ms")
-    base = statistics.median(r["mongoengine modify"] for r in pop_runs)
-    fast = statistics.median(r["pop_head"] for r in pop_runs)
-    print(f"  speed-up of pop_head over mongoengine modify: {base / fast:.1f}x")
-    whole = statistics.median(r["ctx.queues.get_next_task"] for r in pop_runs)
-    print(f"  get_next_task beyond pop_head (the statistics hook): {whole - fast:.3f} ms")
+    if not args.http_only:
+        pop_runs = [measure_pop(args.entries, args.pops) for _ in range(args.runs)]
+        print(f"one pop / add on a queue of ~{args.entries} entries, embedded store (median of {args.runs} runs):")
+        for name in pop_runs[0]:
+            print(f"  {name:<26} {statistics.median(r[name] for r in pop_runs):7.3f} ms")
+        base = statistics.median(r["mongoengine modify"] for r in pop_runs)
+        fast = statistics.median(r["pop_head"] for r in pop_runs)
+        print(f"  speed-up of pop_head over mongoengine modify: {base / fast:.1f}x")
+        whole = statistics.median(r["ctx.queues.get_next_task"] for r in pop_runs)
+        print(f"  get_next_task beyond pop_head (the statistics hook): {whole - fast:.3f} ms")
 
     http_runs = [measure_http(args.entries, args.pollers) for _ in range(args.runs)]
     rates = [r[0] for r in http_runs]
@@ -201,6 +215,11 @@ def main() -> None:
     print(
         f"  the same pollers on the empty queue (HTTP path alone): "
         f"{statistics.median(r[3] for r in http_runs):.0f} calls/s"
+    )
+    print(
+        f"  server CPU per call: {statistics.median(r[4] for r in http_runs):.2f} ms per pop, "
+        f"{statistics.median(r[5] for r in http_runs):.2f} ms per empty poll; "
+        "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
     )
 
 

@@ -52,6 +52,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def populate(api: ApiClient, project: str, count: int) -> list[str]:
     def create(i: int) -> str:
         client = api.with_version(None)
@@ -123,6 +130,7 @@ def measure(server: ServerProcess, info: dict, samples: int) -> dict[str, tuple[
             walls.append((time.perf_counter() - started) * 1000)
             assert reply.status == 200, reply.envelope
         result[label] = (walls, (cpu_seconds(pid) - cpu_before) * 1000 / n)
+    result["server RSS MB after the runs"] = ([rss_mb(pid)], 0.0)
     return result
 
 
@@ -164,7 +172,7 @@ def main() -> None:
         print("load average: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))
         print(f"{'variant':8} {'measure':44} {'median ms':>10} {'p90 ms':>8} {'server CPU ms':>14}")
         for (name, label), values in walls.items():
-            p90 = statistics.quantiles(values, n=10)[-1]
+            p90 = statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
             cpu = statistics.median(cpus[(name, label)])
             print(f"{name:8} {label:44} {statistics.median(values):10.1f} {p90:8.1f} {cpu:14.1f}")
 
