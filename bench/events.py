@@ -79,10 +79,25 @@ def log_body(task: str, first_line: int, count: int = 1000) -> bytes:
     return "\n".join(lines).encode()
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (from /proc/<pid>/stat)."""
+    if pid is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Bench:
-    def __init__(self, api: ApiClient) -> None:
+    def __init__(self, api: ApiClient, pid: int | None = None) -> None:
         self.api = api
+        self.pid = pid
         self.headers = {**api.auth_headers(), "Content-Type": "application/json-lines"}
+        #: server CPU seconds per 100,000 ingested events, per run of ``ingest``
+        self.cpu_per_100k: list[float] = []
+        self.first_ms = float("nan")
 
     def task(self, name: str) -> str:
         return str(self.api.tasks.create(name=name, type="training")["id"])
@@ -95,7 +110,9 @@ class Bench:
         for run in range(runs):
             task = self.task(f"ingest {clients} {run}")
             bodies = [scalar_body(task, b * 1000) for b in range(batches * clients)]
+            cpu = cpu_seconds(self.pid)
             rates.append(len(bodies) * 1000 / self.post_all(bodies, clients))
+            self.cpu_per_100k.append((cpu_seconds(self.pid) - cpu) * 100_000 / (len(bodies) * 1000))
         return statistics.median(rates)
 
     def fill(self, make: Callable[[str, int], bytes], task: str, total: int) -> None:
@@ -104,12 +121,14 @@ class Bench:
             self.post_all(bodies, 4)
 
     def latency(self, runs: int, endpoint: str, data: dict) -> float:
+        """Median milliseconds of ``runs`` calls; the first call's is kept in ``first_ms``."""
         times = []
         for _ in range(runs):
             started = time.perf_counter()
             reply = self.api.call(endpoint, data)
             times.append(time.perf_counter() - started)
             assert reply.status == 200, reply.envelope
+        self.first_ms = times[0] * 1000
         return statistics.median(times) * 1000
 
 
@@ -229,17 +248,20 @@ def served(store: str) -> Iterator[ServerProcess]:
 def measure(store: str, args: argparse.Namespace) -> dict[str, float]:
     with served(store) as proc:
         key, secret = proc.admin_credentials()
-        bench = Bench(ApiClient(proc.url, key=key, secret=secret).login())
-        figures = {
-            "ingest, 1 client (events/s)": bench.ingest(args.runs, args.batches, 1),
-            "ingest, 4 clients (events/s)": bench.ingest(args.runs, args.batches, 4),
-        }
+        pid = proc.proc.pid if proc.proc is not None else None
+        bench = Bench(ApiClient(proc.url, key=key, secret=secret).login(), pid)
+        figures = {"ingest, 1 client (events/s)": bench.ingest(args.runs, args.batches, 1)}
+        figures["ingest, 1 client: server CPU s per 100k events"] = statistics.median(bench.cpu_per_100k)
+        bench.cpu_per_100k.clear()
+        figures["ingest, 4 clients (events/s)"] = bench.ingest(args.runs, args.batches, 4)
+        figures["ingest, 4 clients: server CPU s per 100k events"] = statistics.median(bench.cpu_per_100k)
         task = bench.task("histogram")
         bench.fill(scalar_body, task, args.points)
         histogram = {"task": task}
         figures[f"histogram, {args.points:,} points / {SERIES} series (ms)"] = bench.latency(
             args.runs, "events.scalar_metrics_iter_histogram", histogram
         )
+        figures["histogram, first request after the writes (ms)"] = bench.first_ms
         task = bench.task("log")
         bench.fill(log_body, task, args.log_lines)
         newest = {"task": task, "batch_size": 500}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -94,6 +95,41 @@ def _row(company_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+# Bucketed points kept by the histogram cache (about 100 bytes each).
+_HISTOGRAM_CACHE_POINTS = 2_000_000
+
+
+class _HistogramCache:
+    """Bucketed series, least recently used first out. Keys hold the series' ``gen``
+    (changed by every write to it), so an entry is never stale: it is simply not found."""
+
+    def __init__(self, max_points: int) -> None:
+        self.max_points = max_points
+        self._entries: OrderedDict[tuple[Any, ...], list[tuple[int, float]]] = OrderedDict()
+        self._points = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> list[tuple[int, float]] | None:
+        if key[-1] is None:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], points: list[tuple[int, float]]) -> None:
+        if key[-1] is None or len(points) > self.max_points:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self._points += len(points) - (len(old) if old is not None else 0)
+            self._entries[key] = points
+            while self._points > self.max_points:
+                _, dropped = self._entries.popitem(last=False)
+                self._points -= len(dropped)
+
+
 class _Checkpointer:
     """Copies the WAL into the database file every ``_CHECKPOINT_EVERY`` commits, on its
     own thread and connection (PASSIVE: it never blocks readers or the writer), and once
@@ -170,6 +206,7 @@ class SqliteEventStore(EventStore):
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._checkpointer = _Checkpointer(path)
+        self._histograms = _HistogramCache(_HISTOGRAM_CACHE_POINTS)
         conn = self._conn()
         conn.executescript(_SCHEMA)
         sqlite_series.upgrade(conn)
@@ -325,14 +362,28 @@ class SqliteEventStore(EventStore):
             f"AND metric = ? AND variant = ? AND {column} IS NOT NULL AND value IS NOT NULL "
             "GROUP BY k ORDER BY k"
         )
+        generations = self._generations(company_id, request.series)
 
         def one(series: tuple[str, str, str]) -> list[tuple[int, float]]:
-            rows = self._conn().execute(sql, (interval, interval, interval, company_id, *series)).fetchall()
-            return [(int(k), float(v)) for k, v in rows]
+            key = (company_id, *series, column, interval, generations.get(series))
+            found = self._histograms.get(key)
+            if found is None:
+                rows = self._conn().execute(sql, (interval, interval, interval, company_id, *series)).fetchall()
+                found = [(int(k), float(v)) for k, v in rows]
+                self._histograms.put(key, found)
+            return found
 
         # sqlite3 releases the GIL while a query runs: series are bucketed in parallel
         points = self._pool().map(one, request.series) if len(request.series) > 1 else map(one, request.series)
-        return {series: found for series, found in zip(request.series, points, strict=True) if found}
+        return {series: list(found) for series, found in zip(request.series, points, strict=True) if found}
+
+    def _generations(self, company_id: str, series: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        """The ``gen`` of each scalar series: a write to a series changes it."""
+        where = _Where(company_id)
+        where.add("type = 'training_stats_scalar'")
+        where.one_of("task", sorted({task for task, _, _ in series}))
+        rows = self._conn().execute(f"SELECT task, metric, variant, gen FROM series WHERE {where.sql}", where.params)
+        return {(t, m, v): g for t, m, v, g in rows}
 
     def iterations(self, company_id: str, query: IterationsQuery) -> list[int]:
         q = query

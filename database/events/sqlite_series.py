@@ -10,7 +10,9 @@ ever widen, like the events they summarise (an overwrite keeps iteration and ser
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,13 +29,16 @@ CREATE TABLE IF NOT EXISTS series (
     max_iter INTEGER,
     min_ts INTEGER NOT NULL,
     max_ts INTEGER NOT NULL,
+    gen INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (company, type, task, metric, variant)
 ) WITHOUT ROWID;
 """
 
 _UPSERT = """
-INSERT INTO series VALUES (?,?,?,?,?,?,?,?,?,?,?)
+INSERT INTO series (company, type, task, metric, variant, count, total, min_iter, max_iter, min_ts, max_ts, gen)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (company, type, task, metric, variant) DO UPDATE SET
+    gen = excluded.gen,
     count = count + excluded.count,
     total = total + excluded.total,
     min_iter = coalesce(min(min_iter, excluded.min_iter), min_iter, excluded.min_iter),
@@ -85,7 +90,17 @@ def record(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, 
             entry[2] = it if entry[2] is None else min(entry[2], it)
             entry[3] = it if entry[3] is None else max(entry[3], it)
         entry[4], entry[5] = min(entry[4], ts), max(entry[5], ts)
-    conn.executemany(_UPSERT, [(company_id, *key, *values) for key, values in summary.items()])
+    gen = next_generation()
+    conn.executemany(_UPSERT, [(company_id, *key, *values, gen) for key, values in summary.items()])
+
+
+_generations = itertools.count()
+
+
+def next_generation() -> int:
+    """A value no earlier write of this process used, and (time-based) unlikely any other's:
+    a series' ``gen`` changes with every write to it, so a cached histogram is known stale."""
+    return time.time_ns() + next(_generations)
 
 
 def upgrade(conn: sqlite3.Connection) -> None:
@@ -93,6 +108,8 @@ def upgrade(conn: sqlite3.Connection) -> None:
     columns = {r[1] for r in conn.execute("PRAGMA table_info(series)")}
     if columns and "total" not in columns:
         conn.execute("DROP TABLE series")
+    elif columns and "gen" not in columns:
+        conn.execute("ALTER TABLE series ADD COLUMN gen INTEGER NOT NULL DEFAULT 0")
 
 
 def count(conn: sqlite3.Connection, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
@@ -114,5 +131,6 @@ def rebuild_if_missing(conn: sqlite3.Connection) -> None:
         return
     conn.execute(
         "INSERT INTO series SELECT company, type, task, metric, variant, count(iter), count(*), min(iter), max(iter), "
-        "min(timestamp), max(timestamp) FROM events GROUP BY company, type, task, metric, variant"
+        "min(timestamp), max(timestamp), ? FROM events GROUP BY company, type, task, metric, variant",
+        (next_generation(),),
     )

@@ -48,3 +48,47 @@ def test_a_store_closed_before_any_checkpoint_starts_no_thread(tmp_path: Path) -
     store.add("c", [_event(1)])
     store.close()
     assert _checkpoint_threads() == before
+
+
+def _scalar(it: int, value: float) -> dict[str, object]:
+    return {
+        "id": f"s{it}",
+        "type": "training_stats_scalar",
+        "task": "t",
+        "iter": it,
+        "metric": "m",
+        "variant": "v",
+        "value": value,
+        "timestamp": 1000 + it,
+        "@timestamp": "2026-01-01T00:00:00.000Z",
+    }
+
+
+def test_cached_histograms_follow_every_write(tmp_path: Path) -> None:
+    from stationmaster.database.events.base import HistogramRequest
+
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    try:
+        request = HistogramRequest("iter", 2, [("t", "m", "v")])
+        store.add("c", [_scalar(i, 1.0) for i in range(4)])
+        assert store.histogram("c", request) == {("t", "m", "v"): [(0, 1.0), (2, 1.0)]}
+        assert store.histogram("c", request) == {("t", "m", "v"): [(0, 1.0), (2, 1.0)]}  # from the cache
+        store.add("c", [_scalar(3, 3.0)])  # an overwrite: same count and ranges, another value
+        assert store.histogram("c", request) == {("t", "m", "v"): [(0, 1.0), (2, 2.0)]}
+        store.delete_tasks("c", ["t"])
+        assert store.histogram("c", request) == {}
+        store.add("c", [_scalar(0, 5.0)])
+        assert store.histogram("c", request) == {("t", "m", "v"): [(0, 5.0)]}
+    finally:
+        store.close()
+
+
+def test_the_histogram_cache_is_bounded() -> None:
+    cache = sqlite_store._HistogramCache(10)
+    cache.put(("a", 1), [(0, 1.0)] * 6)
+    cache.put(("b", 1), [(0, 1.0)] * 6)
+    assert cache.get(("a", 1)) is None
+    assert cache.get(("b", 1)) is not None
+    cache.put(("c", 1), [(0, 1.0)] * 11)  # larger than the whole cache: not kept
+    assert cache.get(("c", 1)) is None
+    assert cache.get(("d", None)) is None
