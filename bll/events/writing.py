@@ -240,31 +240,49 @@ def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence
     iterations = [e["iter"] for e in events if "iter" in e and e["metric"] not in ignore_iteration]
     if iterations:
         maxs["last_iteration"] = max(iterations)
-    last: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for event in events:
-        if event["type"] == LOG:
-            continue
-        metric_key = name_key(event["metric"])
+    series = _series_summary(events)
+    for (event_type, metric, variant), entry in series.items():
+        metric_key = name_key(metric)
         stats = f"metric_stats.{metric_key}"
-        sets[f"{stats}.metric"] = event["metric"]
-        sets[f"{stats}.event_stats_by_type.{event['type']}.last_update"] = now
-        if event["type"] != SCALAR:
+        sets[f"{stats}.metric"] = metric
+        sets[f"{stats}.event_stats_by_type.{event_type}.last_update"] = now
+        if not entry:
             continue
-        prefix = f"last_metrics.{metric_key}.{name_key(event['variant'])}"
-        value = event["value"]
-        mins[f"{prefix}.min_value"] = min(value, mins.get(f"{prefix}.min_value", value))
-        maxs[f"{prefix}.max_value"] = max(value, maxs.get(f"{prefix}.max_value", value))
-        key = (event["metric"], event["variant"])
-        if key not in last or event["timestamp"] >= last[key]["timestamp"]:
-            last[key] = event
-    for (metric, variant), event in last.items():
-        prefix = f"last_metrics.{name_key(metric)}.{name_key(variant)}"
+        prefix = f"last_metrics.{metric_key}.{name_key(variant)}"
+        mins[f"{prefix}.min_value"] = entry[0]
+        maxs[f"{prefix}.max_value"] = entry[1]
         sets[f"{prefix}.metric"] = metric
         sets[f"{prefix}.variant"] = variant
-        sets[f"{prefix}.value"] = event["value"]
+        sets[f"{prefix}.value"] = entry[2]["value"]
     update: dict[str, Any] = {"$set": sets}
     if mins:
         update["$min"] = mins
     if maxs:
         update["$max"] = maxs
     return update
+
+
+def _series_summary(events: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], list[Any]]:
+    """(type, metric, variant) → [] or, for scalars, [min value, max value, newest event]."""
+    series: dict[tuple[str, str, str], list[Any]] = {}
+    for event in events:
+        event_type = event["type"]
+        if event_type == LOG:
+            continue
+        key = (event_type, event["metric"], event["variant"])
+        entry = series.get(key)
+        if event_type != SCALAR:
+            if entry is None:
+                series[key] = []
+            continue
+        value = event["value"]
+        if entry is None:
+            series[key] = [value, value, event]
+            continue
+        if value <= entry[0]:  # the later of equal values, as min(value, current) picks
+            entry[0] = value
+        if value >= entry[1]:
+            entry[1] = value
+        if event["timestamp"] >= entry[2]["timestamp"]:
+            entry[2] = event
+    return series

@@ -63,3 +63,28 @@ def test_fast_path_is_taken_for_plain_batches() -> None:
 def test_long_digit_runs_are_found() -> None:
     assert request_data._has_long_digits(b'{"a": 1234567890123456789}')
     assert not request_data._has_long_digits(b'{"a": 123456789012345678, "b": 1700000000000}')
+
+
+def test_task_update_newest_value_wins_ties_by_batch_order_and_keeps_value_types() -> None:
+    from datetime import datetime
+
+    from stationmaster.bll.events.writing import _task_update, name_key
+
+    def scalar(value: float, ts: int) -> dict[str, object]:
+        return {
+            "type": "training_stats_scalar",
+            "task": "t",
+            "metric": "m",
+            "variant": "v",
+            "iter": 1,
+            "value": value,
+            "timestamp": ts,
+        }
+
+    events = [scalar(2, 5), scalar(1.0, 7), scalar(3, 7), scalar(1, 6), scalar(3.0, 1)]
+    update = _task_update(events, [], datetime(2026, 1, 1))
+    prefix = f"last_metrics.{name_key('m')}.{name_key('v')}"
+    assert update["$set"][f"{prefix}.value"] == 3  # the later of the two newest (timestamp 7)
+    # of equal extremes the later one is kept, with its type (as min()/max() of the pair do)
+    assert update["$min"][f"{prefix}.min_value"] == 1 and type(update["$min"][f"{prefix}.min_value"]) is int
+    assert update["$max"][f"{prefix}.max_value"] == 3 and type(update["$max"][f"{prefix}.max_value"]) is float
