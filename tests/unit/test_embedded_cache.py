@@ -260,3 +260,12 @@ def test_exact_keys_refuses_what_the_indexes_cannot_answer(coll: Any) -> None:
         assert embedded_fast.exact_keys(store, spec) is None, spec
     coll.insert_one({"_id": "z", "nested": [{"key": "k"}]})
     assert embedded_fast.exact_keys(store, {"nested.key": "k"}) is None  # path through an array
+
+
+def test_the_embedded_store_shortens_the_thread_switch_interval(root: Path) -> None:
+    import sys
+
+    from stationmaster.database.embedded import SWITCH_INTERVAL
+
+    client_class(root)
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL
