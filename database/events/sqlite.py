@@ -9,6 +9,7 @@ field holds it, so aggregations give the same numbers on both stores.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -61,6 +62,9 @@ _READ_THREADS = 4
 # its fsync) runs on a thread of its own, not in the request that commits: SQLite's
 # automatic checkpoint cost each ingest request several milliseconds.
 _CHECKPOINT_EVERY = 16
+# WAL size (bytes) beyond which the checkpointer makes the WAL start over, and to which
+# SQLite truncates the file then (journal_size_limit).
+_WAL_LIMIT = 64 * 1024 * 1024
 # Page cache of each connection (KiB; SQLite's default is 2 MiB).
 _CACHE_KIB = 16384
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
@@ -164,10 +168,20 @@ class _Checkpointer:
                         self._wake.wait()
                     stopping, self._commits = self._stopping, 0
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if stopping or self._wal_size() > _WAL_LIMIT:
+                    # A passive checkpoint racing a busy writer never finishes the WAL, and
+                    # the WAL only starts over once one has: this one waits for the writer.
+                    conn.execute("PRAGMA wal_checkpoint(RESTART)")
                 if stopping:
                     return
         finally:
             conn.close()
+
+    def _wal_size(self) -> int:
+        try:
+            return os.path.getsize(f"{self.path}-wal")
+        except OSError:
+            return 0
 
     def stop(self) -> None:
         with self._wake:
@@ -227,6 +241,7 @@ class SqliteEventStore(EventStore):
             conn.execute("PRAGMA wal_autocheckpoint=0")  # see _Checkpointer
             # index pages of a growing store stay in memory: 15-20% less CPU per ingested event
             conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
+
+import pytest
 
 from stationmaster.database.events import sqlite as sqlite_store
 from stationmaster.database.events.sqlite import SqliteEventStore
@@ -92,3 +95,28 @@ def test_the_histogram_cache_is_bounded() -> None:
     cache.put(("c", 1), [(0, 1.0)] * 11)  # larger than the whole cache: not kept
     assert cache.get(("c", 1)) is None
     assert cache.get(("d", None)) is None
+
+
+def test_the_wal_starts_over_beyond_its_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_store, "_WAL_LIMIT", 0)  # every checkpoint also restarts the WAL
+    path = tmp_path / "events.sqlite"
+    store = SqliteEventStore(path)
+    wal = Path(f"{path}-wal")
+    try:
+        batch = 0
+        for batch in range(sqlite_store._CHECKPOINT_EVERY * 4):
+            store.add("c", [_event(batch * 100 + n) for n in range(100)])
+        grown = wal.stat().st_size
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            batch += 1
+            store.add("c", [_event(batch * 100)])  # a writer after a RESTART checkpoint resets the WAL
+            if wal.stat().st_size < grown / 4:
+                break
+            time.sleep(0.05)
+        assert wal.stat().st_size < grown / 4
+        assert store.count("c", "log", ["t"]) == sqlite_store._CHECKPOINT_EVERY * 4 * 100 + (
+            batch - sqlite_store._CHECKPOINT_EVERY * 4 + 1
+        )
+    finally:
+        store.close()
