@@ -101,8 +101,8 @@ def _row(company_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-# Bucketed points kept by the histogram cache (about 100 bytes each).
-_HISTOGRAM_CACHE_POINTS = 2_000_000
+# Bucketed points kept by the histogram cache (about 120 bytes each: ~120 MB at most).
+_HISTOGRAM_CACHE_POINTS = 1_000_000
 
 
 class _HistogramCache:
