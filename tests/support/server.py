@@ -62,7 +62,7 @@ class ServerProcess:
             cmd += ["--config", str(self.config_dir)]
         return cmd + self.extra_args
 
-    def start(self, timeout: float = 30) -> ServerProcess:
+    def start(self, timeout: float = 90) -> ServerProcess:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
         env.update(self.env)
