@@ -3,6 +3,7 @@ publish, reset and delete with their side effects (reference/api.md §10.2)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Protocol
@@ -132,7 +133,14 @@ class TaskLifecycle:
 
     def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         task = get_for_write(company_id, request["task"], ("execution.queue",))
-        self._remove_from_queue(company_id, task, silent=False)
+        try:
+            self._remove_from_queue(company_id, task, silent=False)
+        except errors.ApiError as exc:
+            # Another call took the task out of the queue between our read and our removal:
+            # that is a lost race on the task's status, not a task missing from its queue.
+            if (exc.code, exc.subcode) == (400, 703) and _status_moved(task):
+                raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
+            raise
         change = _change(request, S.created, unset=("execution.queue",))
         change.force = False
         return {"dequeued": 1, **self._apply(task, change)}
@@ -255,3 +263,18 @@ class TaskLifecycle:
         tasks().delete_one({"_id": task["id"]})
         touch_project(task.get("project"))
         return {"deleted": True, **result}
+
+
+def _status_moved(task: Mapping[str, Any], wait_s: float = 0.2) -> bool:
+    """Whether the stored task left the status (or queue) it was read with. A concurrent
+    dequeue removes the queue entry a moment before it changes the status, so a task that
+    still looks queued is watched briefly; one whose entry an agent popped stays queued."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        current = tasks().find_one({"_id": task["id"]}, {"status": 1, "execution.queue": 1}) or {}
+        queue = (current.get("execution") or {}).get("queue")
+        if current.get("status") != task.get("status") or queue != (task.get("execution") or {}).get("queue"):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)

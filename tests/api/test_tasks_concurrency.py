@@ -64,3 +64,14 @@ def test_concurrent_dequeue_exactly_one_wins(tenant: ApiClient) -> None:
     assert codes[(200, 0)] == 1, codes
     assert set(codes) <= {(200, 0), (400, 101), (400, 121)}, codes
     assert tenant.tasks.get_by_id(task=task_id)["task"]["status"] == "created"
+
+
+def test_dequeue_after_an_agent_popped_the_entry_is_not_queued(tenant: ApiClient) -> None:
+    """The entry was taken by an agent (the task stays queued until it starts): not a race,
+    the reference's 703 'task not queued in it'."""
+    queue = tenant.queues.create(name=f"q-{uuid.uuid4().hex[:8]}")["id"]
+    task_id = tenant.tasks.create(name="popped", type="training")["id"]
+    tenant.tasks.enqueue(task=task_id, queue=queue)
+    assert tenant.queues.get_next_task(queue=queue)["entry"]["task"] == task_id
+    assert tenant.call("tasks.dequeue", {"task": task_id}).code == (400, 703)
+    assert tenant.tasks.get_by_id(task=task_id)["task"]["status"] == "queued"
