@@ -131,8 +131,9 @@ def load_schemas(services_dir: Path = SERVICES_DIR, cache_dir: Path | None = Non
 
 
 def _user_cache_dir() -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME") or (str(Path.home() / ".cache") if Path.home() != Path("/") else "")
-    return Path(base) / "stationmaster" if base else None
+    """``$XDG_CACHE_HOME/stationmaster`` or ``~/.cache/stationmaster``; None without a home."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return None if base.startswith("~") else Path(base) / "stationmaster"
 
 
 def _cache_name(services_dir: Path) -> str:
