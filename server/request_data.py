@@ -18,7 +18,6 @@ from . import errors
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # 2**63 has 19 digits: only bodies with such a run of digits can hold an integer beyond int64
 _LONG_DIGITS = re.compile("[0-9]{19,}")
-_LONG_DIGITS_BYTES = re.compile(b"[0-9]{19,}")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -37,7 +36,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise errors.BAD_REQUEST("request body is nested too deeply") from None
     if not isinstance(value, dict):
         raise errors.BAD_REQUEST(f"request body must be a JSON object, not {_json_type(value)}")
-    if _LONG_DIGITS_BYTES.search(raw):
+    if _has_long_digits(raw):
         _check_int_range(value, "")
     return value
 
