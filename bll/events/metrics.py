@@ -14,12 +14,13 @@ from ...database.events.base import (
     HistogramRequest,
     IterationsQuery,
     SeriesInfo,
+    iso_ms,
 )
 from ...database.events.es_templates import EVENT_TYPES
 from ...server import errors
 from .reading import _one_company
 from .tasks import events_company, task_for_read, tasks_for_read
-from .writing import SCALAR, VECTOR, iso_ms
+from .writing import SCALAR, VECTOR
 
 #: (task, metric, variant) → (x, y)
 Curves = dict[tuple[str, str, str], tuple[list[Any], list[float]]]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from ...database.events.base import iso_ms
 from ...database.events.es_templates import EVENT_TYPES
 from ...database.model.task import Task, TaskStatus
 from ...database.raw import collection
@@ -48,12 +49,6 @@ name_key = lru_cache(maxsize=4096)(md5)
 
 def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
-
-
-def iso_ms(ms: int) -> str:
-    """Epoch milliseconds as the reference's ``@timestamp`` / ES ``strict_date_time``."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
 _iso_cached = lru_cache(maxsize=8)(iso_ms)
@@ -96,8 +91,50 @@ def _is_number(value: Any) -> bool:
     )
 
 
+# A scalar as the SDKs send it (report_scalar): checked and converted in one step.
+_SDK_SCALAR_KEYS = frozenset(("timestamp", "type", "task", "iter", "metric", "variant", "value"))
+
+
+def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str, Any] | None:
+    """The stored form of a valid scalar in the SDKs' shape; None for anything else (the
+    general path then decides, with the same result)."""
+    task, iteration, timestamp = raw["task"], raw["iter"], raw["timestamp"]
+    metric, variant, value = raw["metric"], raw["variant"], raw["value"]
+    if not (
+        raw["type"] == SCALAR
+        and type(task) is str
+        and task
+        and type(iteration) is int
+        and -_INT64 <= iteration < _INT64
+        and type(timestamp) is int
+        and -_INT64 <= timestamp < _INT64
+        and type(metric) is str
+        and type(variant) is str
+        and type(value) is float
+        and -_FLOAT32_MAX <= value <= _FLOAT32_MAX
+        and worker
+    ):
+        return None
+    return {
+        "timestamp": timestamp,
+        "type": SCALAR,
+        "task": task,
+        "iter": iteration,
+        "metric": metric,
+        "variant": variant,
+        "value": value,
+        "@timestamp": _iso_cached(write_ms),
+        "worker": worker,
+    }
+
+
 def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
-    """The stored form of one reported event (``id`` included); raises EventRejected."""
+    """The stored form of one reported event (with ``id`` for a log line); raises
+    EventRejected."""
+    if raw.keys() == _SDK_SCALAR_KEYS:
+        fast = _sdk_scalar(raw, worker, write_ms)
+        if fast is not None:
+            return fast
     event = dict(raw)
     for name in _DROPPED:
         if name in event:
@@ -118,7 +155,8 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
     if "values" in event:
         event["value"] = event.pop("values")
     _check_fields(event_type, event)
-    event["id"] = _event_id(event, position)
+    if event_type == LOG:
+        event["id"] = _log_id(event, position)
     return event
 
 
@@ -164,19 +202,13 @@ def _check_values(event_type: str, event: dict[str, Any]) -> None:
             raise EventRejected("Vector values must be a list of finite numbers (32-bit float range)")
 
 
-def _event_id(event: Mapping[str, Any], position: int) -> str:
-    if event["type"] == LOG:
-        # The reference gives log lines random ids. Hashing the line and its place in
-        # the batch keeps a re-sent batch from duplicating them; the place leads the id
-        # so lines of one batch sharing a timestamp keep their order (ids break ties).
-        parts = (event["task"], event["timestamp"], event.get("worker"), event.get("level"), event.get("msg"))
-        return f"{position:06d}-" + md5("-".join(str(p) for p in parts))
-    # "<task>[-<iter>]-<metric>-<variant>[-<key>]" over the fields present
-    text = f"{event['task']}-{event['iter']}" if "iter" in event else event["task"]
-    text = f"{text}-{event['metric']}-{event['variant']}"
-    if "key" in event:
-        text = f"{text}-{event['key']}"
-    return md5(text)
+def _log_id(event: Mapping[str, Any], position: int) -> str:
+    """The reference gives log lines random ids. Hashing the line and its place in the
+    batch keeps a re-sent batch from duplicating them; the place leads the id so lines of
+    one batch sharing a timestamp keep their order (ids break ties). Other events' ids
+    are their ``point_id`` (database/events/base.py), which the stores compute."""
+    parts = (event["task"], event["timestamp"], event.get("worker"), event.get("level"), event.get("msg"))
+    return f"{position:06d}-" + md5("-".join(str(p) for p in parts))
 
 
 def validate_batch(

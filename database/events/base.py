@@ -11,10 +11,12 @@ They are kept per company and event type, as the reference keeps them in
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import struct
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 #: Fields a query may sort on; ``id`` is the tie-breaker that makes an order total.
@@ -116,6 +118,29 @@ HistogramResult = dict[tuple[str, str, str], list[tuple[int, float]]]
 _F32 = struct.Struct("f")
 
 
+def point_id(event: dict[str, Any]) -> str:
+    """The document id of an event other than a log line: a hash of
+    "<task>[-<iter>]-<metric>-<variant>[-<key>]" over the fields present, so that a
+    re-sent event overwrites the first one."""
+    text = f"{event['task']}-{event['iter']}" if "iter" in event else event["task"]
+    text = f"{text}-{event['metric']}-{event['variant']}"
+    if "key" in event:
+        text = f"{text}-{event['key']}"
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not a secret
+
+
+def take_id(event: dict[str, Any]) -> str:
+    """The event's ``id`` (log lines carry one), taken out of it; else its ``point_id``."""
+    given = event.pop("id", None)
+    return given if given is not None else point_id(event)
+
+
+def iso_ms(ms: int) -> str:
+    """Epoch milliseconds as the reference's ``@timestamp`` / ES ``strict_date_time``."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
 def as_float32(value: float) -> float:
     """The value as ES keeps it in a ``float`` field (aggregations see this)."""
     try:
@@ -129,8 +154,9 @@ class EventStore(ABC):
 
     @abstractmethod
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
-        """Insert or overwrite (same type and ``id``) the events; all or nothing.
-        Returns how many were written. The store takes ``id`` out of the dicts."""
+        """Insert or overwrite (same type and id) the events; all or nothing.
+        Returns how many were written. Log lines carry their ``id``, which the store
+        takes out of the dicts; other events' ids are their ``point_id``."""
 
     @abstractmethod
     def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:

@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch, helpers
 from elasticsearch.exceptions import ElasticsearchWarning, NotFoundError
 
 from . import base
-from .base import EventPage, EventQuery, IterationsQuery
+from .base import EventPage, EventQuery, IterationsQuery, take_id
 from .es_templates import event_index_name, install_event_templates
 
 _SORT = {"timestamp": "timestamp", "iter": "iter", "metric": "metric", "variant": "variant", "id": "_id"}
@@ -55,9 +55,7 @@ class EsEventStore(base.EventStore):
     # --- writes ------------------------------------------------------------------------
 
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
-        actions = (
-            {"_index": event_index_name(company_id, e["type"]), "_id": e.pop("id"), "_source": e} for e in events
-        )
+        actions = ({"_index": event_index_name(company_id, e["type"]), "_id": take_id(e), "_source": e} for e in events)
         written = 0
         for ok, _ in helpers.streaming_bulk(self.es, actions, chunk_size=500, refresh=True):
             written += int(ok)

@@ -16,12 +16,10 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import sqlite_series
+from . import sqlite_scalars, sqlite_series
 from .base import (
     MAX_SIZE,
     EventPage,
@@ -33,7 +31,10 @@ from .base import (
     LatestValue,
     SeriesInfo,
     as_float32,
+    point_id,
+    take_id,
 )
+from .sqlite_scalars import write_time
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -71,19 +72,8 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _COLUMNS = {"timestamp": "timestamp", "iter": "iter", "metric": "metric", "variant": "variant", "id": "id"}
 
 
-@lru_cache(maxsize=64)
-def _write_time(text: Any) -> int:
-    """``@timestamp`` (ISO, ms) as epoch ms; every event of one batch shares it."""
-    if not isinstance(text, str):
-        return 0
-    try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return 0
-
-
 def _row(company_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
-    event_id = event.pop("id")  # the store consumes the dicts (documented in EventStore.add)
+    event_id = take_id(event)  # the store consumes the dicts (documented in EventStore.add)
     value = event.get("value") if event["type"] == "training_stats_scalar" else None
     iteration = event.get("iter")
     return (
@@ -95,7 +85,7 @@ def _row(company_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
         event.get("metric", ""),
         event.get("variant", ""),
         int(event["timestamp"]),
-        _write_time(event.get("@timestamp")),
+        write_time(event.get("@timestamp")),
         as_float32(value) if isinstance(value, int | float) else None,
         _dumps(event),
     )
@@ -223,8 +213,10 @@ class SqliteEventStore(EventStore):
         self._executor: ThreadPoolExecutor | None = None
         self._checkpointer = _Checkpointer(path)
         self._histograms = _HistogramCache(_HISTOGRAM_CACHE_POINTS)
+        self._series_ids = sqlite_scalars.SeriesIds()
         conn = self._conn()
         conn.executescript(_SCHEMA)
+        conn.executescript(sqlite_scalars.SCHEMA)
         sqlite_series.upgrade(conn)
         conn.executescript(sqlite_series.SCHEMA)
         with self._tx() as tx:
@@ -236,6 +228,7 @@ class SqliteEventStore(EventStore):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            sqlite_scalars.register_functions(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint=0")  # see _Checkpointer
@@ -282,16 +275,61 @@ class SqliteEventStore(EventStore):
     # --- writes ------------------------------------------------------------------------
 
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
-        rows = [_row(company_id, e) for e in events]
+        narrow = [e for e in events if sqlite_scalars.fits(e)]
+        wide: list[dict[str, Any]] = []
+        if len(narrow) < len(events):
+            chosen = events
+            if narrow:  # one point sent twice in both shapes in one batch: the later one is kept
+                ids = [e["id"] if "id" in e else point_id(e) for e in events]
+                last = {event_id: i for i, event_id in enumerate(ids)}
+                chosen = [e for i, e in enumerate(events) if last[ids[i]] == i]
+                narrow = [e for e in chosen if sqlite_scalars.fits(e)]
+            wide = [e for e in chosen if not sqlite_scalars.fits(e)]
         with self._tx() as conn:
-            sqlite_series.record(conn, company_id, rows)
+            replaced = sqlite_scalars.drop_overwritten(conn, company_id, self._series_ids, wide)
+            rows = [_row(company_id, e) for e in wide]
+            summary = sqlite_series.summarise(sqlite_series.wide_points(conn, company_id, rows, replaced))
+            learned: dict[tuple[str, str, str, str], int] = {}
+            if narrow:
+                in_events = self._wide_scalars_replaced(conn, company_id, narrow)
+                narrow_summary, learned = sqlite_scalars.write(conn, company_id, narrow, self._series_ids, in_events)
+                for key, entry in narrow_summary.items():
+                    sqlite_series.merge(summary, key, entry)
+            sqlite_series.record(conn, company_id, summary)
             conn.executemany(
                 "INSERT OR REPLACE INTO events "
                 "(company, type, id, task, iter, metric, variant, timestamp, wtime, value, doc) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
-        return len(rows)
+        self._series_ids.remember(learned)
+        return len(events)
+
+    @staticmethod
+    def _wide_scalars_replaced(conn: sqlite3.Connection, company_id: str, events: Sequence[dict[str, Any]]) -> set[str]:
+        """Delete the ``events`` rows of scalar events now written as narrow rows (a task
+        whose scalars were once kept there); returns their ids."""
+        tasks = {e["task"] for e in events}
+        held = [
+            t
+            for t in tasks
+            if conn.execute(
+                "SELECT 1 FROM events WHERE company = ? AND type = ? AND task = ? LIMIT 1",
+                (company_id, sqlite_scalars.SCALAR, t),
+            ).fetchone()
+        ]
+        if not held:
+            return set()
+        pairs = [(sqlite_scalars.SCALAR, point_id(e)) for e in events if e["task"] in held]
+        found = {event_id for _, event_id in sqlite_series.existing_ids(conn, company_id, pairs)}
+        ids = sorted(found)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            conn.execute(
+                f"DELETE FROM events WHERE company = ? AND type = ? AND id IN ({','.join('?' * len(chunk))})",
+                [company_id, sqlite_scalars.SCALAR, *chunk],
+            )
+        return found
 
     def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:
         if not task_ids:
@@ -300,7 +338,9 @@ class SqliteEventStore(EventStore):
         where.one_of("task", list(task_ids))
         with self._tx() as conn:
             conn.execute(f"DELETE FROM series WHERE {where.sql}", where.params)
-            return conn.execute(f"DELETE FROM events WHERE {where.sql}", where.params).rowcount
+            narrow = sqlite_scalars.delete_tasks(conn, company_id, list(task_ids))
+            self._series_ids.forget(company_id, list(task_ids))
+            return narrow + conn.execute(f"DELETE FROM events WHERE {where.sql}", where.params).rowcount
 
     # --- reads -------------------------------------------------------------------------
 
@@ -332,19 +372,29 @@ class SqliteEventStore(EventStore):
             return EventPage([], 0)
         where = self._where(company_id, query)
         conn = self._conn()
+        table = _table(query.event_type)
         total = 0
         if query.with_total:
-            total = conn.execute(f"SELECT count(*) FROM events WHERE {where.sql}", where.params).fetchone()[0]
+            total = conn.execute(f"SELECT count(*) FROM {table} WHERE {where.sql}", where.params).fetchone()[0]
         columns = [_COLUMNS[f] for f, _ in query.sort]
         if query.after is not None:
             where.add(*_after_clause(query.sort, query.after))
         order = ", ".join(f"{c} {'DESC' if desc else 'ASC'}" for c, (_, desc) in zip(columns, query.sort, strict=True))
+        if table == "events":
+            rows = conn.execute(
+                f"SELECT doc, {', '.join(columns)} FROM events WHERE {where.sql} ORDER BY {order} LIMIT ?",
+                [*where.params, min(query.size, MAX_SIZE)],
+            ).fetchall()
+            events = [json.loads(r[0]) for r in rows]
+            return EventPage(events, total, list(rows[-1][1:]) if rows else None)
         rows = conn.execute(
-            f"SELECT doc, {', '.join(columns)} FROM events WHERE {where.sql} ORDER BY {order} LIMIT ?",
+            "SELECT doc, task, metric, variant, iter, timestamp, wtime, raw, worker, "
+            f"{', '.join(columns)} FROM all_events WHERE {where.sql} ORDER BY {order} LIMIT ?",
             [*where.params, min(query.size, MAX_SIZE)],
         ).fetchall()
-        events = [json.loads(r[0]) for r in rows]
-        return EventPage(events, total, list(rows[-1][1:]) if rows else None)
+        narrow = sqlite_scalars.document
+        events = [json.loads(r[0]) if r[0] is not None else narrow(r[1], r[2], r[3], r[4:9]) for r in rows]
+        return EventPage(events, total, list(rows[-1][9:]) if rows else None)
 
     def count(self, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
         return sqlite_series.count(self._conn(), company_id, event_type, tasks) if tasks else 0
@@ -375,10 +425,14 @@ class SqliteEventStore(EventStore):
             return {}
         column = "iter" if request.field == "iter" else "timestamp"
         interval = max(1, int(request.interval))
+        # the series' points in both tables (the view would compute every column per row)
         sql = (
-            f"SELECT ({column} - ({column} % ?) - (CASE WHEN {column} % ? < 0 THEN ? ELSE 0 END)) AS k, "
-            "avg(value) FROM events WHERE company = ? AND type = 'training_stats_scalar' AND task = ? "
-            f"AND metric = ? AND variant = ? AND {column} IS NOT NULL AND value IS NOT NULL "
+            f"SELECT ({column} - ({column} % ?5) - (CASE WHEN {column} % ?5 < 0 THEN ?5 ELSE 0 END)) AS k, avg(value) "
+            f"FROM (SELECT p.{column} AS {column}, p.value AS value"
+            " FROM scalar_series s JOIN scalars p ON p.sid = s.sid"
+            "  WHERE s.company = ?1 AND s.task = ?2 AND s.metric = ?3 AND s.variant = ?4"
+            f" UNION ALL SELECT {column}, value FROM events WHERE company = ?1 AND type = 'training_stats_scalar'"
+            f"  AND task = ?2 AND metric = ?3 AND variant = ?4 AND {column} IS NOT NULL AND value IS NOT NULL) "
             "GROUP BY k ORDER BY k"
         )
         generations = self._generations(company_id, request.series)
@@ -387,7 +441,7 @@ class SqliteEventStore(EventStore):
             key = (company_id, *series, column, interval, generations.get(series))
             found = self._histograms.get(key)
             if found is None:
-                rows = self._conn().execute(sql, (interval, interval, interval, company_id, *series)).fetchall()
+                rows = self._conn().execute(sql, (company_id, *series, interval)).fetchall()
                 found = [(int(k), float(v)) for k, v in rows]
                 self._histograms.put(key, found)
             return found
@@ -421,7 +475,8 @@ class SqliteEventStore(EventStore):
         rows = (
             self._conn()
             .execute(
-                f"SELECT DISTINCT iter FROM events WHERE {where.sql} ORDER BY iter {'DESC' if q.descending else 'ASC'} "
+                f"SELECT DISTINCT iter FROM {_table(q.event_type)} WHERE {where.sql} "
+                f"ORDER BY iter {'DESC' if q.descending else 'ASC'} "
                 "LIMIT ?",
                 [*where.params, max(0, min(q.limit, MAX_SIZE))],
             )
@@ -430,20 +485,47 @@ class SqliteEventStore(EventStore):
         return [r[0] for r in rows]
 
     def latest_values(self, company_id: str, task: str) -> list[LatestValue]:
-        rows = (
-            self._conn()
-            .execute(
-                "SELECT metric, variant, value, wmax FROM ("
-                " SELECT metric, variant, json_extract(doc, '$.value') AS value,"
-                "  max(wtime) OVER (PARTITION BY metric, variant) AS wmax,"
-                "  row_number() OVER (PARTITION BY metric, variant ORDER BY iter DESC, timestamp DESC, id DESC) AS rn"
-                " FROM events WHERE company = ? AND type = 'training_stats_scalar' AND task = ? AND value > 0"
-                ") WHERE rn = 1 ORDER BY metric, variant",
-                (company_id, task),
-            )
-            .fetchall()
+        """Per series, the value of the newest (iter, timestamp, id) positive point and the
+        newest write time of a positive point."""
+        conn = self._conn()
+        newest: dict[tuple[str, str], tuple[tuple[Any, ...], Any, int]] = {}
+        for metric, variant, value, wmax, order in sqlite_scalars.latest(conn, company_id, task):
+            newest[(metric, variant)] = (order, value, wmax)
+        wide = conn.execute(
+            "SELECT metric, variant, value, wmax, iter, timestamp, id FROM ("
+            " SELECT metric, variant, json_extract(doc, '$.value') AS value, iter, timestamp, id,"
+            "  max(wtime) OVER (PARTITION BY metric, variant) AS wmax,"
+            "  row_number() OVER (PARTITION BY metric, variant ORDER BY iter DESC, timestamp DESC, id DESC) AS rn"
+            " FROM events WHERE company = ? AND type = 'training_stats_scalar' AND task = ? AND value > 0"
+            ") WHERE rn = 1",
+            (company_id, task),
         )
-        return [LatestValue(task, m, v, as_float32(val), w) for m, v, val, w in rows]
+        for metric, variant, value, wmax, *order in wide:
+            found = newest.get((metric, variant))
+            if found is None:
+                newest[(metric, variant)] = (_order_key(*order), value, wmax)
+                continue
+            key = _order_key(*order)
+            narrow_key = (
+                *found[0][:2],
+                point_id({"task": task, "iter": found[0][0], "metric": metric, "variant": variant}),
+            )
+            better = (key, value) if key > narrow_key else (found[0], found[1])
+            newest[(metric, variant)] = (*better, max(wmax, found[2]))
+        return [
+            LatestValue(task, metric, variant, as_float32(value), wmax)
+            for (metric, variant), (_, value, wmax) in sorted(newest.items())
+        ]
+
+
+def _order_key(iteration: int | None, timestamp: int, event_id: str) -> tuple[Any, ...]:
+    """(iter, timestamp, id) comparable, a missing iteration lowest (as SQLite's DESC puts it last)."""
+    return (iteration if iteration is not None else -(2**64), timestamp, event_id)
+
+
+def _table(event_type: str | None) -> str:
+    """Where events of a type are: scalars also in the narrow table (see sqlite_scalars)."""
+    return "events" if event_type and event_type != sqlite_scalars.SCALAR else "all_events"
 
 
 def _after_clause(sort: Sequence[tuple[str, bool]], after: Sequence[Any]) -> tuple[Any, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 SCHEMA = """
@@ -50,12 +50,17 @@ ON CONFLICT (company, type, task, metric, variant) DO UPDATE SET
 # Column positions in the events rows the store writes.
 _TYPE, _ID, _TASK, _ITER, _METRIC, _VARIANT, _TS = 1, 2, 3, 4, 5, 6, 7
 
+#: what ``record`` is told of each written event: (type, task, metric, variant, iter,
+#: timestamp, whether it is new rather than an overwrite)
+Point = tuple[str, str, str, str, "int | None", int, bool]
 
-def _existing(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, ...]]) -> set[tuple[str, str]]:
+
+def existing_ids(conn: sqlite3.Connection, company_id: str, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (type, id) pairs the ``events`` table holds."""
     found: set[tuple[str, str]] = set()
     by_type: dict[str, list[str]] = {}
-    for row in rows:
-        by_type.setdefault(row[_TYPE], []).append(row[_ID])
+    for event_type, event_id in pairs:
+        by_type.setdefault(event_type, []).append(event_id)
     for event_type, ids in by_type.items():
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
@@ -70,19 +75,32 @@ def _existing(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[An
     return found
 
 
-def record(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Fold a batch of event rows (before they are written) into the summaries."""
-    existing = _existing(conn, company_id, rows)
-    seen: set[tuple[str, str]] = set()
-    summary: dict[tuple[str, str, str, str], list[Any]] = {}
+def wide_points(
+    conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, ...]], replaced: set[str]
+) -> list[Point]:
+    """The points of ``events`` rows about to be written; ``replaced``: ids whose narrow
+    scalar row they replace (not new either)."""
+    existing = existing_ids(conn, company_id, ((row[_TYPE], row[_ID]) for row in rows))
+    points: list[Point] = []
     for row in rows:
         key = (row[_TYPE], row[_ID])
-        is_new = key not in existing and key not in seen
-        seen.add(key)
-        it, ts = row[_ITER], row[_TS]
-        entry = summary.get((row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT]))
+        is_new = key not in existing and row[_ID] not in replaced
+        existing.add(key)
+        points.append((row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT], row[_ITER], row[_TS], is_new))
+    return points
+
+
+#: (type, task, metric, variant) → [count, total, min iter, max iter, min ts, max ts]
+Summary = dict[tuple[str, str, str, str], list[Any]]
+
+
+def summarise(points: Iterable[Point], summary: Summary | None = None) -> Summary:
+    """Fold points into (a copy of nothing or) ``summary``."""
+    summary = {} if summary is None else summary
+    for event_type, task, metric, variant, it, ts, is_new in points:
+        entry = summary.get((event_type, task, metric, variant))
         if entry is None:
-            entry = summary[(row[_TYPE], row[_TASK], row[_METRIC], row[_VARIANT])] = [0, 0, it, it, ts, ts]
+            entry = summary[(event_type, task, metric, variant)] = [0, 0, it, it, ts, ts]
         if is_new:
             entry[0] += it is not None
             entry[1] += 1
@@ -90,6 +108,22 @@ def record(conn: sqlite3.Connection, company_id: str, rows: Sequence[tuple[Any, 
             entry[2] = it if entry[2] is None else min(entry[2], it)
             entry[3] = it if entry[3] is None else max(entry[3], it)
         entry[4], entry[5] = min(entry[4], ts), max(entry[5], ts)
+    return summary
+
+
+def merge(summary: Summary, key: tuple[str, str, str, str], entry: list[Any]) -> None:
+    """Add one series' entry to ``summary``."""
+    old = summary.get(key)
+    if old is None:
+        summary[key] = entry
+        return
+    iters = [i for i in (old[2], old[3], entry[2], entry[3]) if i is not None]
+    low, high = (min(iters), max(iters)) if iters else (None, None)
+    summary[key] = [old[0] + entry[0], old[1] + entry[1], low, high, min(old[4], entry[4]), max(old[5], entry[5])]
+
+
+def record(conn: sqlite3.Connection, company_id: str, summary: Summary) -> None:
+    """Write a batch's summary into the series table (a new ``gen`` for each series)."""
     gen = next_generation()
     conn.executemany(_UPSERT, [(company_id, *key, *values, gen) for key, values in summary.items()])
 
@@ -126,11 +160,11 @@ def rebuild_if_missing(conn: sqlite3.Connection) -> None:
     """Fill an empty summary table from the events (a store made before it existed)."""
     if (
         conn.execute("SELECT 1 FROM series LIMIT 1").fetchone()
-        or not conn.execute("SELECT 1 FROM events LIMIT 1").fetchone()
+        or not conn.execute("SELECT 1 FROM all_events LIMIT 1").fetchone()
     ):
         return
     conn.execute(
         "INSERT INTO series SELECT company, type, task, metric, variant, count(iter), count(*), min(iter), max(iter), "
-        "min(timestamp), max(timestamp), ? FROM events GROUP BY company, type, task, metric, variant",
+        "min(timestamp), max(timestamp), ? FROM all_events GROUP BY company, type, task, metric, variant",
         (next_generation(),),
     )

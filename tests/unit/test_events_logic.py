@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stationmaster.bll.events import cursor
+from stationmaster.bll.events import cursor, writing
 from stationmaster.bll.events.metrics import interval_for
 from stationmaster.bll.events.reading import _checked_format, _group_plots
 from stationmaster.bll.events.writing import (
@@ -20,7 +20,7 @@ from stationmaster.bll.events.writing import (
     normalise,
     validate_batch,
 )
-from stationmaster.database.events.base import SeriesInfo, as_float32
+from stationmaster.database.events.base import SeriesInfo, as_float32, take_id
 from stationmaster.server.errors import ApiError
 
 NOW = 1_700_000_000_123
@@ -80,10 +80,11 @@ def test_invalid_events_name_the_reason(raw: dict[str, Any], reason: str) -> Non
 def test_ids_are_deterministic_per_point() -> None:
     base = {"task": "t", "type": "training_stats_scalar", "iter": 1, "metric": "m", "variant": "v", "value": 1}
     first, again = norm(dict(base)), norm({**base, "value": 2, "timestamp": 99})
-    assert first["id"] == again["id"] == md5("t-1-m-v")
-    assert norm({**base, "iter": 2})["id"] != first["id"]
+    assert "id" not in first  # the stores derive it (database/events/base.py)
+    assert take_id(first) == take_id(again) == md5("t-1-m-v")
+    assert take_id(norm({**base, "iter": 2})) != md5("t-1-m-v")
     image = norm({"task": "t", "type": "training_debug_image", "iter": 1, "metric": "m", "variant": "v", "key": "k"})
-    assert image["id"] == md5("t-1-m-v-k")
+    assert take_id(image) == md5("t-1-m-v-k")
 
 
 def test_log_ids_keep_the_batch_order_and_repeat_on_resend() -> None:
@@ -173,3 +174,36 @@ def test_iso_and_float32() -> None:
     assert as_float32(0.1) == pytest.approx(0.1, rel=1e-7) and as_float32(0.1) != 0.1
     assert as_float32(0.5) == 0.5
     assert as_float32(1e300) == math.inf
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"metric": "", "variant": ""},
+        {"value": 3},  # an integer value: the general path
+        {"value": -3.4028234663852886e38, "iter": -(2**63)},
+        {"value": math.nan},
+        {"value": 1e39},
+        {"iter": True},
+        {"iter": "7"},
+        {"timestamp": 1.5},
+        {"task": ""},
+        {"metric": None},
+        {"type": "training stats scalar"},
+    ],
+)
+def test_the_sdk_scalar_shortcut_gives_what_the_general_path_gives(changes: dict[str, Any]) -> None:
+    raw = {"timestamp": 5, "type": "training_stats_scalar", "task": "t", "iter": 1, "metric": "m", "variant": "v"}
+    raw = {**raw, "value": 0.5, **changes}
+
+    def outcome() -> Any:
+        try:
+            return norm(dict(raw))
+        except EventRejected as ex:
+            return str(ex)
+
+    fast = outcome()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writing, "_SDK_SCALAR_KEYS", frozenset())
+        assert outcome() == fast

@@ -1,5 +1,7 @@
 """The SQLite event store on its own: overwrites, the series summary, keyset paging,
-bucket keys of negative values and the latest values."""
+bucket keys of negative values and the latest values — each for scalars kept in the
+narrow ``scalars`` table (events as clients send them) and in the general ``events``
+table (a scalar with a field of its own) — and the two tables together."""
 
 from __future__ import annotations
 
@@ -15,16 +17,22 @@ from stationmaster.database.events.sqlite import SqliteEventStore
 SCALAR = "training_stats_scalar"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
+# Which table ``scalar`` events go to in the test running (see the ``store`` fixture).
+_layout = {"narrow": True}
+
+
+@pytest.fixture(params=["narrow", "wide"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
+    _layout["narrow"] = request.param == "narrow"
     s = SqliteEventStore(tmp_path / "events.sqlite")
     yield s
     s.close()
 
 
-def scalar(it: int, value: float, variant: str = "v", task: str = "t", ts: int | None = None) -> dict[str, Any]:
-    return {
-        "id": f"{task}-{it}-{variant}",
+def scalar(
+    it: int, value: float, variant: str = "v", task: str = "t", ts: int | None = None, *, narrow: bool | None = None
+) -> dict[str, Any]:
+    event = {  # no "id": the store derives a scalar's (point_id)
         "type": SCALAR,
         "task": task,
         "iter": it,
@@ -33,7 +41,18 @@ def scalar(it: int, value: float, variant: str = "v", task: str = "t", ts: int |
         "value": value,
         "timestamp": 1000 + it if ts is None else ts,
         "@timestamp": "2026-01-01T00:00:00.000Z",
+        "worker": "w",
     }
+    if not (_layout["narrow"] if narrow is None else narrow):
+        event["extra"] = "a field of its own keeps it in the events table"
+    return event
+
+
+def table_counts(store: SqliteEventStore) -> tuple[int, int]:
+    """(rows in ``scalars``, scalar rows in ``events``)"""
+    conn = store._conn()
+    narrow = conn.execute("SELECT count(*) FROM scalars").fetchone()[0]
+    return narrow, conn.execute("SELECT count(*) FROM events WHERE type = ?", (SCALAR,)).fetchone()[0]
 
 
 def test_overwrites_keep_counts_exact(store: SqliteEventStore) -> None:
@@ -59,10 +78,11 @@ def test_series_are_per_company_and_deleted_with_their_task(store: SqliteEventSt
     assert len(store.series("d", SCALAR, ["t"])) == 1
 
 
-def test_summary_is_rebuilt_for_an_older_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("narrow", [True, False])
+def test_summary_is_rebuilt_for_an_older_file(tmp_path: Path, narrow: bool) -> None:
     path = tmp_path / "events.sqlite"
     first = SqliteEventStore(path)
-    first.add("c", [scalar(i, 1.0) for i in range(4)])
+    first.add("c", [scalar(i, 1.0, narrow=narrow) for i in range(4)])
     first._conn().execute("DELETE FROM series")
     first.close()
     again = SqliteEventStore(path)
@@ -80,7 +100,10 @@ def test_keyset_paging_descending_with_ties(store: SqliteEventStore) -> None:
             break
         seen += [e["iter"] for e in page.events]
         query.after = page.last_key
-    assert seen == [9, 3, 2, 1, 0]
+    # ties (timestamp 5) come in id order, the same as one page holding them all
+    whole = store.search("c", EventQuery(SCALAR, ["t"], sort=[("timestamp", True), ("id", True)], size=100))
+    assert seen == [e["iter"] for e in whole.events]
+    assert seen[0] == 9 and sorted(seen[1:]) == [0, 1, 2, 3]
 
 
 def test_histogram_buckets_floor_negative_keys(store: SqliteEventStore) -> None:
@@ -106,3 +129,67 @@ def test_a_failing_batch_leaves_nothing_behind(store: SqliteEventStore) -> None:
     assert store.count("c", SCALAR, ["t"]) == 1
     assert store.search("c", EventQuery(SCALAR, ["t"])).total == 1
     assert store.series("c", SCALAR, ["t"])[0].count == 1
+
+
+def test_events_as_clients_send_them_are_narrow_rows_read_back_exactly(store: SqliteEventStore) -> None:
+    values = [0.1234567890123456789, 7, -3.5e-30, 1e38]
+    store.add("c", [scalar(i, v) for i, v in enumerate(values)])
+    assert table_counts(store) == ((4, 0) if _layout["narrow"] else (0, 4))
+    page = store.search("c", EventQuery(SCALAR, ["t"], sort=[("iter", False), ("id", False)]))
+    assert [e["value"] for e in page.events] == values
+    assert type(page.events[1]["value"]) is int
+    first = page.events[0]
+    expected = {k: v for k, v in scalar(0, values[0]).items() if k != "id"}
+    assert first == expected
+    assert [v.value for v in store.latest_values("c", "t")] == [pytest.approx(1e38, rel=1e-6)]
+
+
+def test_a_scalar_moving_between_the_tables_is_kept_once(store: SqliteEventStore) -> None:
+    store.add("c", [scalar(i, 1.0, narrow=False) for i in range(3)])
+    store.add("c", [scalar(i, 2.0, narrow=True) for i in range(2, 5)])  # iteration 2 overwritten
+    assert table_counts(store) == (3, 2)
+    store.add("c", [scalar(4, 3.0, narrow=False)])  # and back
+    assert table_counts(store) == (2, 3)
+    (series,) = store.series("c", SCALAR, ["t"])
+    assert (series.count, series.min_iter, series.max_iter) == (5, 0, 4)
+    page = store.search("c", EventQuery(SCALAR, ["t"], sort=[("iter", False), ("id", False)]))
+    assert [(e["iter"], e["value"]) for e in page.events] == [(0, 1.0), (1, 1.0), (2, 2.0), (3, 2.0), (4, 3.0)]
+    assert page.total == 5
+    assert store.histogram("c", HistogramRequest("iter", 2, [("t", "m", "v")]))[("t", "m", "v")] == [
+        (0, 1.0),
+        (2, 2.0),
+        (4, 3.0),
+    ]
+    assert store.delete_tasks("c", ["t"]) == 5
+    assert table_counts(store) == (0, 0)
+
+
+def test_one_point_twice_in_both_shapes_in_one_batch_is_kept_once(store: SqliteEventStore) -> None:
+    store.add("c", [scalar(1, 1.0, narrow=True), scalar(1, 2.0, narrow=False), scalar(2, 3.0, narrow=False)])
+    store.add("c", [scalar(2, 4.0, narrow=False), scalar(2, 5.0, narrow=True)])
+    page = store.search("c", EventQuery(SCALAR, ["t"], sort=[("iter", False), ("id", False)]))
+    assert [(e["iter"], e["value"]) for e in page.events] == [(1, 2.0), (2, 5.0)]
+    assert store.series("c", SCALAR, ["t"])[0].count == 2
+
+
+def test_sparse_and_repeated_iterations_are_counted_once(store: SqliteEventStore) -> None:
+    store.add("c", [scalar(i, 1.0) for i in (0, 10**12)])
+    store.add("c", [scalar(i, 2.0) for i in (0, 5, 5, 10**15)])
+    (series,) = store.series("c", SCALAR, ["t"])
+    assert (series.count, series.min_iter, series.max_iter) == (4, 0, 10**15)
+    assert store.count("c", SCALAR, ["t"]) == 4
+
+
+def test_series_ids_survive_a_failed_batch_and_a_deleted_task(store: SqliteEventStore) -> None:
+    broken = scalar(1, 1.0, variant="other")
+    broken["timestamp"] = ("not", "bindable")
+    with pytest.raises((sqlite3.Error, TypeError)):
+        # the new series' ids are made in the transaction that fails, and rolled back
+        store.add("c", [scalar(1, 1.0, variant="new"), broken])
+    assert store.search("c", EventQuery(SCALAR, ["t"])).total == 0
+    store.add("c", [scalar(1, 1.0, variant="new")])
+    assert store.search("c", EventQuery(SCALAR, ["t"])).total == 1
+    store.delete_tasks("c", ["t"])
+    store.add("c", [scalar(2, 4.0, variant="new")])
+    assert [(s.variant, s.count) for s in store.series("c", SCALAR, ["t"])] == [("new", 1)]
+    assert store.histogram("c", HistogramRequest("iter", 1, [("t", "m", "new")]))[("t", "m", "new")] == [(2, 4.0)]

@@ -1,0 +1,258 @@
+"""The narrow scalar table of the SQLite event store.
+
+Scalar events are by far the most numerous (an SDK reports one per metric, variant and
+iteration) and, as clients send them, all alike: task, iteration, metric, variant,
+value, timestamps and worker. Those are kept one row each in ``scalars``, keyed by an
+integer series id (``scalar_series``: company, task, metric, variant) and the
+iteration, in one B-tree with no secondary index: about 60 bytes a point instead of
+~800 in the general ``events`` table with its JSON copy and three text-keyed indexes.
+A scalar event with anything else (another field, no iteration, a non-numeric value
+kind) stays in ``events``; the view ``all_events`` reads both as one table.
+
+``raw`` holds the value as sent (the column has no type affinity: an integer stays an
+integer), ``value`` the 32-bit float an ES ``float`` field would keep, for aggregations.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from itertools import repeat
+from typing import Any
+
+from .base import as_float32, iso_ms, point_id
+from .sqlite_series import Summary
+
+SCALAR = "training_stats_scalar"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS scalar_series (
+    sid INTEGER PRIMARY KEY,
+    company TEXT NOT NULL,
+    task TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    UNIQUE (company, task, metric, variant)
+);
+CREATE TABLE IF NOT EXISTS scalars (
+    sid INTEGER NOT NULL,
+    iter INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    wtime INTEGER NOT NULL,
+    value REAL NOT NULL,
+    raw NOT NULL,
+    worker TEXT NOT NULL,
+    PRIMARY KEY (sid, iter)
+) WITHOUT ROWID;
+DROP VIEW IF EXISTS all_events;
+CREATE VIEW all_events AS
+    SELECT company, type, id, task, iter, metric, variant, timestamp, wtime, value, doc,
+        NULL AS raw, NULL AS worker
+    FROM events
+    UNION ALL
+    SELECT s.company, 'training_stats_scalar', point_id(s.task, p.iter, s.metric, s.variant), s.task, p.iter, s.metric,
+        s.variant, p.timestamp, p.wtime, p.value, NULL, p.raw, p.worker
+    FROM scalar_series s JOIN scalars p ON p.sid = s.sid;
+"""
+
+#: The fields of a scalar event as the business layer hands it over when it fits a
+#: narrow row.
+_NARROW_KEYS = frozenset(("type", "task", "iter", "metric", "variant", "value", "timestamp", "@timestamp", "worker"))
+
+#: (task, metric, variant)
+SeriesKey = tuple[str, str, str]
+
+
+@lru_cache(maxsize=64)
+def write_time(text: Any) -> int:
+    """``@timestamp`` (ISO, ms) as epoch ms; every event of one batch shares it."""
+    if not isinstance(text, str):
+        return 0
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return 0
+
+
+def register_functions(conn: Any) -> None:
+    """``point_id(task, iter, metric, variant)``, which the view ``all_events`` uses: the
+    id the event has in ES (base.point_id), so ties sort alike in both stores."""
+    conn.create_function("point_id", 4, _point_id, deterministic=True)
+
+
+def _point_id(task: str, iteration: int, metric: str, variant: str) -> str:
+    return point_id({"task": task, "iter": iteration, "metric": metric, "variant": variant})
+
+
+def float32s(values: list[Any]) -> list[float]:
+    """The values as 32-bit floats keep them (all within the float32 range: checked on
+    the way in; beyond it, infinite as ES would make them)."""
+    try:
+        return array("f", values).tolist()
+    except OverflowError:
+        return [as_float32(v) for v in values]
+
+
+def fits(event: dict[str, Any]) -> bool:
+    """Whether a normalised event is kept as a narrow scalar row."""
+    return (
+        event["type"] == SCALAR
+        and event.keys() == _NARROW_KEYS
+        and type(event["iter"]) is int
+        and type(event["value"]) in (float, int)
+        and type(event["worker"]) is str
+    )
+
+
+def document(task: str, metric: str, variant: str, row: Sequence[Any]) -> dict[str, Any]:
+    """The event document of a narrow row: ``row`` is (iter, timestamp, wtime, raw, worker)."""
+    iteration, timestamp, wtime, raw, worker = row
+    return {
+        "timestamp": timestamp,
+        "type": SCALAR,
+        "task": task,
+        "iter": iteration,
+        "metric": metric,
+        "variant": variant,
+        "value": raw,
+        "@timestamp": iso_ms(wtime),
+        "worker": worker,
+    }
+
+
+class SeriesIds:
+    """(company, task, metric, variant) → ``scalar_series.sid``, remembered in memory.
+
+    Ids found or made inside a write transaction are remembered only once it commits
+    (``remember``), so a rolled-back id is never handed out; ``forget`` runs inside the
+    transaction deleting the series. Writers are serialised by SQLite's write lock."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str, str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def resolve(
+        self, conn: Any, company_id: str, keys: Iterable[SeriesKey], *, create: bool = True
+    ) -> tuple[dict[SeriesKey, int], dict[tuple[str, str, str, str], int]]:
+        """The ids of ``keys`` (made when missing unless ``create`` is false: then
+        absent ones are left out), and those not yet remembered."""
+        found: dict[SeriesKey, int] = {}
+        learned: dict[tuple[str, str, str, str], int] = {}
+        for key in keys:
+            full = (company_id, *key)
+            sid = self._ids.get(full)
+            if sid is None:
+                if create:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO scalar_series (company, task, metric, variant) VALUES (?,?,?,?)", full
+                    )
+                row = conn.execute(
+                    "SELECT sid FROM scalar_series WHERE company = ? AND task = ? AND metric = ? AND variant = ?", full
+                ).fetchone()
+                if row is None:
+                    continue
+                sid = learned[full] = row[0]
+            found[key] = sid
+        return found, learned
+
+    def remember(self, learned: dict[tuple[str, str, str, str], int]) -> None:
+        with self._lock:
+            self._ids.update(learned)
+
+    def forget(self, company_id: str, task_ids: Sequence[str]) -> None:
+        tasks = set(task_ids)
+        with self._lock:
+            for full in [k for k in self._ids if k[0] == company_id and k[1] in tasks]:
+                del self._ids[full]
+
+
+def _present_iters(conn: Any, sid: int, iters: Sequence[int]) -> set[int]:
+    """Which of ``iters`` the series holds already (one range read when they are dense,
+    as a batch of consecutive iterations is)."""
+    low, high = min(iters), max(iters)
+    if high - low <= 4 * len(iters):
+        rows = conn.execute("SELECT iter FROM scalars WHERE sid = ? AND iter BETWEEN ? AND ?", (sid, low, high))
+        return {r[0] for r in rows}
+    found: set[int] = set()
+    unique = sorted(set(iters))
+    for start in range(0, len(unique), 900):
+        chunk = unique[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT iter FROM scalars WHERE sid = ? AND iter IN ({marks})", [sid, *chunk])
+        found.update(r[0] for r in rows)
+    return found
+
+
+def write(
+    conn: Any, company_id: str, events: Sequence[dict[str, Any]], ids: SeriesIds, wide_existing: set[str]
+) -> tuple[Summary, dict[tuple[str, str, str, str], int]]:
+    """Insert or overwrite narrow scalar events (in the caller's transaction).
+
+    ``wide_existing``: ids of these events that the ``events`` table held (and the caller
+    deleted): they count as overwritten. Returns the series summary of the batch and the
+    series ids to remember once the transaction commits."""
+    groups: dict[SeriesKey, list[dict[str, Any]]] = {}
+    for event in events:
+        groups.setdefault((event["task"], event["metric"], event["variant"]), []).append(event)
+    sids, learned = ids.resolve(conn, company_id, groups)
+    summary: Summary = {}
+    for key, members in groups.items():
+        iters = [e["iter"] for e in members]
+        timestamps = [e["timestamp"] for e in members]
+        raws = [e["value"] for e in members]
+        present = _present_iters(conn, sids[key], iters)
+        if present or wide_existing or len(set(iters)) < len(iters):
+            new = 0
+            for event in members:
+                new += event["iter"] not in present and point_id(event) not in wide_existing
+                present.add(event["iter"])
+        else:
+            new = len(iters)  # the common case: iterations not seen before
+        summary[(SCALAR, *key)] = [new, new, min(iters), max(iters), min(timestamps), max(timestamps)]
+        wtimes = [write_time(e["@timestamp"]) for e in members]
+        workers = [e["worker"] for e in members]
+        rows = zip(repeat(sids[key]), iters, timestamps, wtimes, float32s(raws), raws, workers, strict=False)
+        conn.executemany("INSERT OR REPLACE INTO scalars VALUES (?,?,?,?,?,?,?)", rows)
+    return summary, learned
+
+
+def drop_overwritten(conn: Any, company_id: str, ids: SeriesIds, events: Iterable[dict[str, Any]]) -> set[str]:
+    """Delete the narrow rows that wide scalar ``events`` (with an iteration) replace;
+    returns those events' ids."""
+    keyed = [e for e in events if e["type"] == SCALAR and isinstance(e.get("iter"), int)]
+    if not keyed:
+        return set()
+    sids, _ = ids.resolve(conn, company_id, {(e["task"], e["metric"], e["variant"]) for e in keyed}, create=False)
+    replaced: set[str] = set()
+    for event in keyed:
+        sid = sids.get((event["task"], event["metric"], event["variant"]))
+        if sid is None:
+            continue
+        if conn.execute("DELETE FROM scalars WHERE sid = ? AND iter = ?", (sid, event["iter"])).rowcount:
+            replaced.add(point_id(event))
+    return replaced
+
+
+def latest(conn: Any, company_id: str, task: str) -> list[tuple[str, str, Any, int, tuple[int, int]]]:
+    """Per narrow series of the task with a positive value: (metric, variant, the value
+    as sent at the highest such iteration, the newest write time of one, (iter, ts))."""
+    rows = conn.execute(
+        "SELECT s.metric, s.variant, p.raw, m.wmax, p.iter, p.timestamp FROM scalar_series s"
+        " JOIN (SELECT sid, max(iter) AS top, max(wtime) AS wmax FROM scalars"
+        "  WHERE sid IN (SELECT sid FROM scalar_series WHERE company = ? AND task = ?) AND value > 0"
+        "  GROUP BY sid) m ON m.sid = s.sid"
+        " JOIN scalars p ON p.sid = m.sid AND p.iter = m.top",
+        (company_id, task),
+    )
+    return [(metric, variant, raw, wmax, (it, ts)) for metric, variant, raw, wmax, it, ts in rows]
+
+
+def delete_tasks(conn: Any, company_id: str, task_ids: Sequence[str]) -> int:
+    marks = ",".join("?" * len(task_ids))
+    chosen = f"SELECT sid FROM scalar_series WHERE company = ? AND task IN ({marks})"
+    deleted = conn.execute(f"DELETE FROM scalars WHERE sid IN ({chosen})", [company_id, *task_ids]).rowcount
+    conn.execute(f"DELETE FROM scalar_series WHERE company = ? AND task IN ({marks})", [company_id, *task_ids])
+    return int(deleted)
