@@ -34,6 +34,7 @@ from .base import (
     point_id,
     take_id,
 )
+from .sqlite_columns import SeriesColumns
 from .sqlite_scalars import write_time
 
 _SCHEMA = """
@@ -91,6 +92,8 @@ def _row(company_id: str, event: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+# Points of series kept in memory as columns (16 bytes each: ~64 MB at most), see sqlite_columns.
+_COLUMN_POINTS = 4_000_000
 # Bucketed points kept by the histogram cache (about 120 bytes each: ~120 MB at most).
 _HISTOGRAM_CACHE_POINTS = 1_000_000
 
@@ -214,6 +217,7 @@ class SqliteEventStore(EventStore):
         self._checkpointer = _Checkpointer(path)
         self._histograms = _HistogramCache(_HISTOGRAM_CACHE_POINTS)
         self._series_ids = sqlite_scalars.SeriesIds()
+        self._columns = SeriesColumns(_COLUMN_POINTS)
         conn = self._conn()
         conn.executescript(_SCHEMA)
         conn.executescript(sqlite_scalars.SCHEMA)
@@ -290,12 +294,14 @@ class SqliteEventStore(EventStore):
             rows = [_row(company_id, e) for e in wide]
             summary = sqlite_series.summarise(sqlite_series.wide_points(conn, company_id, rows, replaced))
             learned: dict[tuple[str, str, str, str], int] = {}
+            gen = sqlite_series.next_generation()
             if narrow:
                 in_events = self._wide_scalars_replaced(conn, company_id, narrow)
-                narrow_summary, learned = sqlite_scalars.write(conn, company_id, narrow, self._series_ids, in_events)
+                batch = sqlite_scalars.Batch(narrow, in_events, gen, self._columns)
+                narrow_summary, learned = sqlite_scalars.write(conn, company_id, batch, self._series_ids)
                 for key, entry in narrow_summary.items():
                     sqlite_series.merge(summary, key, entry)
-            sqlite_series.record(conn, company_id, summary)
+            sqlite_series.record(conn, company_id, summary, gen)
             conn.executemany(
                 "INSERT OR REPLACE INTO events "
                 "(company, type, id, task, iter, metric, variant, timestamp, wtime, value, doc) "
@@ -338,7 +344,9 @@ class SqliteEventStore(EventStore):
         where.one_of("task", list(task_ids))
         with self._tx() as conn:
             conn.execute(f"DELETE FROM series WHERE {where.sql}", where.params)
+            sids = sqlite_scalars.series_of(conn, company_id, list(task_ids))
             narrow = sqlite_scalars.delete_tasks(conn, company_id, list(task_ids))
+            self._columns.drop(sids)
             self._series_ids.forget(company_id, list(task_ids))
             return narrow + conn.execute(f"DELETE FROM events WHERE {where.sql}", where.params).rowcount
 
@@ -435,28 +443,45 @@ class SqliteEventStore(EventStore):
             f"  AND task = ?2 AND metric = ?3 AND variant = ?4 AND {column} IS NOT NULL AND value IS NOT NULL) "
             "GROUP BY k ORDER BY k"
         )
-        generations = self._generations(company_id, request.series)
+        summaries = self._summaries(company_id, request.series)
+        result: HistogramResult = {}
+        queried: list[tuple[str, str, str]] = []
+        for series in request.series:
+            gen, count, sid = summaries.get(series, (None, 0, None))
+            found = self._histograms.get((company_id, *series, column, interval, gen))
+            if found is None and column == "iter" and sid is not None and gen is not None:
+                found = self._columns.buckets(sid, gen, count, interval)  # held in memory: no scan
+                if found is not None:
+                    self._histograms.put((company_id, *series, column, interval, gen), found)
+            if found is None:
+                queried.append(series)
+            elif found:
+                result[series] = list(found)
 
         def one(series: tuple[str, str, str]) -> list[tuple[int, float]]:
-            key = (company_id, *series, column, interval, generations.get(series))
-            found = self._histograms.get(key)
-            if found is None:
-                rows = self._conn().execute(sql, (company_id, *series, interval)).fetchall()
-                found = [(int(k), float(v)) for k, v in rows]
-                self._histograms.put(key, found)
+            rows = self._conn().execute(sql, (company_id, *series, interval)).fetchall()
+            found = [(int(k), float(v)) for k, v in rows]
+            self._histograms.put((company_id, *series, column, interval, summaries.get(series, (None,))[0]), found)
             return found
 
         # sqlite3 releases the GIL while a query runs: series are bucketed in parallel
-        points = self._pool().map(one, request.series) if len(request.series) > 1 else map(one, request.series)
-        return {series: list(found) for series, found in zip(request.series, points, strict=True) if found}
+        points = self._pool().map(one, queried) if len(queried) > 1 else map(one, queried)
+        result.update({series: found for series, found in zip(queried, points, strict=True) if found})
+        return {series: result[series] for series in request.series if series in result}
 
-    def _generations(self, company_id: str, series: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
-        """The ``gen`` of each scalar series: a write to a series changes it."""
-        where = _Where(company_id)
-        where.add("type = 'training_stats_scalar'")
-        where.one_of("task", sorted({task for task, _, _ in series}))
-        rows = self._conn().execute(f"SELECT task, metric, variant, gen FROM series WHERE {where.sql}", where.params)
-        return {(t, m, v): g for t, m, v, g in rows}
+    def _summaries(
+        self, company_id: str, series: Sequence[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], tuple[int, int, int | None]]:
+        """(gen, count, narrow series id or None) of each scalar series; a write to a
+        series changes its ``gen``."""
+        tasks = sorted({task for task, _, _ in series})
+        rows = self._conn().execute(
+            "SELECT g.task, g.metric, g.variant, g.gen, g.count, s.sid FROM series g LEFT JOIN scalar_series s"
+            " ON s.company = g.company AND s.task = g.task AND s.metric = g.metric AND s.variant = g.variant"
+            f" WHERE g.company = ? AND g.type = 'training_stats_scalar' AND g.task IN ({','.join('?' * len(tasks))})",
+            [company_id, *tasks],
+        )
+        return {(t, m, v): (g, c, s) for t, m, v, g, c, s in rows}
 
     def iterations(self, company_id: str, query: IterationsQuery) -> list[int]:
         q = query

@@ -18,12 +18,14 @@ from __future__ import annotations
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
 from .base import as_float32, iso_ms, point_id
+from .sqlite_columns import SeriesColumns
 from .sqlite_series import Summary
 
 SCALAR = "training_stats_scalar"
@@ -136,27 +138,32 @@ class SeriesIds:
 
     def resolve(
         self, conn: Any, company_id: str, keys: Iterable[SeriesKey], *, create: bool = True
-    ) -> tuple[dict[SeriesKey, int], dict[tuple[str, str, str, str], int]]:
+    ) -> tuple[dict[SeriesKey, int], dict[tuple[str, str, str, str], int], set[int]]:
         """The ids of ``keys`` (made when missing unless ``create`` is false: then
-        absent ones are left out), and those not yet remembered."""
+        absent ones are left out), those not yet remembered, and those made now."""
         found: dict[SeriesKey, int] = {}
         learned: dict[tuple[str, str, str, str], int] = {}
+        made: set[int] = set()
         for key in keys:
             full = (company_id, *key)
             sid = self._ids.get(full)
             if sid is None:
-                if create:
-                    conn.execute(
+                inserted = (
+                    create
+                    and conn.execute(
                         "INSERT OR IGNORE INTO scalar_series (company, task, metric, variant) VALUES (?,?,?,?)", full
-                    )
+                    ).rowcount
+                )
                 row = conn.execute(
                     "SELECT sid FROM scalar_series WHERE company = ? AND task = ? AND metric = ? AND variant = ?", full
                 ).fetchone()
                 if row is None:
                     continue
                 sid = learned[full] = row[0]
+                if inserted:
+                    made.add(sid)
             found[key] = sid
-        return found, learned
+        return found, learned, made
 
     def remember(self, learned: dict[tuple[str, str, str, str], int]) -> None:
         with self._lock:
@@ -186,37 +193,82 @@ def _present_iters(conn: Any, sid: int, iters: Sequence[int]) -> set[int]:
     return found
 
 
-def write(
-    conn: Any, company_id: str, events: Sequence[dict[str, Any]], ids: SeriesIds, wide_existing: set[str]
-) -> tuple[Summary, dict[tuple[str, str, str, str], int]]:
-    """Insert or overwrite narrow scalar events (in the caller's transaction).
+@dataclass
+class Batch:
+    """A batch of narrow scalar events and what writing it needs besides."""
 
-    ``wide_existing``: ids of these events that the ``events`` table held (and the caller
-    deleted): they count as overwritten. Returns the series summary of the batch and the
-    series ids to remember once the transaction commits."""
+    events: Sequence[dict[str, Any]]
+    #: ids of these events that the ``events`` table held (the caller deleted them)
+    wide_existing: set[str]
+    #: the series' new ``gen`` (sqlite_series.next_generation)
+    gen: int
+    columns: SeriesColumns | None = None
+
+
+def write(
+    conn: Any, company_id: str, batch: Batch, ids: SeriesIds
+) -> tuple[Summary, dict[tuple[str, str, str, str], int]]:
+    """Insert or overwrite narrow scalar events (in the caller's transaction), keeping the
+    in-memory columns of their series in step. Returns the series summary of the batch
+    and the series ids to remember once the transaction commits."""
     groups: dict[SeriesKey, list[dict[str, Any]]] = {}
-    for event in events:
+    for event in batch.events:
         groups.setdefault((event["task"], event["metric"], event["variant"]), []).append(event)
-    sids, learned = ids.resolve(conn, company_id, groups)
+    sids, learned, made = ids.resolve(conn, company_id, groups)
     summary: Summary = {}
     for key, members in groups.items():
+        sid = sids[key]
         iters = [e["iter"] for e in members]
         timestamps = [e["timestamp"] for e in members]
         raws = [e["value"] for e in members]
-        present = _present_iters(conn, sids[key], iters)
-        if present or wide_existing or len(set(iters)) < len(iters):
+        present = _present_iters(conn, sid, iters)
+        appended = not present and not batch.wide_existing and len(set(iters)) == len(iters)
+        if appended:
+            new = len(iters)  # the common case: iterations not seen before
+        else:
             new = 0
             for event in members:
-                new += event["iter"] not in present and point_id(event) not in wide_existing
+                new += event["iter"] not in present and point_id(event) not in batch.wide_existing
                 present.add(event["iter"])
-        else:
-            new = len(iters)  # the common case: iterations not seen before
         summary[(SCALAR, *key)] = [new, new, min(iters), max(iters), min(timestamps), max(timestamps)]
+        values = float32s(raws)
+        if batch.columns is not None:
+            _keep_columns(conn, company_id, batch, (sid, key), (iters, values), appended=appended, made=sid in made)
         wtimes = [write_time(e["@timestamp"]) for e in members]
         workers = [e["worker"] for e in members]
-        rows = zip(repeat(sids[key]), iters, timestamps, wtimes, float32s(raws), raws, workers, strict=False)
+        rows = zip(repeat(sid), iters, timestamps, wtimes, values, raws, workers, strict=False)
         conn.executemany("INSERT OR REPLACE INTO scalars VALUES (?,?,?,?,?,?,?)", rows)
     return summary, learned
+
+
+def _keep_columns(
+    conn: Any,
+    company_id: str,
+    batch: Batch,
+    series: tuple[int, SeriesKey],
+    points: tuple[list[int], list[float]],
+    *,
+    appended: bool,
+    made: bool,
+) -> None:
+    """Start, extend or drop the series' columns (see sqlite_columns)."""
+    columns = batch.columns
+    assert columns is not None
+    sid, key = series
+    if not appended:
+        columns.drop([sid])
+        return
+    iters, values = points
+    if any(a >= b for a, b in zip(iters, iters[1:], strict=False)):
+        iters, values = (list(p) for p in zip(*sorted(zip(iters, values, strict=True)), strict=True))
+    if made:
+        columns.start(sid, batch.gen, iters, values)
+    elif columns.has(sid):
+        row = conn.execute(
+            "SELECT gen FROM series WHERE company = ? AND type = ? AND task = ? AND metric = ? AND variant = ?",
+            (company_id, SCALAR, *key),
+        ).fetchone()
+        columns.add(sid, row[0] if row else -1, batch.gen, iters, values)
 
 
 def drop_overwritten(conn: Any, company_id: str, ids: SeriesIds, events: Iterable[dict[str, Any]]) -> set[str]:
@@ -225,7 +277,7 @@ def drop_overwritten(conn: Any, company_id: str, ids: SeriesIds, events: Iterabl
     keyed = [e for e in events if e["type"] == SCALAR and isinstance(e.get("iter"), int)]
     if not keyed:
         return set()
-    sids, _ = ids.resolve(conn, company_id, {(e["task"], e["metric"], e["variant"]) for e in keyed}, create=False)
+    sids, _, _ = ids.resolve(conn, company_id, {(e["task"], e["metric"], e["variant"]) for e in keyed}, create=False)
     replaced: set[str] = set()
     for event in keyed:
         sid = sids.get((event["task"], event["metric"], event["variant"]))
@@ -248,6 +300,14 @@ def latest(conn: Any, company_id: str, task: str) -> list[tuple[str, str, Any, i
         (company_id, task),
     )
     return [(metric, variant, raw, wmax, (it, ts)) for metric, variant, raw, wmax, it, ts in rows]
+
+
+def series_of(conn: Any, company_id: str, task_ids: Sequence[str]) -> list[int]:
+    marks = ",".join("?" * len(task_ids))
+    rows = conn.execute(
+        f"SELECT sid FROM scalar_series WHERE company = ? AND task IN ({marks})", [company_id, *task_ids]
+    )
+    return [r[0] for r in rows]
 
 
 def delete_tasks(conn: Any, company_id: str, task_ids: Sequence[str]) -> int:

@@ -122,9 +122,8 @@ def merge(summary: Summary, key: tuple[str, str, str, str], entry: list[Any]) ->
     summary[key] = [old[0] + entry[0], old[1] + entry[1], low, high, min(old[4], entry[4]), max(old[5], entry[5])]
 
 
-def record(conn: sqlite3.Connection, company_id: str, summary: Summary) -> None:
-    """Write a batch's summary into the series table (a new ``gen`` for each series)."""
-    gen = next_generation()
+def record(conn: sqlite3.Connection, company_id: str, summary: Summary, gen: int) -> None:
+    """Write a batch's summary into the series table (``gen``: from next_generation)."""
     conn.executemany(_UPSERT, [(company_id, *key, *values, gen) for key, values in summary.items()])
 
 

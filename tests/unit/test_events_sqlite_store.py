@@ -193,3 +193,72 @@ def test_series_ids_survive_a_failed_batch_and_a_deleted_task(store: SqliteEvent
     store.add("c", [scalar(2, 4.0, variant="new")])
     assert [(s.variant, s.count) for s in store.series("c", SCALAR, ["t"])] == [("new", 1)]
     assert store.histogram("c", HistogramRequest("iter", 1, [("t", "m", "new")]))[("t", "m", "new")] == [(2, 4.0)]
+
+
+def _histograms_agree(store: SqliteEventStore, path: Path, series: list[tuple[str, str, str]], interval: int) -> Any:
+    """The histogram from this store (columns in memory where it keeps them) against one
+    from a second store on the same file (no columns: SQL over the tables)."""
+    mine = store.histogram("c", HistogramRequest("iter", interval, series))
+    other = SqliteEventStore(path)
+    try:
+        theirs = other.histogram("c", HistogramRequest("iter", interval, series))
+    finally:
+        other.close()
+    assert mine.keys() == theirs.keys()
+    for name, points in mine.items():
+        assert [k for k, _ in points] == [k for k, _ in theirs[name]]
+        assert [v for _, v in points] == pytest.approx([v for _, v in theirs[name]], rel=1e-12)
+    return mine
+
+
+def _columns_in_use(store: SqliteEventStore, variant: str) -> bool:
+    (summary,) = [s for s in store.series("c", SCALAR, ["t"]) if s.variant == variant]
+    gen, count, sid = store._summaries("c", [("t", "m", variant)])[("t", "m", variant)]
+    return sid is not None and count == summary.count and store._columns.buckets(sid, gen, count, 1) is not None
+
+
+@pytest.mark.parametrize("interval", [1, 3, 7, 50])
+def test_histograms_from_columns_equal_the_tables(tmp_path: Path, interval: int) -> None:
+    import random
+
+    rng = random.Random(interval)
+    _layout["narrow"] = True
+    path = tmp_path / "events.sqlite"
+    store = SqliteEventStore(path)
+    dense = [scalar(i, rng.uniform(-1e6, 1e6), variant="dense") for i in range(-40, 400)]
+    sparse = [scalar(i, rng.random(), variant="sparse") for i in sorted(rng.sample(range(-(10**6), 10**6), 300))]
+    # in batches as concurrent reporters send them: the fourth before the third, one reversed inside
+    for start in (0, 100, 300, 200, 400):
+        chunk = dense[start : start + 100] + sparse[start : start + 100]
+        store.add("c", chunk[::-1] if start == 100 else chunk)
+    assert _columns_in_use(store, "dense") and _columns_in_use(store, "sparse")
+    _histograms_agree(store, path, [("t", "m", "dense"), ("t", "m", "sparse")], interval)
+    store.close()
+
+
+def test_columns_are_not_used_once_a_series_is_not_appended_to(tmp_path: Path) -> None:
+    _layout["narrow"] = True
+    path = tmp_path / "events.sqlite"
+    store = SqliteEventStore(path)
+    names = ["over", "mix", "wide", "fail", "kept"]
+    store.add("c", [scalar(i, float(i), variant=v) for v in names for i in range(10)])
+    assert all(_columns_in_use(store, v) for v in names)
+    store.add("c", [scalar(3, 100.0, variant="over")])  # an overwrite
+    store.add("c", [scalar(i, 100.0, variant="mix") for i in (-1, 20)])  # around the points held
+    store.add("c", [scalar(20, 100.0, variant="wide", narrow=False)])  # a point in the events table
+    broken = scalar(11, 1.0, variant="other")
+    broken["timestamp"] = ("not", "bindable")
+    with pytest.raises((sqlite3.Error, TypeError)):
+        store.add("c", [scalar(10, 100.0, variant="fail"), broken])  # rolled back after the columns grew
+    store.add("c", [scalar(10, 5.0, variant="kept")])
+    assert [v for v in names if _columns_in_use(store, v)] == ["kept"]
+    store.add("c", [scalar(11, 6.0, variant="fail")])  # columns ahead of the table are dropped, not extended
+    assert [v for v in names if _columns_in_use(store, v)] == ["kept"]
+    assert not store._columns.has(store._summaries("c", [("t", "m", "fail")])[("t", "m", "fail")][2])
+    result = _histograms_agree(store, path, [("t", "m", v) for v in names], 4)
+    assert result[("t", "m", "over")][0] == (0, (0 + 1 + 2 + 100) / 4)
+    assert result[("t", "m", "fail")][-1] == (8, (8 + 9 + 6) / 3)  # the rolled-back 100.0 is not there
+    assert result[("t", "m", "kept")][-1] == (8, (8 + 9 + 5) / 3)
+    store.delete_tasks("c", ["t"])
+    assert store.histogram("c", HistogramRequest("iter", 4, [("t", "m", "kept")])) == {}
+    store.close()
