@@ -8,6 +8,8 @@ field holds it, so aggregations give the same numbers on both stores.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import os
 import sqlite3
@@ -232,7 +234,6 @@ class SqliteEventStore(EventStore):
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            sqlite_scalars.register_functions(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint=0")  # see _Checkpointer
@@ -497,17 +498,19 @@ class SqliteEventStore(EventStore):
             where.add("iter < ?", q.below)
         if q.above is not None:
             where.add("iter > ?", q.above)
-        rows = (
-            self._conn()
-            .execute(
-                f"SELECT DISTINCT iter FROM {_table(q.event_type)} WHERE {where.sql} "
-                f"ORDER BY iter {'DESC' if q.descending else 'ASC'} "
-                "LIMIT ?",
-                [*where.params, max(0, min(q.limit, MAX_SIZE))],
-            )
-            .fetchall()
+        limit = max(0, min(q.limit, MAX_SIZE))
+        order = "DESC" if q.descending else "ASC"
+        conn = self._conn()
+        rows = conn.execute(
+            f"SELECT DISTINCT iter FROM events WHERE {where.sql} ORDER BY iter {order} LIMIT ?", [*where.params, limit]
         )
-        return [r[0] for r in rows]
+        found = [r[0] for r in rows]
+        if q.event_type != sqlite_scalars.SCALAR:
+            return found
+        # each narrow series in iteration order (its key), merged
+        per_series = sqlite_scalars.iterations(conn, company_id, q, limit)
+        merged = heapq.merge(found, *per_series, reverse=q.descending)
+        return list(itertools.islice((i for i, _ in itertools.groupby(merged)), limit))
 
     def latest_values(self, company_id: str, task: str) -> list[LatestValue]:
         """Per series, the value of the newest (iter, timestamp, id) positive point and the

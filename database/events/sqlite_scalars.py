@@ -9,6 +9,10 @@ iteration, in one B-tree with no secondary index: about 60 bytes a point instead
 A scalar event with anything else (another field, no iteration, a non-numeric value
 kind) stays in ``events``; the view ``all_events`` reads both as one table.
 
+The view gives a narrow row the id "<task>-<iter>-<metric>-<variant>" (the text its
+document id in ES is the hash of): it only breaks ties in sort orders, and SQLite makes
+it without a call into Python per row.
+
 ``raw`` holds the value as sent (the column has no type affinity: an integer stays an
 integer), ``value`` the 32-bit float an ES ``float`` field would keep, for aggregations.
 """
@@ -24,7 +28,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from .base import as_float32, iso_ms, point_id
+from .base import IterationsQuery, as_float32, iso_ms, point_id
 from .sqlite_columns import SeriesColumns
 from .sqlite_series import Summary
 
@@ -55,8 +59,8 @@ CREATE VIEW all_events AS
         NULL AS raw, NULL AS worker
     FROM events
     UNION ALL
-    SELECT s.company, 'training_stats_scalar', point_id(s.task, p.iter, s.metric, s.variant), s.task, p.iter, s.metric,
-        s.variant, p.timestamp, p.wtime, p.value, NULL, p.raw, p.worker
+    SELECT s.company, 'training_stats_scalar', s.task || '-' || p.iter || '-' || s.metric || '-' || s.variant,
+        s.task, p.iter, s.metric, s.variant, p.timestamp, p.wtime, p.value, NULL, p.raw, p.worker
     FROM scalar_series s JOIN scalars p ON p.sid = s.sid;
 """
 
@@ -77,16 +81,6 @@ def write_time(text: Any) -> int:
         return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         return 0
-
-
-def register_functions(conn: Any) -> None:
-    """``point_id(task, iter, metric, variant)``, which the view ``all_events`` uses: the
-    id the event has in ES (base.point_id), so ties sort alike in both stores."""
-    conn.create_function("point_id", 4, _point_id, deterministic=True)
-
-
-def _point_id(task: str, iteration: int, metric: str, variant: str) -> str:
-    return point_id({"task": task, "iter": iteration, "metric": metric, "variant": variant})
 
 
 def float32s(values: list[Any]) -> list[float]:
@@ -300,6 +294,24 @@ def latest(conn: Any, company_id: str, task: str) -> list[tuple[str, str, Any, i
         (company_id, task),
     )
     return [(metric, variant, raw, wmax, (it, ts)) for metric, variant, raw, wmax, it, ts in rows]
+
+
+def iterations(conn: Any, company_id: str, query: IterationsQuery, limit: int) -> list[list[int]]:
+    """Per narrow series of the query, its first ``limit`` iterations in the query's order."""
+    where = "company = ? AND task = ?"
+    params: list[Any] = [company_id, query.task]
+    for column, value in (("metric", query.metric), ("variant", query.variant)):
+        if value is not None:
+            where += f" AND {column} = ?"
+            params.append(value)
+    bounds = ""
+    for op, bound in (("<", query.below), (">", query.above)):
+        if bound is not None:
+            bounds += f" AND iter {op} {int(bound)}"
+    order = "DESC" if query.descending else "ASC"
+    sids = [r[0] for r in conn.execute(f"SELECT sid FROM scalar_series WHERE {where}", params)]
+    sql = f"SELECT iter FROM scalars WHERE sid = ?{bounds} ORDER BY iter {order} LIMIT ?"
+    return [[r[0] for r in conn.execute(sql, (sid, limit))] for sid in sids]
 
 
 def series_of(conn: Any, company_id: str, task_ids: Sequence[str]) -> list[int]:

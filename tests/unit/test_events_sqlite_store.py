@@ -262,3 +262,14 @@ def test_columns_are_not_used_once_a_series_is_not_appended_to(tmp_path: Path) -
     store.delete_tasks("c", ["t"])
     assert store.histogram("c", HistogramRequest("iter", 4, [("t", "m", "kept")])) == {}
     store.close()
+
+
+def test_iterations_merge_both_tables_without_repeats(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    store.add("c", [scalar(i, 1.0, variant="a", narrow=False) for i in (1, 5)])
+    store.add("c", [scalar(i, 1.0, variant=v, narrow=True) for v in ("b", "c") for i in (2, 5, 7)])
+    assert store.iterations("c", IterationsQuery(SCALAR, "t", limit=3)) == [7, 5, 2]
+    assert store.iterations("c", IterationsQuery(SCALAR, "t", below=5, descending=False, limit=9)) == [1, 2]
+    assert store.iterations("c", IterationsQuery(SCALAR, "t", above=1, variant="b", limit=9)) == [7, 5, 2]
+    assert store.iterations("c", IterationsQuery(SCALAR, "t", metric="x", limit=9)) == []
+    store.close()
