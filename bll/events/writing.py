@@ -96,6 +96,7 @@ _SDK_SCALAR_KEYS = frozenset(("timestamp", "type", "task", "iter", "metric", "va
 
 
 def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str, Any] | None:
+    # ``raw`` has exactly the keys of _SDK_SCALAR_KEYS (the caller checked)
     """The stored form of a valid scalar in the SDKs' shape; None for anything else (the
     general path then decides, with the same result)."""
     task, iteration, timestamp = raw["task"], raw["iter"], raw["timestamp"]
@@ -115,17 +116,10 @@ def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str,
         and worker
     ):
         return None
-    return {
-        "timestamp": timestamp,
-        "type": SCALAR,
-        "task": task,
-        "iter": iteration,
-        "metric": metric,
-        "variant": variant,
-        "value": value,
-        "@timestamp": _iso_cached(write_ms),
-        "worker": worker,
-    }
+    event = raw if type(raw) is dict else dict(raw)  # the parsed request's own dict: completed in place
+    event["@timestamp"] = _iso_cached(write_ms)
+    event["worker"] = worker
+    return event
 
 
 def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
@@ -266,26 +260,39 @@ def update_task_stats(company_id: str, events: Sequence[Mapping[str, Any]], igno
 
 
 def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime) -> dict[str, Any]:
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for event in events:
+        groups.setdefault((event["type"], event["metric"], event["variant"]), []).append(event)
     sets: dict[str, Any] = {"last_update": now}
     mins: dict[str, Any] = {}
     maxs: dict[str, Any] = {}
-    iterations = [e["iter"] for e in events if "iter" in e and e["metric"] not in ignore_iteration]
+    iterations = [
+        e["iter"]
+        for (_, metric, _), members in groups.items()
+        if metric not in ignore_iteration
+        for e in members
+        if "iter" in e
+    ]
     if iterations:
         maxs["last_iteration"] = max(iterations)
-    series = _series_summary(events)
-    for (event_type, metric, variant), entry in series.items():
+    for (event_type, metric, variant), members in groups.items():
+        if event_type == LOG:
+            continue
         metric_key = name_key(metric)
         stats = f"metric_stats.{metric_key}"
         sets[f"{stats}.metric"] = metric
         sets[f"{stats}.event_stats_by_type.{event_type}.last_update"] = now
-        if not entry:
+        if event_type != SCALAR:
             continue
+        # of equal values or timestamps the later event counts, as the reference's min/max pick
+        values = [e["value"] for e in reversed(members)]
+        newest = max(reversed(members), key=_timestamp_of)
         prefix = f"last_metrics.{metric_key}.{name_key(variant)}"
-        mins[f"{prefix}.min_value"] = entry[0]
-        maxs[f"{prefix}.max_value"] = entry[1]
+        mins[f"{prefix}.min_value"] = min(values)
+        maxs[f"{prefix}.max_value"] = max(values)
         sets[f"{prefix}.metric"] = metric
         sets[f"{prefix}.variant"] = variant
-        sets[f"{prefix}.value"] = entry[2]["value"]
+        sets[f"{prefix}.value"] = newest["value"]
     update: dict[str, Any] = {"$set": sets}
     if mins:
         update["$min"] = mins
@@ -294,27 +301,5 @@ def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence
     return update
 
 
-def _series_summary(events: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], list[Any]]:
-    """(type, metric, variant) → [] or, for scalars, [min value, max value, newest event]."""
-    series: dict[tuple[str, str, str], list[Any]] = {}
-    for event in events:
-        event_type = event["type"]
-        if event_type == LOG:
-            continue
-        key = (event_type, event["metric"], event["variant"])
-        entry = series.get(key)
-        if event_type != SCALAR:
-            if entry is None:
-                series[key] = []
-            continue
-        value = event["value"]
-        if entry is None:
-            series[key] = [value, value, event]
-            continue
-        if value <= entry[0]:  # the later of equal values, as min(value, current) picks
-            entry[0] = value
-        if value >= entry[1]:
-            entry[1] = value
-        if event["timestamp"] >= entry[2]["timestamp"]:
-            entry[2] = event
-    return series
+def _timestamp_of(event: Mapping[str, Any]) -> Any:
+    return event["timestamp"]
