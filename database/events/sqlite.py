@@ -137,7 +137,7 @@ class _Checkpointer:
     more at ``stop``. Durability is that of ``synchronous=NORMAL`` with automatic
     checkpoints: a commit is in the WAL, the checkpoint syncs the database file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, column_points: int = _COLUMN_POINTS) -> None:
         self.path = path
         self._commits = 0
         self._wake = threading.Condition()
@@ -210,7 +210,7 @@ class _Where:
 
 
 class SqliteEventStore(EventStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, column_points: int = _COLUMN_POINTS) -> None:
         self.path = path
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -219,7 +219,9 @@ class SqliteEventStore(EventStore):
         self._checkpointer = _Checkpointer(path)
         self._histograms = _HistogramCache(_HISTOGRAM_CACHE_POINTS)
         self._series_ids = sqlite_scalars.SeriesIds()
-        self._columns = SeriesColumns(_COLUMN_POINTS)
+        self._columns = SeriesColumns(column_points)
+        self._loader: ThreadPoolExecutor | None = None
+        self._loading: set[int] = set()
         conn = self._conn()
         conn.executescript(_SCHEMA)
         conn.executescript(sqlite_scalars.SCHEMA)
@@ -264,6 +266,9 @@ class SqliteEventStore(EventStore):
             return self._executor
 
     def close(self) -> None:
+        if self._loader is not None:
+            self._loader.shutdown(wait=True, cancel_futures=True)
+            self._loader = None
         self._checkpointer.stop()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
@@ -460,15 +465,58 @@ class SqliteEventStore(EventStore):
                 result[series] = list(found)
 
         def one(series: tuple[str, str, str]) -> list[tuple[int, float]]:
+            gen, count, sid = summaries.get(series, (None, 0, None))
             rows = self._conn().execute(sql, (company_id, *series, interval)).fetchall()
             found = [(int(k), float(v)) for k, v in rows]
-            self._histograms.put((company_id, *series, column, interval, summaries.get(series, (None,))[0]), found)
+            self._histograms.put((company_id, *series, column, interval, gen), found)
+            if column == "iter" and sid is not None and gen is not None:
+                self._load_later(sid, count)
             return found
 
         # sqlite3 releases the GIL while a query runs: series are bucketed in parallel
         points = self._pool().map(one, queried) if len(queried) > 1 else map(one, queried)
         result.update({series: found for series, found in zip(queried, points, strict=True) if found})
         return {series: result[series] for series in request.series if series in result}
+
+    def _load_later(self, sid: int, count: int) -> None:
+        """Have a series that SQL had to bucket read into columns, on a thread of the
+        store (reading costs about two SQL bucketings; the next histogram after a write
+        then needs none). Series too large to keep are left to SQL."""
+        if not 0 < count <= self._columns.max_points // 8 or self._columns.has(sid):
+            return
+        with self._lock:
+            if sid in self._loading:
+                return
+            self._loading.add(sid)
+            if self._loader is None:
+                self._loader = ThreadPoolExecutor(1, thread_name_prefix="events-columns")
+            self._loader.submit(self._load_columns, sid)
+
+    def _load_columns(self, sid: int) -> None:
+        """Read a series' points into columns, in one snapshot with its summary row (an
+        entry of a gen a write has passed since is never used, see sqlite_columns)."""
+        try:
+            self._read_columns(sid)
+        finally:
+            with self._lock:
+                self._loading.discard(sid)
+
+    def _read_columns(self, sid: int) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            summary = conn.execute(
+                "SELECT g.gen, g.count FROM scalar_series s JOIN series g ON g.company = s.company"
+                " AND g.task = s.task AND g.metric = s.metric AND g.variant = s.variant"
+                " AND g.type = 'training_stats_scalar' WHERE s.sid = ?",
+                (sid,),
+            ).fetchone()
+            rows = conn.execute("SELECT iter, value FROM scalars WHERE sid = ? ORDER BY iter", (sid,)).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        if summary is None or len(rows) != summary[1]:
+            return  # gone, or with points in the events table: SQL answers
+        self._columns.start(sid, summary[0], [r[0] for r in rows], [r[1] for r in rows])
 
     def _summaries(
         self, company_id: str, series: Sequence[tuple[str, str, str]]

@@ -197,9 +197,9 @@ def test_series_ids_survive_a_failed_batch_and_a_deleted_task(store: SqliteEvent
 
 def _histograms_agree(store: SqliteEventStore, path: Path, series: list[tuple[str, str, str]], interval: int) -> Any:
     """The histogram from this store (columns in memory where it keeps them) against one
-    from a second store on the same file (no columns: SQL over the tables)."""
+    from a second store on the same file that keeps no columns (SQL over the tables)."""
     mine = store.histogram("c", HistogramRequest("iter", interval, series))
-    other = SqliteEventStore(path)
+    other = SqliteEventStore(path, column_points=0)
     try:
         theirs = other.histogram("c", HistogramRequest("iter", interval, series))
     finally:
@@ -272,4 +272,24 @@ def test_iterations_merge_both_tables_without_repeats(tmp_path: Path) -> None:
     assert store.iterations("c", IterationsQuery(SCALAR, "t", below=5, descending=False, limit=9)) == [1, 2]
     assert store.iterations("c", IterationsQuery(SCALAR, "t", above=1, variant="b", limit=9)) == [7, 5, 2]
     assert store.iterations("c", IterationsQuery(SCALAR, "t", metric="x", limit=9)) == []
+    store.close()
+
+
+def test_a_reopened_store_reads_series_into_columns_after_bucketing_them_in_sql(tmp_path: Path) -> None:
+    _layout["narrow"] = True
+    path = tmp_path / "events.sqlite"
+    first = SqliteEventStore(path)
+    first.add("c", [scalar(i, float(i % 7), variant=v) for v in ("a", "b") for i in range(50)])
+    first.add("c", [scalar(60, 2.0, variant="b", narrow=False)])  # b has a point in the events table
+    first.close()
+    store = SqliteEventStore(path)
+    assert not _columns_in_use(store, "a")
+    before = _histograms_agree(store, path, [("t", "m", "a"), ("t", "m", "b")], 4)  # SQL answers
+    assert store._loader is not None
+    store._loader.submit(lambda: None).result()  # the series were read into columns meanwhile
+    assert _columns_in_use(store, "a") and not _columns_in_use(store, "b")
+    store.add("c", [scalar(i, 1.5, variant=v) for v in ("a", "b") for i in (50, 51)])
+    assert _columns_in_use(store, "a")
+    after = _histograms_agree(store, path, [("t", "m", "a"), ("t", "m", "b")], 4)
+    assert after[("t", "m", "a")][-1] == (48, (48 % 7 + 49 % 7 + 1.5 + 1.5) / 4) != before[("t", "m", "a")][-1]
     store.close()
