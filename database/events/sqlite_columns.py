@@ -15,12 +15,14 @@ A writer appends only to an entry whose ``gen`` is the series' current one.
 
 from __future__ import annotations
 
+import operator
 import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 
 @dataclass
@@ -107,12 +109,7 @@ def buckets(columns: Columns, interval: int) -> list[tuple[int, float]]:
         return result
     first = iters[0]
     if iters[n - 1] - first + 1 == n:  # consecutive iterations: index = iter - first
-        low = first - first % interval
-        starts = range(low, iters[n - 1] + 1, interval)
-        bounds = [max(0, k - first) for k in starts] + [n]
-        sums = map(sum, map(values.__getitem__, map(slice, bounds, bounds[1:])))
-        sizes = map(int.__sub__, bounds[1:], bounds)
-        return list(zip(starts, map(float.__truediv__, sums, map(float, sizes)), strict=True))
+        return _dense_buckets(values, n, first, interval)
     start = 0
     while start < n:
         key = iters[start] - iters[start] % interval
@@ -120,4 +117,22 @@ def buckets(columns: Columns, interval: int) -> list[tuple[int, float]]:
         chunk = values[start:end]
         result.append((key, sum(chunk) / len(chunk)))
         start = end
+    return result
+
+
+def _dense_buckets(values: array[float], n: int, first: int, interval: int) -> list[tuple[int, float]]:
+    """``buckets`` of consecutive iterations: a first bucket up to the first multiple of
+    ``interval``, full buckets of ``interval`` points, and what is left."""
+    low = first - first % interval
+    head = min(n, low + interval - first)
+    result = [(low, sum(values[:head]) / head)]
+    full = (n - head) // interval
+    if full:
+        chunks = iter(values[head : head + full * interval])
+        sums = map(sum, zip(*[chunks] * interval, strict=False))  # interval points at a time, in order
+        averages = map(operator.truediv, sums, repeat(float(interval)))
+        result.extend(zip(range(low + interval, low + interval * (full + 1), interval), averages, strict=True))
+    rest = head + full * interval
+    if rest < n:
+        result.append((low + interval * (full + 1), sum(values[rest:]) / (n - rest)))
     return result
