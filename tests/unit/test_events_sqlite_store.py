@@ -293,3 +293,48 @@ def test_a_reopened_store_reads_series_into_columns_after_bucketing_them_in_sql(
     after = _histograms_agree(store, path, [("t", "m", "a"), ("t", "m", "b")], 4)
     assert after[("t", "m", "a")][-1] == (48, (48 % 7 + 49 % 7 + 1.5 + 1.5) / 4) != before[("t", "m", "a")][-1]
     store.close()
+
+
+def test_concurrent_writers_and_readers_agree_with_sql_at_the_end(tmp_path: Path) -> None:
+    import random
+    import threading
+
+    _layout["narrow"] = True
+    path = tmp_path / "events.sqlite"
+    store = SqliteEventStore(path)
+    series = [("t", "m", f"v{i}") for i in range(3)]
+    chunks = [list(range(start, start + 25)) for start in range(0, 2000, 25)]
+    random.Random(7).shuffle(chunks)  # batches land out of order, from four threads
+    failures: list[BaseException] = []
+
+    def writer(mine: list[list[int]]) -> None:
+        try:
+            for iters in mine:
+                store.add("c", [scalar(i, float(i % 13), variant=v) for _, _, v in series for i in iters])
+        except BaseException as ex:  # noqa: BLE001 - reported by the test
+            failures.append(ex)
+
+    def reader(stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                for name, points in store.histogram("c", HistogramRequest("iter", 7, series)).items():
+                    assert all(b[0] > a[0] for a, b in zip(points, points[1:], strict=False)), name
+        except BaseException as ex:  # noqa: BLE001
+            failures.append(ex)
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=writer, args=(chunks[k::4],)) for k in range(4)]
+    watcher = threading.Thread(target=reader, args=(stop,))
+    watcher.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    stop.set()
+    watcher.join(60)
+    assert not failures
+    assert [s.count for s in store.series("c", SCALAR, ["t"])] == [2000] * 3
+    assert all(_columns_in_use(store, v) for _, _, v in series)  # batches out of order fit between
+    result = _histograms_agree(store, path, series, 7)
+    assert result[series[0]][0] == (0, sum(i % 13 for i in range(7)) / 7)
+    store.close()
