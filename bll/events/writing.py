@@ -151,6 +151,8 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
     _check_fields(event_type, event)
     if event_type == LOG:
         event["id"] = _log_id(event, position)
+    else:
+        event.pop("id", None)  # not the client's to choose: the stores key it by its point
     return event
 
 

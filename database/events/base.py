@@ -129,10 +129,18 @@ def point_id(event: dict[str, Any]) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not a secret
 
 
+def event_id(event: dict[str, Any]) -> str:
+    """A log line's ``id`` (the business layer makes it), any other event's ``point_id``
+    (an ``id`` it carries is not used: documents are keyed by their point)."""
+    given = event.get("id")
+    return given if given is not None and event["type"] == "log" else point_id(event)
+
+
 def take_id(event: dict[str, Any]) -> str:
-    """The event's ``id`` (log lines carry one), taken out of it; else its ``point_id``."""
-    given = event.pop("id", None)
-    return given if given is not None else point_id(event)
+    """``event_id``, with ``id`` taken out of the event."""
+    found = event_id(event)
+    event.pop("id", None)
+    return found
 
 
 def iso_ms(ms: int) -> str:

@@ -33,6 +33,7 @@ from .base import (
     LatestValue,
     SeriesInfo,
     as_float32,
+    event_id,
     point_id,
     take_id,
 )
@@ -225,6 +226,7 @@ class SqliteEventStore(EventStore):
         conn = self._conn()
         conn.executescript(_SCHEMA)
         conn.executescript(sqlite_scalars.SCHEMA)
+        sqlite_scalars.ensure_view(conn)
         sqlite_series.upgrade(conn)
         conn.executescript(sqlite_series.SCHEMA)
         with self._tx() as tx:
@@ -290,32 +292,47 @@ class SqliteEventStore(EventStore):
         if len(narrow) < len(events):
             chosen = events
             if narrow:  # one point sent twice in both shapes in one batch: the later one is kept
-                ids = [e["id"] if "id" in e else point_id(e) for e in events]
-                last = {event_id: i for i, event_id in enumerate(ids)}
-                chosen = [e for i, e in enumerate(events) if last[ids[i]] == i]
+                keys = [(e["type"], event_id(e)) for e in events]
+                last = {key: i for i, key in enumerate(keys)}
+                chosen = [e for i, e in enumerate(events) if last[keys[i]] == i]
                 narrow = [e for e in chosen if sqlite_scalars.fits(e)]
             wide = [e for e in chosen if not sqlite_scalars.fits(e)]
-        with self._tx() as conn:
-            replaced = sqlite_scalars.drop_overwritten(conn, company_id, self._series_ids, wide)
-            rows = [_row(company_id, e) for e in wide]
-            summary = sqlite_series.summarise(sqlite_series.wide_points(conn, company_id, rows, replaced))
-            learned: dict[tuple[str, str, str, str], int] = {}
-            gen = sqlite_series.next_generation()
-            if narrow:
-                in_events = self._wide_scalars_replaced(conn, company_id, narrow)
-                batch = sqlite_scalars.Batch(narrow, in_events, gen, self._columns)
-                narrow_summary, learned = sqlite_scalars.write(conn, company_id, batch, self._series_ids)
-                for key, entry in narrow_summary.items():
-                    sqlite_series.merge(summary, key, entry)
-            sqlite_series.record(conn, company_id, summary, gen)
-            conn.executemany(
-                "INSERT OR REPLACE INTO events "
-                "(company, type, id, task, iter, metric, variant, timestamp, wtime, value, doc) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-        self._series_ids.remember(learned)
+        learned: dict[tuple[str, str, str, str], int] = {}
+        try:
+            with self._tx() as conn:
+                learned = self._add(conn, company_id, narrow, wide)
+                # remembered inside the transaction: a task deleted right after the commit
+                # must find its series ids to forget (writers are serialised by SQLite)
+                self._series_ids.remember(learned)
+        except BaseException:
+            self._series_ids.forget_keys(learned)
+            raise
         return len(events)
+
+    def _add(
+        self, conn: sqlite3.Connection, company_id: str, narrow: list[dict[str, Any]], wide: list[dict[str, Any]]
+    ) -> dict[tuple[str, str, str, str], int]:
+        """Write a batch in the caller's transaction; returns the series ids it learned."""
+        replaced, touched = sqlite_scalars.drop_overwritten(conn, company_id, self._series_ids, wide)
+        self._columns.drop(touched)  # their columns hold the points just moved out
+        rows = [_row(company_id, e) for e in wide]
+        summary = sqlite_series.summarise(sqlite_series.wide_points(conn, company_id, rows, replaced))
+        learned: dict[tuple[str, str, str, str], int] = {}
+        gen = sqlite_series.next_generation()
+        if narrow:
+            in_events = self._wide_scalars_replaced(conn, company_id, narrow)
+            batch = sqlite_scalars.Batch(narrow, in_events, gen, self._columns)
+            narrow_summary, learned = sqlite_scalars.write(conn, company_id, batch, self._series_ids)
+            for key, entry in narrow_summary.items():
+                sqlite_series.merge(summary, key, entry)
+        sqlite_series.record(conn, company_id, summary, gen)
+        conn.executemany(
+            "INSERT OR REPLACE INTO events "
+            "(company, type, id, task, iter, metric, variant, timestamp, wtime, value, doc) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        return learned
 
     @staticmethod
     def _wide_scalars_replaced(conn: sqlite3.Connection, company_id: str, events: Sequence[dict[str, Any]]) -> set[str]:
@@ -605,13 +622,21 @@ def _table(event_type: str | None) -> str:
 
 
 def _after_clause(sort: Sequence[tuple[str, bool]], after: Sequence[Any]) -> tuple[Any, ...]:
-    """Keyset condition ``(a, b, ...) > (x, y, ...)`` honouring each column's direction."""
+    """Keyset condition ``(a, b, ...) > (x, y, ...)`` honouring each column's direction and
+    SQLite's place for NULL (first ascending, last descending; an event without ``iter``)."""
     ors = []
     params: list[Any] = []
     for i, (name, desc) in enumerate(sort):
-        ands = [f"{_COLUMNS[sort[j][0]]} = ?" for j in range(i)]
-        params.extend(after[:i])
-        ands.append(f"{_COLUMNS[name]} {'<' if desc else '>'} ?")
-        params.append(after[i])
+        ands = []
+        for j in range(i):
+            column, value = _COLUMNS[sort[j][0]], after[j]
+            ands.append(f"{column} IS NULL" if value is None else f"{column} = ?")
+            params.extend(() if value is None else (value,))
+        column, value = _COLUMNS[name], after[i]
+        if value is None:
+            ands.append("0" if desc else f"{column} IS NOT NULL")
+        else:
+            ands.append(f"({column} < ? OR {column} IS NULL)" if desc else f"{column} > ?")
+            params.append(value)
         ors.append("(" + " AND ".join(ands) + ")")
     return ("(" + " OR ".join(ors) + ")", *params)

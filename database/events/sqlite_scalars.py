@@ -9,9 +9,11 @@ iteration, in one B-tree with no secondary index: about 60 bytes a point instead
 A scalar event with anything else (another field, no iteration, a non-numeric value
 kind) stays in ``events``; the view ``all_events`` reads both as one table.
 
-The view gives a narrow row the id "<task>-<iter>-<metric>-<variant>" (the text its
-document id in ES is the hash of): it only breaks ties in sort orders, and SQLite makes
-it without a call into Python per row.
+The view gives a narrow row the id "#<sid>:<iter>", unique per row and made by SQLite
+without a call into Python; ids only break ties in sort orders. (The ES document id of the
+same point is the md5 of "<task>-<iter>-<metric>-<variant>", a text two series can share —
+metric "a-b" with variant "c", metric "a" with variant "b-c" — so ES, like the reference,
+keeps one document for both points where the narrow table keeps two.)
 
 ``raw`` holds the value as sent (the column has no type affinity: an integer stays an
 integer), ``value`` the 32-bit float an ES ``float`` field would keep, for aggregations.
@@ -36,7 +38,7 @@ SCALAR = "training_stats_scalar"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scalar_series (
-    sid INTEGER PRIMARY KEY,
+    sid INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: in-memory state is keyed by it
     company TEXT NOT NULL,
     task TEXT NOT NULL,
     metric TEXT NOT NULL,
@@ -53,20 +55,47 @@ CREATE TABLE IF NOT EXISTS scalars (
     worker TEXT NOT NULL,
     PRIMARY KEY (sid, iter)
 ) WITHOUT ROWID;
-DROP VIEW IF EXISTS all_events;
+"""
+
+VIEW = """
 CREATE VIEW all_events AS
     SELECT company, type, id, task, iter, metric, variant, timestamp, wtime, value, doc,
         NULL AS raw, NULL AS worker
     FROM events
     UNION ALL
-    SELECT s.company, 'training_stats_scalar', s.task || '-' || p.iter || '-' || s.metric || '-' || s.variant,
+    SELECT s.company, 'training_stats_scalar', '#' || p.sid || ':' || p.iter,
         s.task, p.iter, s.metric, s.variant, p.timestamp, p.wtime, p.value, NULL, p.raw, p.worker
-    FROM scalar_series s JOIN scalars p ON p.sid = s.sid;
+    FROM scalar_series s JOIN scalars p ON p.sid = s.sid
 """
+
+
+def ensure_view(conn: Any) -> None:
+    """Create ``all_events``, or replace one of an earlier definition (in a transaction:
+    a reader on another connection never finds it missing)."""
+    sql = VIEW.strip()
+
+    def current() -> Any:
+        row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'all_events'").fetchone()
+        return row[0] if row else None
+
+    if current() == sql:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if current() != sql:
+            conn.execute("DROP VIEW IF EXISTS all_events")
+            conn.execute(sql)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
 
 #: The fields of a scalar event as the business layer hands it over when it fits a
 #: narrow row.
 _NARROW_KEYS = frozenset(("type", "task", "iter", "metric", "variant", "value", "timestamp", "@timestamp", "worker"))
+
+_INT64 = 2**63
 
 #: (task, metric, variant)
 SeriesKey = tuple[str, str, str]
@@ -98,7 +127,7 @@ def fits(event: dict[str, Any]) -> bool:
         event["type"] == SCALAR
         and event.keys() == _NARROW_KEYS
         and type(event["iter"]) is int
-        and type(event["value"]) in (float, int)
+        and (type(event["value"]) is float or (type(event["value"]) is int and -_INT64 <= event["value"] < _INT64))
         and type(event["worker"]) is str
     )
 
@@ -162,6 +191,11 @@ class SeriesIds:
     def remember(self, learned: dict[tuple[str, str, str, str], int]) -> None:
         with self._lock:
             self._ids.update(learned)
+
+    def forget_keys(self, learned: dict[tuple[str, str, str, str], int]) -> None:
+        with self._lock:
+            for full in learned:
+                self._ids.pop(full, None)
 
     def forget(self, company_id: str, task_ids: Sequence[str]) -> None:
         tasks = set(task_ids)
@@ -265,21 +299,25 @@ def _keep_columns(
         columns.add(sid, row[0] if row else -1, batch.gen, iters, values)
 
 
-def drop_overwritten(conn: Any, company_id: str, ids: SeriesIds, events: Iterable[dict[str, Any]]) -> set[str]:
+def drop_overwritten(
+    conn: Any, company_id: str, ids: SeriesIds, events: Iterable[dict[str, Any]]
+) -> tuple[set[str], list[int]]:
     """Delete the narrow rows that wide scalar ``events`` (with an iteration) replace;
-    returns those events' ids."""
+    returns those events' ids and the series ids of the rows deleted."""
     keyed = [e for e in events if e["type"] == SCALAR and isinstance(e.get("iter"), int)]
     if not keyed:
-        return set()
+        return set(), []
     sids, _, _ = ids.resolve(conn, company_id, {(e["task"], e["metric"], e["variant"]) for e in keyed}, create=False)
     replaced: set[str] = set()
+    touched: list[int] = []
     for event in keyed:
         sid = sids.get((event["task"], event["metric"], event["variant"]))
         if sid is None:
             continue
         if conn.execute("DELETE FROM scalars WHERE sid = ? AND iter = ?", (sid, event["iter"])).rowcount:
             replaced.add(point_id(event))
-    return replaced
+            touched.append(sid)
+    return replaced, touched
 
 
 def latest(conn: Any, company_id: str, task: str) -> list[tuple[str, str, Any, int, tuple[int, int]]]:

@@ -10,8 +10,8 @@ ever widen, like the events they summarise (an overwrite keeps iteration and ser
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -127,13 +127,18 @@ def record(conn: sqlite3.Connection, company_id: str, summary: Summary, gen: int
     conn.executemany(_UPSERT, [(company_id, *key, *values, gen) for key, values in summary.items()])
 
 
-_generations = itertools.count()
+_last_generation = 0
+_generation_lock = threading.Lock()
 
 
 def next_generation() -> int:
-    """A value no earlier write of this process used, and (time-based) unlikely any other's:
-    a series' ``gen`` changes with every write to it, so a cached histogram is known stale."""
-    return time.time_ns() + next(_generations)
+    """A value above every earlier one of this process (also when the clock steps back),
+    time-based so that another process's are unlikely to meet it: a series' ``gen``
+    changes with every write to it, so a cached histogram or columns are known stale."""
+    global _last_generation
+    with _generation_lock:
+        _last_generation = max(time.time_ns(), _last_generation + 1)
+        return _last_generation
 
 
 def upgrade(conn: sqlite3.Connection) -> None:

@@ -207,3 +207,8 @@ def test_the_sdk_scalar_shortcut_gives_what_the_general_path_gives(changes: dict
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(writing, "_SDK_SCALAR_KEYS", frozenset())
         assert outcome() == fast
+
+
+def test_a_client_id_is_dropped_from_events_other_than_log_lines() -> None:
+    assert "id" not in norm({"task": "t", "type": "plot", "iter": 1, "id": "mine"})
+    assert norm({"task": "t", "type": "log", "msg": "x", "id": "mine"})["id"] != "mine"

@@ -338,3 +338,153 @@ def test_concurrent_writers_and_readers_agree_with_sql_at_the_end(tmp_path: Path
     result = _histograms_agree(store, path, series, 7)
     assert result[series[0]][0] == (0, sum(i % 13 for i in range(7)) / 7)
     store.close()
+
+
+# --- from the review of the narrow table (each failed before its fix) -----------------
+
+
+def _other(event_type: str, it: int | None, variant: str = "v", **fields: Any) -> dict[str, Any]:
+    event = {
+        "type": event_type,
+        "task": "t",
+        "metric": "m",
+        "variant": variant,
+        "timestamp": 5,
+        "@timestamp": "2026-01-01T00:00:00.000Z",
+        "worker": "w",
+        **fields,
+    }
+    if it is not None:
+        event["iter"] = it
+    return event
+
+
+def test_a_scalar_and_another_type_of_the_same_point_in_one_batch_are_both_kept(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    vector = _other("training_stats_vector", 1, value=[1.0, 2.0])
+    store.add("c", [scalar(1, 3.0, narrow=True), vector])
+    assert store.count("c", SCALAR, ["t"]) == 1
+    assert store.count("c", "training_stats_vector", ["t"]) == 1
+    assert [e["value"] for e in store.search("c", EventQuery(SCALAR, ["t"])).events] == [3.0]
+    store.close()
+
+
+def test_columns_of_a_series_are_dropped_when_a_point_moves_to_the_events_table(tmp_path: Path) -> None:
+    _layout["narrow"] = True
+    path = tmp_path / "events.sqlite"
+    store = SqliteEventStore(path)
+    store.add("c", [scalar(i, 1.0) for i in range(5)])
+    store.add("c", [scalar(2, 100.0, narrow=False), scalar(5, 1.0), scalar(6, 1.0)])  # one batch
+    result = _histograms_agree(store, path, [("t", "m", "v")], 1)
+    assert result[("t", "m", "v")][2] == (2, 100.0)
+    store.close()
+
+
+def test_an_id_sent_with_an_event_other_than_a_log_line_is_not_its_key(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    store.add("c", [{**scalar(i, 1.0, narrow=True), "id": "abc"} for i in (1, 2)])
+    store.add("c", [_other("plot", i, plot_str="{}", id="abc") for i in (1, 2)])
+    store.add("c", [{**scalar(1, 2.0, narrow=True), "id": "x"}])  # re-sent: an overwrite
+    assert (store.count("c", SCALAR, ["t"]), store.count("c", "plot", ["t"])) == (2, 2)
+    assert store.series("c", SCALAR, ["t"])[0].count == 2
+    store.close()
+
+
+def test_series_ids_are_remembered_inside_the_transaction_and_never_reused(tmp_path: Path) -> None:
+    _layout["narrow"] = True
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    seen: list[bool] = []
+    remember = store._series_ids.remember
+
+    def watching(learned: dict[tuple[str, str, str, str], int]) -> None:
+        seen.append(store._conn().in_transaction)  # a delete_tasks cannot slip in before it
+        remember(learned)
+
+    store._series_ids.remember = watching  # type: ignore[method-assign]
+    store.add("c", [scalar(1, 1.0, variant="a")])
+    assert seen == [True]
+    (first,) = sqlite_scalars_sids(store)
+    store.delete_tasks("c", ["t"])
+    store.add("c", [scalar(1, 1.0, variant="b", task="u")])
+    assert sqlite_scalars_sids(store)[0] > first
+    store.close()
+
+
+def sqlite_scalars_sids(store: SqliteEventStore) -> list[int]:
+    return [r[0] for r in store._conn().execute("SELECT sid FROM scalar_series ORDER BY sid")]
+
+
+def test_opening_a_store_again_leaves_the_view_in_place_for_readers(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "events.sqlite"
+    store = SqliteEventStore(path)
+    store.add("c", [scalar(1, 1.0)])
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        conn = sqlite3.connect(path, check_same_thread=False)
+        while not stop.is_set():
+            try:
+                conn.execute("SELECT count(*) FROM all_events").fetchone()
+            except sqlite3.Error as ex:
+                errors.append(ex)
+        conn.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(30):
+        SqliteEventStore(path).close()
+    stop.set()
+    reader.join(30)
+    store.close()
+    assert errors == []
+
+
+def test_series_whose_names_join_to_the_same_text_page_without_losing_a_point(tmp_path: Path) -> None:
+    _layout["narrow"] = True
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    first = {**scalar(1, 1.0, ts=7), "metric": "a-b", "variant": "c"}
+    second = {**scalar(1, 2.0, ts=7), "metric": "a", "variant": "b-c"}
+    store.add("c", [first, second])
+    query = EventQuery(SCALAR, ["t"], size=1)
+    seen = []
+    while (page := store.search("c", query)).events:
+        seen += [(e["metric"], e["variant"]) for e in page.events]
+        query.after = page.last_key
+    assert sorted(seen) == [("a", "b-c"), ("a-b", "c")]
+    store.close()
+
+
+def test_an_integer_value_beyond_64_bits_is_kept_in_the_events_table(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    store.add("c", [scalar(1, 2**64, narrow=True)])
+    assert [e["value"] for e in store.search("c", EventQuery(SCALAR, ["t"])).events] == [2**64]
+    assert table_counts(store) == (0, 1)
+    store.close()
+
+
+def test_generations_increase_when_the_clock_steps_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stationmaster.database.events import sqlite_series
+
+    clock = iter([5_000, 4_000, 4_000, 3_000])
+    monkeypatch.setattr(sqlite_series.time, "time_ns", lambda: next(clock))
+    gens = [sqlite_series.next_generation() for _ in range(4)]
+    assert all(b > a for a, b in zip(gens, gens[1:], strict=False))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_keyset_paging_on_iter_passes_events_without_one(tmp_path: Path, descending: bool) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    store.add("c", [_other("plot", it, variant=f"p{it}", plot_str="{}") for it in (None, 1, 2)])
+    query = EventQuery("plot", ["t"], sort=[("iter", descending), ("id", descending)], size=1)
+    seen = []
+    while True:
+        page = store.search("c", query)
+        if not page.events:
+            break
+        seen += [e.get("iter") for e in page.events]
+        query.after = page.last_key
+    assert seen == ([2, 1, None] if descending else [None, 1, 2])
+    store.close()
