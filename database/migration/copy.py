@@ -37,11 +37,12 @@ def copy_scroll(src: EsHttp, dest: EsHttp, index: str, batch_size: int, progress
                 continue  # drain so that the reader never blocks
             try:
                 bulk_index(dest, index, batch)
+                sent += len(batch)
+                progress.advance(index, len(batch))
+            except Interrupted:
+                continue  # the reader sees ``stop`` and ends the scroll; keep draining until then
             except BaseException as ex:  # noqa: BLE001 - handed to the reading thread
                 failure.append(ex)
-                continue
-            sent += len(batch)
-            progress.advance(index, len(batch))
 
     thread = threading.Thread(target=writer, name=f"bulk-{index}", daemon=True)
     thread.start()

@@ -178,3 +178,36 @@ def test_http_client_retries_429_and_reports_errors(flaky_es: tuple[str, list[st
 def test_total_hits_both_shapes() -> None:
     assert total_hits({"total": 7}) == 7
     assert total_hits({"total": {"value": 8, "relation": "eq"}}) == 8
+
+
+def test_ctrl_c_while_a_page_is_being_written_stops_the_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stop set between a page's bulk write and its progress count: the writer keeps
+    draining, the scroll ends and the copy reports the interruption (it hung before)."""
+    from stationmaster.database.migration import copy as copy_module
+    from stationmaster.database.migration.progress import Interrupted
+
+    progress = Progress(10_000, io.StringIO())
+    progress.start_index("i", 10_000)
+
+    def pages(*_: object, **__: object) -> Iterator[list[dict[str, object]]]:
+        for n in range(100):
+            yield [{"_id": f"{n}-{k}", "_source": {"k": k}} for k in range(3)]
+
+    def bulk(*_: object) -> None:
+        progress.stop.set()  # Ctrl-C lands now: the count after this write raises Interrupted
+
+    monkeypatch.setattr(copy_module, "scroll_pages", pages)
+    monkeypatch.setattr(copy_module, "bulk_index", bulk)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            copy_module.copy_scroll(None, None, "i", 3, progress)  # type: ignore[arg-type]
+        except BaseException as ex:  # noqa: BLE001 - inspected below
+            outcome.append(ex)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the copy hung after the interruption"
+    assert len(outcome) == 1 and isinstance(outcome[0], Interrupted)
