@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -151,12 +152,15 @@ def document(task: str, metric: str, variant: str, row: Sequence[Any]) -> dict[s
 class SeriesIds:
     """(company, task, metric, variant) → ``scalar_series.sid``, remembered in memory.
 
-    Ids found or made inside a write transaction are remembered only once it commits
-    (``remember``), so a rolled-back id is never handed out; ``forget`` runs inside the
-    transaction deleting the series. Writers are serialised by SQLite's write lock."""
+    Ids found or made by a write are remembered at the end of its transaction
+    (``remember``; ``forget_keys`` if the commit then fails), so a rolled-back id is never
+    handed out; ``forget`` runs inside the transaction deleting the series. Writers are
+    serialised by SQLite's write lock. At most ``max_entries`` are kept (least recently
+    used first out; a forgotten one is read again)."""
 
-    def __init__(self) -> None:
-        self._ids: dict[tuple[str, str, str, str], int] = {}
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self.max_entries = max_entries
+        self._ids: OrderedDict[tuple[str, str, str, str], int] = OrderedDict()
         self._lock = threading.Lock()
 
     def resolve(
@@ -170,7 +174,9 @@ class SeriesIds:
         for key in keys:
             full = (company_id, *key)
             sid = self._ids.get(full)
-            if sid is None:
+            if sid is not None:
+                self._ids.move_to_end(full)
+            else:
                 inserted = (
                     create
                     and conn.execute(
@@ -191,6 +197,8 @@ class SeriesIds:
     def remember(self, learned: dict[tuple[str, str, str, str], int]) -> None:
         with self._lock:
             self._ids.update(learned)
+            while len(self._ids) > self.max_entries:
+                self._ids.popitem(last=False)
 
     def forget_keys(self, learned: dict[tuple[str, str, str, str], int]) -> None:
         with self._lock:

@@ -488,3 +488,18 @@ def test_keyset_paging_on_iter_passes_events_without_one(tmp_path: Path, descend
         query.after = page.last_key
     assert seen == ([2, 1, None] if descending else [None, 1, 2])
     store.close()
+
+
+def test_series_ids_kept_in_memory_are_bounded(tmp_path: Path) -> None:
+    from stationmaster.database.events.sqlite_scalars import SeriesIds
+
+    _layout["narrow"] = True
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    store._series_ids = SeriesIds(max_entries=2)
+    for variant in ("a", "b", "c"):
+        store.add("c", [scalar(1, 1.0, variant=variant)])
+    assert len(store._series_ids._ids) == 2
+    store.add("c", [scalar(2, 2.0, variant="a")])  # its id is read again, not made anew
+    assert [(s.variant, s.count) for s in store.series("c", SCALAR, ["t"])] == [("a", 2), ("b", 1), ("c", 1)]
+    assert len(sqlite_scalars_sids(store)) == 3
+    store.close()
