@@ -25,18 +25,23 @@ def get_for_read(company_id: str, task_id: str, fields: Iterable[str] | None = N
     doc = tasks().find_one({"_id": task_id, "company": public_or(company_id)}, projection_of(fields))
     if doc is None:
         raise errors.INVALID_TASK_ID(id=task_id)
-    return as_api(doc) or {}
+    task = as_api(doc) or {}
+    task.setdefault("status_changed", None)  # never changed yet: a change is conditional on that too
+    return task
 
 
 def get_for_write(company_id: str, task_id: str, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The caller's own task; 403/21 for a public one, 400/101 for anything else."""
-    wanted = set(fields or ()) | {"status", "project"} if fields else None
+    # status and status_changed: what a status change is conditional on
+    wanted = set(fields or ()) | {"status", "status_changed", "project"} if fields else None
     doc = tasks().find_one({"_id": task_id, "company": company_id}, projection_of(wanted))
     if doc is None:
         if tasks().find_one({"_id": task_id, "company": {"$in": ["", None]}}, {"_id": 1}):
             raise errors.NO_WRITE_PERMISSION("public tasks cannot be changed", task=task_id)
         raise errors.INVALID_TASK_ID(id=task_id)
-    return as_api(doc) or {}
+    task = as_api(doc) or {}
+    task.setdefault("status_changed", None)  # never changed yet: a change is conditional on that too
+    return task
 
 
 def touch_project(project_id: str | None) -> None:

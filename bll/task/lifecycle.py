@@ -154,13 +154,13 @@ class TaskLifecycle:
         if not force:
             check_transition(str(previous), S.published)
         model_id = (task.get("output") or {}).get("model")
-        self._apply(task, StatusChange(S.publishing, force=True))
+        publishing = self._apply(task, StatusChange(S.publishing, force=True))["fields"]
         try:
             if request.get("publish_model", True) and model_id:
                 self._publish_model(company_id, model_id)
             change = _change(request, S.published, set={"published": utcnow()})
             change.force = True
-            result = self._apply(dict(task, status=S.publishing), change)
+            result = self._apply(dict(task, status=S.publishing, status_changed=publishing["status_changed"]), change)
         except Exception:
             tasks().update_one({"_id": task["id"], "status": S.publishing}, {"$set": {"status": previous}})
             raise

@@ -57,7 +57,9 @@ class StatusChange:
 
 
 def apply_status_change(coll: Any, task: Mapping[str, Any], change: StatusChange) -> dict[str, Any]:
-    """Write ``change`` if the task still has the status it was read with.
+    """Write ``change`` if the task still has the status (and ``status_changed``) it was
+    read with: of two changes read from the same state only one is written, so the
+    stored status and its time are always those of the last change written.
 
     Returns the reference's ``{updated, fields}`` answer."""
     current = task.get("status") or S.created
@@ -86,6 +88,8 @@ def apply_status_change(coll: Any, task: Mapping[str, Any], change: StatusChange
             "status": {"$in": [None, S.created]},
         }
     )
+    if "status_changed" in task:  # None matches a task never changed (no such field)
+        query["status_changed"] = task["status_changed"]
     result = coll.update_one(query, update)
     if not result.matched_count:
         raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], current_status=current, new_status=change.new_status)

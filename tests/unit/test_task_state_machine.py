@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,24 @@ def test_stale_read_loses_with_121(coll: Any) -> None:
         apply_status_change(coll, stale, StatusChange("queued"))
     assert (info.value.code, info.value.subcode) == (400, 121)
     assert coll.find_one({"_id": "t"})["status"] == "in_progress"
+
+
+@pytest.mark.parametrize("changed_before", [False, True])
+def test_a_stale_read_of_the_same_status_loses_too(coll: Any, changed_before: bool) -> None:
+    """Two same-status changes (stopped -> stopped) read from one state: only the first is
+    written, so the stored status_changed never goes back (it did, once, in CI)."""
+    coll.insert_one({"_id": "t", "status": "stopped"})
+    if changed_before:
+        apply_status_change(coll, {"id": "t", "status": "stopped", "status_changed": None}, StatusChange("stopped"))
+    stale = {"id": "t", **{k: v for k, v in coll.find_one({"_id": "t"}).items() if k != "_id"}}
+    stale.setdefault("status_changed", None)
+    time.sleep(0.002)  # status_changed has millisecond precision: the next change gets a new one
+    first = apply_status_change(coll, stale, StatusChange("stopped"))
+    with pytest.raises(ApiError) as info:
+        apply_status_change(coll, stale, StatusChange("stopped", status_message="late"))
+    assert (info.value.code, info.value.subcode) == (400, 121)
+    stored = coll.find_one({"_id": "t"})
+    assert stored["status_changed"] == first["fields"]["status_changed"] and stored.get("status_message") is None
 
 
 def test_extra_fields_and_queued_drops_development(coll: Any) -> None:
