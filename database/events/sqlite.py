@@ -138,7 +138,7 @@ class _Checkpointer:
     more at ``stop``. Durability is that of ``synchronous=NORMAL`` with automatic
     checkpoints: a commit is in the WAL, the checkpoint syncs the database file."""
 
-    def __init__(self, path: Path, column_points: int = _COLUMN_POINTS) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self._commits = 0
         self._wake = threading.Condition()
@@ -287,16 +287,14 @@ class SqliteEventStore(EventStore):
     # --- writes ------------------------------------------------------------------------
 
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
-        narrow = [e for e in events if sqlite_scalars.fits(e)]
-        wide: list[dict[str, Any]] = []
-        if len(narrow) < len(events):
-            chosen = events
-            if narrow:  # one point sent twice in both shapes in one batch: the later one is kept
-                keys = [(e["type"], event_id(e)) for e in events]
-                last = {key: i for i, key in enumerate(keys)}
-                chosen = [e for i, e in enumerate(events) if last[keys[i]] == i]
-                narrow = [e for e in chosen if sqlite_scalars.fits(e)]
-            wide = [e for e in chosen if not sqlite_scalars.fits(e)]
+        fitting = [sqlite_scalars.fits(e) for e in events]
+        kept: Sequence[int] = range(len(events))
+        if any(fitting) and not all(fitting):  # one point sent in both shapes in one batch: the later one
+            keys = [(e["type"], event_id(e)) for e in events]
+            last = {key: i for i, key in enumerate(keys)}
+            kept = [i for i in kept if last[keys[i]] == i]
+        narrow = [events[i] for i in kept if fitting[i]]
+        wide = [events[i] for i in kept if not fitting[i]]
         learned: dict[tuple[str, str, str, str], int] = {}
         try:
             with self._tx() as conn:
@@ -411,16 +409,11 @@ class SqliteEventStore(EventStore):
         if query.after is not None:
             where.add(*_after_clause(query.sort, query.after))
         order = ", ".join(f"{c} {'DESC' if desc else 'ASC'}" for c, (_, desc) in zip(columns, query.sort, strict=True))
-        if table == "events":
-            rows = conn.execute(
-                f"SELECT doc, {', '.join(columns)} FROM events WHERE {where.sql} ORDER BY {order} LIMIT ?",
-                [*where.params, min(query.size, MAX_SIZE)],
-            ).fetchall()
-            events = [json.loads(r[0]) for r in rows]
-            return EventPage(events, total, list(rows[-1][1:]) if rows else None)
+        # narrow rows (no doc) are rebuilt from their columns; the events table has none
+        narrow_columns = "NULL, NULL" if table == "events" else "raw, worker"
         rows = conn.execute(
-            "SELECT doc, task, metric, variant, iter, timestamp, wtime, raw, worker, "
-            f"{', '.join(columns)} FROM all_events WHERE {where.sql} ORDER BY {order} LIMIT ?",
+            f"SELECT doc, task, metric, variant, iter, timestamp, wtime, {narrow_columns}, "
+            f"{', '.join(columns)} FROM {table} WHERE {where.sql} ORDER BY {order} LIMIT ?",
             [*where.params, min(query.size, MAX_SIZE)],
         ).fetchall()
         narrow = sqlite_scalars.document

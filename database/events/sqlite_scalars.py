@@ -238,7 +238,7 @@ class Batch:
     wide_existing: set[str]
     #: the series' new ``gen`` (sqlite_series.next_generation)
     gen: int
-    columns: SeriesColumns | None = None
+    columns: SeriesColumns
 
 
 def write(
@@ -246,7 +246,7 @@ def write(
 ) -> tuple[Summary, dict[tuple[str, str, str, str], int]]:
     """Insert or overwrite narrow scalar events (in the caller's transaction), keeping the
     in-memory columns of their series in step. Returns the series summary of the batch
-    and the series ids to remember once the transaction commits."""
+    and the series ids it learned (for SeriesIds.remember)."""
     groups: dict[SeriesKey, list[dict[str, Any]]] = {}
     for event in batch.events:
         groups.setdefault((event["task"], event["metric"], event["variant"]), []).append(event)
@@ -268,8 +268,7 @@ def write(
                 present.add(event["iter"])
         summary[(SCALAR, *key)] = [new, new, min(iters), max(iters), min(timestamps), max(timestamps)]
         values = float32s(raws)
-        if batch.columns is not None:
-            _keep_columns(conn, company_id, batch, (sid, key), (iters, values), appended=appended, made=sid in made)
+        _keep_columns(conn, company_id, batch, (sid, key), (iters, values), appended=appended, made=sid in made)
         wtimes = [write_time(e["@timestamp"]) for e in members]
         workers = [e["worker"] for e in members]
         rows = zip(repeat(sid), iters, timestamps, wtimes, values, raws, workers, strict=False)
@@ -289,7 +288,6 @@ def _keep_columns(
 ) -> None:
     """Start, extend or drop the series' columns (see sqlite_columns)."""
     columns = batch.columns
-    assert columns is not None
     sid, key = series
     if not appended:
         columns.drop([sid])

@@ -94,9 +94,9 @@ def wide_points(
 Summary = dict[tuple[str, str, str, str], list[Any]]
 
 
-def summarise(points: Iterable[Point], summary: Summary | None = None) -> Summary:
-    """Fold points into (a copy of nothing or) ``summary``."""
-    summary = {} if summary is None else summary
+def summarise(points: Iterable[Point]) -> Summary:
+    """The summary entries of a batch's points."""
+    summary: Summary = {}
     for event_type, task, metric, variant, it, ts, is_new in points:
         entry = summary.get((event_type, task, metric, variant))
         if entry is None:
