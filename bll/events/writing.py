@@ -7,7 +7,6 @@ overwrites what it wrote the first time instead of duplicating it.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from ...database.events.base import iso_ms
+from ...database.events.base import iso_ms, md5
 from ...database.events.es_templates import EVENT_TYPES
 from ...database.model.task import Task, TaskStatus
 from ...database.raw import collection
@@ -37,10 +36,6 @@ class EventRejected(ValueError):
 class BatchResult:
     events: list[dict[str, Any]] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
-
-
-def md5(text: str) -> str:
-    return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not a secret
 
 
 #: metric / variant names → their keys in last_metrics and metric_stats (few, repeated)
@@ -96,9 +91,9 @@ _SDK_SCALAR_KEYS = frozenset(("timestamp", "type", "task", "iter", "metric", "va
 
 
 def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str, Any] | None:
-    # ``raw`` has exactly the keys of _SDK_SCALAR_KEYS (the caller checked)
-    """The stored form of a valid scalar in the SDKs' shape; None for anything else (the
-    general path then decides, with the same result)."""
+    """The stored form of a valid scalar in the SDKs' shape (``raw`` has exactly the keys
+    of _SDK_SCALAR_KEYS); None for anything else (the general path then decides, with
+    the same result)."""
     task, iteration, timestamp = raw["task"], raw["iter"], raw["timestamp"]
     metric, variant, value = raw["metric"], raw["variant"], raw["value"]
     if not (

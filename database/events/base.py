@@ -126,6 +126,11 @@ def point_id(event: dict[str, Any]) -> str:
     text = f"{text}-{event['metric']}-{event['variant']}"
     if "key" in event:
         text = f"{text}-{event['key']}"
+    return md5(text)
+
+
+def md5(text: str) -> str:
+    """Hex md5 of ``text``: the document ids and name keys the reference uses."""
     return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - a key, not a secret
 
 
