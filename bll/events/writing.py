@@ -1,13 +1,15 @@
 """Turning reported events into stored ones, and their side effects on the tasks.
 
 Each event is checked on its own: a bad one is counted under a reason and skipped,
-the rest of the batch is stored. Document ids are deterministic, so a re-sent batch
-overwrites what it wrote the first time instead of duplicating it.
+the rest of the batch is stored. A scalar, vector, plot or image point's id is
+deterministic, so re-sending a point overwrites it; every log line gets an id of its own,
+so identical lines (repeated progress output) are all kept, as in the reference.
 """
 
 from __future__ import annotations
 
 import math
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -145,7 +147,7 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
         event["value"] = event.pop("values")
     _check_fields(event_type, event)
     if event_type == LOG:
-        event["id"] = _log_id(event, position)
+        event["id"] = _log_id(write_ms, position)
     else:
         event.pop("id", None)  # not the client's to choose: the stores key it by its point
     return event
@@ -193,13 +195,12 @@ def _check_values(event_type: str, event: dict[str, Any]) -> None:
             raise EventRejected("Vector values must be a list of finite numbers (32-bit float range)")
 
 
-def _log_id(event: Mapping[str, Any], position: int) -> str:
-    """The reference gives log lines random ids. Hashing the line and its place in the
-    batch keeps a re-sent batch from duplicating them; the place leads the id so lines of
-    one batch sharing a timestamp keep their order (ids break ties). Other events' ids
-    are their ``point_id`` (database/events/base.py), which the stores compute."""
-    parts = (event["task"], event["timestamp"], event.get("worker"), event.get("level"), event.get("msg"))
-    return f"{position:06d}-" + md5("-".join(str(p) for p in parts))
+def _log_id(write_ms: int, position: int) -> str:
+    """A log line's own id: never shared, so no line overwrites another (the reference
+    gives each a random uuid). The write time and the place in the batch lead, so lines
+    sharing a timestamp keep the order they were sent in (ids break ties). Other events'
+    ids are their ``point_id`` (database/events/base.py), which the stores compute."""
+    return f"{write_ms:013d}-{position:06d}-{uuid.uuid4().hex}"
 
 
 def validate_batch(

@@ -174,16 +174,27 @@ def test_empty_and_malformed_batches(api: ApiClient) -> None:
     assert ok(api, "events.get_task_events", {"task": task})["total"] == 0
 
 
-def test_resent_batch_overwrites_instead_of_duplicating(api: ApiClient) -> None:
+def test_resent_points_overwrite_and_log_lines_are_all_kept(api: ApiClient) -> None:
+    """A re-sent scalar point overwrites the first one; log lines are never merged: the
+    same line (timestamp, level, worker, message) sent twice is kept and returned twice,
+    as the reference keeps it (each log event has its own id)."""
     task = new_task(api)
     batch = [scalar(task, i, 1.0) for i in range(3)] + [log(task, f"line {i}", T0) for i in range(3)]
     add(api, batch)
     add(api, batch)
-    assert ok(api, "events.get_task_events", {"task": task})["total"] == 6
+    assert ok(api, "events.get_task_events", {"task": task})["total"] == 9
     add(api, [scalar(task, 1, 9.0)])  # the same point again, a new value
     data = ok(api, "events.get_scalar_metric_data", {"task": task, "metric": "loss"})
     assert data["total"] == 3
     assert {e["iter"]: e["value"] for e in data["events"]}[1] == 9.0
+    progress = log(task, "epoch 1: 50%", T0 + 5)
+    add(api, [progress])
+    add(api, [progress])
+    for version in ("2.9", "1.7"):
+        lines = ok(api, "events.get_task_log", {"task": task, "batch_size": 100}, version=version)["events"]
+        assert [e["msg"] for e in lines].count("epoch 1: 50%") == 2, version
+    text = api.call("events.download_task_log", {"task": task, "line_type": "text", "line_format": "{msg}"})
+    assert text.envelope["raw"].splitlines().count("epoch 1: 50%") == 2
 
 
 def test_events_add_single_and_published_tasks(api: ApiClient) -> None:
