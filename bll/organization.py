@@ -58,6 +58,8 @@ def conform_tag_filter(entity: str, request: Mapping[str, Any], version: Version
     """Below 2.3 a get_all ``tags`` filter also holds the system tags: split it, keeping a
     ``__$not`` marker with the value it negates."""
     tags = request.get("tags")
+    if isinstance(tags, str):  # one value without the list, as get_all accepts it
+        tags = [tags]
     if version >= V2_3 or not isinstance(tags, list) or request.get("system_tags"):
         return request
     user: list[Any] = []

@@ -35,7 +35,40 @@ def test_get_all_filters_and_paging(tenant: ApiClient) -> None:
     ex = tenant.call("tasks.get_all_ex", {"project": [project], "search_text": "EXP-4"})
     assert [t["name"] for t in ex.data["tasks"]] == ["exp-4"]
     assert tenant.call("tasks.get_all", {"page": -1, "page_size": 2}).code == (400, 12)
-    assert tenant.call("tasks.get_all", {"id": "not-a-list"}).code == (400, 12)
+    assert tenant.call("tasks.get_all", {"id": 5}).code == (400, 12)  # neither a string nor a list
+
+
+def test_list_filters_take_one_value_without_the_list(tenant: ApiClient) -> None:
+    """As the reference (and the SDK's ``Task.get_tasks(task_filter={"parent": id})``),
+    a list filter of get_all may be one value: the same as a one-item list."""
+    project = make_project(tenant)
+    parent = tenant.tasks.create(name="parent", type="training", project=project)["id"]
+    child = tenant.tasks.create(name="child", type="testing", project=project, parent=parent)["id"]
+    tenant.tasks.started(task=child)
+    for version in ("2.9", "2.1", "1.0"):
+        api = tenant.with_version(version)
+        assert [t["id"] for t in api.tasks.get_all(parent=parent)["tasks"]] == [child], version
+        assert [t["id"] for t in api.tasks.get_all(parent=[parent])["tasks"]] == [child], version
+        assert [t["id"] for t in api.tasks.get_all(project=project, status="in_progress")["tasks"]] == [child]
+        assert [t["id"] for t in api.tasks.get_all(id=child, only_fields=["id"])["tasks"]] == [child]
+        assert [t["id"] for t in api.tasks.get_all(project=project, type="-testing")["tasks"]] == [parent]
+        assert [t["name"] for t in api.tasks.get_all_ex(project=project, order_by="name")["tasks"]] == [
+            "child",
+            "parent",
+        ]
+        changed = api.tasks.get_all(project=project, status_changed=">=2000-01-01", only_fields=["id"])["tasks"]
+        assert [t["id"] for t in changed] == [child]
+    old = tenant.with_version("2.1")  # below 2.3 one tags list holds the system tags too
+    old.tasks.edit(task=parent, tags=["archived"])
+    assert [t["id"] for t in old.tasks.get_all(project=project, tags="archived")["tasks"]] == [parent]
+    model = tenant.models.create(name="model one", uri="file:///m", project=project)["id"]
+    assert [m["id"] for m in tenant.with_version("2.9").models.get_all(project=project)["models"]] == [model]
+    assert [m["id"] for m in tenant.models.get_all_ex(id=model, order_by="-name")["models"]] == [model]
+    assert [p["id"] for p in tenant.projects.get_all(id=project)["projects"]] == [project]
+    queue = tenant.queues.create(name=f"q {uuid.uuid4().hex[:6]}")["id"]
+    assert [q["id"] for q in tenant.queues.get_all(id=queue)["queues"]] == [queue]
+    me = tenant.users.get_current_user()["user"]["id"]
+    assert [u["id"] for u in tenant.users.get_all(id=me)["users"]] == [me]
 
 
 def test_get_all_ex_joins_and_datetime_and_any(tenant: ApiClient) -> None:
