@@ -128,7 +128,7 @@ class ModelBLL:
 
     def edit(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company_id, model_id = identity.company, request["model"]
-        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        _own_model(company_id, model_id)
         fields = {k: request[k] for k in CREATE_FIELDS if k in request}
         check_name(fields)
         self._check_references(company_id, fields)
@@ -140,7 +140,7 @@ class ModelBLL:
 
     def update(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company_id, model_id = identity.company, request["model"]
-        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        _own_model(company_id, model_id)
         fields = {k: request[k] for k in UPDATE_FIELDS if k in request}
         check_name(fields)
         if "created" in fields:
@@ -206,7 +206,7 @@ class ModelBLL:
         created it, when it is not published yet (its status must allow publishing unless
         ``force_publish_task``)."""
         company_id, model_id = identity.company, request["model"]
-        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        _own_model(company_id, model_id)
         model = find_one(Model, {"_id": model_id}, ["ready", "task"]) or {}
         if model.get("ready"):
             raise errors.MODEL_IS_READY(id=model_id, company=company_id)
@@ -226,7 +226,7 @@ class ModelBLL:
         """Refused while tasks use the model as their input (400/205) or while the task that
         created it is published (400/206), unless ``force``: those tasks then point at
         ``__DELETED__<id>``."""
-        writable(Model, company_id, model_id, errors.INVALID_MODEL_ID)
+        _own_model(company_id, model_id)
         model = find_one(Model, {"_id": model_id}, ["task"]) or {}
         tasks = collection(Task)
         using = {"execution.model": model_id, **public_or_company(company_id)}
@@ -293,6 +293,14 @@ class ModelBLL:
         if iteration is not None:
             update["$max"] = {"last_iteration": iteration}
         collection(Task).update_one({"_id": task_id, "company": company_id}, update)
+
+
+def _own_model(company_id: str, model_id: str) -> None:
+    """A model is written only by its own company: any other id, a public model's too, is
+    400/201, as the reference looks models up in the caller's company alone (tasks and
+    projects answer 403/21 for a public one)."""
+    if not find_one(Model, {"_id": model_id, "company": company_id}, ["_id"]):
+        raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
 
 
 def _publish_task(task: Mapping[str, Any], force: bool) -> dict[str, Any]:

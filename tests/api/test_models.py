@@ -17,8 +17,10 @@ def unique(prefix: str = "model") -> str:
 
 
 def new_model(api: ApiClient, **fields: Any) -> str:
+    """A model, a draft unless ``ready`` is given (models.create alone makes it ready)."""
     fields.setdefault("name", unique())
     fields.setdefault("uri", "file:///models/m.pt")
+    fields.setdefault("ready", False)
     return str(api.models.create(**fields)["id"])
 
 
@@ -65,7 +67,8 @@ def test_create_and_get_by_id(tenant: ApiClient) -> None:
         "c",
     )
     assert model["design"] == {"design": "layers"} and model["labels"] == {"cat": 1, "dog": 2}
-    assert (model["project"], model["task"], model["ready"]) == (project, task, False)
+    # without ``ready`` a model is created ready, as the reference's request model defaults it
+    assert (model["project"], model["task"], model["ready"]) == (project, task, True)
     assert model["company"] == tenant.company_id and model["user"] == tenant.user_id  # type: ignore[attr-defined]
     assert model["tags"] == ["t"] and model["system_tags"] == [] and "company_origin" not in model
     assert "ui_cache" not in model
@@ -136,7 +139,8 @@ def test_get_all_and_frameworks(tenant: ApiClient) -> None:
     assert [m["id"] for m in tenant.models.get_all(search_text=c[4:20].upper())["models"]] == [c]
     assert [m["id"] for m in tenant.models.get_all(search_text="OTHER")["models"]] == [c]
     assert [m["id"] for m in tenant.models.get_all(id=[a, b, c], user=[tenant.user_id])["models"]] == [a, b, c]  # type: ignore[attr-defined]
-    assert tenant.call("models.get_all", {"task": task}).code == (400, 12)
+    assert [m["id"] for m in tenant.models.get_all(task=task, order_by="created")["models"]] == [a, b]  # one value
+    assert tenant.call("models.get_all", {"task": 5}).code == (400, 12)
 
 
 # --- edit / update ------------------------------------------------------------------------
@@ -314,9 +318,14 @@ def test_public_models(tenant: ApiClient, make_tenant) -> None:  # type: ignore[
     assert [m["id"] for m in stranger.models.get_all(id=[model])["models"]] == [model]
     # a task of another company may use a public model as its input
     new_task(stranger, execution={"model": model})
+    # the reference looks a model up in the caller's company only: a public one is 400/201
+    # to everyone (tasks answer 403/21)
     for api in (tenant, stranger):
-        for action in ("edit", "update", "set_ready", "delete"):
-            assert api.call(f"models.{action}", {"model": model, "name": "x y z"}).code == (403, 21), action
+        for version in ("2.9", "2.1"):
+            for action in ("edit", "update", "set_ready", "delete"):
+                reply = api.with_version(version).call(f"models.{action}", {"model": model, "name": "x y z"})
+                assert reply.code == (400, 201), (action, version)
+    assert tenant.models.get_by_id(model=model)["model"]["name"] != "x y z"  # nothing written
     assert stranger.call("models.make_private", {"ids": [model]}).code == (400, 201)
     assert tenant.models.make_private(ids=[model]) == {"updated": 1}
     assert stranger.call("models.get_by_id", {"model": model}).code == (400, 201)

@@ -184,7 +184,7 @@ def test_delete_queued_task_leaves_queue(tenant: ApiClient) -> None:
 def test_publish_from_failed_publishes_output_model(tenant: ApiClient) -> None:
     task_id = new_task(tenant)
     tenant.tasks.failed(task=task_id, force=True)
-    created = tenant.call("models.create", {"name": "out model", "uri": "file:///m", "task": task_id})
+    created = tenant.call("models.create", {"name": "out model", "uri": "file:///m", "task": task_id, "ready": False})
     if created.status == 200:
         tenant.call("models.update_for_task", {"task": task_id, "override_model_id": created.data["id"]})
         tenant.tasks.update(task=task_id)
@@ -197,7 +197,7 @@ def test_publish_from_failed_publishes_output_model(tenant: ApiClient) -> None:
 
 def test_delete_handles_output_models(tenant: ApiClient) -> None:
     task_id = new_task(tenant)
-    draft = tenant.call("models.create", {"name": "draft out", "uri": "file:///d", "task": task_id})
+    draft = tenant.call("models.create", {"name": "draft out", "uri": "file:///d", "task": task_id, "ready": False})
     if draft.status != 200:
         pytest.skip("models.* not served in this build")
     published = tenant.models.create(name="published out", uri="file:///p", task=task_id, ready=True)["id"]
