@@ -12,6 +12,9 @@ from ...server import errors
 from .access import get_for_write, public_or, tasks
 from .params import escape_key, unescape_configuration, unescape_hyperparams
 
+#: User properties (``Task.set_user_properties``): editable in every status, as in the reference.
+PROPERTIES_SECTION = "properties"
+
 
 def _readable(company_id: str, task_ids: Sequence[str], field: str) -> list[dict[str, Any]]:
     ids = list(dict.fromkeys(task_ids))
@@ -22,9 +25,9 @@ def _readable(company_id: str, task_ids: Sequence[str], field: str) -> list[dict
     return [found[i] for i in ids]
 
 
-def _writable(company_id: str, task_id: str, force: bool, field: str) -> dict[str, Any]:
+def _writable(company_id: str, task_id: str, force: bool, field: str, any_status: bool = False) -> dict[str, Any]:
     task = get_for_write(company_id, task_id, (field,))
-    if not force and task.get("status") != TaskStatus.created:
+    if not force and not any_status and task.get("status") != TaskStatus.created:
         raise errors.INVALID_TASK_STATUS(
             f"{field} can only be changed for tasks in the 'created' status", task=task_id, status=task.get("status")
         )
@@ -40,6 +43,18 @@ def _item(raw: Mapping[str, Any], **names: str) -> dict[str, Any]:
     return {k: v for k, v in {**raw, **names}.items() if v is not None}
 
 
+def _properties_only(items: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """The items with a ``properties`` section named in any case spelled ``properties``
+    (as the reference normalises it), and whether they touch that section only."""
+    normalised = []
+    for item in items:
+        item = dict(item)
+        if str(item.get("section", "")).lower() == PROPERTIES_SECTION:
+            item["section"] = PROPERTIES_SECTION
+        normalised.append(item)
+    return normalised, all(i["section"] == PROPERTIES_SECTION for i in normalised)
+
+
 class HyperParamsBLL:
     # --- hyper-parameters ------------------------------------------------------------
 
@@ -52,13 +67,15 @@ class HyperParamsBLL:
                 if isinstance(values, dict)
                 for name, item in values.items()
             ]
+            items.sort(key=lambda i: (i["section"], i["name"]))
             result.append({"task": doc["_id"], "hyperparams": items})
         return result
 
     def edit_hyper_params(
         self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], replace: str, force: bool
     ) -> int:
-        task = _writable(company_id, task_id, force, "hyperparams")
+        items, properties_only = _properties_only(items)
+        task = _writable(company_id, task_id, force, "hyperparams", any_status=properties_only)
         sections: dict[str, dict[str, Any]] = {}
         for item in items:
             sections.setdefault(item["section"], {})[item["name"]] = dict(item)
@@ -81,7 +98,8 @@ class HyperParamsBLL:
     def delete_hyper_params(
         self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], force: bool
     ) -> int:
-        _writable(company_id, task_id, force, "hyperparams")
+        items, properties_only = _properties_only(items)
+        _writable(company_id, task_id, force, "hyperparams", any_status=properties_only)
         paths = []
         for item in items:
             path = f"hyperparams.{escape_key(item['section'])}"
@@ -99,6 +117,7 @@ class HyperParamsBLL:
         for doc in _readable(company_id, task_ids, "configuration"):
             config = unescape_configuration(doc.get("configuration"))
             items = [_item(item, name=name) for name, item in config.items() if not names or name in names]
+            items.sort(key=lambda i: i["name"])
             result.append({"task": doc["_id"], "configuration": items})
         return result
 

@@ -38,6 +38,16 @@ OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
 
 
+def check_input_model(company_id: str, model_id: str | None) -> None:
+    """An input model (``execution.model``) must exist in the caller's company or be
+    public (400/201); it need not be ready: the reference dropped that check (400/202)
+    in API 2.4."""
+    if model_id and not collection(Model).find_one(
+        {"_id": model_id, "company": {"$in": [company_id, "", None]}}, {"_id": 1}
+    ):
+        raise errors.INVALID_MODEL_ID(model=model_id)
+
+
 def _check_name(name: Any) -> str:
     name = str(name or "").strip()
     if len(name) < 3:
@@ -73,11 +83,24 @@ def _cloned_params(source: Mapping[str, Any], request: Mapping[str, Any]) -> tup
     prepare_for_save(params, previous=source)
     hyperparams = params.get("hyperparams") or source.get("hyperparams") or {}
     configuration = params.get("configuration") or source.get("configuration") or {}
-    if request.get("new_task_hyperparams") is not None:
-        hyperparams = escape_hyperparams(request["new_task_hyperparams"])
-    if request.get("new_task_configuration") is not None:
-        configuration = escape_configuration(request["new_task_configuration"])
+    # the schema's names, and the ones the 0.16 server really read; empty means the source's
+    new_hyperparams = request.get("new_task_hyperparams") or request.get("new_hyperparams")
+    new_configuration = request.get("new_task_configuration") or request.get("new_configuration")
+    if new_hyperparams:
+        hyperparams = escape_hyperparams(new_hyperparams)
+    if new_configuration:
+        configuration = escape_configuration(new_configuration)
     return execution, hyperparams, configuration
+
+
+def _cloned_system_tags(source: Mapping[str, Any], given: Sequence[str] | None, version: Version) -> list[str]:
+    """``new_task_system_tags``, else none at API 2.9 and below (the 0.16 server); later
+    versions copy the source's without ``development`` and ``archived``."""
+    if given:
+        return sorted(set(given))
+    if version <= V2_9:
+        return []
+    return sorted(set(source.get("system_tags") or ()) - {"development", "archived"})
 
 
 class TaskBLL:
@@ -146,7 +169,7 @@ class TaskBLL:
             fields["name"] = _check_name(fields.get("name"))
         check_project(company_id, fields.get("project"))
         check_parent(company_id, fields.get("parent"))
-        self._check_input_model(company_id, fields, force=bool(request.get("force")))
+        check_input_model(company_id, (fields.get("execution") or {}).get("model"))
         if "execution" in fields or previous is None:
             fields["execution"] = _execution(fields.get("execution"))
         for key in ("tags", "system_tags"):
@@ -182,17 +205,6 @@ class TaskBLL:
         tasks().insert_one(doc)
         touch_project(doc.get("project"))
         return str(doc["_id"])
-
-    @staticmethod
-    def _check_input_model(company_id: str, fields: Mapping[str, Any], force: bool) -> None:
-        model_id = (fields.get("execution") or {}).get("model")
-        if not model_id:
-            return
-        model = collection(Model).find_one({"_id": model_id, "company": {"$in": [company_id, "", None]}}, {"ready": 1})
-        if not model:
-            raise errors.INVALID_MODEL_ID(model=model_id)
-        if not force and not model.get("ready"):
-            raise errors.MODEL_NOT_READY("can't be used in a task", model=model_id)
 
     # --- changing --------------------------------------------------------------------
 
@@ -297,6 +309,8 @@ class TaskBLL:
             check_project(company_id, project)
         if validate_all or request.get("new_task_parent"):
             check_parent(company_id, parent)
+        if validate_all or (request.get("execution_overrides") or {}).get("model") is not None:
+            check_input_model(company_id, execution.get("model"))
         fields = {"tags": request.get("new_task_tags"), "system_tags": request.get("new_task_system_tags")}
         conform_request_tags(fields, version)
         now = utcnow()
@@ -315,10 +329,7 @@ class TaskBLL:
             "parent": parent,
             "project": project,
             "tags": sorted(set(fields["tags"] if fields["tags"] is not None else source.get("tags") or [])),
-            "system_tags": sorted(
-                set(fields["system_tags"] if fields["system_tags"] is not None else source.get("system_tags") or [])
-                - {"archived"}
-            ),
+            "system_tags": _cloned_system_tags(source, fields["system_tags"], version),
             "script": source.get("script"),
             "output": {"destination": output["destination"]} if output.get("destination") else {},
             "execution": _execution(execution),

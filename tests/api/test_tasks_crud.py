@@ -208,14 +208,78 @@ def test_edit_status_field_and_output_scheme(tenant: ApiClient) -> None:
     assert reply.code == (400, 16)
 
 
-def test_input_model_checks(tenant: ApiClient) -> None:
-    reply = tenant.call("tasks.create", {"name": "abc", "type": "training", "execution": {"model": MISSING}})
+def test_input_model_need_not_be_ready(tenant: ApiClient) -> None:
+    """An input model only has to exist in the caller's company or be public (400/201
+    otherwise): the reference dropped the "must be ready" check (400/202) in API 2.4."""
+    draft = tenant.models.create(name="draft model", uri="file:///m", ready=False)["id"]
+    for version in ("2.9", "2.4", "2.1"):
+        api = tenant.with_version(version)
+        body = {"name": "abc", "type": "training", "execution": {"model": draft}}
+        assert api.call("tasks.validate", body).status == 200, version
+        task_id = api.tasks.create(**body)["id"]
+        assert api.tasks.get_by_id(task=task_id)["task"]["execution"]["model"] == draft
+        other = new_task(api)
+        assert api.tasks.edit(task=other, execution={"model": draft})["updated"] == 1
+        for action in ("tasks.create", "tasks.validate"):
+            reply = api.call(action, {"name": "abc", "type": "training", "execution": {"model": MISSING}})
+            assert reply.code == (400, 201), (action, version)
+        assert api.call("tasks.edit", {"task": other, "execution": {"model": MISSING}}).code == (400, 201)
+    public = tenant.models.create(name="public model", uri="file:///p", public=True, ready=False)["id"]
+    assert new_task(tenant, execution={"model": public})
+
+
+def test_models_create_is_ready_by_default(tenant: ApiClient) -> None:
+    """models.create without ``ready`` stores ``ready: true`` (the reference's request
+    model default, whatever its schema text says)."""
+    for version in ("2.9", "2.1"):
+        api = tenant.with_version(version)
+        model = api.models.create(name=f"m {uuid.uuid4().hex[:6]}", uri="file:///m")["id"]
+        assert api.models.get_by_id(model=model)["model"]["ready"] is True, version
+        draft = api.models.create(name=f"m {uuid.uuid4().hex[:6]}", uri="file:///m", ready=False)["id"]
+        assert api.models.get_by_id(model=draft)["model"]["ready"] is False, version
+
+
+def test_clone_at_2_9_and_later(tenant: ApiClient) -> None:
+    """At 2.9 the clone's system tags are ``new_task_system_tags`` or none, and the new
+    hyper-parameters / configuration may come as ``new_task_*`` or as the names the 0.16
+    server read (``new_hyperparams`` / ``new_configuration``); later versions copy the
+    source's system tags without ``development`` and ``archived``."""
+    source = new_task(
+        tenant,
+        system_tags=["development", "archived", "custom"],
+        hyperparams={"Args": {"lr": {"section": "Args", "name": "lr", "value": "0.1"}}},
+        configuration={"cfg": {"name": "cfg", "value": "x=1"}},
+    )
+    v29 = tenant.with_version("2.9")
+
+    def cloned(api: ApiClient, **request: object) -> dict:
+        return dict(api.tasks.get_by_id(task=api.tasks.clone(task=source, **request)["id"])["task"])
+
+    assert cloned(v29)["system_tags"] == []
+    assert cloned(v29, new_task_system_tags=["mine"])["system_tags"] == ["mine"]
+    assert cloned(tenant.with_version("2.13"))["system_tags"] == ["custom"]
+    params = {"Args": {"lr": {"section": "Args", "name": "lr", "value": "0.7"}}}
+    config = {"other": {"name": "other", "value": "y=2"}}
+    for names in (("new_hyperparams", "new_configuration"), ("new_task_hyperparams", "new_task_configuration")):
+        task = cloned(v29, **{names[0]: params, names[1]: config})
+        assert task["hyperparams"]["Args"]["lr"]["value"] == "0.7", names
+        assert set(task["configuration"]) == {"other"}, names
+    assert cloned(v29, new_hyperparams={})["hyperparams"]["Args"]["lr"]["value"] == "0.1"  # empty: the source's
+
+
+def test_clone_checks_the_input_model_when_asked(tenant: ApiClient) -> None:
+    """tasks.clone checks ``execution.model`` (exists, need not be ready) only with
+    ``validate_references`` or a model in ``execution_overrides``."""
+    draft = tenant.models.create(name="draft model", uri="file:///m", ready=False)["id"]
+    gone = tenant.models.create(name="gone model", uri="file:///g")["id"]
+    source = new_task(tenant, execution={"model": gone})
+    tenant.models.delete(model=gone, force=True)  # the source now points at __DELETED__<id>
+    v29 = tenant.with_version("2.9")
+    assert v29.tasks.clone(task=source)["id"]
+    assert v29.call("tasks.clone", {"task": source, "validate_references": True}).code == (400, 201)
+    overridden = v29.tasks.clone(task=source, execution_overrides={"model": draft})["id"]
+    assert v29.tasks.get_by_id(task=overridden)["task"]["execution"]["model"] == draft
+    reply = v29.call("tasks.clone", {"task": source, "execution_overrides": {"model": MISSING}})
     assert reply.code == (400, 201)
-    created = tenant.call("models.create", {"name": "draft model", "uri": "file:///m", "ready": False})
-    if created.status != 200:
-        return  # models.* not served in this build
-    model = created.data["id"]
-    reply = tenant.call("tasks.create", {"name": "abc", "type": "training", "execution": {"model": model}})
-    assert reply.code == (400, 202)
-    task_id = new_task(tenant)
-    assert tenant.tasks.edit(task=task_id, force=True, execution={"model": model})["updated"] == 1
+    fixed = v29.tasks.clone(task=source, validate_references=True, execution_overrides={"model": draft})["id"]
+    assert fixed
