@@ -13,6 +13,7 @@ only the page's documents are then read whole.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -283,11 +284,12 @@ def sort_docs(docs: list[Any], order: Sequence[tuple[str, bool]]) -> list[Any]:
     collection on each request."""
     for index, (field, descending) in reversed(list(enumerate(order))):
         numeric = field.startswith(_NUMERIC_ORDER_PREFIXES)
+        item = _is_parameter_item(field)
         top = "." not in field and field != "id"
         values: list[Any] = []
         for doc in docs:
             value = doc.get(field) if top and type(doc) is dict else _get_path(doc, field)
-            if numeric and isinstance(value, dict | Mapping):
+            if item and isinstance(value, dict | Mapping):
                 value = value.get("value")  # hyperparams.<section>.<name> → its value
             values.append(value)
         present = [i for i, value in enumerate(values) if value is not None]
@@ -305,8 +307,16 @@ def sort_docs(docs: list[Any], order: Sequence[tuple[str, bool]]) -> list[Any]:
     return docs
 
 
+def _is_parameter_item(field: str) -> bool:
+    """``hyperparams.<section>.<name>``, ``configuration.<name>`` or
+    ``last_metrics.<metric>.<variant>``: one item, ordered by its ``value``."""
+    parts = field.split(".")
+    return len(parts) == {"hyperparams": 3, "configuration": 2, "last_metrics": 3}.get(parts[0], 0)
+
+
 def _value_key(field: str, value: Any) -> tuple[int, Any]:
-    """A total order over mixed values: numbers, then strings, then the rest."""
+    """A total order over mixed values: numbers, then strings, then the rest; documents
+    (e.g. a whole ``hyperparams.<section>``) and arrays compare as MongoDB compares them."""
     if isinstance(value, bool):
         return (0, int(value))
     if isinstance(value, int | float):
@@ -320,4 +330,63 @@ def _value_key(field: str, value: Any) -> tuple[int, Any]:
         return (1, value)
     if isinstance(value, datetime):
         return (2, value.timestamp())
-    return (3, str(value))
+    if isinstance(value, Mapping | list):
+        numeric = field.startswith(_NUMERIC_ORDER_PREFIXES)
+        return (3, _bson_key(value, numeric, field.startswith(("hyperparams.", "configuration."))))
+    return (4, str(value))
+
+
+# MongoDB's canonical type order (null < numbers < strings < objects < arrays < ... ).
+_NULL, _NUMBER, _STRING, _OBJECT, _ARRAY, _BOOL, _DATE, _OTHER = 5, 10, 15, 20, 25, 40, 45, 100
+# the field order the reference stores parameter items in (its ParamsItem / ConfigurationItem)
+_ITEM_FIELDS = ("section", "name", "value", "type", "description")
+
+
+def _bson_key(value: Any, numeric: bool, params: bool = False) -> tuple[int, Any]:
+    """(canonical type, comparable value) ordering values as MongoDB does: an object
+    element by element in stored order — each by type, then field name, then value — and
+    shorter first when one is a prefix of the other; an array element by element.
+    ``numeric``: strings that are numbers compare as numbers, as the reference's numeric
+    collation does for parameter and metric fields. ``params``: a ``hyperparams`` or
+    ``configuration`` sub-document, whose items are read in the reference's field order."""
+    if value is None:
+        return (_NULL, 0)
+    if isinstance(value, bool):
+        return (_BOOL, int(value))
+    if isinstance(value, int | float):
+        return (_NUMBER, value)
+    if isinstance(value, str):
+        return (_STRING, _string_key(value, numeric))
+    if isinstance(value, datetime):
+        return (_DATE, value.timestamp())
+    if isinstance(value, Mapping):
+        return (_OBJECT, _object_key(value, numeric, params))
+    if isinstance(value, list):
+        return (_ARRAY, tuple(_bson_key(v, numeric, params) for v in value))
+    return (_OTHER, str(value))
+
+
+def _string_key(value: str, numeric: bool) -> tuple[int, float, str]:
+    """Under ``numeric`` a string that is a number compares as that number (before other
+    strings), as the reference's numeric collation orders parameter values."""
+    if numeric:
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isnan(number):
+            return (0, number, value)
+    return (1, 0.0, value)
+
+
+def _object_key(value: Mapping[str, Any], numeric: bool, params: bool) -> tuple[Any, ...]:
+    items = list(value.items())
+    if params and "name" in value and not any(isinstance(v, Mapping) for v in value.values()):
+        # a parameter item: read in the field order the reference stores it in
+        rank = {name: i for i, name in enumerate(_ITEM_FIELDS)}
+        items.sort(key=lambda kv: rank.get(kv[0], len(rank)))
+    elements = []
+    for name, element in items:
+        kind, key = _bson_key(element, numeric, params)
+        elements.append((kind, str(name), key))
+    return tuple(elements)
