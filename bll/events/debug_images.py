@@ -26,6 +26,14 @@ _KEY = "debug_images_state/"
 
 
 class DebugImagesIterator:
+    """The reference's 2.7 iterator (``DebugImagesIterator``, v0.16.1), on the event store.
+
+    The state covers only the requested metrics that have images when it is made, so a
+    task with none answers ``metrics: []``; as in the reference, a scroll id is valid only
+    for the request whose metrics it covers (else 400/1104). After each page, the window
+    (``last_min_iter`` / ``last_max_iter``) is the edges of that page: navigating later
+    after the earliest page was reached returns the page after it again."""
+
     def __init__(self, store: EventStore, redis: Redis, expiration_sec: int) -> None:
         self.store = store
         self.redis = redis
@@ -47,13 +55,18 @@ class DebugImagesIterator:
             state = self._load(scroll_id)
             if sorted((s["task"], s["metric"]) for s in state["metrics"]) != wanted:
                 raise errors.INVALID_SCROLL_ID("the scroll id covers other metrics", scroll_id=scroll_id)
+            if refresh:
+                for metric_state in state["metrics"]:
+                    self._reset(tasks[metric_state["task"]], metric_state)
         else:
-            state = {"id": uuid.uuid4().hex, "metrics": [{"task": t, "metric": m} for t, m in wanted]}
+            state = {"id": uuid.uuid4().hex, "metrics": []}
+            for task, metric in wanted:
+                metric_state = {"task": task, "metric": metric}
+                if self._reset(tasks[task], metric_state):  # only metrics that have images
+                    state["metrics"].append(metric_state)
         results = []
         for metric_state in state["metrics"]:
             company = tasks[metric_state["task"]]
-            if refresh or "variants" not in metric_state:
-                self._reset(company, metric_state)
             iterations = self._next_iterations(company, metric_state, iters, navigate_earlier)
             results.append({"task": metric_state["task"], "metric": metric_state["metric"], "iterations": iterations})
         self.redis.setex(_KEY + state["id"], self.expiration_sec, json.dumps(state))
@@ -65,8 +78,10 @@ class DebugImagesIterator:
             raise errors.INVALID_SCROLL_ID("unknown or expired scroll id", scroll_id=scroll_id)
         return dict(json.loads(raw))
 
-    def _reset(self, company: str, state: dict[str, Any]) -> None:
-        """Start again from the newest iteration and recompute the recycling marks."""
+    def _reset(self, company: str, state: dict[str, Any]) -> bool:
+        """Start again from the newest iteration and recompute the recycling marks: per
+        variant, the URL of its newest image, and the next older iteration that reported
+        the same URL (its file was overwritten since). False when the metric has no images."""
         task, metric = state["task"], state["metric"]
         state["last_min_iter"] = state["last_max_iter"] = None
         variants: dict[str, Any] = {}
@@ -79,6 +94,7 @@ class DebugImagesIterator:
                 invalid = older[0].get("iter") if older else None
             variants[series.variant] = {"recycle_url_marker": marker, "last_invalid_iteration": invalid}
         state["variants"] = variants
+        return bool(variants)
 
     def _events(
         self,
@@ -106,31 +122,76 @@ class DebugImagesIterator:
     def _next_iterations(
         self, company: str, state: dict[str, Any], iters: int, navigate_earlier: bool
     ) -> list[dict[str, Any]]:
+        """The next page of iterations (newest first) and their images; the window moves to
+        the page's edges. Earlier: below the window, only variants whose recycled range ends
+        below it. Later: above the window, every variant. Either way a variant's images at
+        or below its ``last_invalid_iteration`` are left out."""
+        if state["last_max_iter"] is None:
+            navigate_earlier = True  # the first page is always the newest
         task, metric = state["task"], state["metric"]
         invalid = {v: s["last_invalid_iteration"] for v, s in state["variants"].items()}
-        floor = min((i for i in invalid.values() if i is not None), default=None) if invalid else None
-        if None in invalid.values():
-            floor = None
+        low, high = state["last_min_iter"], state["last_max_iter"]
         if navigate_earlier:
-            query = IterationsQuery(
-                DEBUG_IMAGE, task, metric=metric, below=state["last_min_iter"], above=floor, limit=iters
-            )
+            # no lower edge yet (or 0, which the reference tests as none): every variant
+            considered = list(invalid) if not low else [v for v, i in invalid.items() if i is None or i < low]
+            if not considered:
+                return []
+            variants = considered
         else:
-            above = state["last_max_iter"] if state["last_max_iter"] is not None else floor
-            query = IterationsQuery(DEBUG_IMAGE, task, metric=metric, above=above, limit=iters, descending=False)
-        found = self.store.iterations(company, query)
+            considered = [v for v, i in invalid.items() if i is not None and i > high]
+            variants = [s.variant for s in self.store.series(company, DEBUG_IMAGE, [task], metrics=[metric])]
+        skip = {v: invalid[v] for v in considered if invalid[v] is not None}
+        found = self._iterations(
+            company, task, metric, variants, skip, low if navigate_earlier else high, navigate_earlier, iters
+        )
         if not found:
             return []
-        known = [i for i in (state["last_min_iter"], state["last_max_iter"]) if i is not None]
-        state["last_min_iter"], state["last_max_iter"] = min([*found, *known]), max([*found, *known])
+        state["last_min_iter"], state["last_max_iter"] = min(found), max(found)
         images = EventQuery(
-            DEBUG_IMAGE, [task], metrics=[metric], iters=found, sort=[("iter", True), ("variant", False), ("id", False)]
+            DEBUG_IMAGE,
+            [task],
+            series=[(metric, v) for v in variants],
+            iters=found,
+            sort=[("iter", True), ("variant", False), ("id", False)],
         )
         images.size, images.with_total = 10000, False
         by_iter: dict[int, list[dict[str, Any]]] = {}
         for event in self.store.search(company, images).events:
-            bad = invalid.get(event.get("variant", ""))
-            if bad is not None and event.get("iter", 0) <= bad:
+            through = skip.get(event.get("variant", ""))
+            if through is not None and event.get("iter", 0) <= through:
                 continue
             by_iter.setdefault(event["iter"], []).append(event)
         return [{"iter": i, "events": by_iter[i]} for i in sorted(by_iter, reverse=True)]
+
+    def _iterations(
+        self,
+        company: str,
+        task: str,
+        metric: str,
+        variants: Sequence[str],
+        skip: dict[str, int],
+        edge: int | None,
+        earlier: bool,
+        limit: int,
+    ) -> list[int]:
+        """The first ``limit`` distinct iterations beyond ``edge`` (below it when
+        ``earlier``) with an image of one of ``variants`` that ``skip`` leaves in: per
+        variant its first ``limit``, merged."""
+        found: set[int] = set()
+        for variant in variants:
+            below, above = (edge, None) if earlier else (None, edge)
+            through = skip.get(variant)
+            if through is not None:
+                above = through if above is None else max(above, through)
+            query = IterationsQuery(
+                DEBUG_IMAGE,
+                task,
+                metric=metric,
+                variant=variant,
+                below=below,
+                above=above,
+                limit=limit,
+                descending=earlier,
+            )
+            found.update(self.store.iterations(company, query))
+        return sorted(found, reverse=earlier)[:limit]

@@ -480,8 +480,9 @@ def test_debug_images_iterator_with_url_reuse(api: ApiClient) -> None:
     assert [i["iter"] for i in second["metrics"][0]["iterations"]] == [4]
     third = ok(api, "events.debug_images", {**request, "scroll_id": second["scroll_id"]})
     assert third["metrics"][0]["iterations"] == []
+    # the window is the last page returned (iteration 4), so the later page comes back
     newer = ok(api, "events.debug_images", {**request, "scroll_id": third["scroll_id"], "navigate_earlier": False})
-    assert newer["metrics"][0]["iterations"] == []
+    assert [i["iter"] for i in newer["metrics"][0]["iterations"]] == [6, 5]
     fresh = ok(api, "events.debug_images", {**request, "scroll_id": third["scroll_id"], "refresh": True})
     assert [i["iter"] for i in fresh["metrics"][0]["iterations"]] == [6, 5]
     wrong = api.call(
@@ -494,6 +495,41 @@ def test_debug_images_iterator_with_url_reuse(api: ApiClient) -> None:
         api, "events.debug_images", {"metrics": [{"task": task, "metric": "other"}, {"task": task, "metric": "img"}]}
     )
     assert {m["metric"]: [i["iter"] for i in m["iterations"]] for m in both["metrics"]} == {"img": [6], "other": [1]}
+
+
+def test_debug_images_2_7_paging_follows_the_page_edges(api: ApiClient) -> None:
+    """At 2.7 (and 2.9) the scroll state covers only the metrics that have images, and
+    after each page its window is that page's edges: navigating later after reaching the
+    earliest page returns the next page again, not nothing."""
+    task = new_task(api)
+    add(api, [image(task, i, f"http://files/a_{i}.png") for i in range(1, 8)])
+    add(api, [image(task, i, f"http://files/b_{i}.png", variant="w") for i in (2, 4)])
+    bare = new_task(api, "no images")
+    for version in ("2.7", "2.9"):
+        empty = ok(api, "events.debug_images", {"metrics": [{"task": bare, "metric": "img"}]}, version=version)
+        assert empty["metrics"] == [], version
+        request: dict[str, Any] = {"metrics": [{"task": task, "metric": "img"}], "iters": 3}
+        first = ok(api, "events.debug_images", request, version=version)
+        scroll, pages = first["scroll_id"], [[i["iter"] for i in first["metrics"][0]["iterations"]]]
+        for earlier in (True, True, True, False, False):
+            reply = ok(
+                api,
+                "events.debug_images",
+                {**request, "scroll_id": scroll, "navigate_earlier": earlier},
+                version=version,
+            )
+            scroll = reply["scroll_id"]
+            pages.append([i["iter"] for i in reply["metrics"][0]["iterations"]])
+        # newest first; earlier: 4..2, 1, the end (the window stays at 1); later: 2..4, 5..7
+        assert pages == [[7, 6, 5], [4, 3, 2], [1], [], [4, 3, 2], [7, 6, 5]], (version, pages)
+        newest = ok(api, "events.debug_images", request, version=version)["metrics"][0]["iterations"]
+        assert [e["url"] for e in newest[0]["events"]] == ["http://files/a_7.png"]
+        # a metric without images is not in the state: its scroll id does not fit the request
+        mixed = {"metrics": [{"task": task, "metric": "img"}, {"task": task, "metric": "none"}]}
+        first = ok(api, "events.debug_images", mixed, version=version)
+        assert [m["metric"] for m in first["metrics"]] == ["img"]
+        again = api.call("events.debug_images", {**mixed, "scroll_id": first["scroll_id"]}, version=version)
+        assert again.code == (400, 1104)
 
 
 def test_debug_images_older_forms(api: ApiClient) -> None:
