@@ -101,7 +101,8 @@ def test_get_all_filters(tenant: ApiClient) -> None:
     page = tenant.projects.get_all(id=[a, b, c], order_by=["name"], page=1, page_size=2)["projects"]
     assert [p["id"] for p in page] == [c]
     assert tenant.call("projects.get_all", {"page": 0}).code[0] == 400
-    assert tenant.call("projects.get_all", {"id": "x"}).code == (400, 12)
+    assert tenant.projects.get_all(id=a)["projects"] == tenant.projects.get_all(id=[a])["projects"]  # one value
+    assert tenant.call("projects.get_all", {"id": 5}).code == (400, 12)
 
 
 def test_get_all_ex_without_and_with_stats(tenant: ApiClient) -> None:
