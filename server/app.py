@@ -28,6 +28,7 @@ class ApiResource:
             "domain": cookies.get("domain", None),
             "max_age": cookies.get("max_age", None),
         }
+        self._same_site = cookies.get("samesite", None) or None
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
         if req.method == "OPTIONS":
@@ -86,9 +87,11 @@ class ApiResource:
             resp.set_header(name, value)
         for name, cookie in response.cookies.items():
             if cookie is None:
-                resp.unset_cookie(name, domain=self._cookie_opts["domain"], path="/")
+                resp.unset_cookie(
+                    name, domain=self._cookie_opts["domain"], path="/", same_site=self._same_site or "Lax"
+                )
             else:
-                resp.set_cookie(name, cookie, path="/", **self._cookie_opts)
+                resp.set_cookie(name, cookie, path="/", same_site=self._same_site, **self._cookie_opts)
         if isinstance(response.body, bytes):
             resp.data = response.body
         else:

@@ -49,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
-        help="run the API server (and the file server)",
-        description="Run the API server on --port and the file server on --files-port. "
+        help="run the API server (and the file server and the web app)",
+        description="Run the API server on --port, the file server on --files-port and the web app "
+        "on --web-port. "
         "Without storage hosts in the configuration everything is kept in "
         "the data directory.",
     )
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--files-port", type=int, default=None, help="file server port (default 8081; 0 disables the file server)"
     )
+    serve.add_argument("--web-port", type=int, default=None, help="web app port (default 8080; 0 disables the web app)")
     serve.add_argument("--log-level", default=None, help="log level (DEBUG logs every request)")
     serve.set_defaults(func=_serve)
 
@@ -97,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     from ..database.migration.command import add_migrate_es_parser
 
     add_migrate_es_parser(sub)
+    from ..web.serve import add_web_parser
+
+    add_web_parser(sub)
     return parser
 
 
@@ -122,8 +127,9 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.get("apiserver.listen.ip")
     port = args.port if args.port is not None else int(config.get("apiserver.listen.port"))
     files_port = args.files_port if args.files_port is not None else int(config.get("fileserver.listen.port", 8081))
+    web_port = args.web_port if args.web_port is not None else int(config.get("web.listen.port", 8080))
     try:
-        runner = ServerRunner(config, data_dir, host, port, files_port)
+        runner = ServerRunner(config, data_dir, host, port, files_port, web_port)
         runner.start()
     except (RuntimeError, OSError, SchemaError, RegistryError, ConfigError) as ex:
         raise _Fatal(str(ex)) from ex

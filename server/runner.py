@@ -25,12 +25,15 @@ log = logging.getLogger("stationmaster")
 class ServerRunner:
     """Owns the stores and the HTTP servers of one ``stationmaster serve`` process."""
 
-    def __init__(self, config: Config, data_dir: Path, host: str, port: int, files_port: int) -> None:
+    def __init__(
+        self, config: Config, data_dir: Path, host: str, port: int, files_port: int, web_port: int = 0
+    ) -> None:
         self.config = config
         self.data_dir = data_dir
         self.host = host
         self.port = port
         self.files_port = files_port
+        self.web_port = web_port
         self.stores: Stores | None = None
         self.ctx: AppContext | None = None
         self._servers: list[BaseWSGIServer | MultiSocketServer | WSGIGateway] = []
@@ -53,8 +56,9 @@ class ServerRunner:
             )
             self.port = int(api.effective_port)
             self._servers.append(api)
-            if self.files_port:
-                self._start_file_server(self.ctx)
+            files_app = self._start_file_server(self.ctx) if self.files_port else None
+            if self.web_port:
+                self._start_web_server(app, files_app)
             if setup.admin_credentials:
                 self._announce(*setup.admin_credentials)
             for server in self._servers:
@@ -67,18 +71,31 @@ class ServerRunner:
             self.stop()
             raise
 
-    def _start_file_server(self, ctx: AppContext) -> None:
-        """The file server on ``files_port``, sharing the API server's token service."""
+    def _start_file_server(self, ctx: AppContext) -> Any:
+        """The file server on ``files_port``, sharing the API server's token service;
+        returns its WSGI application."""
         root = storage_root(self.config, self.data_dir)
         files = create_file_server(self.config, root, ctx.auth.tokens, self.host, self.files_port)
         self.files_port = files.effective_port
         self._servers.append(files)
         log.info("files on http://%s:%d, stored in %s", self.host, self.files_port, root)
+        return files.app
+
+    def _start_web_server(self, api_app: Any, files_app: Any) -> None:
+        """The web app on ``web_port``; /api/ and /files/ reach the applications in-process."""
+        from ..web.serve import create_web_server, local_files_hosts
+
+        hosts = local_files_hosts(self.host, self.files_port) if files_app else []
+        extra = {"apiPort": self.port, "filesPort": self.files_port or None}
+        web = create_web_server(self.config, api_app, files_app, self.host, self.web_port, hosts, extra)
+        self.web_port = int(web.effective_port)
+        self._servers.append(web)
+        log.info("web on http://%s:%d", self.host, self.web_port)
 
     def _announce(self, key: str, secret: str) -> None:
         host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::", "") else self.host
         api_url = f"http://{host}:{self.port}"
-        web_url = f"http://{host}:8080"
+        web_url = f"http://{host}:{self.web_port or 8080}"
         files_url = f"http://{host}:{self.files_port or 8081}"
         text = client_config_text(api_url, web_url, files_url, key, secret)
         lines = [
@@ -100,7 +117,7 @@ class ServerRunner:
             self._watchdog.stop()
             self._watchdog = None
         for server in self._servers:
-            _close(server)
+            close_server(server)
         for thread in self._threads:
             thread.join(timeout=10)
         self._servers.clear()
@@ -110,7 +127,7 @@ class ServerRunner:
             self.stores = None
 
 
-def _close(server: Any) -> None:
+def close_server(server: Any) -> None:
     if isinstance(server, WSGIGateway):
         server.close()  # the file server's own gateway
         return

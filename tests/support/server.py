@@ -16,6 +16,7 @@ from pyhocon import ConfigFactory
 
 _READY = re.compile(r"API on http://[^:]+:(\d+)")
 _FILES_READY = re.compile(r"files on http://[^:]+:(\d+)")
+_WEB_READY = re.compile(r"web on http://[^:]+:(\d+)")
 
 
 class ServerProcess:
@@ -29,11 +30,13 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         files_port: int = 0,
         extra_args: list[str] | None = None,
+        web_port: int = 0,
     ) -> None:
         self.data_dir = data_dir
         self.config_dir = config_dir
         self.env = env or {}
         self.files_port = files_port
+        self.web_port = web_port
         self.extra_args = extra_args or []
         self.log_path = data_dir.parent / f"{data_dir.name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -57,6 +60,8 @@ class ServerProcess:
             "0",
             "--files-port",
             str(self.files_port),
+            "--web-port",
+            str(self.web_port),
         ]
         if self.config_dir:
             cmd += ["--config", str(self.config_dir)]
@@ -95,6 +100,14 @@ class ServerProcess:
         match = _FILES_READY.search(self.log())
         if not match:
             raise RuntimeError(f"no file server in the log (files_port={self.files_port}):\n{self.log()}")
+        return f"http://127.0.0.1:{match.group(1)}"
+
+    @property
+    def web_url(self) -> str:
+        """The web app's URL, from the "web on http://..." line of the log."""
+        match = _WEB_READY.search(self.log())
+        if not match:
+            raise RuntimeError(f"no web app in the log (web_port={self.web_port}):\n{self.log()}")
         return f"http://127.0.0.1:{match.group(1)}"
 
     def log(self) -> str:

@@ -1,0 +1,131 @@
+"""Serving the web app: next to the API in ``stationmaster serve`` (in-process passage to
+the API and the file server), or alone (``stationmaster web``, a streaming proxy to them)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from typing import Any
+
+import waitress
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+from ..config import Config
+from .app import WebApp, WebOptions, WSGIApp
+from .upstream import HttpUpstream
+
+log = logging.getLogger("stationmaster.web")
+
+
+def web_options(config: Config, files_hosts: list[str], extra: dict[str, Any] | None = None) -> WebOptions:
+    names = [config.get("apiserver.auth.session_auth_cookie_name")]
+    names += list(config.get("apiserver.auth.accepted_cookie_names", ()))
+    hosts = list(config.get("web.files_hosts", ())) + files_hosts
+    return WebOptions(
+        cookie_names=tuple(dict.fromkeys(names)),
+        allowed_origins=tuple(config.get("web.allowed_origins", ())),
+        files_hosts=tuple(dict.fromkeys(h.rstrip("/") for h in hosts)),
+        extra=dict(extra or {}),
+    )
+
+
+def create_web_server(
+    config: Config,
+    api: WSGIApp,
+    files: WSGIApp | None,
+    host: str,
+    port: int,
+    files_hosts: list[str],
+    extra: dict[str, Any] | None = None,
+) -> BaseWSGIServer | MultiSocketServer:
+    """The web server, bound but not yet running (``run()`` serves). ``extra`` goes into
+    ``/configuration.json`` (where the SDK reaches the API and the file server directly,
+    for the clearml.conf section the profile page shows)."""
+    app = WebApp(web_options(config, files_hosts, extra), api, files)
+    return waitress.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=int(config.get("web.threads", 8)),
+        ident="stationmaster",
+        clear_untrusted_proxy_headers=False,
+    )
+
+
+def local_files_hosts(host: str, files_port: int) -> list[str]:
+    """The addresses an SDK on this machine may have stored for a file server on ``files_port``."""
+    names = ["localhost", "127.0.0.1"] + ([host] if host not in ("", "0.0.0.0", "::", "127.0.0.1") else [])
+    return [f"http://{name}:{files_port}" for name in names]
+
+
+class WebRunner:
+    """``stationmaster web``: the web app alone, passing /api/ and /files/ over HTTP."""
+
+    def __init__(self, config: Config, host: str, port: int, api_url: str, files_url: str) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self.api_url = api_url
+        self.files_url = files_url
+        self._server: BaseWSGIServer | MultiSocketServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        files = HttpUpstream(self.files_url) if self.files_url else None
+        hosts = [self.files_url.rstrip("/")] if self.files_url else []
+        extra = {"apiServer": self.api_url, "filesServer": self.files_url or None}
+        self._server = create_web_server(
+            self.config, HttpUpstream(self.api_url), files, self.host, self.port, hosts, extra
+        )
+        self.port = int(self._server.effective_port)
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def stop(self) -> None:
+        from ..server.runner import close_server
+
+        if self._server is not None:
+            close_server(self._server)
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+
+def add_web_parser(sub: Any) -> None:
+    """``stationmaster web``."""
+    web = sub.add_parser(
+        "web",
+        help="run only the web app (passing /api/ and /files/ to an API and a file server)",
+        description="Serve the web app alone, e.g. in its own container: /api/... goes to --api-url "
+        "and /files/... to --files-url, streamed.",
+    )
+    web.add_argument("--config", action="append", default=[], metavar="DIR", help="configuration directory")
+    web.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (default web.listen.port, 8080)")
+    web.add_argument("--api-url", help="the API server (default web.api_url, http://127.0.0.1:8008)")
+    web.add_argument("--files-url", help="the file server (default web.files_url, http://127.0.0.1:8081)")
+    web.add_argument("--log-level", default=None, help="log level")
+    web.set_defaults(func=_web_command)
+
+
+def _web_command(args: argparse.Namespace) -> int:
+    from ..server import cli
+
+    config = cli._load(args)
+    cli._configure_logging(config, args.log_level)
+    host = args.host or config.get("apiserver.listen.ip")
+    port = args.port if args.port is not None else int(config.get("web.listen.port", 8080))
+    api_url = args.api_url or config.get("web.api_url")
+    files_url = args.files_url if args.files_url is not None else config.get("web.files_url")
+    runner = WebRunner(config, host, port, api_url, files_url)
+    try:
+        runner.start()
+    except (OSError, ValueError) as ex:
+        raise cli._Fatal(str(ex)) from ex
+    log.info("web on http://%s:%d (API %s, files %s)", host, runner.port, api_url, files_url or "none")
+    return cli._wait_for_signal(runner)
