@@ -61,7 +61,8 @@ def revoke_credentials(call: Call, company_id: str, request: dict[str, Any]) -> 
 
 @endpoints.handler("edit_user")
 def edit_user(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.auth.edit_user(call.require_identity(), request["user"], request.get("role"))
+    identity = call.require_identity()
+    return call.ctx.auth.edit_user(identity, request["user"], request.get("role"), request.get("password"))
 
 
 @endpoints.handler("fixed_users_mode")

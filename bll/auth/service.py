@@ -86,6 +86,10 @@ class AuthBLL:
             return self._identity_for(LEGACY_USER_ID)
         user = AuthUser.objects(credentials__key=key).first()
         cred = next((c for c in user.credentials if c.key == key), None) if user else None
+        if not cred:
+            by_password = self._password_identity(key, secret)
+            if by_password:
+                return by_password
         if not user or not cred or not hashing.verify(cred.secret, secret):
             raise errors.INVALID_CREDENTIALS("failed to locate provided credentials")
         AuthUser.objects(id=user.id, credentials__key=key).update_one(
@@ -114,6 +118,24 @@ class AuthBLL:
         if not ok:
             raise errors.INVALID_CREDENTIALS("bad username or password")
         return Identity(fixed.user_id, fixed.company, fixed.role, fixed.name, self._companies.get(fixed.company) or "")
+
+    def _password_identity(self, name: str, password: str) -> Identity | None:
+        """The user an admin gave a web sign-in password (``auth.edit_user``), by name."""
+        found = list(AuthUser.objects(name=name, password__ne=None)[:2])
+        if len(found) != 1 or not found[0].password:
+            return None
+        if not hashing.verify(found[0].password, password):
+            raise errors.INVALID_CREDENTIALS("bad username or password")
+        return self._identity(found[0])
+
+    def _check_password_name(self, name: str, user_id: str | None) -> None:
+        """Names sign in: a password goes only to a user whose name no other user with a
+        password (nor a fixed user) has."""
+        if name in self.fixed_users or (self.guest and name == self.guest.get("username")):
+            raise errors.INVALID_USER("a fixed user signs in with this name", name=name)
+        others = AuthUser.objects(name=name, password__ne=None).only("id")
+        if any(u.id != user_id for u in others):
+            raise errors.INVALID_USER("another user with a password has this name", name=name)
 
     def _identity_for(self, user_id: str) -> Identity:
         user = AuthUser.objects(id=user_id).first()
@@ -162,6 +184,9 @@ class AuthBLL:
         user_id = request.get("id") or new_id()
         if AuthUser.objects(id=user_id).only("id").first():
             raise errors.USER_ID_EXISTS(id=user_id)
+        password = request.get("password")
+        if password:
+            self._check_password_name(request["name"], None)
         now = utcnow()
         AuthUser(
             id=user_id,
@@ -170,6 +195,7 @@ class AuthBLL:
             role=request.get("role") or Role.user,
             email=request.get("email"),
             created=now,
+            password=hashing.hash_password(password) if password else None,
         ).save()
         given, family = split_name(request["name"])
         User(
@@ -209,16 +235,26 @@ class AuthBLL:
             AuthUser.objects(id=identity.user, company=identity.company).update_one(pull__credentials__key=access_key)
         )
 
-    def edit_user(self, caller: Identity, user_id: str, role: str | None) -> dict[str, Any]:
+    def edit_user(
+        self, caller: Identity, user_id: str, role: str | None, password: str | None = None
+    ) -> dict[str, Any]:
         if role and role in Role.SYSTEM and caller.role not in Role.SYSTEM:
             raise errors.ROLE_NOT_ALLOWED("only system or root may grant this role", role=role)
         query: dict[str, Any] = {"id": user_id}
         if caller.role not in Role.SYSTEM:
             query["company"] = caller.company
-        if not AuthUser.objects(**query).only("id").first():
+        user = AuthUser.objects(**query).only("id", "name", "role").first()
+        if not user:
             raise errors.INVALID_USER_ID(id=user_id)
-        fields = {"role": role} if role else {}
-        updated = AuthUser.objects(**query).update_one(**{f"set__{k}": v for k, v in fields.items()}) if fields else 0
+        if password and user.role in Role.SYSTEM and caller.role not in Role.SYSTEM:
+            raise errors.ROLE_NOT_ALLOWED("only system or root may set this user's password", role=user.role)
+        fields: dict[str, Any] = {"role": role} if role else {}
+        updates = dict(fields)
+        if password:
+            self._check_password_name(user.name or "", user_id)
+            updates["password"] = hashing.hash_password(password)
+            fields["password"] = "(set)"
+        updated = AuthUser.objects(**query).update_one(**{f"set__{k}": v for k, v in updates.items()}) if updates else 0
         return {"updated": int(updated), "fields": fields}
 
     def fixed_users_mode(self) -> dict[str, Any]:

@@ -54,3 +54,6 @@ class AuthUser(AuthDocument):
     credentials = EmbeddedDocumentListField(Credentials, default=list)
     # Created from configuration (secure.credentials, fixed users, legacy pair).
     autocreated = StringField()
+    # The web sign-in password an admin set (auth.create_user / auth.edit_user), hashed
+    # with bll.auth.hashing.hash_password; a Stationmaster extension, absent by default.
+    password = StringField()
