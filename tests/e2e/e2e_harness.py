@@ -123,7 +123,8 @@ class E2E:
         self.root = root
         self.run_id = f"{int(time.time()) % 100000:05d}{os.getpid() % 1000:03d}"
         self.files_port = free_port()
-        self.server = ServerProcess(root / "server" / "data", files_port=self.files_port)
+        self.web_port = free_port()
+        self.server = ServerProcess(root / "server" / "data", files_port=self.files_port, web_port=self.web_port)
         self.recorder: Recorder | None = None
         self.home = root / "home"
         self.agents: list[AgentProcess] = []
@@ -164,8 +165,8 @@ class E2E:
 
     @property
     def web_url(self) -> str:
-        # nothing listens there: the clients only print links to it
-        return f"http://127.0.0.1:{self.closed_port}"
+        """The web app (the clients print links to it; tests/e2e/test_web.py drives it)."""
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def closed_port(self) -> int:
