@@ -32,8 +32,11 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 STATIC_ROOT = Path(__file__).resolve().parent / "static"
 
+# style-src admits one inline style: the empty one (its hash), because Plotly creates an
+# empty <style> and fills it through the CSSOM (insertRule), which the policy does not govern.
+EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 APP_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
+    f"default-src 'self'; script-src 'self'; style-src 'self' {EMPTY_STYLE}; img-src 'self' data: blob: http: https:; "
     "media-src 'self' blob: http: https:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )

@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import struct
 import subprocess
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import pytest
 from e2e_recorder import Recorder
 from support.client import ApiClient
+from support.images import png_bytes  # noqa: F401 - re-exported for the flows
 from support.server import ServerProcess
 from support.services import free_port, unavailable
 
@@ -313,14 +312,3 @@ class E2E:
         except AssertionError as ex:
             detail = f"\nagent output:\n{_tail(agent.output())}" if agent else ""
             raise AssertionError(f"{ex}{detail}") from None
-
-
-def png_bytes(width: int, height: int, pixel: Callable[[int, int], tuple[int, int, int]]) -> bytes:
-    """A small RGB PNG, made without any imaging library."""
-    rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,10 +57,21 @@ class PageLog:
         page.on("pageerror", lambda ex: self.errors.append(f"page error: {ex}"))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.method} {r.url}: {r.failure}"))
         page.on("dialog", self._dialog)
+        page.on("response", self._response)
+        self.refused: list[str] = []
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400 and "/api/" in response.url:
+            try:
+                message = response.json()["meta"]["result_msg"]
+            except Exception:  # noqa: BLE001 - not an envelope
+                message = ""
+            self.refused.append(f"{response.status} {response.url} {response.request.post_data}: {message}")
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
-            self.errors.append(message.text)
+            where = message.location or {}
+            self.errors.append(f"{message.text} [{where.get('url', '')}:{where.get('lineNumber', '')}]")
 
     def _dialog(self, dialog: Any) -> None:
         self.dialogs.append(dialog.message)
@@ -72,3 +84,19 @@ def screenshot(page: Any, name: str, full_page: bool = False) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout: float = 20.0) -> Any:
+    """Poll a JavaScript expression (or ``(arg) => …`` function) until it is truthy.
+
+    ``page.wait_for_function`` evaluates its predicate with eval inside the page, which
+    the app's policy (no 'unsafe-eval') rightly refuses; ``page.evaluate`` is not subject
+    to the page's policy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {expression}")
+        page.wait_for_timeout(100)

@@ -43,13 +43,14 @@ export function route(path) {
 function Shell({ user, config, onSignOut }) {
   const { path } = useLocation();
   const { screen, params } = route(path);
-  const [Screen, setScreen] = useState(null);
+  // The component of the screen it was loaded for: never the previous screen's with new params.
+  const [loaded, setLoaded] = useState({ name: null, component: null });
   useEffect(() => {
     let live = true;
-    setScreen(null);
-    if (screens[screen]) screens[screen]().then((component) => { if (live) setScreen(() => component); });
+    if (screens[screen]) screens[screen]().then((component) => { if (live) setLoaded({ name: screen, component }); });
     return () => { live = false; };
   }, [screen]);
+  const Screen = loaded.name === screen ? loaded.component : null;
   const nav = [["/projects", "Projects", ["projects", "experiments", "experiment", "compare"]], ["/models", "Models", ["models", "model"]],
     ["/queues", "Queues", ["queues"]], ["/workers", "Workers", ["workers"]]];
   return html`

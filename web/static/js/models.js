@@ -65,7 +65,7 @@ export function ModelPage({ id }) {
     <h3>Labels</h3>
     ${labels.length ? html`<table class="grid kv"><tbody>${labels.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}
     <h3>Design</h3>
-    ${model.design ? html`<pre class="code">${typeof model.design === "string" ? model.design : JSON.stringify(model.design, null, 2)}</pre>` : html`<p class="muted">None.</p>`}
+    ${model.design ? html`<pre class="code">${typeof model.design === "string" ? model.design : typeof model.design.design === "string" ? model.design.design : JSON.stringify(model.design, null, 2)}</pre>` : html`<p class="muted">None.</p>`}
     ${model.metadata && html`<h3>Metadata</h3><pre class="code">${JSON.stringify(model.metadata, null, 2)}</pre>`}
   </section>`;
 }

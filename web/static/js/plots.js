@@ -5,8 +5,17 @@ import { useEffect, useRef, useState } from "../vendor/preact-hooks.mjs";
 import { call } from "./api.js";
 import { ErrorBox, html } from "./util.js";
 
+// Plotly injects the map library's stylesheet as an inline <style> (refused by the app's
+// policy, and useless to the cartesian bundle) unless an element with this id exists.
+const PLOTLY_MAP_STYLE_ID = "9f215cf04c5486422605d13261cb87401f4e7763b6296af81e98efbc0130da53";
+
 let plotly = null;
 export function loadPlotly() {
+  if (!document.getElementById(PLOTLY_MAP_STYLE_ID)) {
+    const marker = document.createElement("meta");
+    marker.id = PLOTLY_MAP_STYLE_ID;
+    document.head.appendChild(marker);
+  }
   if (!plotly) {
     plotly = new Promise((resolve, reject) => {
       if (window.Plotly) { resolve(window.Plotly); return; }

@@ -6,10 +6,12 @@ import { ErrorBox, fmtTime, html, Link, StatusBadge, useLoad } from "./util.js";
 
 async function loadQueues() {
   const { queues } = await call("queues.get_all_ex", { order_by: ["name"] });
-  const ids = [...new Set(queues.flatMap((q) => (q.entries || []).map((e) => e.task)))];
+  // get_all_ex joins each entry's task ({id, name}); get_all gives the id alone.
+  const taskId = (e) => (e.task && typeof e.task === "object" ? e.task.id : e.task);
+  const ids = [...new Set(queues.flatMap((q) => (q.entries || []).map(taskId)))];
   const tasks = ids.length ? (await call("tasks.get_all_ex", { id: ids, only_fields: ["id", "name", "status", "project"] })).tasks : [];
   const byId = Object.fromEntries(tasks.map((t) => [t.id, t]));
-  return queues.map((q) => ({ ...q, entries: (q.entries || []).map((e) => ({ ...e, info: byId[e.task] })) }));
+  return queues.map((q) => ({ ...q, entries: (q.entries || []).map((e) => ({ ...e, task: taskId(e), info: byId[taskId(e)] })) }));
 }
 
 export function Queues() {
