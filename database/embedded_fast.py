@@ -9,9 +9,9 @@ Each one keeps results identical to litemongo's own code path:
   object: every mongomock reader copies it before handing it out, except ``_update``,
   which mutates the document it read in place; during an update the cache is bypassed
   (rows decoded afresh and not kept), exactly as without a cache.
-- ``exact_keys``: a filter that litemongo's hash indexes answer exactly (``$eq``/``$in``
-  of strings or ObjectIds on indexed fields, joined by ``$and``, no document of those
-  fields unkeyed) needs no per-document check; a cursor without sort then reads only the
+- ``exact_keys``: a filter that litemongo's hash indexes answer exactly (``$eq``/``$in``/
+  ``$nin`` of strings or ObjectIds on indexed fields, joined by ``$and``, no document of
+  those fields unkeyed) needs no per-document check; a cursor without sort then reads only the
   documents in its ``skip``/``limit`` window.
 - ``_copy_only_fields``: inclusion projections of top-level fields, and whole-document
   copies, without mongomock's per-document spec rebuilding and ``copy.copy`` of scalars.
@@ -159,6 +159,16 @@ def _exact_values(condition: Any) -> list[Any] | None:
     return [condition] if isinstance(condition, _EXACT_VALUES) else None
 
 
+def _excluded_values(condition: Any) -> list[Any] | None:
+    """The values a ``$nin`` condition refuses, when equality on them is exact."""
+    if not isinstance(condition, dict) or len(condition) != 1 or "$nin" not in condition:
+        return None
+    values = condition["$nin"]
+    if not isinstance(values, list | tuple) or not all(isinstance(v, _EXACT_VALUES) for v in values):
+        return None
+    return list(values)
+
+
 def _exact_set(query_index: indexing.CollectionIndexes, spec: Any) -> set[Any] | None:
     if not isinstance(spec, dict) or not spec:
         return None
@@ -176,13 +186,22 @@ def _exact_set(query_index: indexing.CollectionIndexes, spec: Any) -> set[Any] |
                 found = sub_found if found is None else found & sub_found
         else:
             index = fields.get(field)
-            values = _exact_values(condition)
-            if index is None or values is None or index._unkeyed:
+            if index is None or index._unkeyed:
                 return None
-            found = set()
-            for value in values:
-                key = indexing._key_for(value)
-                found.update(index._entries.get(key, ()))
+            values = _exact_values(condition)
+            if values is None:
+                refused = _excluded_values(condition)
+                if refused is None:
+                    return None
+                # every document whose keys (its value, or its array's elements) avoid them;
+                # a missing or null field has no keys, and matches as in MongoDB
+                keys = {indexing._key_for(value) for value in refused}
+                found = {k for k, doc_keys in index._doc_keys.items() if not doc_keys & keys}
+            else:
+                found = set()
+                for value in values:
+                    key = indexing._key_for(value)
+                    found.update(index._entries.get(key, ()))
         assert found is not None
         result = found if result is None else result & found
     return result

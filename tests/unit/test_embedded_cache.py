@@ -214,6 +214,12 @@ FILTERS: list[dict[str, Any]] = [
     {"company": {"$in": []}},
     {"_id": {"$in": ["id005", "id001", "nope"]}},
     {"_id": "id007", "company": {"$in": ["c1", "c2", ""]}},
+    {"tags": {"$nin": ["a"]}},  # the web app's "not archived": system_tags $nin [archived]
+    {"company": {"$nin": ["c1", ""]}},
+    {"$and": [{"project": {"$in": ["p1", "p2"]}}, {"tags": {"$nin": ["b", "c"]}}]},
+    {"project": {"$nin": [ObjectId("0" * 24)]}},
+    {"company": {"$nin": [None]}},
+    {"tags": {"$nin": []}},
 ]
 
 
@@ -253,13 +259,17 @@ def test_exact_keys_refuses_what_the_indexes_cannot_answer(coll: Any) -> None:
         {"company": 1},  # numbers share keys with bools
         {"company": None},
         {"company": {"$in": ["c"], "$nin": ["d"]}},
+        {"company": {"$nin": [None]}},  # a null also matches missing fields
+        {"company": {"$nin": [1]}},
         {"name": "c"},  # not indexed
         {"$or": [{"company": "c"}]},
         {"company": {"$regex": "c"}},
     ):
         assert embedded_fast.exact_keys(store, spec) is None, spec
+    assert [k[2:] for k in embedded_fast.exact_keys(store, {"tags": {"$nin": ["x"]}}) or []] == ["b"]
     coll.insert_one({"_id": "z", "nested": [{"key": "k"}]})
     assert embedded_fast.exact_keys(store, {"nested.key": "k"}) is None  # path through an array
+    assert embedded_fast.exact_keys(store, {"nested.key": {"$nin": ["k"]}}) is None
 
 
 def test_the_embedded_store_shortens_the_thread_switch_interval(root: Path) -> None:
