@@ -77,6 +77,8 @@ def test_no_inline_script_or_handler_in_the_app_files() -> None:
     for tag in re.findall(r"<script\b[^>]*>", index):
         assert "src=" in tag, tag
     assert not re.search(r"\son[a-z]+=", index)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/js/([^"]+)">', index))
+    assert preloaded == {p.name for p in (STATIC / "js").glob("*.js")} - {"main.js"}  # no import waterfall
     for path in (STATIC / "js").glob("*.js"):
         text = path.read_text()
         assert "innerHTML" not in text and "dangerouslySetInnerHTML" not in text, path

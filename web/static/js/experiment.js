@@ -15,6 +15,14 @@ import {
 const TABS = [["overview", "Overview"], ["execution", "Execution"], ["params", "Hyper-parameters"], ["artifacts", "Artifacts"],
   ["console", "Console"], ["scalars", "Scalars"], ["plots", "Plots"], ["debug", "Debug images"]];
 const LIVE = ["queued", "in_progress"];
+const DATA_TABS = ["console", "scalars", "plots", "debug"];
+
+function dataTab(tab, task, live) {
+  if (tab === "console") return html`<${Console} key="console" task=${task} live=${live} />`;
+  if (tab === "scalars") return html`<${Scalars} key="scalars" task=${task} live=${live} />`;
+  if (tab === "plots") return html`<${Plots} key="plots" task=${task} />`;
+  return html`<${DebugImages} key="debug" task=${task} />`;
+}
 
 async function loadTask(id) {
   const [{ task }, joined] = await Promise.all([
@@ -41,11 +49,12 @@ export function Experiment({ project, id, tab }) {
     else if (result) reload(true);
   };
   if (error) return html`<section class="page"><${ErrorBox} error=${error} /></section>`;
-  if (!task) return html`<p class="loading">Loading…</p>`;
-  const can = allowed(task);
-  const projectName = (task.project_info && task.project_info.name) || "";
-  return html`
-    <section class="page experiment" data-task=${task.id}>
+  // The data tabs need only the id: they start reading while the task document loads (the
+  // tab body keeps its place in the tree, so the tab is not mounted again when it arrives).
+  if (!task && !DATA_TABS.includes(current)) return html`<p class="loading">Loading…</p>`;
+  const can = task ? allowed(task) : {};
+  const projectName = (task && task.project_info && task.project_info.name) || "";
+  const head = task ? html`
       <div class="page-head">
         <h2><${Link} href="/projects" class="muted">Projects<//> /
           <${Link} href=${`/projects/${task.project || "*"}/experiments`} class="muted">${projectName || "All"}<//> /
@@ -55,16 +64,16 @@ export function Experiment({ project, id, tab }) {
       <div class="actions" data-testid="actions">
         ${ACTION_LABELS.filter(([a]) => can[a]).map(([a, label]) => html`<button data-action=${a} onClick=${() => act(a)}>${label}</button>`)}
       </div>
-      <${Tabs} tabs=${TABS} current=${current} onSelect=${select} />
+      <${Tabs} tabs=${TABS} current=${current} onSelect=${select} />` : html`<p class="loading">Loading…</p>`;
+  return html`
+    <section class="page experiment" data-task=${task ? task.id : ""}>
+      <div class="experiment-head">${head}</div>
       <div class="tab-body">
-        ${current === "overview" && html`<${Overview} task=${task} />`}
-        ${current === "execution" && html`<${Execution} task=${task} />`}
-        ${current === "params" && html`<${Params} task=${task} reload=${() => reload(true)} />`}
-        ${current === "artifacts" && html`<${Artifacts} task=${task} />`}
-        ${current === "console" && html`<${Console} task=${task} live=${live} />`}
-        ${current === "scalars" && html`<${Scalars} task=${task} live=${live} />`}
-        ${current === "plots" && html`<${Plots} task=${task} />`}
-        ${current === "debug" && html`<${DebugImages} task=${task} />`}
+        ${task && current === "overview" && html`<${Overview} task=${task} />`}
+        ${task && current === "execution" && html`<${Execution} task=${task} />`}
+        ${task && current === "params" && html`<${Params} task=${task} reload=${() => reload(true)} />`}
+        ${task && current === "artifacts" && html`<${Artifacts} task=${task} />`}
+        ${DATA_TABS.includes(current) && dataTab(current, task || { id }, live)}
       </div>
     </section>`;
 }

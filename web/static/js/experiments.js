@@ -73,15 +73,13 @@ export function Experiments({ project }) {
     return () => clearInterval(timer);
   }, [rows, onlyFields]);
 
-  const meta = useLoad(async () => {
-    const scope = all ? {} : { projects: [project] };
-    const [users, tags, info] = await Promise.all([
-      call("users.get_all_ex", { only_fields: ["id", "name"] }).then((r) => r.users).catch(() => []),
-      call("projects.get_task_tags", scope).then((r) => r.tags).catch(() => []),
-      all ? Promise.resolve(null) : call("projects.get_by_id", { project }).then((r) => r.project).catch(() => null),
-    ]);
-    return { users, tags, project: info };
-  }, [project]);
+  const meta = useLoad(async () => ({
+    project: all ? null : await call("projects.get_by_id", { project }).then((r) => r.project).catch(() => null),
+  }), [project]);
+  // The user and tag lists are read when their filter opens: projects.get_task_tags reads
+  // every task of the project, which would compete with the table's own first query.
+  const loadUsers = async () => (await call("users.get_all_ex", { only_fields: ["id", "name"] })).users.map((u) => [u.id, u.name]);
+  const loadTags = async () => (await call("projects.get_task_tags", all ? {} : { projects: [project] })).tags.map((x) => [x, x]);
 
   const pick = selected.size ? rows.filter((t) => selected.has(t.id)) : [];
   const toggle = (id) => {
@@ -116,8 +114,8 @@ export function Experiments({ project }) {
       <div class="toolbar">
         <${MultiFilter} label="Status" name="status" values=${filters.status} options=${STATUSES.map((s) => [s, s.replace("_", " ")])} />
         <${MultiFilter} label="Type" name="type" values=${filters.type} options=${TASK_TYPES.map((s) => [s, s])} />
-        <${MultiFilter} label="User" name="user" values=${filters.user} options=${((meta.data && meta.data.users) || []).map((u) => [u.id, u.name])} />
-        <${MultiFilter} label="Tags" name="tags" values=${filters.tags} options=${((meta.data && meta.data.tags) || []).map((t) => [t, t])} />
+        <${MultiFilter} label="User" name="user" values=${filters.user} load=${loadUsers} />
+        <${MultiFilter} label="Tags" name="tags" values=${filters.tags} load=${loadTags} />
         <label class="check"><input type="checkbox" checked=${filters.archived} onChange=${(e) => setQuery({ archived: e.target.checked ? "1" : null, page: null })} /> Archived</label>
         <button onClick=${() => setChooser(!chooser)} data-testid="columns">Columns</button>
         <span class="spacer"></span>
@@ -183,12 +181,17 @@ function cellMetric(task, col) {
   return m ? fmtNumber(m.value) : "";
 }
 
-function MultiFilter({ label, name, values, options }) {
+function MultiFilter({ label, name, values, options: given, load }) {
+  const [loaded, setLoaded] = useState(null);
+  const options = given || loaded || values.map((v) => [v, v]);
   const set = (value, on) => {
     const next = on ? [...values, value] : values.filter((v) => v !== value);
     setQuery({ [name]: next, page: null });
   };
-  return html`<details class="filter" data-filter=${name}>
+  const onToggle = (e) => {
+    if (e.currentTarget.open && load && loaded === null) load().then(setLoaded).catch(() => setLoaded([]));
+  };
+  return html`<details class="filter" data-filter=${name} onToggle=${onToggle}>
     <summary>${label}${values.length ? ` (${values.length})` : ""}</summary>
     <div class="menu">
       ${options.length === 0 && html`<span class="muted">none</span>`}
