@@ -52,8 +52,15 @@ _COMPRESSIBLE = (".js", ".mjs", ".css", ".html", ".json", ".svg", ".txt", ".map"
 _DROPPED = ("access-control-", "content-security-policy", "x-frame-options")
 
 
+# The web app's own session cookie. The API and the file server never accept it: the web
+# server turns it into a Bearer token for calls that passed its origin check, so a page of
+# another port of the same host (same-site: SameSite does not stop it) cannot use it there.
+SESSION_COOKIE = "sm_web_token"
+
+
 @dataclass(frozen=True)
 class WebOptions:
+    # The API's session cookies: renamed to SESSION_COOKIE on their way to the browser.
     cookie_names: tuple[str, ...] = ("clearml_token_basic", "trains_token_basic")
     allowed_origins: tuple[str, ...] = ()
     files_hosts: tuple[str, ...] = ()
@@ -150,9 +157,18 @@ class WebApp:
         inner = dict(environ)
         inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
         inner["PATH_INFO"] = inner_path(environ, prefix)
+        cookies, token = _split_cookies(environ.get("HTTP_COOKIE") or "", (SESSION_COOKIE, *self._options.cookie_names))
+        inner["HTTP_COOKIE"] = cookies
+        if token and not environ.get("HTTP_AUTHORIZATION"):
+            inner["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        names = self._options.cookie_names
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
-            kept = [(k, v) for k, v in headers if not k.lower().startswith(_DROPPED)]
+            kept = [
+                (k, _session_cookie(v, names) if k.lower() == "set-cookie" else v)
+                for k, v in headers
+                if not k.lower().startswith(_DROPPED)
+            ]
             kept += [("Content-Security-Policy", csp)] if csp else []
             return start_response(status, kept + [h for h in COMMON_HEADERS if not _has(kept, h[0])], exc_info)
 
@@ -209,7 +225,7 @@ def csrf_refusal(environ: dict[str, Any], options: WebOptions, strict: bool) -> 
     """Why a call must be refused as possibly cross-site, or None.
 
     - A call whose ``Origin`` is not this server's (or a configured one) is refused.
-    - ``strict`` (``/api/``): a call authenticated by the session cookie (no Authorization
+    - ``strict`` (``/api/``): a call authenticated by a session cookie (no Authorization
       header) must be a POST that names its origin; the app sends every call that way.
       A GET carrying the cookie could come from an ``<img>`` of another site of the same
       host (SameSite does not separate ports), and the API merges query strings into calls.
@@ -245,7 +261,34 @@ def _normal(origin: str) -> str:
 def _has_session_cookie(environ: dict[str, Any], names: Sequence[str]) -> bool:
     header = environ.get("HTTP_COOKIE") or ""
     present = {part.split("=", 1)[0].strip() for part in header.split(";") if "=" in part}
-    return any(name in present for name in names)
+    return any(name in present for name in (SESSION_COOKIE, *names))
+
+
+def _split_cookies(header: str, session_names: Sequence[str]) -> tuple[str, str | None]:
+    """The Cookie header without the session cookies, and the web app's session token.
+    The API's own cookie names are dropped too: on this origin only SESSION_COOKIE counts."""
+    kept, token = [], None
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE:
+            token = value.strip().strip('"') or None
+        elif name not in session_names and part.strip():
+            kept.append(part.strip())
+    return "; ".join(kept), token
+
+
+def _session_cookie(header: str, api_names: Sequence[str]) -> str:
+    """A Set-Cookie of the API's session cookie, renamed to SESSION_COOKIE and made
+    HttpOnly, SameSite=Strict whatever the API's settings."""
+    name, sep, rest = header.partition("=")
+    if not sep or name.strip() not in api_names:
+        return header
+    attributes = [a.strip() for a in rest.split(";")]
+    value, flags = (
+        attributes[0],
+        [a for a in attributes[1:] if a and a.split("=", 1)[0].lower() not in ("samesite", "httponly")],
+    )
+    return "; ".join([f"{SESSION_COOKIE}={value}", *flags, "HttpOnly", "SameSite=Strict"])
 
 
 def _has(headers: list[tuple[str, str]], name: str) -> bool:

@@ -122,9 +122,35 @@ def test_sign_in_through_api_sets_an_httponly_strict_cookie(web: Web) -> None:
     )
     assert reply.status_code == 200
     cookie = reply.headers["Set-Cookie"]
-    assert cookie.startswith("clearml_token_basic=")
+    assert cookie.startswith("sm_web_token=")  # the web app's own name, see below
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     assert "Access-Control-Allow-Origin" not in reply.headers  # one origin: no CORS on the web port
+    direct = requests.post(f"{web.proc.url}/auth.login", json={}, headers={"Authorization": web.basic()}, timeout=10)
+    assert "SameSite=Strict" in direct.headers["Set-Cookie"]  # the API's cookie (apiserver.auth.cookies)
+
+
+def test_the_web_cookie_is_worthless_on_the_api_and_file_ports(web: Web) -> None:
+    """Another port of the same host is same-site: SameSite would let its pages send the
+    cookie to :8008 (whose CORS answers any origin). The web app's cookie is accepted only
+    by the web server, which passes its token on after the origin check."""
+    session = web.signed_in()
+    token = session.cookies["sm_web_token"]
+    assert (
+        session.post(f"{web.url}/api/users.get_current_user", json={}, headers={"Origin": web.url}).status_code == 200
+    )
+    cookie = {"Cookie": f"sm_web_token={token}"}
+    assert (
+        requests.post(f"{web.proc.url}/users.get_current_user", json={}, headers=cookie, timeout=10).status_code == 401
+    )
+    assert requests.get(f"{web.proc.files_url}/anything", headers=cookie, timeout=10).status_code == 401
+    # the API's own cookie names mean nothing on the web port
+    stray = requests.post(
+        f"{web.url}/api/users.get_current_user",
+        json={},
+        headers={"Origin": web.url, "Cookie": f"clearml_token_basic={token}"},
+        timeout=10,
+    )
+    assert stray.status_code == 401
 
 
 def test_cookie_calls_need_post_and_this_origin(web: Web) -> None:
@@ -164,8 +190,8 @@ def test_sign_out_clears_the_cookie(web: Web) -> None:
     session = web.signed_in()
     out = session.post(f"{web.url}/api/auth.logout", json={}, headers={"Origin": web.url})
     assert out.status_code == 200
-    assert out.headers["Set-Cookie"].startswith('clearml_token_basic="";')
-    assert not session.cookies.get("clearml_token_basic")
+    assert out.headers["Set-Cookie"].startswith('sm_web_token="";')
+    assert not session.cookies.get("sm_web_token")
     after = session.post(f"{web.url}/api/users.get_current_user", json={}, headers={"Origin": web.url})
     assert after.status_code == 401
 

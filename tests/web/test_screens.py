@@ -23,12 +23,12 @@ def test_sign_in_with_a_fixed_users_name_and_password_then_sign_out(blank: Tab) 
     page.wait_for_selector("[data-testid=projects]")
     assert page.inner_text("[data-testid=profile-link]") == "Ada Lovelace"
     cookies = {c["name"]: c for c in page.context.cookies()}
-    session = cookies["clearml_token_basic"]
+    session = cookies["sm_web_token"]
     assert session["httpOnly"] is True and session["sameSite"] == "Strict"
     assert page.evaluate("document.cookie") == ""  # the token is out of the page's reach
     page.click("[data-testid=sign-out]")
     page.wait_for_selector("[data-testid=login-form]")
-    assert "clearml_token_basic" not in {c["name"] for c in page.context.cookies()}
+    assert "sm_web_token" not in {c["name"] for c in page.context.cookies()}
     page.goto(site.url + "/projects")
     page.wait_for_selector("[data-testid=login-form]")
     assert blank.problems() == []
