@@ -34,3 +34,10 @@ def test_every_conf_file_is_package_data() -> None:
         if rel.parts[0] in SKIP or rel.parts[0].startswith("."):
             continue
         assert conf in covered, f"{rel} is not in package_data"
+
+
+def test_every_web_app_file_is_package_data() -> None:
+    patterns = _setup()["options.package_data"]["stationmaster"].split()
+    covered = {p for pattern in patterns for p in ROOT.glob(pattern)}
+    static = [p for p in (ROOT / "web" / "static").rglob("*") if p.is_file()]
+    assert static and all(p in covered for p in static), [str(p) for p in static if p not in covered]
