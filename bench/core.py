@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.client import ApiClient  # noqa: E402
-from support.server import ServerProcess  # noqa: E402
+from support.client import ApiClient
+from support.server import ServerProcess
 
 
 def rss_mb(pid: int) -> float:

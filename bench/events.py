@@ -45,8 +45,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.client import ApiClient  # noqa: E402
-from support.server import ServerProcess  # noqa: E402
+from support.client import ApiClient
+from support.server import ServerProcess
 
 T0 = 1_700_000_000_000
 SERIES = 20
@@ -290,7 +290,7 @@ def main() -> None:
     for name, run in targets:
         try:
             results[name] = run()
-        except BaseException as ex:  # noqa: BLE001 - e.g. no Java for ES: report and go on
+        except BaseException as ex:  # e.g. no Java for ES: report and go on
             if isinstance(ex, KeyboardInterrupt):
                 raise
             print(f"{name}: not measured ({type(ex).__name__}: {ex})", file=sys.stderr)

@@ -68,9 +68,9 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.client import ApiClient  # noqa: E402
-from support.files import Part, free_port, get_stream, rss_kib, upload, write_pattern  # noqa: E402
-from support.server import ServerProcess  # noqa: E402
+from support.client import ApiClient
+from support.files import Part, free_port, get_stream, rss_kib, upload, write_pattern
+from support.server import ServerProcess
 
 _BLOCK = 1 << 20
 _STORED = "bench/source.bin"

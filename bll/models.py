@@ -4,7 +4,7 @@ its link to the task that created it (``task.output.model``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -341,5 +341,5 @@ def _parse_datetime(field: str, value: Any) -> Any:
     except ValueError as ex:
         raise errors.VALIDATION_ERROR(f"invalid date-time: {ex}", field=field) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed

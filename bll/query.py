@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -201,7 +201,7 @@ def _parse_date(key: str, text: str) -> datetime:
     except (ValueError, OverflowError) as exc:
         raise errors.VALIDATION_ERROR(f"field {key}: not a date: {text!r}", field=key) from exc
     if parsed.tzinfo is not None:  # stored datetimes are naive UTC
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 

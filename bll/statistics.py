@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
@@ -67,7 +67,7 @@ def _added_seconds(value: Any) -> float | None:
     if not isinstance(value, datetime):
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
 
@@ -76,7 +76,7 @@ def _queue_metric(queue: Mapping[str, Any], now: float) -> QueueMetric:
 
     Runs on every queue change (each ``get_next_task``): stored entries hold naive UTC
     datetimes, which take the fast path of one subtraction each."""
-    now_naive = datetime.fromtimestamp(now, tz=timezone.utc).replace(tzinfo=None)
+    now_naive = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
     total, count = 0.0, 0
     for entry in queue.get("entries") or ():
         if not isinstance(entry, Mapping):

@@ -84,5 +84,5 @@ class NonResponsiveTasksWatchdog:
         while not self._stop.wait(self.interval):
             try:
                 self.scan()
-            except Exception:  # noqa: BLE001 - the thread must survive a failed cycle
+            except Exception:  # the thread must survive a failed cycle
                 log.exception("watchdog cycle failed")

@@ -154,7 +154,7 @@ def _env_overrides(env: Mapping[str, str]) -> list[tuple[str, tuple[str, ...], A
 def _parse_env_value(raw: str) -> Any:
     try:
         return _plain(ConfigFactory.parse_string(f"v: {raw}")["v"])
-    except Exception:  # noqa: BLE001 - anything HOCON cannot read stays a plain string
+    except Exception:  # anything HOCON cannot read stays a plain string
         return raw
 
 

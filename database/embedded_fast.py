@@ -76,7 +76,7 @@ class _CachedDocuments(sqlite_store.TableDict):
         if doc is not None:
             return doc
         row = self._cur.execute(
-            f"SELECT {self.DOC} FROM {self._table_name} WHERE {self.ID}=?",  # noqa: S608
+            f"SELECT {self.DOC} FROM {self._table_name} WHERE {self.ID}=?",
             (encoded_key,),
         ).fetchone()
         if row is None:
@@ -99,9 +99,7 @@ class _CachedDocuments(sqlite_store.TableDict):
         cur = self._connection.cursor()
         try:
             # rows are copied out of SQLite (cheap); only the uncached ones are decoded
-            for key, encoded in cur.execute(
-                f"SELECT {self.ID}, {self.DOC} FROM {self._table_name} ORDER BY ROWID"  # noqa: S608
-            ):
+            for key, encoded in cur.execute(f"SELECT {self.ID}, {self.DOC} FROM {self._table_name} ORDER BY ROWID"):
                 doc = self._cached(key)
                 yield key, (self._remember(key, encoded) if doc is None else doc)
         finally:
@@ -130,7 +128,7 @@ class _CachedDocuments(sqlite_store.TableDict):
             chunk = keys[start : start + sqlite_store._MAX_PARAMS]
             placeholders = ",".join("?" * len(chunk))
             rows = self._cur.execute(
-                f"SELECT {self.ID}, {self.DOC} FROM {self._table_name} WHERE {self.ID} IN ({placeholders})",  # noqa: S608
+                f"SELECT {self.ID}, {self.DOC} FROM {self._table_name} WHERE {self.ID} IN ({placeholders})",
                 chunk,
             ).fetchall()
             for key, encoded in rows:
@@ -338,7 +336,7 @@ def _install_collection(lock: threading.RLock) -> None:
                 docs.bypass -= 1
 
     @functools.wraps(original_iter)
-    def iter_documents(self: Any, filter: Any) -> Iterable[Any]:  # noqa: A002 - mongomock's name
+    def iter_documents(self: Any, filter: Any) -> Iterable[Any]:  # mongomock's name
         with lock:
             store = self._store
             keys = exact_keys(store, filter)

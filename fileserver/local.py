@@ -44,7 +44,7 @@ class LocalStorage(Storage):
     def open(self, path: str) -> tuple[BinaryIO, FileInfo]:
         full = self.resolve(path)
         try:
-            handle = open(full, "rb")  # noqa: SIM115 - the caller streams and closes it
+            handle = open(full, "rb")  # the caller streams and closes it
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(f"file not found: {path}") from None
         st = os.fstat(handle.fileno())

@@ -119,7 +119,7 @@ def _cookies(req: falcon.Request) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)
-    except Exception:  # noqa: BLE001 - a malformed cookie header is ignored, like no cookie
+    except Exception:  # a malformed cookie header is ignored, like no cookie
         return {}
     return {name: morsel.value for name, morsel in jar.items()}
 

@@ -88,7 +88,7 @@ class Dispatcher:
             call = self._make_call(raw, route, resolved, call_id, trx)
             result = self._run(call, resolved, raw)
             response = self._success(call, result)
-        except Exception as ex:  # noqa: BLE001 - every failure must become an envelope
+        except Exception as ex:  # every failure must become an envelope
             response = self._failure(ex, call_id, trx, route, resolved)
         if request_log.isEnabledFor(logging.DEBUG):
             request_log.debug(

@@ -3,8 +3,9 @@
 
 Each ``services/<service>.py`` module owns one ``Endpoints`` object; decorating a
 function records it there and nowhere else. ``EndpointRegistry`` is built from the
-loaded schemas and the explicit list of service modules (``services.ALL``), and refuses
-to build when a handler has no schema or a schema action no handler.
+loaded schemas and the explicit list of service modules (``services.SERVICE_MODULES``,
+imported by ``services.all_endpoints()``), and refuses to build when a handler has no
+schema or a schema action no handler.
 """
 
 from __future__ import annotations

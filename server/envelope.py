@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .versions import Version
@@ -31,9 +31,9 @@ def _default(value: Any) -> Any:
 def format_datetime(value: datetime) -> str:
     """ISO-8601 with an explicit UTC offset: ``2020-08-23T12:34:56.123000+00:00``."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     else:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return value.isoformat()
 
 

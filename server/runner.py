@@ -133,12 +133,12 @@ def close_server(server: Any) -> None:
         return
     try:
         server.task_dispatcher.shutdown(timeout=5)
-    except Exception:  # noqa: BLE001 - best effort on the way out
+    except Exception:  # best effort on the way out
         log.debug("task dispatcher shutdown failed", exc_info=True)
     server.close()
     # Closing the listener leaves idle keep-alive connections in the loop's map.
     for channel in list(getattr(server, "_map", {}).values()):
         try:
             channel.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

@@ -18,7 +18,7 @@ import struct
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,7 +135,7 @@ def as_float32(value: float) -> float:
 
 def month_suffix(now: datetime | None = None) -> str:
     """``YYYY-MM`` of the write time (UTC): the reference names monthly indices by it."""
-    return (now or datetime.now(timezone.utc)).strftime("%Y-%m")
+    return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 
 def bucket_start(timestamp_ms: int, interval_ms: int) -> int:

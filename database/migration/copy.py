@@ -41,7 +41,7 @@ def copy_scroll(src: EsHttp, dest: EsHttp, index: str, batch_size: int, progress
                 progress.advance(index, len(batch))
             except Interrupted:
                 continue  # the reader sees ``stop`` and ends the scroll; keep draining until then
-            except BaseException as ex:  # noqa: BLE001 - handed to the reading thread
+            except BaseException as ex:  # handed to the reading thread
                 failure.append(ex)
 
     thread = threading.Thread(target=writer, name=f"bulk-{index}", daemon=True)

@@ -173,7 +173,7 @@ def _one(
         state.record(index.name, status, source_docs=check.source_docs, dest_docs=check.dest_docs)
     except Interrupted:
         outcome.error = "interrupted"  # its record stays "copying": --resume copies it again
-    except Exception as ex:  # noqa: BLE001 - one index failing must not hide the others' report
+    except Exception as ex:  # one index failing must not hide the others' report
         outcome.error = str(ex) if isinstance(ex, EsError) else f"{type(ex).__name__}: {ex}"
         state.record(index.name, st.FAILED, source_docs=index.docs, error=outcome.error[:2000])
     return outcome

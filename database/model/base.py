@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from mongoengine import Document
@@ -18,7 +18,7 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     """Naive UTC with millisecond precision (what MongoDB keeps)."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

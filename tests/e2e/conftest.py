@@ -21,8 +21,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_harness import E2E  # noqa: E402
-from e2e_recorder import Exchange, expected_error  # noqa: E402
+from e2e_harness import E2E
+from e2e_recorder import Exchange, expected_error
 
 _outcomes: dict[str, tuple[str, str, list[Exchange], list[Exchange]]] = {}
 

@@ -80,7 +80,7 @@ class AgentProcess:
 
     def __init__(self, argv: list[str], env: dict[str, str], workdir: Path, log: Path) -> None:
         self.log_path = log
-        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self._log = open(log, "wb")  # closed in stop()
         self.proc = subprocess.Popen(
             argv, cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )

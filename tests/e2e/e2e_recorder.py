@@ -119,7 +119,7 @@ class _RelayHandler(BaseHTTPRequestHandler):
     owner: Recorder
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
+    def log_message(self, format: str, *args: Any) -> None:  # the base signature
         pass
 
     def _body(self) -> bytes:
@@ -170,7 +170,7 @@ class _RelayHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _relay  # noqa: N815
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _relay
 
 
 # Errors that the reference v0.16.1 answers too and the clients tolerate (clients.md §8):

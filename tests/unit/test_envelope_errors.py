@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from stationmaster.server import envelope, errors
 from stationmaster.server.versions import Version
@@ -32,7 +32,7 @@ def test_data_is_never_null() -> None:
 def test_datetimes_are_iso_with_utc_offset() -> None:
     naive = datetime(2020, 8, 23, 12, 34, 56, 123000)
     assert json.loads(envelope.dumps({"t": naive}))["t"] == "2020-08-23T12:34:56.123000+00:00"
-    whole = datetime(2020, 8, 23, 12, 34, 56, tzinfo=timezone.utc)
+    whole = datetime(2020, 8, 23, 12, 34, 56, tzinfo=UTC)
     assert json.loads(envelope.dumps({"t": whole}))["t"] == "2020-08-23T12:34:56+00:00"
 
 

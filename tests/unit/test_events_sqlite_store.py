@@ -311,7 +311,7 @@ def test_concurrent_writers_and_readers_agree_with_sql_at_the_end(tmp_path: Path
         try:
             for iters in mine:
                 store.add("c", [scalar(i, float(i % 13), variant=v) for _, _, v in series for i in iters])
-        except BaseException as ex:  # noqa: BLE001 - reported by the test
+        except BaseException as ex:  # reported by the test
             failures.append(ex)
 
     def reader(stop: threading.Event) -> None:
@@ -319,7 +319,7 @@ def test_concurrent_writers_and_readers_agree_with_sql_at_the_end(tmp_path: Path
             while not stop.is_set():
                 for name, points in store.histogram("c", HistogramRequest("iter", 7, series)).items():
                     assert all(b[0] > a[0] for a, b in zip(points, points[1:], strict=False)), name
-        except BaseException as ex:  # noqa: BLE001
+        except BaseException as ex:
             failures.append(ex)
 
     stop = threading.Event()

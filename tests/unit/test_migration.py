@@ -140,7 +140,7 @@ def flaky_es() -> Iterator[tuple[str, list[str]]]:
             self.end_headers()
             self.wfile.write(raw)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.path)
             if self.path == "/busy" and seen.count("/busy") == 1:
                 self._send(429, {"error": {"type": "es_rejected_execution_exception", "reason": "queue full"}})
@@ -203,7 +203,7 @@ def test_ctrl_c_while_a_page_is_being_written_stops_the_copy(monkeypatch: pytest
     def run() -> None:
         try:
             copy_module.copy_scroll(None, None, "i", 3, progress)  # type: ignore[arg-type]
-        except BaseException as ex:  # noqa: BLE001 - inspected below
+        except BaseException as ex:  # inspected below
             outcome.append(ex)
 
     worker = threading.Thread(target=run, daemon=True)

@@ -110,7 +110,7 @@ def _event_id(*parts: Any) -> str:
 def _iso(ms: int) -> str:
     import datetime
 
-    dt = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    dt = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
