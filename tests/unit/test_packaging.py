@@ -1,12 +1,18 @@
-"""Packaging: every package and data file of the repository ships."""
+"""Packaging: every package and data file of the repository ships.
+
+Every folder below the repository root (the ``stationmaster`` package) that holds files is
+listed in setup.cfg's ``packages`` — a folder of data files only, too, as setuptools
+expects (otherwise every build warns "Package would be ignored") — and every file in it is
+Python or matched by that package's ``package_data`` patterns."""
 
 from __future__ import annotations
 
 import configparser
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIP = {"tests", "bench", ".venv", "build", ".git"}
+SKIP = {"tests", "bench", ".venv", "build", "dist", ".git", "__pycache__"}
 
 
 def _setup() -> configparser.ConfigParser:
@@ -15,29 +21,34 @@ def _setup() -> configparser.ConfigParser:
     return parser
 
 
-def test_every_package_is_listed() -> None:
-    listed = set(_setup()["options"]["packages"].split())
-    found = {"stationmaster"}
-    for init in ROOT.rglob("__init__.py"):
-        rel = init.parent.relative_to(ROOT)
-        if rel.parts and (rel.parts[0] in SKIP or rel.parts[0].startswith(".")):
+def _shipped_files() -> list[Path]:
+    """The files of every folder below the root, outside tests, bench and build output."""
+    files = []
+    for path in ROOT.rglob("*"):
+        rel = path.relative_to(ROOT)
+        if not path.is_file() or len(rel.parts) < 2 or rel.suffix == ".pyc":
             continue
-        found.add(".".join(("stationmaster", *rel.parts)) if rel.parts else "stationmaster")
+        if any(part in SKIP or part.startswith(".") or part.endswith(".egg-info") for part in rel.parts):
+            continue
+        files.append(rel)
+    return files
+
+
+def _package(rel: Path) -> str:
+    return ".".join(("stationmaster", *rel.parent.parts))
+
+
+def test_every_folder_is_a_listed_package() -> None:
+    listed = set(_setup()["options"]["packages"].split())
+    found = {"stationmaster"} | {_package(rel) for rel in _shipped_files()}
     assert found == listed
 
 
-def test_every_conf_file_is_package_data() -> None:
-    patterns = _setup()["options.package_data"]["stationmaster"].split()
-    covered = {p for pattern in patterns for p in ROOT.glob(pattern)}
-    for conf in ROOT.rglob("*.conf"):
-        rel = conf.relative_to(ROOT)
-        if rel.parts[0] in SKIP or rel.parts[0].startswith("."):
+def test_every_data_file_is_package_data() -> None:
+    section = _setup()["options.package_data"]
+    patterns = {package: section[package].split() for package in section}
+    for rel in _shipped_files():
+        if rel.suffix == ".py":
             continue
-        assert conf in covered, f"{rel} is not in package_data"
-
-
-def test_every_web_app_file_is_package_data() -> None:
-    patterns = _setup()["options.package_data"]["stationmaster"].split()
-    covered = {p for pattern in patterns for p in ROOT.glob(pattern)}
-    static = [p for p in (ROOT / "web" / "static").rglob("*") if p.is_file()]
-    assert static and all(p in covered for p in static), [str(p) for p in static if p not in covered]
+        package = _package(rel)
+        assert any(fnmatch(rel.name, p) for p in patterns.get(package, [])), f"{rel} is not in package_data ({package})"
