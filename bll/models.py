@@ -63,7 +63,8 @@ _REFERENCES = (("task", Task), ("project", Project), ("parent", Model))
 # references get_all_ex can join (``only_fields: ["project.name"]``)
 _JOINS = {"project": Project, "task": Task, "parent": Model, "user": User}
 _UPDATABLE_TASK_STATES = (TaskStatus.created, TaskStatus.in_progress)
-# the states from which a task may be published without force (reference/api.md §10.1)
+# the states from which a task may be published without force (clearml-server v0.16.1's
+# state machine, server/bll/task/utils.py)
 _PUBLISHABLE = (TaskStatus.stopped, TaskStatus.closed, TaskStatus.failed, TaskStatus.completed, TaskStatus.publishing)
 
 

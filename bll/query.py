@@ -1,4 +1,5 @@
-"""The ``get_all`` query language shared by every service (reference/api.md §11).
+"""The ``get_all`` query language shared by every service (the reference's GetMixin,
+clearml-server v0.16.1 server/database/model/base.py; docs/tasks.md "Query").
 
 A request such as ``{"name": "^exp", "status": ["__$not", "failed"], "only_fields":
 ["id", "name"], "order_by": ["-last_update"], "page": 0, "page_size": 50}`` becomes a

@@ -1,4 +1,4 @@
-"""Task rules: documents, life cycle, parameters (reference/api.md §9–10)."""
+"""Task rules: documents, life cycle, parameters (docs/tasks.md)."""
 
 from .hyperparams import HyperParamsBLL
 from .lifecycle import TaskLifecycle

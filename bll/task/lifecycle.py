@@ -1,5 +1,5 @@
 """Status actions: started/stopped/failed/completed/close/stop, enqueue/dequeue,
-publish, reset and delete with their side effects (reference/api.md §10.2)."""
+publish, reset and delete with their side effects (docs/tasks.md "Status changes")."""
 
 from __future__ import annotations
 

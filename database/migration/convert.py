@@ -1,7 +1,7 @@
 """One ES 5.6 document → the body it gets in ES 7.
 
 Index names and field mappings did not change between the reference's ES 5 and ES 7
-layouts (reference/api.md §14.4); what goes is the mapping type and the routing, which
+layouts (docs/migration.md); what goes is the mapping type and the routing, which
 live in the hit's metadata and are simply not carried over. ES 7 refuses metadata field
 names inside ``_source``, which ES 5 tolerated for some of them: those are dropped.
 """

@@ -1,6 +1,7 @@
 """Data written by the reference server reads back unchanged, and what we write has the
-reference's shape: documents in the reference v0.16 layout (reference/api.md §9) are
-put straight into the store of a stopped server, then read through the API."""
+reference's shape: documents in the reference v0.16 layout (clearml-server v0.16.1's
+``server/database/model/``) are put straight into the store of a stopped server, then
+read through the API."""
 
 from __future__ import annotations
 

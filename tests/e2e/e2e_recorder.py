@@ -173,7 +173,7 @@ class _RelayHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _relay
 
 
-# Errors that the reference v0.16.1 answers too and the clients tolerate (clients.md §8):
+# Errors that the reference v0.16.1 answers too and the clients tolerate (docs/e2e.md):
 # (endpoint, subcode) -> why. They are listed apart in the failure report.
 EXPECTED_ERRORS = {
     ("queues.get_by_id", 701): "the SDK first tries a queue name as an id",

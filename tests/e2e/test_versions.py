@@ -14,7 +14,7 @@ from e2e_harness import E2E
 from e2e_recorder import expected_error
 
 # (version or None for unversioned, endpoint): the paths the four clients call against a
-# 2.9 server (clients.md §2, §5); workers.get_runtime_properties only comes at level 2.13+
+# 2.9 server (recorded from their runs, docs/e2e.md); workers.get_runtime_properties only comes at level 2.13+
 CLIENT_PATHS = [
     (None, "auth.login"),
     (None, "tasks.dequeue"),

@@ -1,8 +1,9 @@
 """The v0.16.1 surface, action by action: every action the reference server v0.16.1
 serves exists here, callable from the same lowest version, with the same flags.
 
-``data/reference_v0_16_1_actions.json`` holds the facts of reference/api.md §8
-(handler min-versions, ``internal``, ``authorize``, ``allow_roles`` per action).
+``data/reference_v0_16_1_actions.json`` holds the facts of clearml-server v0.16.1's
+schema and ``endpoint`` declarations (handler min-versions, ``internal``, ``authorize``,
+``allow_roles`` per action).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from stationmaster import services
+from stationmaster.config.parsed import user_cache_dirs
 from stationmaster.schema import SchemaRepo, load_schemas
 from stationmaster.server.endpoints import EndpointRegistry
 from stationmaster.server.versions import Version
@@ -25,7 +27,7 @@ REFERENCE: dict[str, dict[str, Any]] = json.loads(
 
 @pytest.fixture(scope="module")
 def schemas() -> SchemaRepo:
-    return load_schemas()
+    return load_schemas(cache_dirs=user_cache_dirs())
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from stationmaster.database.embedded import client_class
 from stationmaster.database.model.task import TaskStatus
 from stationmaster.server.errors import ApiError
 
-# reference/api.md §10.1, v0.16.1
+# clearml-server v0.16.1, state_machine in server/bll/task/utils.py
 TABLE = {
     "created": {"queued", "in_progress"},
     "queued": {"created", "in_progress"},
