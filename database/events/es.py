@@ -17,7 +17,7 @@ from elasticsearch.exceptions import ElasticsearchWarning, NotFoundError
 
 from . import base
 from .base import EventPage, EventQuery, IterationsQuery, take_id
-from .es_templates import event_index_name, install_event_templates
+from .es_templates import event_index_name, install_templates
 
 _SORT = {"timestamp": "timestamp", "iter": "iter", "metric": "metric", "variant": "variant", "id": "_id"}
 # ES refuses more buckets than search.max_buckets (65535 by default) in one response.
@@ -28,10 +28,10 @@ _MAX_SERIES_PER_QUERY = 50
 class EsEventStore(base.EventStore):
     def __init__(self, hosts: Sequence[Any], **client_args: Any) -> None:
         self.es = Elasticsearch(list(hosts), **client_args)
-        # Sorting on _id and matching several legacy templates are deprecated in ES 7;
-        # both are what the reference does, so the warnings are noise here.
+        # Sorting on _id is deprecated in ES 7; it is what the reference does, so the
+        # warning is noise here.
         warnings.filterwarnings("ignore", category=ElasticsearchWarning)
-        install_event_templates(self.es)
+        install_templates(self.es, ("events",))
 
     def close(self) -> None:
         self.es.close()

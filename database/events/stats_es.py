@@ -2,8 +2,8 @@
 
 Indices ``worker_stats_<company>_<YYYY-MM>`` and ``queue_metrics_<company>_<YYYY-MM>``
 (the month of the write, UTC; company ids lower-cased as ES index names must be), with
-the legacy index templates ``mappings/stats_*.json`` (``worker_stats``,
-``queue_metrics``) re-applied at every start. Reads search ``<prefix>_<company>_*``.
+the index templates ``worker_stats`` and ``queue_metrics`` (``mappings/stats_*.json``,
+installed by ``es_templates``) re-applied at every start. Reads search ``<prefix>_<company>_*``.
 
 Writes do not wait for a refresh (a status report must stay cheap); a read refreshes
 the company's indices first, so what was written is always visible to the next read.
@@ -11,14 +11,13 @@ the company's indices first, so what was written is always visible to the next r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch, TransportError, helpers
 
+from .es_templates import install_templates
 from .stats_base import (
     QueueBucket,
     QueueMetric,
@@ -30,22 +29,12 @@ from .stats_base import (
     month_suffix,
 )
 
-MAPPINGS_DIR = Path(__file__).parent / "mappings"
-TEMPLATE_FILES = {"worker_stats": "stats_worker_stats.json", "queue_metrics": "stats_queue_metrics.json"}
-
 # Upper bounds of the terms aggregations (the reference used ES's default of 10).
 MAX_WORKERS = 1000
 MAX_VARIANTS = 256
 MAX_QUEUES = 1000
 MAX_CATEGORIES = 100
 MAX_METRICS = 1000
-
-
-def stats_templates() -> dict[str, dict[str, Any]]:
-    """Template name → legacy index template body."""
-    return {
-        name: json.loads((MAPPINGS_DIR / file).read_text(encoding="utf-8")) for name, file in TEMPLATE_FILES.items()
-    }
 
 
 def _range(span: TimeRange) -> dict[str, Any]:
@@ -68,8 +57,7 @@ def _buckets(parent: dict[str, Any], name: str) -> list[dict[str, Any]]:
 class EsStatsStore(StatsStore):
     def __init__(self, es: Elasticsearch) -> None:
         self.es = es
-        for name, body in stats_templates().items():
-            es.indices.put_template(name=name, body=body)
+        install_templates(es, ("stats",))
 
     @classmethod
     def connect(cls, hosts: Sequence[str | dict[str, Any]], args: dict[str, Any]) -> EsStatsStore:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..events.es_templates import MAPPINGS_DIR, event_templates
+from ..events.es_templates import PATHS, template_steps
 from .http import EsError, EsHttp
 
 # While an index is being filled it is not refreshed; the template's value comes back after.
@@ -13,20 +13,18 @@ _BULK_SETTINGS = {"index": {"refresh_interval": "-1"}}
 _NORMAL_SETTINGS = {"index": {"refresh_interval": None}}
 
 
-def _stats_templates() -> dict[str, dict[str, Any]]:
-    """The worker-statistics / queue-metrics templates (``mappings/stats_*.json``)."""
-    return {
-        path.stem.removeprefix("stats_"): json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(MAPPINGS_DIR.glob("stats_*.json"))
-    }
-
-
 def install_templates(dest: EsHttp) -> list[str]:
-    """Create or replace the event store's ES 7 templates (database/events/mappings)."""
+    """Create or replace the event and statistics stores' ES 7 templates, as the server
+    does (database/events/es_templates.py); returns the index template names."""
     names = []
-    for name, body in {**event_templates(), **_stats_templates()}.items():
-        dest.put(f"/_template/{name}", body)
-        names.append(name)
+    for kind, name, body in template_steps():
+        path = PATHS[kind].format(name)
+        if kind == "remove_legacy":
+            dest.delete(path, ok=(404,))
+        else:
+            dest.put(path, body)
+        if kind == "index":
+            names.append(name)
     return names
 
 
