@@ -25,6 +25,11 @@ from .model.base import AUTH_DB, BACKEND_DB
 
 log = logging.getLogger(__name__)
 
+# Every document client, MongoDB or embedded: naive UTC datetimes as the reference stores
+# them, and UUIDs (none are stored) in the standard binary form of every MongoDB driver —
+# named, since mongoengine warns when the representation is left to its legacy default.
+CLIENT_OPTIONS: dict[str, Any] = {"tz_aware": False, "uuidRepresentation": "standard"}
+
 
 @dataclass
 class Stores:
@@ -87,13 +92,13 @@ def connect_documents(config: Config, data_dir: Path) -> bool:
     if not backend_uri and not auth_uri:
         root = data_dir / "documents"
         cls = client_class(root)
-        mongoengine.connect("backend", alias=BACKEND_DB, mongo_client_class=cls, tz_aware=False)
-        mongoengine.connect("auth", alias=AUTH_DB, mongo_client_class=cls, tz_aware=False)
+        mongoengine.connect("backend", alias=BACKEND_DB, mongo_client_class=cls, **CLIENT_OPTIONS)
+        mongoengine.connect("auth", alias=AUTH_DB, mongo_client_class=cls, **CLIENT_OPTIONS)
         return True
     if not backend_uri or not auth_uri:
         raise ConfigError("hosts.mongo.backend.host and hosts.mongo.auth.host must both be set or both empty")
-    mongoengine.connect(host=backend_uri, alias=BACKEND_DB, tz_aware=False)
-    mongoengine.connect(host=auth_uri, alias=AUTH_DB, tz_aware=False)
+    mongoengine.connect(host=backend_uri, alias=BACKEND_DB, **CLIENT_OPTIONS)
+    mongoengine.connect(host=auth_uri, alias=AUTH_DB, **CLIENT_OPTIONS)
     return False
 
 
@@ -101,7 +106,7 @@ def connect_documents_with(client_cls: Any) -> None:
     """Connect both aliases through a given client class (tests: mongomock)."""
     for alias, db in ((BACKEND_DB, "backend"), (AUTH_DB, "auth")):
         mongoengine.disconnect(alias)
-        mongoengine.connect(db, alias=alias, mongo_client_class=client_cls)
+        mongoengine.connect(db, alias=alias, mongo_client_class=client_cls, **CLIENT_OPTIONS)
 
 
 def open_redis(config: Config) -> tuple[Redis, Redis]:
