@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         "Without storage hosts in the configuration everything is kept in "
         "the data directory.",
     )
-    serve.add_argument("--data-dir", help="data directory (default: apiserver.data_dir, ~/.stationmaster)")
+    serve.add_argument(
+        "--data-dir", metavar="DIR", help="data directory (default: apiserver.data_dir, ~/.stationmaster)"
+    )
     serve.add_argument(
         "--config",
         action="append",
@@ -64,12 +66,22 @@ def _parser() -> argparse.ArgumentParser:
         help="configuration directory (repeatable; later ones win)",
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1; 0.0.0.0 for all interfaces)")
-    serve.add_argument("--port", type=int, help="API port (default 8008)")
+    serve.add_argument("--port", type=port_number, metavar="PORT", help="API port (default 8008; 0: any free port)")
     serve.add_argument(
-        "--files-port", type=int, default=None, help="file server port (default 8081; 0 disables the file server)"
+        "--files-port",
+        type=port_number,
+        default=None,
+        metavar="PORT",
+        help="file server port (default 8081; 0 disables the file server)",
     )
-    serve.add_argument("--web-port", type=int, default=None, help="web app port (default 8080; 0 disables the web app)")
-    serve.add_argument("--log-level", default=None, help="log level (DEBUG logs every request)")
+    serve.add_argument(
+        "--web-port",
+        type=port_number,
+        default=None,
+        metavar="PORT",
+        help="web app port (default 8080; 0 disables the web app)",
+    )
+    _add_log_level(serve, "log level (default INFO; DEBUG logs every request)")
     serve.set_defaults(func=_serve)
 
     files = sub.add_parser(
@@ -79,19 +91,30 @@ def _parser() -> argparse.ArgumentParser:
         "It checks API tokens with the API server's secret: secure.auth.token_secret, or the one "
         "kept in the database the configuration names.",
     )
-    files.add_argument("--data-dir", help="data directory (default: apiserver.data_dir); files go to <data-dir>/files")
+    files.add_argument(
+        "--data-dir", metavar="DIR", help="data directory (default: apiserver.data_dir); files go to <data-dir>/files"
+    )
     files.add_argument("--config", action="append", default=[], metavar="DIR", help="configuration directory")
     files.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    files.add_argument("--port", type=int, help="port (default fileserver.listen.port, 8081)")
-    files.add_argument("--log-level", default=None, help="log level")
+    files.add_argument(
+        "--port", type=port_number, metavar="PORT", help="port (default fileserver.listen.port, 8081; 0: any free port)"
+    )
+    _add_log_level(files, "log level (default INFO)")
     files.set_defaults(func=_fileserver)
 
-    openapi = sub.add_parser("openapi", help="print the API as an OpenAPI 3 document")
+    openapi = sub.add_parser(
+        "openapi",
+        help="print the API as an OpenAPI 3.1 document",
+        description="Print every action of the API, with its request and response schemas, as an "
+        "OpenAPI 3.1 document (the one the server also serves at GET /openapi.json).",
+    )
     openapi.add_argument("--output", "-o", help="write to this file instead of standard output")
     openapi.set_defaults(func=_openapi)
 
     hashpw = sub.add_parser(
-        "hash-password", help="hash a password for apiserver.auth.fixed_users (with pass_hashed: true)"
+        "hash-password",
+        help="hash a password for apiserver.auth.fixed_users (with pass_hashed: true)",
+        description="Print a hash of the password for apiserver.auth.fixed_users entries with pass_hashed: true.",
     )
     hashpw.add_argument("password", nargs="?", help="the password (asked for when omitted)")
     hashpw.set_defaults(func=_hash_password)
@@ -103,6 +126,31 @@ def _parser() -> argparse.ArgumentParser:
 
     add_web_parser(sub)
     return parser
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535: {text!r}")
+    return value
+
+
+def _add_log_level(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default=None,
+        metavar="LEVEL",
+        help=f"{help_text}; one of {', '.join(LOG_LEVELS)}",
+    )
 
 
 def _load(args: argparse.Namespace) -> Any:

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .http import EsError, EsHttp
-from .source import FAMILIES
-from .state import VERIFIED, read_records
+if TYPE_CHECKING:
+    from .http import EsHttp
 
 log = logging.getLogger(__name__)
-_GUIDE = "see docs/migration.md"
+_GUIDE = "the guide: stationmaster migrate-es --guide"
 
 
 class MigrationRequired(RuntimeError):
@@ -58,7 +57,12 @@ def check_before_serving(config: Any) -> None:
     the three cases of the module docstring."""
     if not config.get("apiserver.elastic.upgrade_monitoring.v16_migration_verification", True):
         return
-    for url in cluster_urls(config):
+    urls = cluster_urls(config)
+    if not urls:
+        return
+    from .http import EsError, EsHttp  # here: a server without Elasticsearch needs no HTTP client
+
+    for url in urls:
         es = EsHttp(url, timeout=10, retries=0)
         try:
             _check(es, url, _backend_db)
@@ -77,6 +81,8 @@ def _backend_db() -> Any:
 
 
 def _check(es: EsHttp, url: str, backend_db: Callable[[], Any]) -> None:
+    from .state import VERIFIED, read_records
+
     major = es.major
     if 0 < major < 7:
         version = ".".join(map(str, es.version()))
@@ -106,6 +112,8 @@ def _check(es: EsHttp, url: str, backend_db: Callable[[], Any]) -> None:
 
 
 def _has_event_indices(es: EsHttp) -> bool:
+    from .source import FAMILIES
+
     rows = es.get("/_cat/indices/" + ",".join(FAMILIES), params={"format": "json", "h": "index"}) or []
     return bool(rows)
 

@@ -111,7 +111,7 @@ def test_legacy_version_reads_the_reference_versions_collection() -> None:
     "args, message",
     [
         (["--dest", "http://b"], "--source"),
-        (["--source", "http://a", "--dest", "http://b", "--parallel", "0"], "must be at least 1"),
+        (["--source", "http://a", "--dest", "http://b", "--parallel", "0"], "must be 1 to 64"),
         (["--source", "http://a", "--dest", "http://b", "--batch-size", "x"], "not a whole number"),
     ],
 )
