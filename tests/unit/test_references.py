@@ -1,5 +1,5 @@
 """Every document a file of the repository points to is in the repository: Markdown
-links and ``something.md`` mentions in code, docs and configuration resolve from the
+links and mentions of ``*.md`` files in code, docs and configuration resolve from the
 repository root or from the file's own folder (a reader of a clone or of the installed
 package has nothing else)."""
 
