@@ -16,19 +16,19 @@ in the reference server: ``services/tasks.conf`` becomes ``services.tasks``.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pyhocon import ConfigFactory, ConfigTree
-from pyhocon.exceptions import ConfigException
-from pyparsing import ParseBaseException
-
+from . import parsed
 from .tree import Config, ConfigError
 
 DEFAULT_DIR = Path(__file__).parent / "default"
+_CACHE_FORMAT = 1
 ENV_PREFIXES = ("TRAINS", "CLEARML", "STATIONMASTER")
 CONFIG_DIR_VARS = ("TRAINS_CONFIG_DIR", "CLEARML_CONFIG_DIR", "STATIONMASTER_CONFIG_DIR")
 
@@ -38,16 +38,23 @@ def load_config(
     env: Mapping[str, str] | None = None,
     *,
     include_env_dirs: bool = True,
+    cache_dirs: Sequence[Path] = (),
 ) -> Config:
     """Build the immutable configuration from every source.
 
+    The defaults and ``config/schema.conf`` are parsed once and kept (``config.parsed``:
+    the package's bundle, then ``cache_dirs``, the only folders written).
     Raises ``ConfigError`` naming the file (or variable) and key of a bad value.
     """
     env = os.environ if env is None else env
+    from .validation import SCHEMA_FILE, validate_config  # local: validation needs jsonschema only here
+
+    name = _defaults_name(SCHEMA_FILE)
+    defaults, schema, checked = _defaults(name, SCHEMA_FILE, cache_dirs)
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for path in _conf_files(DEFAULT_DIR):
-        _merge(merged, origins, _read_file(DEFAULT_DIR, path), str(path))
+        _merge(merged, origins, copy.deepcopy(defaults[_label(DEFAULT_DIR, path)]), str(path))
     for directory in _directories(config_dirs, env if include_env_dirs else {}):
         for path in _conf_files(directory):
             _merge(merged, origins, _read_file(directory, path), str(path))
@@ -55,10 +62,35 @@ def load_config(
         _merge(merged, origins, _nest(key_path, value), f"${name}", replace_at=key_path if replace else None)
     _apply_service_hosts(merged, origins, env)
     config = Config(merged, origins)
-    from .validation import validate_config  # local: validation needs jsonschema only here
-
-    validate_config(config)
+    validate_config(config, schema, checked)
+    if not checked:
+        parsed.write(name, {"defaults": defaults, "schema": schema}, cache_dirs)
     return config
+
+
+def _defaults(name: str, schema_file: Path, cache_dirs: Sequence[Path]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """(label → parsed default file, the parsed configuration schema, whether both came
+    from the cache, i.e. passed every check before)."""
+    cached = parsed.read(name, cache_dirs)
+    if cached is not None:
+        return cached["defaults"], cached["schema"], True
+    return (*_parse_defaults(name, schema_file), False)
+
+
+@lru_cache(maxsize=4)
+def _parse_defaults(name: str, schema_file: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parsed once per process and content (``name``); callers copy before changing."""
+    files = {_label(DEFAULT_DIR, path): _read_file(DEFAULT_DIR, path) for path in _conf_files(DEFAULT_DIR)}
+    return files, _plain(_parse(schema_file))
+
+
+def _defaults_name(schema_file: Path) -> str:
+    files = [(_label(DEFAULT_DIR, path), path) for path in _conf_files(DEFAULT_DIR)]
+    return parsed.cache_name("config", [*files, ("schema.conf", schema_file)], _CACHE_FORMAT)
+
+
+def _label(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
 
 
 def _directories(explicit: Sequence[str | Path], env: Mapping[str, str]) -> list[Path]:
@@ -80,16 +112,24 @@ def _conf_files(root: Path) -> list[Path]:
 
 
 def _read_file(root: Path, path: Path) -> dict[str, Any]:
+    relative = path.relative_to(root).with_suffix("")
+    return _nest(tuple(relative.parts), _plain(_parse(path)))
+
+
+def _parse(path: Path) -> Any:
+    """The file as a plain ordered dict (pyhocon is imported only when a file is parsed)."""
+    from pyhocon import ConfigFactory
+    from pyhocon.exceptions import ConfigException
+    from pyparsing import ParseBaseException
+
     try:
-        tree = ConfigFactory.parse_file(str(path), resolve=True)
+        return ConfigFactory.parse_file(str(path), resolve=True).as_plain_ordered_dict()
     except (ConfigException, ParseBaseException, OSError, ValueError) as ex:
         raise ConfigError(f"cannot parse configuration file {path}: {ex}") from ex
-    relative = path.relative_to(root).with_suffix("")
-    return _nest(tuple(relative.parts), _plain(tree.as_plain_ordered_dict()))
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, ConfigTree):
+    if hasattr(value, "as_plain_ordered_dict"):  # a pyhocon ConfigTree
         value = value.as_plain_ordered_dict()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -152,6 +192,8 @@ def _env_overrides(env: Mapping[str, str]) -> list[tuple[str, tuple[str, ...], A
 
 
 def _parse_env_value(raw: str) -> Any:
+    from pyhocon import ConfigFactory
+
     try:
         return _plain(ConfigFactory.parse_string(f"v: {raw}")["v"])
     except Exception:  # anything HOCON cannot read stays a plain string

@@ -8,20 +8,15 @@ validator, built here once. A malformed file stops start-up with the file and ke
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-from pyhocon import ConfigFactory
-from pyhocon.exceptions import ConfigException
-from pyparsing import ParseBaseException
 
+from ..config import parsed
 from ..server.versions import Version
 from .shaping import RequestShaper
 
@@ -29,7 +24,7 @@ SCHEMA_DIR = Path(__file__).parent
 SERVICES_DIR = SCHEMA_DIR / "services"
 META_FILE = SCHEMA_DIR / "meta" / "meta.conf"
 # Bump when the compiled form changes, so cached copies are not reused.
-_CACHE_FORMAT = 2  # 2: a cached file has passed every check
+_CACHE_FORMAT = 3  # 2: a cached file has passed every check; 3: named by config.parsed
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -103,17 +98,16 @@ class SchemaRepo:
         return max(block.version for action in self.actions() for block in action.versions)
 
 
-def load_schemas(services_dir: Path = SERVICES_DIR, cache_dir: Path | None = None) -> SchemaRepo:
+def load_schemas(services_dir: Path = SERVICES_DIR, cache_dirs: Sequence[Path] = ()) -> SchemaRepo:
     """Parse (or take from the cache), check and compile every service schema.
 
     Parsing HOCON and meta-checking the JSON schemas take most of a start-up; both depend
-    only on the files' content, so a cache keyed by that content (in ``cache_dir`` and in
-    the user's cache directory) holds the parsed files once they passed every check, and
-    a hit skips both."""
+    only on the files' content, so the parsed files are kept once they passed every check
+    (``config.parsed``: the package's own bundle, then ``cache_dirs``, the only folders
+    written), and a hit skips both."""
     files = sorted(p for p in services_dir.glob("*.conf") if not p.name.startswith("_"))
     name = _cache_name(services_dir)
-    locations = [d for d in (cache_dir, _user_cache_dir()) if d is not None]
-    raw = _read_cache(locations, name)
+    raw = parsed.read(name, cache_dirs)
     checked = raw is not None
     if raw is None:
         raw = {path.stem: _parse(path) for path in files}
@@ -126,46 +120,20 @@ def load_schemas(services_dir: Path = SERVICES_DIR, cache_dir: Path | None = Non
         services[path.stem] = _compile_service(path, data, checked=checked)
     _link_batches(services)
     if not checked:
-        _write_cache(locations, name, raw)
+        parsed.write(name, raw, cache_dirs)
     return SchemaRepo(services)
 
 
-def _user_cache_dir() -> Path | None:
-    """``$XDG_CACHE_HOME/stationmaster`` or ``~/.cache/stationmaster``; None without a home."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return None if base.startswith("~") else Path(base) / "stationmaster"
-
-
 def _cache_name(services_dir: Path) -> str:
-    digest = hashlib.sha256(str(_CACHE_FORMAT).encode())
-    for path in sorted(services_dir.glob("*.conf")) + [META_FILE]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"schema-{digest.hexdigest()[:24]}.json"
-
-
-def _read_cache(locations: list[Path], name: str) -> dict[str, Any] | None:
-    for directory in locations:
-        try:
-            cached: dict[str, Any] = json.loads((directory / name).read_text())
-            return cached
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def _write_cache(locations: list[Path], name: str, raw: dict[str, Any]) -> None:
-    text = json.dumps(raw)
-    for directory in locations:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = directory / f"{name}.{os.getpid()}.tmp"
-            tmp.write_text(text)
-            tmp.replace(directory / name)
-        except OSError:
-            pass  # a read-only cache location only costs start-up time
+    files = sorted(services_dir.glob("*.conf")) + [META_FILE]
+    return parsed.cache_name("schema", ((path.name, path) for path in files), _CACHE_FORMAT)
 
 
 def _parse(path: Path) -> dict[str, Any]:
+    from pyhocon import ConfigFactory  # here: a start from the cache needs no HOCON parser
+    from pyhocon.exceptions import ConfigException
+    from pyparsing import ParseBaseException
+
     try:
         tree = ConfigFactory.parse_file(str(path), resolve=True)
     except (ConfigException, ParseBaseException, OSError, ValueError) as ex:

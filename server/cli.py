@@ -155,9 +155,10 @@ def _add_log_level(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 def _load(args: argparse.Namespace) -> Any:
     from ..config import ConfigError, load_config
+    from ..config.parsed import user_cache_dirs
 
     try:
-        return load_config(args.config)
+        return load_config(args.config, cache_dirs=user_cache_dirs())
     except ConfigError as ex:
         raise _Fatal(str(ex)) from ex
 
@@ -232,10 +233,11 @@ def _configure_logging(config: Any, level: str | None) -> None:
 
 
 def _openapi(args: argparse.Namespace) -> int:
+    from ..config.parsed import user_cache_dirs
     from ..schema import load_schemas
     from ..schema.openapi import openapi_document
 
-    document = json.dumps(openapi_document(load_schemas()), indent=2)
+    document = json.dumps(openapi_document(load_schemas(cache_dirs=user_cache_dirs())), indent=2)
     if args.output:
         Path(args.output).write_text(document + "\n")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import falcon
@@ -21,18 +22,19 @@ from .versions import Version
 
 
 def create_app(
-    config: Config, stores: Stores, setup: SetupResult | None = None, cache_dir: Path | None = None
+    config: Config, stores: Stores, setup: SetupResult | None = None, cache_dirs: Sequence[Path] | None = None
 ) -> falcon.App:
     """The API application. ``setup`` is the result of ``bll.setup.initialize`` when the
-    caller already ran it (to print first-start credentials)."""
-    app, _ = create_app_with_context(config, stores, setup, cache_dir)
+    caller already ran it (to print first-start credentials); ``cache_dirs`` keep the parsed
+    schemas (default ``<data-dir>/cache``)."""
+    app, _ = create_app_with_context(config, stores, setup, cache_dirs)
     return app
 
 
 def create_app_with_context(
-    config: Config, stores: Stores, setup: SetupResult | None = None, cache_dir: Path | None = None
+    config: Config, stores: Stores, setup: SetupResult | None = None, cache_dirs: Sequence[Path] | None = None
 ) -> tuple[falcon.App, AppContext]:
-    schemas = load_schemas(cache_dir=cache_dir if cache_dir is not None else stores.data_dir / "cache")
+    schemas = load_schemas(cache_dirs=[stores.data_dir / "cache"] if cache_dirs is None else cache_dirs)
     setup = setup or initialize(config, stores)
     ctx = build_context(config, stores, schemas, setup.token_secret, setup.server_uuid)
     registry = EndpointRegistry(schemas, services.all_endpoints(), Version.parse(API_VERSION))

@@ -13,6 +13,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 from ..bll.setup import client_config_text, initialize, write_client_config
 from ..bll.watchdog import NonResponsiveTasksWatchdog
 from ..config import Config
+from ..config.parsed import user_cache_dirs
 from ..database.stores import Stores, open_stores
 from ..fileserver.gateway import WSGIGateway
 from ..fileserver.serve import create_file_server, storage_root
@@ -44,7 +45,8 @@ class ServerRunner:
         self.stores = open_stores(self.config, self.data_dir)
         try:
             setup = initialize(self.config, self.stores)
-            app, self.ctx = create_app_with_context(self.config, self.stores, setup)
+            caches = [self.data_dir / "cache", *user_cache_dirs()]
+            app, self.ctx = create_app_with_context(self.config, self.stores, setup, caches)
             threads = self.config.get("apiserver.threads", None) or (4 if self.stores.embedded_documents else 16)
             api = waitress.create_server(
                 app,

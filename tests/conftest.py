@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The servers and loaders of this run keep their parsed HOCON (config.parsed) in a
+    folder of the run's own, not in the user's ~/.cache: tests leave nothing in $HOME."""
+    os.environ["STATIONMASTER_CACHE_DIR"] = tempfile.mkdtemp(prefix="stationmaster-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("STATIONMASTER_CACHE_DIR", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

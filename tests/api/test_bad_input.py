@@ -36,7 +36,7 @@ from stationmaster.schema import load_schemas
 from stationmaster.schema.loader import ActionSchema, VersionBlock
 from stationmaster.server.versions import Version
 
-SCHEMAS = load_schemas(cache_dir=Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache")
+SCHEMAS = load_schemas(cache_dirs=[Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache"])
 ACTIONS = sorted(action.name for action in SCHEMAS.actions())
 JSON_LINES = "application/json-lines"
 HUGE_INT = 10**20  # beyond int64: neither mongo nor sqlite can store it

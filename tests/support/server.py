@@ -70,6 +70,8 @@ class ServerProcess:
     def start(self, timeout: float = 90) -> ServerProcess:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
+        if os.environ.get("STATIONMASTER_CACHE_DIR"):  # the test run's own (tests/conftest.py)
+            env["STATIONMASTER_CACHE_DIR"] = os.environ["STATIONMASTER_CACHE_DIR"]
         env.update(self.env)
         log = open(self.log_path, "ab")  # closed with the process
         self._log_offset = self.log_path.stat().st_size

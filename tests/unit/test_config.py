@@ -115,3 +115,28 @@ def test_config_is_immutable() -> None:
         section._values["port"] = 1  # type: ignore[index]
     users = config.get("apiserver.auth.fixed_users.users")
     assert isinstance(users, tuple)
+
+
+def test_parsed_defaults_are_cached_and_a_hit_parses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stationmaster.config import loader
+
+    cache = tmp_path / "cache"
+    first = load_config((), env={}, include_env_dirs=False, cache_dirs=[cache])
+    assert [p.name.startswith("config-") for p in cache.iterdir()] == [True]
+
+    def no_parse(*_: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(loader, "_parse", no_parse)
+    again = load_config((), env={"STATIONMASTER__apiserver__listen__port": "9000"}, cache_dirs=[cache])
+    assert again.get("apiserver.listen.port") == 9000
+    assert again.get("services.tasks") == first.get("services.tasks")
+    # the merged configuration is still checked on a hit
+    with pytest.raises(ConfigError, match="apiserver.listen.port"):
+        load_config((), env={"STATIONMASTER__apiserver__listen__port": "'x'"}, cache_dirs=[cache])
+
+
+def test_loading_twice_does_not_change_the_parsed_defaults(tmp_path: Path) -> None:
+    config_dir = write_config(tmp_path / "conf", {"apiserver.conf": "listen { port: 9100 }"})
+    assert load_config([config_dir], env={}).get("apiserver.listen.port") == 9100
+    assert load_config((), env={}).get("apiserver.listen.port") == 8008

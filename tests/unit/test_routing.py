@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from stationmaster import services
+from stationmaster.config.parsed import user_cache_dirs
 from stationmaster.schema import load_schemas
 from stationmaster.server.endpoints import EndpointRegistry, Endpoints, RegistryError
 from stationmaster.server.versions import Version
@@ -88,7 +89,7 @@ def test_duplicate_handler_version_is_refused(tmp_path: Path) -> None:
 
 def test_contract_every_schema_action_has_a_handler_and_back() -> None:
     """The real schemas and the real service modules match one to one."""
-    schemas = load_schemas()
+    schemas = load_schemas(cache_dirs=user_cache_dirs())
     sets = services.all_endpoints()
     registry = EndpointRegistry(schemas, sets, Version(2, 9))
     declared = {action.name for action in schemas.actions()}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from stationmaster.config.parsed import user_cache_dirs
 from stationmaster.schema import SchemaError, load_schemas, loader
 from stationmaster.server.versions import Version
 
@@ -17,7 +18,7 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 
 def test_real_schemas_load_and_compile() -> None:
-    repo = load_schemas()
+    repo = load_schemas(cache_dirs=user_cache_dirs())
     login = repo.action("auth.login")
     assert login is not None and login.authorize and login.allow_roles == ("*",)
     assert repo.action("debug.ping").authorize is False  # type: ignore[union-attr]
@@ -26,7 +27,7 @@ def test_real_schemas_load_and_compile() -> None:
 
 
 def test_later_version_builds_on_earlier() -> None:
-    info = load_schemas().action("server.info")
+    info = load_schemas(cache_dirs=user_cache_dirs()).action("server.info")
     assert info is not None
     old, new = info.versions
     assert "uid" not in old.response["properties"] and "uid" in new.response["properties"]
@@ -34,7 +35,7 @@ def test_later_version_builds_on_earlier() -> None:
 
 
 def test_block_for_version() -> None:
-    info = load_schemas().action("server.info")
+    info = load_schemas(cache_dirs=user_cache_dirs()).action("server.info")
     assert info is not None
     assert info.block_for(Version(1, 0)).version == Version(2, 1)  # below all: the oldest
     assert info.block_for(Version(2, 7)).version == Version(2, 1)
@@ -131,43 +132,52 @@ def test_shaper_drops_nulls_and_fills_defaults(tmp_path: Path) -> None:
     assert block.shaper.shape({"a": 1}) == {"a": 1}
 
 
-@pytest.fixture(autouse=True)
-def private_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own user-level schema cache."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg" / "stationmaster"
+@pytest.fixture
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home and user cache folders of the test's own, to see what is written there."""
+    for name in ("HOME", "XDG_CACHE_HOME", "STATIONMASTER_CACHE_DIR"):
+        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
+    return tmp_path / "home"
 
 
 def test_cache_is_used_and_keyed_by_content(tmp_path: Path) -> None:
     services = write(tmp_path / "s", "svc.conf", MINIMAL)
     cache = tmp_path / "cache"
-    load_schemas(services, cache)
+    load_schemas(services, [cache])
     files = list(cache.glob("schema-*.json"))
     assert len(files) == 1
     write(services, "svc.conf", MINIMAL.replace("default: 5", "default: 6"))
-    block = load_schemas(services, cache).action("svc.act").versions[0]  # type: ignore[union-attr]
+    block = load_schemas(services, [cache]).action("svc.act").versions[0]  # type: ignore[union-attr]
     assert block.request["properties"]["a"]["default"] == 6  # type: ignore[index]
     assert len(list(cache.glob("schema-*.json"))) == 2
 
 
+def test_only_the_given_cache_folders_are_written(tmp_path: Path, private_home: Path) -> None:
+    services = write(tmp_path / "s", "svc.conf", MINIMAL)
+    load_schemas(services, [tmp_path / "cache"])
+    load_schemas(services)
+    assert len(list((tmp_path / "cache").glob("schema-*.json"))) == 1
+    assert not private_home.exists(), list(private_home.rglob("*"))
+
+
 def test_a_cache_hit_skips_the_checks_and_a_failed_check_is_never_cached(
-    tmp_path: Path, private_user_cache: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = write(tmp_path / "s", "svc.conf", MINIMAL)
-    load_schemas(services, tmp_path / "cache")
-    assert len(list(private_user_cache.glob("schema-*.json"))) == 1  # shared by every data dir
+    shared = tmp_path / "user-cache"
+    load_schemas(services, [tmp_path / "cache", shared])
+    assert len(list(shared.glob("schema-*.json"))) == 1
 
     def no_checks(*_: object) -> None:
         raise AssertionError("checked again")
 
     monkeypatch.setattr(loader, "_meta_validator", no_checks)
     monkeypatch.setattr(loader, "_check_json_schema", no_checks)
-    assert load_schemas(services, tmp_path / "other-data-dir-cache").action("svc.act") is not None
+    assert load_schemas(services, [tmp_path / "other-data-dir-cache", shared]).action("svc.act") is not None
     monkeypatch.undo()
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
 
     bad = write(tmp_path / "bad", "svc.conf", MINIMAL.replace("type: integer", "type: integr"))
     for _ in range(2):  # the second load checks again: nothing was cached
         with pytest.raises(SchemaError):
-            load_schemas(bad, tmp_path / "cache2")
+            load_schemas(bad, [tmp_path / "cache2"])
     assert not list((tmp_path / "cache2").glob("schema-*.json"))
