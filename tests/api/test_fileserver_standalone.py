@@ -3,7 +3,6 @@ with the secret kept in the data directory's database."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -16,12 +15,12 @@ from pathlib import Path
 import requests
 from support.client import ApiClient
 from support.files import Part, free_port, upload
-from support.server import ServerProcess
+from support.server import ServerProcess, command_env
 
 
 @contextmanager
 def fileserver(data_dir: Path, log: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
+    env = command_env()
     cmd = [sys.executable, "-m", "stationmaster.server.cli", "fileserver", "--data-dir", str(data_dir)]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     with open(log, "wb") as out:

@@ -19,6 +19,16 @@ _FILES_READY = re.compile(r"files on http://[^:]+:(\d+)")
 _WEB_READY = re.compile(r"web on http://[^:]+:(\d+)")
 
 
+def command_env() -> dict[str, str]:
+    """The environment for a ``stationmaster`` command a test starts: nothing configured
+    by CLEARML_/TRAINS_/STATIONMASTER_ variables, but the test run's own cache folder
+    (tests/conftest.py), so that nothing is written to the user's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
+    if os.environ.get("STATIONMASTER_CACHE_DIR"):
+        env["STATIONMASTER_CACHE_DIR"] = os.environ["STATIONMASTER_CACHE_DIR"]
+    return env
+
+
 class ServerProcess:
     """``start()`` launches the server with a fresh data directory and waits until it
     answers; ``stop()`` sends SIGTERM and waits (SIGKILL after a timeout)."""
@@ -69,9 +79,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 90) -> ServerProcess:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARML", "TRAINS", "STATIONMASTER"))}
-        if os.environ.get("STATIONMASTER_CACHE_DIR"):  # the test run's own (tests/conftest.py)
-            env["STATIONMASTER_CACHE_DIR"] = os.environ["STATIONMASTER_CACHE_DIR"]
+        env = command_env()
         env.update(self.env)
         log = open(self.log_path, "ab")  # closed with the process
         self._log_offset = self.log_path.stat().st_size
