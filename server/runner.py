@@ -48,14 +48,17 @@ class ServerRunner:
             caches = [self.data_dir / "cache", *user_cache_dirs()]
             app, self.ctx = create_app_with_context(self.config, self.stores, setup, caches)
             threads = self.config.get("apiserver.threads", None) or (4 if self.stores.embedded_documents else 16)
-            api = waitress.create_server(
-                app,
-                host=self.host,
-                port=self.port,
-                threads=threads,
-                ident="clearml",
-                clear_untrusted_proxy_headers=False,
-            )
+            try:
+                api = waitress.create_server(
+                    app,
+                    host=self.host,
+                    port=self.port,
+                    threads=threads,
+                    ident="clearml",
+                    clear_untrusted_proxy_headers=False,
+                )
+            except ValueError as ex:  # waitress: a host it cannot resolve to an address
+                raise OSError(f"cannot listen on {self.host}:{self.port}: {ex}") from ex
             self.port = int(api.effective_port)
             self._servers.append(api)
             files_app = self._start_file_server(self.ctx) if self.files_port else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from support.server import command_env
 
 from stationmaster.server.cli import _parser
 
@@ -83,3 +85,17 @@ def test_a_bad_option_in_a_real_process_prints_no_traceback() -> None:
     )
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) <= 4 and "Traceback" not in done.stderr
+
+
+def test_an_address_that_cannot_be_listened_on_is_one_error_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "stationmaster.server.cli", "serve", "--host", "999.1.1.1", "--port", "0"]
+        + ["--files-port", "0", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=command_env(),
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("stationmaster: cannot listen on 999.1.1.1:0: ")
