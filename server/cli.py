@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="web app port (default 8080; 0 disables the web app)",
     )
-    _add_log_level(serve, "log level (default INFO; DEBUG logs every request)")
+    add_log_level(serve, "log level (default INFO; DEBUG logs every request)")
     serve.set_defaults(func=_serve)
 
     files = sub.add_parser(
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     files.add_argument(
         "--port", type=port_number, metavar="PORT", help="port (default fileserver.listen.port, 8081; 0: any free port)"
     )
-    _add_log_level(files, "log level (default INFO)")
+    add_log_level(files, "log level (default INFO)")
     files.set_defaults(func=_fileserver)
 
     openapi = sub.add_parser(
@@ -142,7 +142,7 @@ def port_number(text: str) -> int:
     return value
 
 
-def _add_log_level(parser: argparse.ArgumentParser, help_text: str) -> None:
+def add_log_level(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument(
         "--log-level",
         type=str.upper,

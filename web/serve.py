@@ -98,6 +98,8 @@ class WebRunner:
 
 def add_web_parser(sub: Any) -> None:
     """``stationmaster web``."""
+    from ..server.cli import add_log_level, port_number
+
     web = sub.add_parser(
         "web",
         help="run only the web app (passing /api/ and /files/ to an API and a file server)",
@@ -106,10 +108,10 @@ def add_web_parser(sub: Any) -> None:
     )
     web.add_argument("--config", action="append", default=[], metavar="DIR", help="configuration directory")
     web.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    web.add_argument("--port", type=int, help="port (default web.listen.port, 8080)")
+    web.add_argument("--port", type=port_number, metavar="PORT", help="port (default web.listen.port, 8080)")
     web.add_argument("--api-url", help="the API server (default web.api_url, http://127.0.0.1:8008)")
     web.add_argument("--files-url", help="the file server (default web.files_url, http://127.0.0.1:8081)")
-    web.add_argument("--log-level", default=None, help="log level")
+    add_log_level(web, "log level (default INFO)")
     web.set_defaults(func=_web_command)
 
 

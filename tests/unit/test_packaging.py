@@ -30,6 +30,8 @@ def _shipped_files() -> list[Path]:
             continue
         if any(part in SKIP or part.startswith(".") or part.endswith(".egg-info") for part in rel.parts):
             continue
+        if rel.parts[:2] == ("docs", "web"):
+            continue  # the web app's screenshots, for readers of the repository: not shipped
         files.append(rel)
     return files
 
