@@ -64,7 +64,7 @@ class PageLog:
         if response.status >= 400 and "/api/" in response.url:
             try:
                 message = response.json()["meta"]["result_msg"]
-            except Exception:  # noqa: BLE001 - not an envelope
+            except Exception:  # not an envelope
                 message = ""
             self.refused.append(f"{response.status} {response.url} {response.request.post_data}: {message}")
 

@@ -17,11 +17,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.browser import PageLog, chromium  # noqa: E402
-from support.client import ApiClient  # noqa: E402
-from support.server import ServerProcess, write_config  # noqa: E402
-from support.services import free_port  # noqa: E402
-from web_site import FIXED_USER, Site, Tab, seed, sign_in  # noqa: E402
+from support.browser import PageLog, chromium
+from support.client import ApiClient
+from support.server import ServerProcess, write_config
+from support.services import free_port
+from web_site import FIXED_USER, Site, Tab, seed, sign_in
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
