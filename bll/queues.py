@@ -176,7 +176,12 @@ class QueueBLL:
     # --- entries ----------------------------------------------------------------------
 
     def add_task(self, company_id: str, queue_id: str, task_id: str) -> int:
-        """Append the task; 400/701 unknown queue, 400/706 when it is already queued."""
+        """Append the task; 400/101 when it is not a task of the caller's company (the
+        reference took any id, which get_next_task then handed out), 400/701 unknown
+        queue, 400/706 when it is already queued."""
+        if not collection(Task).find_one({"_id": task_id, "company": company_id}, {"_id": 1}):
+            self.get_by_id(company_id, queue_id)  # an unknown queue is named first
+            raise errors.INVALID_TASK_ID(id=task_id)
         now = utcnow()
         doc = push_entry(self._coll(), queue_id, company_id, {"task": task_id, "added": now}, now)
         if doc is None:

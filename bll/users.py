@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..database.model.auth import AuthUser, Role
 from ..database.model.base import utcnow
@@ -15,6 +15,9 @@ from ..database.raw import find_one
 from ..server import errors
 from .auth.identity import Identity
 from .companies import CompanyNames
+
+if TYPE_CHECKING:
+    from .auth import AuthBLL
 
 USER_FIELDS = ("id", "company", "name", "family_name", "given_name", "avatar", "created")
 UPDATABLE = ("name", "family_name", "given_name", "avatar")
@@ -34,8 +37,10 @@ class UserBLL:
         self,
         companies: CompanyNames,
         active_users: Callable[[str, list[str], list[str] | None], set[str]] | None = None,
+        auth: AuthBLL | None = None,
     ) -> None:
         self._companies = companies
+        self._auth = auth
         # Who created tasks or models in some projects; wired by the entity services.
         self._active_users = active_users
 
@@ -93,8 +98,15 @@ class UserBLL:
         ).save()
 
     def delete(self, user_id: str) -> None:
+        """Delete the user; its tokens stop working. The last root user of the default
+        company is kept (400/300)."""
+        auth_user = AuthUser.objects(id=user_id).only("id", "role", "company").first()
+        if auth_user is not None and self._auth is not None:
+            self._auth.check_keeps_a_root(auth_user, removing=True)
         deleted = User.objects(id=user_id).delete()
         AuthUser.objects(id=user_id).delete()
+        if self._auth is not None and (deleted or auth_user is not None):
+            self._auth.revoke_user(user_id)
         if not deleted:
             raise errors.INVALID_USER_ID(id=user_id)
 

@@ -10,7 +10,7 @@ import falcon
 from ..config import Config
 from . import errors
 from .call import Headers
-from .dispatcher import Dispatcher, RawRequest, Response
+from .dispatcher import OPTIONS_ALLOW, Dispatcher, RawRequest, Response
 
 _CHUNK = 1 << 16
 
@@ -33,7 +33,7 @@ class ApiResource:
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
         if req.method == "OPTIONS":
             resp.status = 200
-            resp.set_header("Allow", "GET, POST, PUT, OPTIONS")
+            resp.set_header("Allow", OPTIONS_ALLOW)
             return
         headers = Headers(req.headers.items())
         if req.get_header("Content-Encoding"):

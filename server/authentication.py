@@ -40,19 +40,27 @@ class Authenticator:
 
     def impersonate(self, caller: Identity, headers: Headers) -> Identity:
         """Apply ``X-Clearml-Act-As`` (keeps the caller's role) or
-        ``X-Clearml-Impersonate-As`` (takes the target's role)."""
+        ``X-Clearml-Impersonate-As`` (takes the target's role).
+
+        Stricter than the reference (docs/security.md): the target's role is never above
+        the caller's, with either header, and only system and root reach other companies.
+        """
         act_as = headers.first("X-Clearml-Act-As", "X-Trains-Act-As")
         impersonate = headers.first("X-Clearml-Impersonate-As", "X-Trains-Impersonate-As")
+        if act_as and impersonate:
+            raise errors.INVALID_HEADERS("only one of Act-As and Impersonate-As is allowed")
         target_id = act_as or impersonate
         if not target_id:
             return caller
         if caller.role not in Role.IMPERSONATORS:
             raise errors.IMPERSONATION_ERROR("caller's role may not act as another user", role=caller.role)
-        company = None if caller.role == Role.root else caller.company
+        company = None if caller.role in Role.SYSTEM else caller.company
         try:
             target = self._auth.identity_of_user(target_id, company)
         except errors.ApiError:
             raise errors.IMPERSONATION_ERROR("unknown user", user=target_id) from None
+        if Role.outranks(target.role, caller.role):
+            raise errors.IMPERSONATION_ERROR("the user's role is above the caller's", user=target_id, role=target.role)
         return target.with_role(caller.role) if act_as else target
 
 

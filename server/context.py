@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..bll.auth import AuthBLL, TokenService
+from ..bll.auth.revocation import TokenRevocations
 from ..bll.companies import CompanyNames
 from ..bll.events.bll import EventsBLL
 from ..bll.models import ModelBLL
@@ -54,6 +55,7 @@ def build_context(
         default_expiration_sec=int(config.get("apiserver.auth.default_expiration_sec")),
         max_expiration_sec=int(config.get("apiserver.auth.max_expiration_sec")),
         env=str(config.get("env", "<unknown>")),
+        revocations=TokenRevocations(stores.redis, float(config.get("apiserver.auth.revocation_recheck_sec", 1.0))),
     )
     companies = CompanyNames()
     organization = OrgBLL()
@@ -61,12 +63,13 @@ def build_context(
     stats = StatsBLL(config, stores)
     queues = QueueBLL(stats)
     events = EventsBLL(config, stores)
+    auth = AuthBLL(config, tokens, companies)
     return AppContext(
         config=config,
         stores=stores,
         schemas=schemas,
-        auth=AuthBLL(config, tokens, companies),
-        users=UserBLL(companies, projects.active_users),
+        auth=auth,
+        users=UserBLL(companies, projects.active_users, auth),
         projects=projects,
         models=ModelBLL(organization),
         organization=organization,

@@ -34,6 +34,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("stationmaster.dispatcher")
 request_log = logging.getLogger("stationmaster.requests")
 
+#: What the clients send: the SDKs GET with a body, agents and the web app POST.
+#: OPTIONS (CORS pre-flight) is answered before dispatch; HEAD only where nothing is
+#: written or read on someone's behalf (actions without authentication).
+METHODS = ("GET", "POST")
+OPTIONS_ALLOW = "GET, POST, HEAD, OPTIONS"
 _PATH = re.compile(r"^/?(?:v(?P<version>[^/]*)/)?(?P<name>[a-zA-Z_]\w+\.[a-zA-Z_]\w+)/?$")
 _VERSION = re.compile(r"^\d+\.?\d+$")
 
@@ -84,7 +89,12 @@ class Dispatcher:
         resolved: Resolved | None = None
         try:
             route = self._route(raw.path)
+            method = raw.method.upper()
+            if method not in METHODS and method != "HEAD":
+                raise _method_not_allowed(method, ("GET", "POST", "OPTIONS"))
             resolved = self._resolve(route)
+            if method == "HEAD" and resolved.schema.authorize:
+                raise _method_not_allowed(method, ("GET", "POST", "OPTIONS"))
             call = self._make_call(raw, route, resolved, call_id, trx)
             result = self._run(call, resolved, raw)
             response = self._success(call, result)
@@ -236,7 +246,8 @@ class Dispatcher:
             error_stack=stack,
             error_data=error.data,
         )
-        return Response(error.code, envelope.dumps(body))
+        headers = {"Allow": ", ".join(error.data["allowed"])} if error.code == 405 else {}
+        return Response(error.code, envelope.dumps(body), headers=headers)
 
     @staticmethod
     def _as_api_error(ex: Exception, call_id: str, endpoint: str) -> errors.ApiError:
@@ -287,6 +298,10 @@ def _validated(block: VersionBlock, data: dict[str, Any], where: str | None) -> 
     field_name = ".".join(path) or "<body>"
     prefix = f"{where}: " if where else ""
     raise errors.VALIDATION_ERROR(f"{prefix}field {field_name}: {error.message}")
+
+
+def _method_not_allowed(method: str, allowed: tuple[str, ...]) -> errors.ApiError:
+    return errors.METHOD_NOT_ALLOWED(f"{method} is not accepted", method=method, allowed=list(allowed))
 
 
 def _unique_detail(message: str) -> str:

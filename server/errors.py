@@ -167,6 +167,9 @@ NO_WRITE_PERMISSION = ErrorKind(403, 21, "no_write_permission", "Forbidden: no w
 # --- 404 ------------------------------------------------------------------------------
 ENDPOINT_NOT_FOUND = ErrorKind(404, 0, "not_found", "Unable to find endpoint")
 
+# --- 405: HTTP methods other than those the clients use (transport level) --------------
+METHOD_NOT_ALLOWED = ErrorKind(405, 0, "method_not_allowed", "Method not allowed")
+
 # --- 413 / 415: body limits (transport level; not in the reference table) -------------
 REQUEST_TOO_LARGE = ErrorKind(413, 0, "request_too_large", "Request body too large")
 UNSUPPORTED_MEDIA_TYPE = ErrorKind(415, 0, "unsupported_media_type", "Unsupported content encoding")

@@ -23,14 +23,18 @@ def login(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any
 
 @endpoints.handler("logout", min_version="2.2")
 def logout(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    if call.auth_identity is not None:
+        call.ctx.auth.logout(call.auth_identity)
     call.cookies[_cookie_name(call)] = None
     return {}
 
 
 @endpoints.handler("get_token_for_user")
 def get_token_for_user(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    identity = call.ctx.auth.identity_of_user(request["user"], request.get("company"))
-    return {"token": call.ctx.auth.login(identity, request.get("expiration_sec"))}
+    token = call.ctx.auth.token_for_user(
+        call.require_identity(), request["user"], request.get("company"), request.get("expiration_sec")
+    )
+    return {"token": token}
 
 
 @endpoints.handler("validate_token")
@@ -46,7 +50,8 @@ def create_user(call: Call, company_id: str, request: dict[str, Any]) -> dict[st
 @endpoints.handler("create_credentials")
 def create_credentials(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     identity = call.require_identity()
-    return {"credentials": call.ctx.auth.create_credentials(identity, label=request.get("label"))}
+    creator = call.auth_identity or identity
+    return {"credentials": call.ctx.auth.create_credentials(identity, creator, label=request.get("label"))}
 
 
 @endpoints.handler("get_credentials")

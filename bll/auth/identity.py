@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+_CLAIMS = ("user", "company", "role", "user_name", "company_name")
 
 
 @dataclass(frozen=True)
@@ -13,9 +15,13 @@ class Identity:
     role: str
     user_name: str = ""
     company_name: str = ""
+    # How the caller proved it (not claims, not compared): the access key it logged in
+    # with (carried on in its tokens) and the session token of this request, if any.
+    credentials_key: str | None = field(default=None, compare=False)
+    token: str | None = field(default=None, compare=False, repr=False)
 
     def to_claims(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _CLAIMS}
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Identity:

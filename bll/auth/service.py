@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 import string
@@ -96,7 +97,7 @@ class AuthBLL:
             set__credentials__S__last_used=utcnow(),
             set__credentials__S__last_used_from=remote,
         )
-        return self._identity(user)
+        return dataclasses.replace(self._identity(user), credentials_key=key)
 
     def _fixed_user_identity(self, username: str, password: str, endpoint: str) -> Identity | None:
         if self.guest and username == self.guest.get("username"):
@@ -164,6 +165,13 @@ class AuthBLL:
     def login(self, identity: Identity, expiration_sec: int | None) -> str:
         return self.tokens.create(identity, expiration_sec)
 
+    def token_for_user(self, caller: Identity, user_id: str, company: str | None, expiration_sec: int | None) -> str:
+        """A token for another user, never one of a role above the caller's."""
+        identity = self.identity_of_user(user_id, company)
+        if Role.outranks(identity.role, caller.role):
+            raise errors.ROLE_NOT_ALLOWED("cannot issue a token for a user of a role above the caller's")
+        return self.tokens.create(identity, expiration_sec)
+
     def validate_token(self, token: str) -> dict[str, Any]:
         try:
             identity = self.tokens.identity(token)
@@ -177,6 +185,8 @@ class AuthBLL:
         company_id = request["company"]
         if caller.role != Role.system and caller.role != Role.root and company_id != caller.company:
             raise errors.ROLE_NOT_ALLOWED("cannot create users in another company")
+        if Role.outranks(request.get("role"), caller.role):
+            raise errors.ROLE_NOT_ALLOWED("cannot create a user of a role above the caller's", role=request.get("role"))
         if not Company.objects(id=company_id).only("id").first():
             if not request.get("create_company"):
                 raise errors.INVALID_ID("unknown company", company=company_id)
@@ -209,16 +219,20 @@ class AuthBLL:
         ).save()
         return user_id
 
-    def create_credentials(
-        self, identity: Identity, user_id: str | None = None, label: str | None = None
-    ) -> dict[str, str]:
-        """New key/secret for a user; the secret is returned once and stored hashed."""
-        user_id = user_id or identity.user
+    def create_credentials(self, identity: Identity, creator: Identity, label: str | None = None) -> dict[str, str]:
+        """New key/secret for the user ``identity`` names; the secret is returned once and
+        stored hashed. ``creator`` is the authenticated caller: never a key for a user of
+        a role above its own (an admin acting as a root user gets none)."""
+        user = AuthUser.objects(id=identity.user, company=identity.company).only("id", "role").first()
+        if not user:
+            raise errors.INVALID_USER_ID(id=identity.user)
+        if Role.outranks(user.role, creator.role):
+            raise errors.ROLE_NOT_ALLOWED("cannot create credentials for a user of a role above the caller's")
         key, secret = generate_key(), generate_secret()
         cred = Credentials(key=key, secret=hashing.hash_secret(secret), label=label)
-        updated = AuthUser.objects(id=user_id, company=identity.company).update_one(push__credentials=cred)
+        updated = AuthUser.objects(id=identity.user, company=identity.company).update_one(push__credentials=cred)
         if not updated:
-            raise errors.INVALID_USER_ID(id=user_id)
+            raise errors.INVALID_USER_ID(id=identity.user)
         return {"access_key": key, "secret_key": secret}
 
     def get_credentials(self, identity: Identity) -> list[dict[str, Any]]:
@@ -231,31 +245,65 @@ class AuthBLL:
         ]
 
     def revoke_credentials(self, identity: Identity, access_key: str) -> int:
-        return int(
-            AuthUser.objects(id=identity.user, company=identity.company).update_one(pull__credentials__key=access_key)
-        )
+        """Remove one of the caller's keys; tokens logged in with it stop working.
+        400/300 for a key the caller does not own (as in the reference)."""
+        query = {"id": identity.user, "company": identity.company, "credentials__key": access_key}
+        removed = AuthUser.objects(**query).update_one(pull__credentials__key=access_key)
+        if not removed:
+            raise errors.INVALID_USER("invalid user or invalid access key", user=identity.user, access_key=access_key)
+        if self.tokens.revocations is not None:
+            self.tokens.revocations.revoke_key(access_key)
+        return int(removed)
+
+    def logout(self, caller: Identity) -> None:
+        """The session token of this request stops working (with Basic: nothing to do)."""
+        if caller.token and self.tokens.revocations is not None:
+            exp = self.tokens.decode(caller.token).get("exp")
+            self.tokens.revocations.revoke_token(caller.token, exp)
 
     def edit_user(
         self, caller: Identity, user_id: str, role: str | None, password: str | None = None
     ) -> dict[str, Any]:
-        if role and role in Role.SYSTEM and caller.role not in Role.SYSTEM:
-            raise errors.ROLE_NOT_ALLOWED("only system or root may grant this role", role=role)
+        """Change a user's role or web sign-in password: never to a role above the caller's,
+        never for a user above the caller. A role change ends the user's tokens (clients log
+        in again and get the new role)."""
+        if Role.outranks(role, caller.role):
+            raise errors.ROLE_NOT_ALLOWED("cannot grant a role above the caller's", role=role)
         query: dict[str, Any] = {"id": user_id}
         if caller.role not in Role.SYSTEM:
             query["company"] = caller.company
-        user = AuthUser.objects(**query).only("id", "name", "role").first()
+        user = AuthUser.objects(**query).only("id", "name", "role", "company").first()
         if not user:
             raise errors.INVALID_USER_ID(id=user_id)
-        if password and user.role in Role.SYSTEM and caller.role not in Role.SYSTEM:
-            raise errors.ROLE_NOT_ALLOWED("only system or root may set this user's password", role=user.role)
+        if Role.outranks(user.role, caller.role):
+            raise errors.ROLE_NOT_ALLOWED("cannot change a user of a role above the caller's", user=user_id)
         fields: dict[str, Any] = {"role": role} if role else {}
-        updates = dict(fields)
+        updates: dict[str, Any] = {"role": role} if role and role != user.role else {}
+        if updates:
+            self.check_keeps_a_root(user, removing=False)
         if password:
             self._check_password_name(user.name or "", user_id)
             updates["password"] = hashing.hash_password(password)
             fields["password"] = "(set)"
         updated = AuthUser.objects(**query).update_one(**{f"set__{k}": v for k, v in updates.items()}) if updates else 0
+        if "role" in updates:
+            self.revoke_user(user_id)
         return {"updated": int(updated), "fields": fields}
+
+    def check_keeps_a_root(self, user: AuthUser, removing: bool) -> None:
+        """The last root user of the default company is neither demoted nor deleted:
+        nobody could manage users and companies afterwards."""
+        if user.role != Role.root or user.company != self.default_company:
+            return
+        others = AuthUser.objects(company=self.default_company, role=Role.root, id__ne=user.id).only("id").first()
+        if not others:
+            action = "deleted" if removing else "demoted"
+            raise errors.INVALID_USER(f"the last root user of the default company cannot be {action}", id=user.id)
+
+    def revoke_user(self, user_id: str) -> None:
+        """Every token issued to the user so far stops working."""
+        if self.tokens.revocations is not None:
+            self.tokens.revocations.revoke_user(user_id)
 
     def fixed_users_mode(self) -> dict[str, Any]:
         result: dict[str, Any] = {"enabled": self.fixed_enabled, "server_errors": {}}

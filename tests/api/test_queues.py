@@ -12,8 +12,9 @@ def _name(prefix: str = "q") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def _tasks(n: int) -> list[str]:
-    return [uuid.uuid4().hex for _ in range(n)]
+def _tasks(tenant: ApiClient, n: int) -> list[str]:
+    """Tasks of the tenant's company (queues.add_task takes no other id)."""
+    return [tenant.tasks.create(name=f"queued {uuid.uuid4().hex[:6]}", type="training")["id"] for _ in range(n)]
 
 
 def _order(api: ApiClient, queue: str) -> list[str]:
@@ -60,7 +61,7 @@ def test_bad_input(tenant: ApiClient, queue: str) -> None:
 
 
 def test_get_next_task_pops_fifo_then_empty(tenant: ApiClient, queue: str) -> None:
-    tasks = _tasks(3)
+    tasks = _tasks(tenant, 3)
     for task in tasks:
         assert tenant.queues.add_task(queue=queue, task=task) == {"added": 1}
     assert _order(tenant, queue) == tasks
@@ -74,7 +75,7 @@ def test_get_next_task_pops_fifo_then_empty(tenant: ApiClient, queue: str) -> No
 
 @pytest.mark.parametrize("version", ["2.4", "2.9", "2.14", "2.20"])
 def test_get_next_task_at_agent_versions(tenant: ApiClient, queue: str, version: str) -> None:
-    (task,) = _tasks(1)
+    (task,) = _tasks(tenant, 1)
     tenant.queues.add_task(queue=queue, task=task)
     reply = tenant.call("queues.get_next_task", {"queue": queue}, version=version, method="GET")
     assert reply.status == 200 and reply.data["entry"]["task"] == task
@@ -87,7 +88,7 @@ def test_get_next_task_unversioned_and_below_minimum(tenant: ApiClient, queue: s
 
 
 def test_add_twice_and_remove(tenant: ApiClient, queue: str) -> None:
-    a, b = _tasks(2)
+    a, b = _tasks(tenant, 2)
     tenant.queues.add_task(queue=queue, task=a)
     tenant.queues.add_task(queue=queue, task=b)
     assert tenant.call("queues.add_task", {"queue": queue, "task": a}).code == (400, 706)
@@ -98,7 +99,7 @@ def test_add_twice_and_remove(tenant: ApiClient, queue: str) -> None:
 
 
 def test_delete_non_empty_needs_force(tenant: ApiClient, queue: str) -> None:
-    tenant.queues.add_task(queue=queue, task=_tasks(1)[0])
+    tenant.queues.add_task(queue=queue, task=_tasks(tenant, 1)[0])
     reply = tenant.call("queues.delete", {"queue": queue})
     assert reply.code == (400, 702) and "force" in reply.meta["result_msg"]
     assert len(_order(tenant, queue)) == 1
@@ -107,7 +108,7 @@ def test_delete_non_empty_needs_force(tenant: ApiClient, queue: str) -> None:
 
 
 def test_moves_follow_the_reference_positions(tenant: ApiClient, queue: str) -> None:
-    t = _tasks(5)
+    t = _tasks(tenant, 5)
     for task in t:
         tenant.queues.add_task(queue=queue, task=task)
     assert tenant.queues.move_task_forward(queue=queue, task=t[3]) == {"position": 2}
@@ -138,7 +139,7 @@ def test_get_all_filters_and_get_all_ex(tenant: ApiClient) -> None:
     assert [q["id"] for q in tenant.queues.get_all(id=[ids[2]])["queues"]] == [ids[2]]
     escaped = tenant.queues.get_all(name=f"{prefix}\\-2")["queues"]
     assert [q["id"] for q in escaped] == [ids[2]]
-    task = _tasks(1)[0]
+    task = _tasks(tenant, 1)[0]
     tenant.queues.add_task(queue=ids[0], task=task)
     ex = tenant.queues.get_all_ex(id=[ids[0]])["queues"][0]
     assert ex["entries"][0]["task"]["id"] == task and "workers" in ex
@@ -159,7 +160,7 @@ def test_default_queue(root_api: ApiClient, tenant: ApiClient) -> None:
 
 def test_queues_are_scoped_to_the_company(make_tenant, tenant: ApiClient, queue: str) -> None:  # type: ignore[no-untyped-def]
     stranger = make_tenant()
-    tenant.queues.add_task(queue=queue, task=_tasks(1)[0])
+    tenant.queues.add_task(queue=queue, task=_tasks(tenant, 1)[0])
     assert stranger.call("queues.get_by_id", {"queue": queue}).code == (400, 701)
     assert stranger.call("queues.get_next_task", {"queue": queue}).code == (400, 701)
     assert stranger.call("queues.delete", {"queue": queue, "force": True}).code == (400, 701)
