@@ -1,7 +1,7 @@
 """Task read benchmark: ``tasks.get_all`` pages and ``tasks.get_by_id`` latency.
 
     .venv/bin/python bench/tasks.py [--tasks 10000] [--samples 50] [--data-dir DIR]
-                                    [--rounds 1] [--base-tree DIR]
+                                    [--rounds 1] [--base-tree DIR] [--evil 22]
 
 Starts ``stationmaster serve`` (embedded store) on a data directory holding ``--tasks``
 tasks in one project, created through ``tasks.create`` (with a script, hyper-parameters
@@ -11,7 +11,12 @@ server works on a copy). Then measures over real HTTP, as medians of ``--samples
 - ``tasks.get_all`` of that project, ``page_size`` 500, ``only_fields`` [id, name,
   last_update, system_tags] (the SDK's ``Task.get_tasks``), pages 0..N cycled;
 - the same ordered by ``-last_update``;
-- ``tasks.get_by_id`` of random tasks (the whole document).
+- ``tasks.get_by_id`` of random tasks (the whole document);
+- ``tasks.get_all`` with an SDK-style name filter (``^bench task 123$``, the anchored,
+  escaped pattern of ``Task.get_tasks``) over all tasks;
+- ``tasks.get_all {"name": "^(a+)+$"}`` with one task named ``"a" * --evil + "!"`` (a
+  pattern that backtracks exponentially in Python's ``re``; issue 13), and the latency
+  of ``debug.ping`` sent while that call runs.
 
 Besides wall time per call it prints the server process's CPU time per call (from
 ``/proc/<pid>/stat``), which is less sensitive to a busy machine. ``--base-tree DIR``
@@ -100,7 +105,7 @@ def prepared(data_dir: Path, count: int) -> dict:
     return info
 
 
-def measure(server: ServerProcess, info: dict, samples: int) -> dict[str, tuple[list[float], float]]:
+def measure(server: ServerProcess, info: dict, samples: int, evil: int) -> dict[str, tuple[list[float], float]]:
     """label -> (wall ms per call, server CPU ms per call)."""
     key, secret = server.admin_credentials()
     api = ApiClient(server.url, key=key, secret=secret).login()
@@ -116,6 +121,10 @@ def measure(server: ServerProcess, info: dict, samples: int) -> dict[str, tuple[
             {**base, "page": i % pages, "order_by": ["-last_update"]},
         ),
         "get_by_id (whole document)": lambda i: ("tasks.get_by_id", {"task": random.choice(ids)}),
+        "get_all name filter ^bench task N$": lambda i: (
+            "tasks.get_all",
+            {"name": f"^bench task {i % len(ids)}$", "only_fields": ONLY},
+        ),
     }
     api.call("tasks.get_all", {**base, "page": 0})  # warm-up: caches, indexes
     result = {}
@@ -130,18 +139,39 @@ def measure(server: ServerProcess, info: dict, samples: int) -> dict[str, tuple[
             walls.append((time.perf_counter() - started) * 1000)
             assert reply.status == 200, reply.envelope
         result[label] = (walls, (cpu_seconds(pid) - cpu_before) * 1000 / n)
+    result.update(catastrophic(api, pid, evil, max(3, samples // 10)))
     result["server RSS MB after the runs"] = ([rss_mb(pid)], 0.0)
     return result
 
 
-def run_server(tree: Path | None, data: Path, work: Path, info: dict, samples: int) -> dict:
+def catastrophic(api: ApiClient, pid: int, evil: int, samples: int) -> dict[str, tuple[list[float], float]]:
+    """``^(a+)+$`` against a task named a...a! (``evil`` a's), and debug.ping meanwhile."""
+    api.tasks.create(name="a" * evil + "!", type="training")
+    slow = ApiClient(api.base_url, token=api.token, timeout=600)
+    walls, pings = [], []
+    cpu_before = cpu_seconds(pid)
+    for _ in range(samples):
+        with ThreadPoolExecutor(1) as pool:
+            started = time.perf_counter()
+            future = pool.submit(slow.call, "tasks.get_all", {"name": "^(a+)+$", "only_fields": ["id"]})
+            time.sleep(0.005)
+            ping_started = time.perf_counter()
+            api.call("debug.ping")
+            pings.append((time.perf_counter() - ping_started) * 1000)
+            assert future.result().status == 200
+            walls.append((time.perf_counter() - started) * 1000)
+    cpu = (cpu_seconds(pid) - cpu_before) * 1000 / samples
+    return {f"get_all ^(a+)+$, {evil} a's": (walls, cpu), "debug.ping during it": (pings, 0.0)}
+
+
+def run_server(tree: Path | None, data: Path, work: Path, info: dict, samples: int, evil: int) -> dict:
     copy = work / "data"
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(data, copy)
     env = {"PYTHONPATH": str(tree)} if tree else {}
     with ServerProcess(copy, env=env) as server:
-        return measure(server, info, samples)
+        return measure(server, info, samples, evil)
 
 
 def main() -> None:
@@ -151,6 +181,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, help="keep the populated data here for later runs")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--base-tree", type=Path, help="an older source tree to compare with (A/B)")
+    parser.add_argument("--evil", type=int, default=22, help="a's in the task name of the ^(a+)+$ case")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data_dir or Path(tmp) / "population"
@@ -166,7 +197,7 @@ def main() -> None:
         cpus: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for name, tree in variants.items():
-                for label, (wall, cpu) in run_server(tree, data, Path(tmp), info, args.samples).items():
+                for label, (wall, cpu) in run_server(tree, data, Path(tmp), info, args.samples, args.evil).items():
                     walls.setdefault((name, label), []).extend(wall)
                     cpus.setdefault((name, label), []).append(cpu)
         print("load average: " + " ".join(f"{v:.1f}" for v in os.getloadavg()))

@@ -25,6 +25,7 @@ from dateutil import parser as date_parser
 
 from ..database.raw import as_api, find_for_reading
 from ..server import errors
+from .patterns import literal, pattern
 
 NOT_MARKER = "__$not"
 _NUMERIC_ORDER_PREFIXES = ("execution.parameters.", "last_metrics.", "hyperparams.", "configuration.")
@@ -57,7 +58,7 @@ def build_filter(
         if key in spec.list_fields:
             clauses.extend(_list_clauses(key, value))
         elif key in spec.pattern_fields:
-            clauses.append({key: {"$regex": _regex(key, value)}})
+            clauses.append({key: {"$regex": pattern(value, key)}})
         elif key in spec.datetime_fields:
             clauses.extend(_datetime_clauses(key, value))
         elif key in spec.fields:
@@ -67,8 +68,8 @@ def build_filter(
             clauses.append(_multi_field_clause(key, value))
     text = request.get("search_text")
     if text:
-        pattern = re.compile(re.escape(str(text)), re.IGNORECASE)
-        clauses.append({"$or": [{f: {"$regex": pattern}} for f in spec.text_fields]})
+        regex = literal(text, "search_text")
+        clauses.append({"$or": [{f: {"$regex": regex}} for f in spec.text_fields]})
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
@@ -175,13 +176,6 @@ def _with_null(db_key: str, values: list[Any], op: str) -> dict[str, Any]:
     return {"$and": ([{db_key: {"$nin": others}}] if others else []) + negated}
 
 
-def _regex(field: str, pattern: Any) -> re.Pattern[str]:
-    try:
-        return re.compile(str(pattern))
-    except re.error as exc:
-        raise errors.VALIDATION_ERROR(f"field {field}: invalid regular expression: {exc}", field=field) from exc
-
-
 def _datetime_clauses(key: str, value: Any) -> list[dict[str, Any]]:
     values = value if isinstance(value, list) else [value]
     clauses: list[dict[str, Any]] = []
@@ -209,13 +203,9 @@ def _parse_date(key: str, text: str) -> datetime:
 def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not value.get("fields"):
         raise errors.VALIDATION_ERROR(f"field {key}: expected {{pattern, fields}}", field=key)
-    pattern = value.get("pattern")
-    if pattern is None:
+    if value.get("pattern") is None:
         raise errors.VALIDATION_ERROR(f"field {key}.pattern: required", field=f"{key}.pattern")
-    try:
-        regex = re.compile(str(pattern), re.IGNORECASE)
-    except re.error as exc:
-        raise errors.VALIDATION_ERROR(f"field {key}.pattern: invalid regular expression: {exc}") from exc
+    regex = pattern(value["pattern"], f"{key}.pattern", ignore_case=True)
     parts = [{_field_name(f"{key}.fields", f): {"$regex": regex}} for f in value["fields"]]
     return {"$or" if key in ("_any_", "_or_") else "$and": parts}
 

@@ -15,6 +15,7 @@ from ..database.raw import find_one
 from ..server import errors
 from .auth.identity import Identity
 from .companies import CompanyNames
+from .patterns import pattern
 
 if TYPE_CHECKING:
     from .auth import AuthBLL
@@ -77,7 +78,7 @@ class UserBLL:
         users = User.objects(**query)
         name = request.get("name")
         if name:
-            users = users.filter(name__iregex=name) if hasattr(users, "filter") else users
+            users = users.filter(__raw__={"name": {"$regex": pattern(name, "name", ignore_case=True)}})
         only = [f for f in request.get("only_fields") or () if f in USER_FIELDS]
         fields = only or USER_FIELDS
         return [user_to_dict(u, fields) for u in users.order_by("name")]

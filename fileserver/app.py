@@ -21,12 +21,14 @@ from urllib.parse import unquote, unquote_plus
 
 import falcon
 
+from ..bll.auth import Identity
 from .auth import FileAuth
 from .download import DownloadOptions, serve_file
 from .gateway import BodyError, BodyTooLarge
 from .multipart import MultipartError, MultipartReader, Part
 from .paths import EmptyPath, clean_path
 from .storage import Conflict, InvalidPath, NotFound, PendingFile, Storage, StorageError
+from .tenancy import Tenancy
 
 log = logging.getLogger("stationmaster.fileserver")
 
@@ -45,8 +47,12 @@ class FileServerOptions:
     max_parts: int = 1000
 
 
-def create_file_app(options: FileServerOptions, storage: Storage, auth: FileAuth) -> falcon.App:
-    """The WSGI application serving ``storage``."""
+def create_file_app(
+    options: FileServerOptions, storage: Storage, auth: FileAuth, tenancy: Tenancy | None = None
+) -> falcon.App:
+    """The WSGI application serving ``storage``; ``tenancy`` maps each caller's paths
+    into its company's namespace (fileserver/tenancy.py)."""
+    tenancy = tenancy or Tenancy(default_company=None)
     cors: falcon.CORSMiddleware = falcon.CORSMiddleware(
         allow_origins=options.cors_origins,
         allow_credentials="*" if options.cors_credentials else None,
@@ -57,10 +63,10 @@ def create_file_app(options: FileServerOptions, storage: Storage, auth: FileAuth
     app.add_error_handler(StorageError, _storage_error)
     app.add_error_handler(BodyError, _body_error)
     app.add_error_handler(MultipartError, _multipart_error)
-    files = FilesResource(options, storage, auth)
-    app.add_route("/", RootResource(options, storage, auth))
+    files = FilesResource(options, storage, auth, tenancy)
+    app.add_route("/", RootResource(options, storage, auth, tenancy))
     if options.allow_batch_delete:
-        app.add_route("/delete_many", DeleteManyResource(files, storage, auth))
+        app.add_route("/delete_many", DeleteManyResource(files, storage, auth, tenancy))
     app.add_sink(files, prefix="/")
     return app
 
@@ -94,10 +100,11 @@ def _refuse_encoded_body(req: falcon.Request) -> None:
 class RootResource:
     """``GET /`` (health) and ``POST /`` (upload)."""
 
-    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth) -> None:
+    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth, tenancy: Tenancy) -> None:
         self._options = options
         self._storage = storage
         self._auth = auth
+        self._tenancy = tenancy
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         # A token is optional here, but one that is sent must be valid (as in the
@@ -110,17 +117,17 @@ class RootResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _refuse_encoded_body(req)
-        self._auth.check(req)
+        identity = self._auth.check(req)
         limit = self._options.max_upload_bytes
         if limit is not None and (req.content_length or 0) > limit:
             raise falcon.HTTPContentTooLarge(description=f"the upload limit is {limit} bytes")
         if not (req.content_type or "").lower().startswith("multipart/form-data"):
             raise falcon.HTTPUnsupportedMediaType(description="uploads must be multipart/form-data")
-        stored = self._store_parts(req)
+        stored = self._store_parts(req, identity)
         log.info("stored %d file(s)", len(stored))
         resp.media = stored
 
-    def _store_parts(self, req: falcon.Request) -> list[str]:
+    def _store_parts(self, req: falcon.Request, identity: Identity | None) -> list[str]:
         """Write every file part to a pending file; only when the whole body has been
         read are they committed, so a broken request leaves nothing behind."""
         pending: list[tuple[str, PendingFile]] = []
@@ -133,7 +140,7 @@ class RootResource:
                 if name is None:
                     continue  # a plain form field, not a file
                 path = clean_path(name)
-                target = self._storage.create(path)
+                target = self._storage.create(self._tenancy.path(identity, path))
                 pending.append((path, target))
                 # views of the reader's buffer go straight to the file
                 part.pipe(target.write)
@@ -166,22 +173,24 @@ def _file_field_name(part: Part) -> str | None:
 class FilesResource:
     """Every other path: ``GET``/``HEAD``/``DELETE`` of a stored file."""
 
-    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth) -> None:
+    def __init__(self, options: FileServerOptions, storage: Storage, auth: FileAuth, tenancy: Tenancy) -> None:
         self._options = options
         self._storage = storage
         self._auth = auth
+        self._tenancy = tenancy
 
     def __call__(self, req: falcon.Request, resp: falcon.Response, **_: Any) -> None:
         if req.method == "OPTIONS":
             resp.set_header("Allow", "GET, HEAD, DELETE, OPTIONS")
             return
         if req.method in ("GET", "HEAD"):
-            self._auth.check(req)
-            serve_file(req, resp, self._storage, clean_path(req.path), self._options.download)
+            identity = self._auth.check(req)
+            path = self._tenancy.readable(self._storage, identity, clean_path(req.path))
+            serve_file(req, resp, self._storage, path, self._options.download)
         elif req.method == "DELETE":
-            self._auth.check(req)
+            identity = self._auth.check(req)
             path = clean_path(req.path)
-            self._storage.delete(path)
+            self._storage.delete(self._tenancy.path(identity, path))
             log.info("deleted %s", path)
             resp.media = path
         else:
@@ -191,10 +200,11 @@ class FilesResource:
 class DeleteManyResource:
     """``POST /delete_many``; other methods treat ``delete_many`` as a file name."""
 
-    def __init__(self, files: FilesResource, storage: Storage, auth: FileAuth) -> None:
+    def __init__(self, files: FilesResource, storage: Storage, auth: FileAuth, tenancy: Tenancy) -> None:
         self._files = files
         self._storage = storage
         self._auth = auth
+        self._tenancy = tenancy
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self._files(req, resp)
@@ -203,14 +213,14 @@ class DeleteManyResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _refuse_encoded_body(req)
-        self._auth.check(req)
+        identity = self._auth.check(req)
         files = _files_field(req)
         deleted: dict[str, str] = {}
         errors: dict[str, list[str]] = defaultdict(list)
         for item in files:
             try:
                 path = clean_path(unquote_plus(item))
-                self._storage.delete(path, folders=True)
+                self._storage.delete(self._tenancy.path(identity, path), folders=True)
             except EmptyPath:
                 errors["Empty path not allowed"].append(item)
             except InvalidPath:

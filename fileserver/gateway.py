@@ -13,6 +13,9 @@ its destination, while it is received; and it sends files with ``sendfile(2)``.
   soon as it grows past the limit.
 - ``wsgi.file_wrapper``: a wrapped object with ``sendfile_span()`` (see
   ``sending.FileSpan``) is sent by the kernel from the file to the socket.
+- ``connection_limit``: a connection beyond it is answered 503 and closed at once (each
+  open connection holds a thread); ``timeout``: a connection that sends nothing for that
+  long (between requests or inside one) is closed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import logging
+import resource
 import socket
 import socketserver
 import sys
@@ -464,7 +468,7 @@ class WSGIGateway(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
     daemon_threads = True
     block_on_close = False
-    request_queue_size = 64
+    request_queue_size = 1024
 
     def __init__(
         self,
@@ -476,10 +480,12 @@ class WSGIGateway(socketserver.ThreadingMixIn, socketserver.TCPServer):
         max_body: int | None = None,
         ident: str = "clearml",
         timeout: float = 120,
+        connection_limit: int = 4096,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.ident = ident
+        self.connection_limit = connection_limit
         self.slots = threading.BoundedSemaphore(max(threads, 1))
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -490,6 +496,16 @@ class WSGIGateway(socketserver.ThreadingMixIn, socketserver.TCPServer):
         handler = type("Handler", (_Handler,), {"timeout": timeout})
         super().__init__((host, port), handler)
         self.effective_port = int(self.server_address[1])
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Refuse a connection beyond the limit (before a thread is started for it)."""
+        with self._lock:
+            full = len(self._connections) >= self.connection_limit
+        if full:
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            log.warning("file server: %d connections open, refusing one more", self.connection_limit)
+        return not full
 
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._lock:
@@ -522,3 +538,19 @@ class WSGIGateway(socketserver.ThreadingMixIn, socketserver.TCPServer):
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def raise_open_files_limit(needed: int) -> int:
+    """Raise the soft RLIMIT_NOFILE to ``needed`` (never above the hard limit, never
+    lower than it is); the limit in force is returned. Every connection is a descriptor."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            log.warning("cannot raise the open files limit from %d to %d", soft, target)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        log.warning("open files limit %d is below the %d the connection limits need", soft, needed)
+    return soft

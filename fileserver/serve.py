@@ -17,8 +17,9 @@ from ..config import Config
 from .app import FileServerOptions, create_file_app
 from .auth import FileAuth
 from .download import DownloadOptions
-from .gateway import WSGIGateway
+from .gateway import WSGIGateway, raise_open_files_limit
 from .local import LocalStorage
+from .tenancy import PublicLookup, Tenancy
 
 log = logging.getLogger("stationmaster.fileserver")
 
@@ -56,13 +57,23 @@ def cookie_names(config: Config) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def build_file_app(config: Config, root: Path, tokens: TokenService | None) -> falcon.App:
+def build_file_app(
+    config: Config, root: Path, tokens: TokenService | None, public: PublicLookup | None = None
+) -> falcon.App:
     enabled = bool(config.get("fileserver.auth.enabled", True))
     auth = FileAuth(tokens, cookie_names(config), enabled=enabled)
-    return create_file_app(file_server_options(config), LocalStorage(root), auth)
+    tenancy = Tenancy(str(config.get("apiserver.default_company")), public)
+    return create_file_app(file_server_options(config), LocalStorage(root), auth, tenancy)
 
 
-def create_file_server(config: Config, root: Path, tokens: TokenService | None, host: str, port: int) -> WSGIGateway:
+def create_file_server(
+    config: Config,
+    root: Path,
+    tokens: TokenService | None,
+    host: str,
+    port: int,
+    public: PublicLookup | None = None,
+) -> WSGIGateway:
     """The file server, bound but not yet running (``run()`` serves, ``close()`` stops).
 
     The gateway streams request bodies to the application as they arrive (an upload
@@ -70,14 +81,22 @@ def create_file_server(config: Config, root: Path, tokens: TokenService | None, 
     upload limit with 413 before reading it; a chunked body is stopped as soon as it
     grows past the limit.
     """
+    http = config.get("fileserver.http", None)
     return WSGIGateway(
-        build_file_app(config, root, tokens),
+        build_file_app(config, root, tokens, public),
         host,
         port,
         threads=int(config.get("fileserver.threads", 8)),
         max_body=file_server_options(config).max_upload_bytes,
         ident="clearml",
+        timeout=float(http.get("channel_timeout", 120)) if http else 120,
+        connection_limit=int(http.get("connection_limit", 4096)) if http else 4096,
     )
+
+
+def connection_limit(config: Config) -> int:
+    """The file server's connection limit (for the open files limit)."""
+    return int(config.get("fileserver.http.connection_limit", 4096))
 
 
 def standalone_tokens(config: Config, data_dir: Path) -> TokenService | None:
@@ -129,6 +148,7 @@ class FileServerRunner:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        raise_open_files_limit(connection_limit(self.config) + 256)
         tokens = standalone_tokens(self.config, self.data_dir)
         self._server = create_file_server(self.config, self.root, tokens, self.host, self.port)
         self.port = self._server.effective_port

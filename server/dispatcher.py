@@ -24,7 +24,15 @@ from ..schema import VersionBlock
 from . import envelope, errors
 from .call import Call, Headers, RawResult
 from .endpoints import EndpointRegistry, Resolved
-from .request_data import is_json_lines, merge_query, parse_body, parse_json_lines
+from .limits import RequestLimits
+from .request_data import (
+    check_structure,
+    is_json_lines,
+    may_hold_surrogates,
+    merge_query,
+    parse_body,
+    parse_json_lines,
+)
 from .versions import Version
 
 if TYPE_CHECKING:
@@ -80,6 +88,8 @@ class Dispatcher:
         self.strip_prefix = config.get("apiserver.request.strip_prefix", "") or ""
         self.return_stack = bool(config.get("apiserver.return_stack", False))
         self.stack_codes = {tuple(c) for c in config.get("apiserver.return_stack_on_code", ())}
+        self.max_depth = int(config.get("apiserver.request.max_depth", 64))
+        self.limits = RequestLimits.from_config(config)
 
     def dispatch(self, raw: RawRequest) -> Response:
         started = time.perf_counter()
@@ -157,9 +167,9 @@ class Dispatcher:
         )
         self._authenticate(call, raw, resolved)
         if is_json_lines(raw.headers.get("Content-Type")):
-            call.batch = parse_json_lines(raw.body)
+            call.batch = parse_json_lines(raw.body, self.max_depth)
         else:
-            call.data = merge_query(parse_body(raw.body), raw.query)
+            call.data = merge_query(parse_body(raw.body, self.max_depth), raw.query)
         return call
 
     def _authenticate(self, call: Call, raw: RawRequest, resolved: Resolved) -> None:
@@ -193,19 +203,31 @@ class Dispatcher:
             if not items:
                 raise errors.BATCH_CONTAINS_NO_ITEMS()
             if _accepts_any_object(block) and all(type(item) is dict for item in items):
-                request: Any = items  # nothing to check, fill or drop per item (e.g. events.add_batch)
+                # nothing to check, fill or drop per item (e.g. events.add_batch, which
+                # rejects a bad item alone, lone surrogates included)
+                request: Any = items
             else:
-                request = [_validated(block, item, f"item #{i}") for i, item in enumerate(items)]
+                text = call.batch is not None and may_hold_surrogates(raw.body)
+                request = [self._checked(block, item, f"item #{i}", text) for i, item in enumerate(items)]
         else:
+            text = False
             if call.batch is not None:
                 if len(call.batch) != 1:
                     raise errors.BAD_REQUEST(f"{call.endpoint} takes one JSON object, not a json-lines batch")
                 call.data = call.batch[0]
                 call.batch = None
-            request = _validated(block, call.data, None)
+                text = may_hold_surrogates(raw.body)  # a plain body was checked when parsed
+            request = self._checked(block, call.data, None, text)
             call.data = request
         company = call.identity.company if call.identity else None
         return resolved.func(call, company, request)
+
+    def _checked(self, block: VersionBlock, data: dict[str, Any], where: str | None, text: bool) -> dict[str, Any]:
+        if text:
+            check_structure(data, self.max_depth, where=f"{where}: " if where else "")
+        request = _validated(block, data, where)
+        self.limits.check(request, where)
+        return request
 
     # --- answers -------------------------------------------------------------------------
 

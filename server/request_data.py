@@ -3,7 +3,10 @@
 - any method, any content type: a JSON object body (an empty body is ``{}``);
 - ``application/json-lines``: one JSON object per non-empty line, a batch;
 - query-string arguments are merged over the body: ``a.b=1`` nests, repeated keys
-  and keys ending in ``[]`` make lists, numbers and ``true``/``false`` are converted.
+  and keys ending in ``[]`` make lists, numbers and ``true``/``false`` are converted;
+- checked once here, before anything recurses over the data or encodes it (issue 13):
+  nesting deeper than ``max_depth`` objects/arrays, and text with a lone UTF-16
+  surrogate (``"\\ud800"``: no store can encode it) are 400/12 naming the field.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # 2**63 has 19 digits: only bodies with such a run of digits can hold an integer beyond int64
 _LONG_DIGITS = re.compile("[0-9]{19,}")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+#: Default for apiserver.request.max_depth: below MongoDB's 100 levels for a stored
+#: document and far below Python's recursion limit (json, bson, jsonschema recurse).
+MAX_DEPTH = 64
 
 
 def is_json_lines(content_type: str | None) -> bool:
     return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json-lines"  # type: ignore[union-attr]
 
 
-def parse_body(raw: bytes) -> dict[str, Any]:
+def parse_body(raw: bytes, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
@@ -34,15 +40,76 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as ex:
         raise errors.BAD_REQUEST(f"request body is not valid JSON: {ex}") from None
     except RecursionError:
-        raise errors.BAD_REQUEST("request body is nested too deeply") from None
+        raise errors.VALIDATION_ERROR(f"request body is nested too deeply ({_depth_limit(max_depth)})") from None
     if not isinstance(value, dict):
         raise errors.BAD_REQUEST(f"request body must be a JSON object, not {_json_type(value)}")
     if _has_long_digits(raw):
         _check_int_range(value, "")
+    text = may_hold_surrogates(raw)
+    if text or raw.count(b"{") + raw.count(b"[") > max_depth:
+        check_structure(value, max_depth, text=text)
     return value
 
 
-def parse_json_lines(raw: bytes) -> list[dict[str, Any]]:
+def may_hold_surrogates(raw: bytes) -> bool:
+    """Whether parsing ``raw`` can give a lone surrogate: only through a ``\\u`` escape or
+    a UTF-8-encoded surrogate (json accepts both). False is certain, True is a maybe."""
+    return b"\\u" in raw or b"\xed" in raw
+
+
+def check_structure(value: Any, max_depth: int = MAX_DEPTH, *, text: bool = True, where: str = "") -> None:
+    """400/12 naming the path: objects/arrays nested deeper than ``max_depth``, or (with
+    ``text``) a key or string holding a lone surrogate."""
+    problem = _structure_problem(value, max_depth, text)
+    if problem:
+        raise errors.VALIDATION_ERROR(f"{where}{problem}")
+
+
+def text_problem(value: Any) -> str | None:
+    """``field <path>: ...`` for the first key or string of ``value`` with a lone
+    surrogate, or None."""
+    return _structure_problem(value, 1 << 30, True)
+
+
+def _structure_problem(value: Any, max_depth: int, text: bool) -> str | None:
+    """Iterative (never recurses): the data may be nested deeper than the interpreter."""
+    stack: list[tuple[Any, int, tuple[str, ...]]] = [(value, 1, ())]
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, dict):
+            items: Iterable[tuple[Any, Any]] = node.items()
+        elif isinstance(node, list):
+            items = enumerate(node)
+        else:
+            continue
+        if depth > max_depth:
+            name = ".".join(path) or "<body>"
+            return f"field {name}: nested too deeply ({_depth_limit(max_depth)})"
+        for key, item in items:
+            child = (*path, str(key))
+            if text and ((type(key) is str and not _valid_text(key)) or (type(item) is str and not _valid_text(item))):
+                name = ".".join(child).encode("utf-8", "backslashreplace").decode()
+                return f"field {name}: text with a lone surrogate (e.g. \\ud800) is not valid Unicode"
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1, child))
+    return None
+
+
+def _depth_limit(max_depth: int) -> str:
+    return f"more than {max_depth} levels of objects and arrays, apiserver.request.max_depth"
+
+
+def _valid_text(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_json_lines(raw: bytes, max_depth: int = MAX_DEPTH) -> list[dict[str, Any]]:
     items = []
     try:
         text = raw.decode("utf-8")
@@ -52,7 +119,7 @@ def parse_json_lines(raw: bytes) -> list[dict[str, Any]]:
     long_digits = _has_long_digits(raw)
     # only "\n" / "\r\n" line breaks (str.splitlines() knows more): the one-pass parser
     if len(lines) == text.count("\n") + (not text.endswith("\n")):
-        fast = _parse_plain_lines(text, long_digits)
+        fast = _parse_plain_lines(text, long_digits, max_depth)
         if fast is not None:
             return fast
     for number, line in enumerate(lines, start=1):
@@ -63,11 +130,15 @@ def parse_json_lines(raw: bytes) -> list[dict[str, Any]]:
         except ValueError as ex:
             raise errors.BAD_REQUEST(f"json-lines body: line {number} is not valid JSON: {ex}") from None
         except RecursionError:
-            raise errors.BAD_REQUEST(f"json-lines body: line {number} is nested too deeply") from None
+            raise errors.VALIDATION_ERROR(
+                f"json-lines body: line {number} is nested too deeply ({_depth_limit(max_depth)})"
+            ) from None
         if not isinstance(value, dict):
             raise errors.BAD_REQUEST(f"json-lines body: line {number} must be a JSON object, not {_json_type(value)}")
         if long_digits and _LONG_DIGITS.search(line):
             _check_int_range(value, f"line {number}: ")
+        if line.count("{") + line.count("[") > max_depth:
+            check_structure(value, max_depth, text=False, where=f"line {number}: ")
         items.append(value)
     return items
 
@@ -84,7 +155,7 @@ def _has_long_digits(raw: bytes) -> bool:
 _scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def _parse_plain_lines(text: str, long_digits: bool) -> list[dict[str, Any]] | None:
+def _parse_plain_lines(text: str, long_digits: bool, max_depth: int = MAX_DEPTH) -> list[dict[str, Any]] | None:
     """The common case, fast: every non-blank line one JSON object (led by ``{``), no
     integer beyond 64 bits. None when anything else is found (the caller then parses line
     by line and names the offending line). ``text`` breaks lines with "\n" only."""
@@ -100,6 +171,8 @@ def _parse_plain_lines(text: str, long_digits: bool) -> list[dict[str, Any]] | N
             return None
         if end != len(line) and line[end:].strip(" \t\r"):
             return None  # more than one value on a line, or a value spanning lines
+        if line.count("{") + line.count("[") > max_depth:
+            return None  # perhaps too deep: the line-by-line path checks it and names the line
         items.append(value)
     if long_digits and not _all_in_range(items):
         return None

@@ -15,8 +15,9 @@ from ..bll.watchdog import NonResponsiveTasksWatchdog
 from ..config import Config
 from ..config.parsed import user_cache_dirs
 from ..database.stores import Stores, open_stores
-from ..fileserver.gateway import WSGIGateway
-from ..fileserver.serve import create_file_server, storage_root
+from ..fileserver.gateway import WSGIGateway, raise_open_files_limit
+from ..fileserver.serve import connection_limit, create_file_server, storage_root
+from ..fileserver.tenancy import public_file_lookup
 from .context import AppContext
 from .factory import create_app_with_context
 
@@ -48,6 +49,9 @@ class ServerRunner:
             caches = [self.data_dir / "cache", *user_cache_dirs()]
             app, self.ctx = create_app_with_context(self.config, self.stores, setup, caches)
             threads = self.config.get("apiserver.threads", None) or (4 if self.stores.embedded_documents else 16)
+            http = self.config.get("apiserver.http")
+            files_connections = connection_limit(self.config) if self.files_port else 0
+            raise_open_files_limit(int(http.get("connection_limit")) + files_connections + 256)
             try:
                 api = waitress.create_server(
                     app,
@@ -56,6 +60,12 @@ class ServerRunner:
                     threads=threads,
                     ident="clearml",
                     clear_untrusted_proxy_headers=False,
+                    connection_limit=int(http.get("connection_limit")),
+                    channel_timeout=float(http.get("channel_timeout")),
+                    cleanup_interval=float(http.get("cleanup_interval")),
+                    backlog=int(http.get("backlog")),
+                    # poll(2): select(2) cannot watch descriptors above 1023
+                    asyncore_use_poll=True,
                 )
             except ValueError as ex:  # waitress: a host it cannot resolve to an address
                 raise OSError(f"cannot listen on {self.host}:{self.port}: {ex}") from ex
@@ -80,7 +90,9 @@ class ServerRunner:
         """The file server on ``files_port``, sharing the API server's token service;
         returns its WSGI application."""
         root = storage_root(self.config, self.data_dir)
-        files = create_file_server(self.config, root, ctx.auth.tokens, self.host, self.files_port)
+        files = create_file_server(
+            self.config, root, ctx.auth.tokens, self.host, self.files_port, public=public_file_lookup()
+        )
         self.files_port = files.effective_port
         self._servers.append(files)
         log.info("files on http://%s:%d, stored in %s", self.host, self.files_port, root)

@@ -21,6 +21,7 @@ from ...database.events.base import iso_ms, md5
 from ...database.events.es_templates import EVENT_TYPES
 from ...database.model.task import Task, TaskStatus
 from ...database.raw import collection
+from ...server.request_data import text_problem
 
 SCALAR = "training_stats_scalar"
 VECTOR = "training_stats_vector"
@@ -108,6 +109,9 @@ def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str,
         and -_INT64 <= timestamp < _INT64
         and type(metric) is str
         and type(variant) is str
+        and task.isascii()
+        and metric.isascii()
+        and variant.isascii()
         and type(value) is float
         and -_FLOAT32_MAX <= value <= _FLOAT32_MAX
         and worker
@@ -126,10 +130,7 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
         fast = _sdk_scalar(raw, worker, write_ms)
         if fast is not None:
             return fast
-    event = dict(raw)
-    for name in _DROPPED:
-        if name in event:
-            del event[name]
+    event = _own_copy(raw)
     event_type = event.get("type")
     if not event_type:
         raise EventRejected("Event must have a 'type' field")
@@ -154,6 +155,19 @@ def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: i
 
 
 _TYPE_SET = frozenset(EVENT_TYPES)
+
+
+def _own_copy(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's fields without the request options; text no store can encode (a lone
+    surrogate) rejects the event."""
+    problem = text_problem(raw)
+    if problem:
+        raise EventRejected(problem)
+    event = dict(raw)
+    for name in _DROPPED:
+        if name in event:
+            del event[name]
+    return event
 
 
 def _set_numbers(event: dict[str, Any], write_ms: int) -> None:

@@ -34,7 +34,7 @@ def check_worker_life_cycle(api: ApiClient) -> None:
     assert worker["queues"] == [{"id": queue, "name": worker["queues"][0]["name"], "num_tasks": 0}]
     assert worker["register_timeout"] == 600 and worker["register_time"] and worker["ip"]
     task = api.tasks.create(name="run me", type="training")["id"]
-    api.queues.add_task(queue=queue, task=uuid.uuid4().hex)
+    api.queues.add_task(queue=queue, task=api.tasks.create(name="queued task", type="training")["id"])
     report = {"worker": name, "timestamp": int(time.time() * 1000), "task": task, "queue": queue}
     assert api.workers.status_report(**report, machine_stats={"cpu_usage": [10.5, 20], "memory_used": 1024.5}) == {}
     worker = listed(api)[name]
