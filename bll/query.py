@@ -210,7 +210,9 @@ def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
     return {"$or" if key in ("_any_", "_or_") else "$and": parts}
 
 
-_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[^.$\x00][^.\x00]*)*$")
+#: A field name taken from a request (also in the OpenAPI document, schema/openapi.py).
+FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[^.$\x00][^.\x00]*)*$"
+_FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
 
 
 def _field_name(where: str, name: Any) -> str:

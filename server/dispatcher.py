@@ -168,8 +168,12 @@ class Dispatcher:
         self._authenticate(call, raw, resolved)
         if is_json_lines(raw.headers.get("Content-Type")):
             call.batch = parse_json_lines(raw.body, self.max_depth)
+            return call
+        body = parse_body(raw.body, self.max_depth, batch=bool(resolved.schema.block_for(route.requested).batch_of))
+        if isinstance(body, list):
+            call.batch = body  # a batch action's JSON array
         else:
-            call.data = merge_query(parse_body(raw.body, self.max_depth), raw.query)
+            call.data = merge_query(body, raw.query)
         return call
 
     def _authenticate(self, call: Call, raw: RawRequest, resolved: Resolved) -> None:

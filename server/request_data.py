@@ -32,7 +32,9 @@ def is_json_lines(content_type: str | None) -> bool:
     return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/json-lines"  # type: ignore[union-attr]
 
 
-def parse_body(raw: bytes, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
+def parse_body(raw: bytes, max_depth: int = MAX_DEPTH, *, batch: bool = False) -> Any:
+    """The body's JSON object; with ``batch`` (a batch action) a JSON array of objects
+    is accepted too and returned as a list."""
     if not raw.strip():
         return {}
     try:
@@ -41,11 +43,16 @@ def parse_body(raw: bytes, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
         raise errors.BAD_REQUEST(f"request body is not valid JSON: {ex}") from None
     except RecursionError:
         raise errors.VALIDATION_ERROR(f"request body is nested too deeply ({_depth_limit(max_depth)})") from None
-    if not isinstance(value, dict):
+    if batch and isinstance(value, list):
+        bad = next((i for i, item in enumerate(value) if not isinstance(item, dict)), None)
+        if bad is not None:
+            raise errors.BAD_REQUEST(f"batch item #{bad} must be a JSON object, not {_json_type(value[bad])}")
+    elif not isinstance(value, dict):
         raise errors.BAD_REQUEST(f"request body must be a JSON object, not {_json_type(value)}")
     if _has_long_digits(raw):
         _check_int_range(value, "")
-    text = may_hold_surrogates(raw)
+    # a batch's items are checked for text one by one (a bad item is rejected alone)
+    text = not isinstance(value, list) and may_hold_surrogates(raw)
     if text or raw.count(b"{") + raw.count(b"[") > max_depth:
         check_structure(value, max_depth, text=text)
     return value
