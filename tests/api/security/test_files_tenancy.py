@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from api.conftest import new_tenant
 from support.client import ApiClient
 from support.files import Part, file_url, free_port, upload
 from support.server import ServerProcess
-
-from ..conftest import new_tenant
 
 
 @dataclass
