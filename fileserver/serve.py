@@ -13,6 +13,7 @@ import falcon
 import mongoengine
 
 from ..bll.auth import TokenService
+from ..bll.auth.revocation import TokenRevocations
 from ..config import Config
 from .app import FileServerOptions, create_file_app
 from .auth import FileAuth
@@ -117,7 +118,19 @@ def standalone_tokens(config: Config, data_dir: Path) -> TokenService | None:
         secret,
         int(config.get("apiserver.auth.default_expiration_sec")),
         int(config.get("apiserver.auth.max_expiration_sec")),
+        revocations=_shared_revocations(config),
     )
+
+
+def _shared_revocations(config: Config) -> TokenRevocations | None:
+    """The API servers' token revocations, when they share a Redis with this process
+    (a deployment); None on the embedded store, whose Redis lives inside the API process."""
+    if not config.get("hosts.redis.apiserver").get("host"):
+        return None
+    from ..database.stores import open_redis
+
+    recheck = float(config.get("apiserver.auth.revocation_recheck_sec", 1.0))
+    return TokenRevocations(open_redis(config)[0], recheck)
 
 
 def _stored_secret(config: Config, data_dir: Path) -> str | None:

@@ -19,8 +19,11 @@ from support.server import ServerProcess, command_env
 
 
 @contextmanager
-def fileserver(data_dir: Path, log: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def fileserver(
+    data_dir: Path, log: Path, port: int, extra_env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     env = command_env()
+    env.update(extra_env or {})
     cmd = [sys.executable, "-m", "stationmaster.server.cli", "fileserver", "--data-dir", str(data_dir)]
     cmd += ["--host", "127.0.0.1", "--port", str(port)]
     with open(log, "wb") as out:
@@ -37,7 +40,7 @@ def fileserver(data_dir: Path, log: Path, port: int) -> Iterator[subprocess.Pope
                 proc.wait(5)
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
+def wait_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         match = re.search(r"files on http://[^:]+:(\d+)", log.read_text(errors="replace"))
@@ -55,7 +58,7 @@ def test_standalone_file_server_accepts_the_api_servers_tokens(tmp_path: Path) -
         token = ApiClient(api_server.url, key=key, secret=secret).login().token
     assert token
     with fileserver(data, tmp_path / "files.log", free_port()) as proc:
-        url = _wait_ready(proc, tmp_path / "files.log")
+        url = wait_ready(proc, tmp_path / "files.log")
         assert upload(url, [Part("/alone/x.txt", b"standalone")], token).status == 200
         assert (data / "files" / "alone" / "x.txt").read_bytes() == b"standalone"
         headers = {"Authorization": f"Bearer {token}"}
