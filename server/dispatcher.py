@@ -272,7 +272,8 @@ class Dispatcher:
             error_stack=stack,
             error_data=error.data,
         )
-        headers = {"Allow": ", ".join(error.data["allowed"])} if error.code == 405 else {}
+        allowed = error.data.get("allowed") if error.code == 405 else None
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
         return Response(error.code, envelope.dumps(body), headers=headers)
 
     @staticmethod
