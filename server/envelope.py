@@ -53,9 +53,12 @@ def dumps(value: Any) -> bytes:
         text = json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError:
         text = json.dumps(_finite(value), default=_default, separators=(",", ":"), ensure_ascii=False)
-    # A lone surrogate (stored before issue 13, or quoted in an error message) is written
-    # as its JSON escape rather than failing the whole answer.
-    return text.encode("utf-8", "backslashreplace")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (stored before issue 13, or quoted in an error message) is
+        # written as its JSON escape rather than failing the whole answer.
+        return text.encode("utf-8", "backslashreplace")
 
 
 def version_value(version: Version | None, requested: Version | None) -> str | float | None:
