@@ -61,6 +61,12 @@ class SafePattern(Regex[str]):
         literal = None if ignore_case else _literal(pattern)
         self._matcher: _Literal | _Program = _Literal(*literal) if literal else _Program(program)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SafePattern:
+        return self  # immutable; mongoengine copies raw queries, and RE2 programs cannot be copied
+
+    def __copy__(self) -> SafePattern:
+        return self
+
     def try_compile(self) -> Any:  # what mongomock calls ``search`` on for each value
         return self._matcher
 

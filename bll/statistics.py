@@ -222,6 +222,11 @@ class StatsBLL:
         return [_queue_series(queue, points) for queue, points in by_queue.items()]
 
 
+#: 9999-12-31T23:59:59Z in epoch seconds (found by the OpenAPI fuzzer: larger dates and
+#: intervals overflowed the statistics stores' integers in milliseconds, a 500).
+_MAX_SECONDS = 253_402_300_799
+
+
 def _time_range(request: Mapping[str, Any]) -> TimeRange:
     """The request's range in ms; ``to_date`` includes its whole second."""
     from_date, to_date = float(request["from_date"]), float(request["to_date"])
@@ -230,6 +235,9 @@ def _time_range(request: Mapping[str, Any]) -> TimeRange:
         raise errors.FIELDS_VALUE_ERROR("from_date must be less than to_date", from_date=from_date, to_date=to_date)
     if interval < 1:
         raise errors.FIELDS_VALUE_ERROR("interval must be at least 1 second", interval=interval)
+    for name, value in (("from_date", from_date), ("to_date", to_date), ("interval", interval)):
+        if not -_MAX_SECONDS <= value <= _MAX_SECONDS:  # in ms it must fit the stores' 64-bit integers
+            raise errors.FIELDS_VALUE_ERROR(f"{name} is beyond the year 9999", **{name: value})
     if (to_date - from_date) / interval > MAX_BUCKETS:
         raise errors.FIELDS_VALUE_ERROR(
             f"interval too small for the range: at most {MAX_BUCKETS} points per series", interval=interval

@@ -119,7 +119,14 @@ def test_report_timestamp_in_seconds_is_scaled(bll: StatsBLL) -> None:
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"to_date": T0}, "from_date"), ({"to_date": T0 - 60}, "from_date"), ({"interval": 0}, "interval")],
+    [
+        ({"to_date": T0}, "from_date"),
+        ({"to_date": T0 - 60}, "from_date"),
+        ({"interval": 0}, "interval"),
+        # found by the OpenAPI fuzzer (issue 13): a 500 OverflowError in the stores before
+        ({"interval": 121645100408831999, "to_date": 6582809218512340.0}, "to_date"),
+        ({"interval": 121645100408831999, "to_date": 2 * 121645100408831999}, "to_date"),
+    ],
 )
 def test_bad_ranges_are_refused(bll: StatsBLL, change: dict[str, Any], field: str) -> None:
     company = new_company()
