@@ -20,6 +20,7 @@ from ..fileserver.serve import connection_limit, create_file_server, storage_roo
 from ..fileserver.tenancy import public_file_lookup
 from .context import AppContext
 from .factory import create_app_with_context
+from .limits import waitress_limits
 
 log = logging.getLogger("stationmaster")
 
@@ -49,9 +50,10 @@ class ServerRunner:
             caches = [self.data_dir / "cache", *user_cache_dirs()]
             app, self.ctx = create_app_with_context(self.config, self.stores, setup, caches)
             threads = self.config.get("apiserver.threads", None) or (4 if self.stores.embedded_documents else 16)
-            http = self.config.get("apiserver.http")
+            limits = waitress_limits(self.config)
             files_connections = connection_limit(self.config) if self.files_port else 0
-            raise_open_files_limit(int(http.get("connection_limit")) + files_connections + 256)
+            web_connections = limits["connection_limit"] if self.web_port else 0
+            raise_open_files_limit(limits["connection_limit"] + files_connections + web_connections + 256)
             try:
                 api = waitress.create_server(
                     app,
@@ -60,12 +62,7 @@ class ServerRunner:
                     threads=threads,
                     ident="clearml",
                     clear_untrusted_proxy_headers=False,
-                    connection_limit=int(http.get("connection_limit")),
-                    channel_timeout=float(http.get("channel_timeout")),
-                    cleanup_interval=float(http.get("cleanup_interval")),
-                    backlog=int(http.get("backlog")),
-                    # poll(2): select(2) cannot watch descriptors above 1023
-                    asyncore_use_poll=True,
+                    **limits,
                 )
             except ValueError as ex:  # waitress: a host it cannot resolve to an address
                 raise OSError(f"cannot listen on {self.host}:{self.port}: {ex}") from ex

@@ -12,6 +12,8 @@ import waitress
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from ..config import Config
+from ..fileserver.gateway import raise_open_files_limit
+from ..server.limits import waitress_limits
 from .app import WebApp, WebOptions, WSGIApp
 from .upstream import HttpUpstream
 
@@ -50,6 +52,7 @@ def create_web_server(
         threads=int(config.get("web.threads", 8)),
         ident="stationmaster",
         clear_untrusted_proxy_headers=False,
+        **waitress_limits(config),
     )
 
 
@@ -72,6 +75,7 @@ class WebRunner:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        raise_open_files_limit(int(self.config.get("apiserver.http.connection_limit")) + 256)
         files = HttpUpstream(self.files_url) if self.files_url else None
         hosts = [self.files_url.rstrip("/")] if self.files_url else []
         extra = {"apiServer": self.api_url, "filesServer": self.files_url or None}

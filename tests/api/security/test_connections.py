@@ -48,7 +48,7 @@ def test_a_thousand_idle_connections_leave_the_api_answering(server: ServerProce
 
 @pytest.fixture(scope="module")
 def short_timeouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server (with its file server) whose idle connections are closed after 1 s."""
+    """A server (with its file server and web app) whose idle connections are closed after 1 s."""
     base = tmp_path_factory.mktemp("connections")
     config = write_config(
         base / "config",
@@ -57,7 +57,7 @@ def short_timeouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
             "fileserver.conf": "http { channel_timeout: 1 }",
         },
     )
-    with ServerProcess(base / "data", config_dir=config, files_port=free_port()) as proc:
+    with ServerProcess(base / "data", config_dir=config, files_port=free_port(), web_port=free_port()) as proc:
         yield proc
 
 
@@ -67,9 +67,15 @@ def test_a_thousand_idle_connections_leave_the_file_server_answering(short_timeo
         assert (resp.status_code, resp.text) == (200, "OK")
 
 
-@pytest.mark.parametrize("which", ["api", "files"])
+def test_a_thousand_idle_connections_leave_the_web_app_answering(short_timeouts: ServerProcess) -> None:
+    """The web app's server (waitress too) had the same default limit of 100."""
+    with idle_connections(short_timeouts.web_url, IDLE):
+        assert requests.get(short_timeouts.web_url + "/", timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize("which", ["api", "files", "web"])
 def test_idle_connections_are_closed_after_channel_timeout(short_timeouts: ServerProcess, which: str) -> None:
-    url = short_timeouts.url if which == "api" else short_timeouts.files_url
+    url = {"api": short_timeouts.url, "files": short_timeouts.files_url, "web": short_timeouts.web_url}[which]
     with idle_connections(url, 3) as sockets:
         for sock in sockets:
             sock.settimeout(15)
