@@ -289,7 +289,10 @@ def test_stationmaster_web_alone_proxies_api_and_files(web: Web, tmp_path: Path)
         login = session.post(f"{base}/api/auth.login", json={}, headers={"Authorization": web.basic(), "Origin": base})
         assert login.status_code == 200 and "SameSite=Strict" in login.headers["Set-Cookie"]
         big = session.post(
-            f"{base}/api/tasks.get_all", json={"name": "x" * 300_000, "only_fields": ["id"]}, headers={"Origin": base}
+            f"{base}/api/tasks.get_all",
+            # a 300 KB id filter (a name that long is over apiserver.limits.name since issue 13)
+            json={"id": ["x" * 300_000], "only_fields": ["id"]},
+            headers={"Origin": base},
         )
         assert big.status_code == 200 and big.json()["data"]["tasks"] == []  # a large body streamed through
         for _ in range(3):  # kept-alive upstream connections are reused
