@@ -17,7 +17,7 @@ from support.client import ApiClient
 
 from stationmaster.schema import load_schemas
 
-SCHEMAS = load_schemas(cache_dir=Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache")
+SCHEMAS = load_schemas(cache_dirs=[Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache"])
 #: Actions that need no authentication (schema ``authorize: false``), as the reference.
 PUBLIC = {"debug.ping", "server.info", "auth.fixed_users_mode"}
 ACTIONS = sorted(a.name for a in SCHEMAS.actions())

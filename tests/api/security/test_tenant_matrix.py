@@ -23,7 +23,7 @@ from support.client import ApiClient
 
 from stationmaster.schema import load_schemas
 
-SCHEMAS = load_schemas(cache_dir=Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache")
+SCHEMAS = load_schemas(cache_dirs=[Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache"])
 #: B's own session would end (its token revoked), not A's objects: called last, apart.
 LAST = ("auth.revoke_credentials", "auth.logout")
 ACTIONS = sorted(a.name for a in SCHEMAS.actions() if a.name not in LAST)
