@@ -42,11 +42,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("stationmaster.dispatcher")
 request_log = logging.getLogger("stationmaster.requests")
 
-#: What the clients send: the SDKs GET with a body, agents and the web app POST.
+#: What the clients send: the SDKs GET with a body (or POST/PUT when configured so:
+#: CLEARML_API_DEFAULT_REQ_METHOD / api.http.default_method), agents and the web app POST.
 #: OPTIONS (CORS pre-flight) is answered before dispatch; HEAD only where nothing is
 #: written or read on someone's behalf (actions without authentication).
-METHODS = ("GET", "POST")
-OPTIONS_ALLOW = "GET, POST, HEAD, OPTIONS"
+METHODS = ("GET", "POST", "PUT")
+ALLOWED = (*METHODS, "OPTIONS")
+OPTIONS_ALLOW = "GET, POST, PUT, HEAD, OPTIONS"
 _PATH = re.compile(r"^/?(?:v(?P<version>[^/]*)/)?(?P<name>[a-zA-Z_]\w+\.[a-zA-Z_]\w+)/?$")
 _VERSION = re.compile(r"^\d+\.?\d+$")
 
@@ -101,10 +103,10 @@ class Dispatcher:
             route = self._route(raw.path)
             method = raw.method.upper()
             if method not in METHODS and method != "HEAD":
-                raise _method_not_allowed(method, ("GET", "POST", "OPTIONS"))
+                raise _method_not_allowed(method, ALLOWED)
             resolved = self._resolve(route)
             if method == "HEAD" and resolved.schema.authorize:
-                raise _method_not_allowed(method, ("GET", "POST", "OPTIONS"))
+                raise _method_not_allowed(method, ALLOWED)
             call = self._make_call(raw, route, resolved, call_id, trx)
             result = self._run(call, resolved, raw)
             response = self._success(call, result)

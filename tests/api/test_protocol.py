@@ -72,8 +72,8 @@ def test_path_that_is_not_an_action_is_400(server: ServerProcess, path: str) -> 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE"])
 def test_get_and_post_with_json_body(server: ServerProcess, root_api: ApiClient, method: str) -> None:
-    """GET and POST run the action; other methods are 405 with Allow (issue 13, hole 10:
-    they ran it too, TRACE included)."""
+    """GET, POST and PUT (the SDK's three request methods) run the action; other methods
+    are 405 with Allow (issue 13, hole 10: they ran it too, TRACE included)."""
     resp = raw(
         server,
         method,
@@ -81,11 +81,11 @@ def test_get_and_post_with_json_body(server: ServerProcess, root_api: ApiClient,
         data=json.dumps({"user": "__admin__"}),
         headers={"Authorization": f"Bearer {root_api.token}", "Content-Type": "text/plain"},
     )
-    if method in ("GET", "POST"):
+    if method in ("GET", "POST", "PUT"):
         assert resp.status_code == 200, resp.text
         assert resp.json()["data"]["user"]["id"] == "__admin__"
     else:
-        assert resp.status_code == 405 and resp.headers["Allow"] == "GET, POST, OPTIONS", resp.text
+        assert resp.status_code == 405 and resp.headers["Allow"] == "GET, POST, PUT, OPTIONS", resp.text
         assert resp.json()["meta"]["result_code"] == 405
 
 
