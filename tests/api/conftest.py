@@ -8,7 +8,48 @@ from pathlib import Path
 
 import pytest
 from support.client import ApiClient
+from support.responses import ResponseChecker
 from support.server import ServerProcess
+
+#: Every successful answer an API test receives is checked against its action's
+#: response schema; a mismatch fails the test (see pytest_runtest_call below).
+RESPONSES = ResponseChecker.load()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if RESPONSES not in ApiClient.observers:
+        ApiClient.observers.append(RESPONSES)
+
+
+def _blame(phase: str) -> None:
+    problems = RESPONSES.take()
+    if problems:
+        listed = "\n  ".join(problems[:20])
+        pytest.fail(
+            f"{phase}: {len(problems)} answer(s) do not match their response schema:\n  {listed}", pytrace=False
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    RESPONSES.take()  # answers before this test's fixtures were blamed where they came
+    result = yield
+    _blame("fixtures")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    _blame("test")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    result = yield
+    _blame("teardown")
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,12 @@ class Reply:
 
 class ApiClient:
     """``api.call("tasks.create", {...})`` returns a ``Reply``; ``api.tasks.create(...)``
-    returns the data and raises ``ApiCallError`` on failure."""
+    returns the data and raises ``ApiCallError`` on failure.
+
+    ``observers`` (class-wide) are called with every JSON envelope received; the API
+    tests check each answer against its response schema there (support/responses.py)."""
+
+    observers: list[Callable[[Any], None]] = []
 
     def __init__(
         self,
@@ -76,6 +81,8 @@ class ApiClient:
             timeout=self.timeout,
         )
         envelope = resp.json()
+        for observe in ApiClient.observers:
+            observe(envelope)
         if resp.status_code != 200:
             raise ApiCallError(envelope)
         self.token = envelope["data"]["token"]
@@ -137,6 +144,8 @@ class ApiClient:
             envelope = resp.json()
         except ValueError:
             envelope = {"raw": resp.text}
+        for observe in ApiClient.observers:
+            observe(envelope)
         return Reply(resp.status_code, envelope, resp.headers, resp.cookies)
 
     def __getattr__(self, service: str) -> _Service:
