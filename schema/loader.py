@@ -54,6 +54,9 @@ class ActionSchema:
     authorize: bool
     allow_roles: tuple[str, ...]
     versions: list[VersionBlock]  # ascending
+    #: The lowest version the action is served at: its first block's, or lower where the
+    #: schema says so (the reference serves most 2.1 actions from 1.0).
+    served_from: Version
 
     @property
     def name(self) -> str:
@@ -178,11 +181,14 @@ def _compile_service(path: Path, data: dict[str, Any], checked: bool = False) ->
         flags = {k: spec.get(k, defaults[k]) for k in defaults}
         blocks = []
         for key, block in spec.items():
-            if key in defaults:
+            if key in defaults or key == "served_from":
                 continue
             where = f"{path}: {action}.{key}"
             blocks.append(_compile_block(where, Version.parse(key), block, definitions, checked))
         blocks.sort(key=lambda b: b.version)
+        served_from = Version.parse(spec["served_from"]) if "served_from" in spec else blocks[0].version
+        if served_from > blocks[0].version:
+            raise SchemaError(f"{path}: {action}.served_from: {served_from} is above the first block")
         actions[action] = ActionSchema(
             service=service,
             action=action,
@@ -190,6 +196,7 @@ def _compile_service(path: Path, data: dict[str, Any], checked: bool = False) ->
             authorize=bool(flags["authorize"]),
             allow_roles=tuple(flags["allow_roles"]),
             versions=blocks,
+            served_from=served_from,
         )
     return ServiceSchema(service, data["_description"], definitions, actions)
 

@@ -10,6 +10,7 @@ schema or a schema action no handler.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +21,15 @@ from .versions import Version
 Handler = Callable[..., Any]
 
 
+#: A later variant of a handler is named after the schema block it serves from:
+#: ``debug_images_v2_7`` runs for ``events.debug_images`` from its block "2.7" on.
+_VARIANT = re.compile(r"_v(\d+)_(\d+)$")
+
+
 @dataclass(frozen=True)
 class HandlerSpec:
     action: str
-    min_version: Version
+    variant: Version | None  # None: the action's first handler; else a schema block's version
     func: Handler
 
 
@@ -34,12 +40,19 @@ class Endpoints:
         self.service = service
         self.handlers: list[HandlerSpec] = []
 
-    def handler(self, action: str, min_version: str = "1.0") -> Callable[[Handler], Handler]:
-        """Register ``func(call, company_id, request)`` for ``service.action`` from
-        ``min_version`` on; a later version is another function, ``<action>_v2_9``."""
+    def handler(self, action: str) -> Callable[[Handler], Handler]:
+        """Register ``func(call, company_id, request)`` for ``service.action``.
+
+        Which versions it serves is the schema's to say: a function named
+        ``<name>_v<major>_<minor>`` is the variant for the action's version block
+        ``major.minor`` (and the blocks after it, up to the next variant); any other name is
+        the action's first handler, served from the action's ``served_from`` version
+        (default: its first block)."""
 
         def decorate(func: Handler) -> Handler:
-            self.handlers.append(HandlerSpec(action, Version.parse(min_version), func))
+            match = _VARIANT.search(func.__name__)
+            variant = Version(int(match.group(1)), int(match.group(2))) if match else None
+            self.handlers.append(HandlerSpec(action, variant, func))
             return func
 
         return decorate
@@ -48,7 +61,13 @@ class Endpoints:
 @dataclass(frozen=True)
 class Resolved:
     schema: ActionSchema
-    version: Version  # the handler's min_version, reported as actual_version
+    version: Version  # the version the handler serves from, reported as actual_version
+    func: Handler
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: Version
     func: Handler
 
 
@@ -57,39 +76,68 @@ class RegistryError(Exception):
 
 
 class EndpointRegistry:
+    """Which handler serves a name and version, as the schemas declare it: the action's
+    first handler from its ``served_from`` version, each variant from its block's."""
+
     def __init__(self, schemas: SchemaRepo, endpoint_sets: Iterable[Endpoints], max_version: Version) -> None:
         self.schemas = schemas
-        self._handlers: dict[str, list[HandlerSpec]] = {}
+        self._handlers: dict[str, list[_Entry]] = {}
         for endpoints in endpoint_sets:
             for spec in endpoints.handlers:
                 name = f"{endpoints.service}.{spec.action}"
-                if schemas.action(name) is None:
-                    raise RegistryError(f"handler {spec.func.__module__}.{spec.func.__name__} has no schema {name}")
-                entries = self._handlers.setdefault(name, [])
-                if any(e.min_version == spec.min_version for e in entries):
-                    raise RegistryError(f"two handlers for {name} at version {spec.min_version}")
-                entries.append(spec)
-        for entries in self._handlers.values():
-            entries.sort(key=lambda e: e.min_version, reverse=True)
+                action = schemas.action(name)
+                where = f"handler {spec.func.__module__}.{spec.func.__name__}"
+                if action is None:
+                    raise RegistryError(f"{where} has no schema {name}")
+                self._add(name, _Entry(_served_version(where, action, spec), spec.func))
+        for name, entries in self._handlers.items():
+            entries.sort(key=lambda e: e.version, reverse=True)
+            if entries[-1].version != self._first_version(name):
+                raise RegistryError(f"{name} has no first handler (a function without a _vX_Y suffix)")
         missing = sorted(a.name for a in schemas.actions() if a.name not in self._handlers)
         if missing:
             raise RegistryError(f"schema actions without a handler: {', '.join(missing)}")
-        self.max_version = max([max_version] + [e[0].min_version for e in self._handlers.values()])
+        self.max_version = max([max_version] + [e[0].version for e in self._handlers.values()])
+
+    def _add(self, name: str, entry: _Entry) -> None:
+        entries = self._handlers.setdefault(name, [])
+        if any(e.version == entry.version for e in entries):
+            raise RegistryError(f"two handlers for {name} at version {entry.version}")
+        entries.append(entry)
+
+    def _first_version(self, name: str) -> Version:
+        action = self.schemas.action(name)
+        assert action is not None
+        return action.served_from
 
     def names(self) -> list[str]:
         return sorted(self._handlers)
 
     def handler_versions(self, name: str) -> list[Version]:
-        return [e.min_version for e in self._handlers.get(name, ())]
+        return [e.version for e in self._handlers.get(name, ())]
 
     def resolve(self, name: str, requested: Version) -> Resolved | None:
-        """The handler with the highest ``min_version`` not above ``requested``."""
+        """The handler serving the highest version not above ``requested``."""
         entries = self._handlers.get(name)
         if not entries:
             return None
         for entry in entries:
-            if entry.min_version <= requested:
+            if entry.version <= requested:
                 schema = self.schemas.action(name)
                 assert schema is not None
-                return Resolved(schema, entry.min_version, entry.func)
+                return Resolved(schema, entry.version, entry.func)
         return None
+
+
+def _served_version(where: str, action: ActionSchema, spec: HandlerSpec) -> Version:
+    """The version ``spec`` serves from: the action's ``served_from`` for its first
+    handler, the named block's version for a variant (which must exist)."""
+    if spec.variant is None:
+        return action.served_from
+    blocks = [block.version for block in action.versions]
+    if spec.variant not in blocks:
+        listed = ", ".join(str(v) for v in blocks)
+        raise RegistryError(f"{where}: {action.name} has no version block {spec.variant} (blocks: {listed})")
+    if spec.variant <= action.served_from:
+        raise RegistryError(f"{where}: {action.name} is served by its first handler at {spec.variant}")
+    return spec.variant

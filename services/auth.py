@@ -21,7 +21,7 @@ def login(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any
     return {"token": token}
 
 
-@endpoints.handler("logout", min_version="2.2")
+@endpoints.handler("logout")
 def logout(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     if call.auth_identity is not None:
         call.ctx.auth.logout(call.auth_identity)

@@ -61,7 +61,7 @@ def get_task_log(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
     return page.as_response()
 
 
-@endpoints.handler("get_task_log", min_version="1.7")
+@endpoints.handler("get_task_log")
 def get_task_log_v1_7(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     from_tail = request.get("from", "head") == "tail"
     page = call.ctx.events.reader.log_scroll(
@@ -76,7 +76,7 @@ def get_task_log_v1_7(call: Call, company_id: str, request: dict[str, Any]) -> d
     return page.as_response()
 
 
-@endpoints.handler("get_task_log", min_version="2.9")
+@endpoints.handler("get_task_log")
 def get_task_log_v2_9(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     earlier = request["navigate_earlier"]
     from_timestamp = request.get("from_timestamp")

@@ -20,7 +20,7 @@ def get_task_plots(call: Call, company_id: str, request: dict[str, Any]) -> dict
     return page.as_response("plots")
 
 
-@endpoints.handler("get_task_plots", min_version="1.8")
+@endpoints.handler("get_task_plots")
 def get_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
     return reader.task_plots(company_id, request["task"], request["iters"], request.get("scroll_id")).as_response(
@@ -34,7 +34,7 @@ def get_multi_task_plots(call: Call, company_id: str, request: dict[str, Any]) -
     return reader.multi_task_plots(company_id, request["tasks"], request["iters"], request.get("scroll_id"), False)
 
 
-@endpoints.handler("get_multi_task_plots", min_version="1.8")
+@endpoints.handler("get_multi_task_plots")
 def get_multi_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
     return reader.multi_task_plots(company_id, request["tasks"], request["iters"], request.get("scroll_id"), True)
@@ -47,7 +47,7 @@ def debug_images(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
     return {"task": request["task"], **page.as_response("images")}
 
 
-@endpoints.handler("debug_images", min_version="1.8")
+@endpoints.handler("debug_images")
 def debug_images_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     iters = request.get("iters") or 1
     reader = call.ctx.events.reader
@@ -55,7 +55,7 @@ def debug_images_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> d
     return {"task": request["task"], **page.as_response("images")}
 
 
-@endpoints.handler("debug_images", min_version="2.7")
+@endpoints.handler("debug_images")
 def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.events.debug_images.get(
         company_id,

@@ -65,11 +65,11 @@ def delete(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, An
     return call.ctx.models.delete(company_id, request["model"], bool(request.get("force")))
 
 
-@endpoints.handler("make_public", min_version="2.9")
+@endpoints.handler("make_public")
 def make_public(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.models.set_public(company_id, request["ids"], True)
 
 
-@endpoints.handler("make_private", min_version="2.9")
+@endpoints.handler("make_private")
 def make_private(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.models.set_public(company_id, request["ids"], False)

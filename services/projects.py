@@ -45,28 +45,28 @@ def get_unique_metric_variants(call: Call, company_id: str, request: dict[str, A
     return {"metrics": call.ctx.projects.unique_metric_variants(company_id, request.get("project"))}
 
 
-@endpoints.handler("get_hyper_parameters", min_version="2.9")
+@endpoints.handler("get_hyper_parameters")
 def get_hyper_parameters(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.projects.hyper_parameters(
         company_id, request.get("project"), request.get("page", 0), request.get("page_size", 500)
     )
 
 
-@endpoints.handler("get_task_tags", min_version="2.8")
+@endpoints.handler("get_task_tags")
 def get_task_tags(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.projects.get_tags(company_id, "task", request)
 
 
-@endpoints.handler("get_model_tags", min_version="2.8")
+@endpoints.handler("get_model_tags")
 def get_model_tags(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.projects.get_tags(company_id, "model", request)
 
 
-@endpoints.handler("make_public", min_version="2.9")
+@endpoints.handler("make_public")
 def make_public(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.projects.set_public(company_id, request["ids"], True)
 
 
-@endpoints.handler("make_private", min_version="2.9")
+@endpoints.handler("make_private")
 def make_private(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.projects.set_public(company_id, request["ids"], False)

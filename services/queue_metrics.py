@@ -11,6 +11,6 @@ from ..server.endpoints import Endpoints
 endpoints = Endpoints("queues")
 
 
-@endpoints.handler("get_queue_metrics", min_version="2.4")
+@endpoints.handler("get_queue_metrics")
 def get_queue_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"queues": call.ctx.stats.get_queue_metrics(company_id, request)}

@@ -15,7 +15,7 @@ def info(call: Call, company_id: str | None, request: dict[str, Any]) -> dict[st
     return call.ctx.server.info(with_uid=False)
 
 
-@endpoints.handler("info", min_version="2.8")
+@endpoints.handler("info")
 def info_v2_8(call: Call, company_id: str | None, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.server.info(with_uid=True)
 

@@ -66,7 +66,7 @@ def set_requirements(call: Call, company_id: str, request: dict[str, Any]) -> di
     return call.ctx.tasks.set_requirements(company_id, request["task"], request["requirements"])
 
 
-@endpoints.handler("add_or_update_artifacts", min_version="2.6")
+@endpoints.handler("add_or_update_artifacts")
 def add_or_update_artifacts(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.tasks.add_or_update_artifacts(company_id, request["task"], request["artifacts"])
 
@@ -77,11 +77,11 @@ def ping(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
-@endpoints.handler("make_public", min_version="2.9")
+@endpoints.handler("make_public")
 def make_public(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"updated": call.ctx.tasks.set_public(company_id, request["ids"], public=True)}
 
 
-@endpoints.handler("make_private", min_version="2.9")
+@endpoints.handler("make_private")
 def make_private(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"updated": call.ctx.tasks.set_public(company_id, request["ids"], public=False)}

@@ -26,7 +26,7 @@ def failed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, An
     return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.failed)
 
 
-@endpoints.handler("completed", min_version="2.2")
+@endpoints.handler("completed")
 def completed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.completed)
 

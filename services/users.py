@@ -26,7 +26,7 @@ def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str
     return {"users": call.ctx.users.get_all(call.require_identity(), request)}
 
 
-@endpoints.handler("get_all_ex", min_version="2.8")
+@endpoints.handler("get_all_ex")
 def get_all_ex_v2_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"users": call.ctx.users.get_all(call.require_identity(), request)}
 

@@ -10,12 +10,12 @@ from ..server.endpoints import Endpoints
 endpoints = Endpoints("workers")
 
 
-@endpoints.handler("get_all", min_version="2.4")
+@endpoints.handler("get_all")
 def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"workers": call.ctx.workers.get_all_with_details(company_id, request.get("last_seen"))}
 
 
-@endpoints.handler("register", min_version="2.4")
+@endpoints.handler("register")
 def register(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     call.ctx.workers.register(
         company_id,
@@ -28,13 +28,13 @@ def register(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, 
     return {}
 
 
-@endpoints.handler("unregister", min_version="2.4")
+@endpoints.handler("unregister")
 def unregister(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     call.ctx.workers.unregister(company_id, call.require_identity().user, request["worker"])
     return {}
 
 
-@endpoints.handler("status_report", min_version="2.4")
+@endpoints.handler("status_report")
 def status_report(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     call.ctx.workers.status_report(company_id, call.require_identity().user, call.real_ip, request)
     return {}
