@@ -82,7 +82,7 @@ def _initialize(config: Config) -> SetupResult:
         ensure_user(ADMIN_USER_ID, company_id, "admin", Role.root, [(key, secret)], origin="first_start")
         admin = (key, secret)
     ensure_config_users(config, company_id)
-    if config.get("apiserver.auth.legacy_default_credentials", False):
+    if config.get("apiserver.auth.legacy_default_credentials"):
         ensure_user(LEGACY_USER_ID, company_id, LEGACY_USER_NAME, Role.user, [], origin="legacy")
     return SetupResult(token_secret=token_secret, server_uuid=server_uuid, admin_credentials=admin)
 

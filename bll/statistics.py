@@ -210,7 +210,7 @@ class StatsBLL:
         """Per requested queue its series; without ``queue_ids`` one ``total`` series
         averaged over the company's queues, weighted by their lengths."""
         span = _time_range(request)
-        before = int(self.config.get("services.queues.metrics_before_from_date", 3600))
+        before = int(self.config.get("services.queues.metrics_before_from_date"))
         span = replace(span, from_ms=max(0, int(float(request["from_date"]) - before) * 1000))
         queue_ids = list(dict.fromkeys(request.get("queue_ids") or []))
         buckets = _bounded(lambda: self.store.queue_metrics(company_id, span, queue_ids or None))

@@ -31,9 +31,9 @@ REASON = "Forced stop (non-responsive)"
 
 class NonResponsiveTasksWatchdog:
     def __init__(self, config: Config) -> None:
-        self.enabled = bool(config.get(f"{CONFIG_KEY}.enabled", True))
-        self.threshold = timedelta(seconds=float(config.get(f"{CONFIG_KEY}.threshold_sec", 7200)))
-        self.interval = max(0.05, float(config.get(f"{CONFIG_KEY}.watch_interval_sec", 900)))
+        self.enabled = bool(config.get(f"{CONFIG_KEY}.enabled"))
+        self.threshold = timedelta(seconds=float(config.get(f"{CONFIG_KEY}.threshold_sec")))
+        self.interval = max(0.05, float(config.get(f"{CONFIG_KEY}.watch_interval_sec")))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

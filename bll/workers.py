@@ -65,7 +65,7 @@ class WorkerBLL:
         self._redis = redis
         self._queues = queues
         self._stats = stats
-        self._auto_register = bool(config.get("apiserver.workers.auto_register", True))
+        self._auto_register = bool(config.get("apiserver.workers.auto_register"))
 
     # --- registration -----------------------------------------------------------------
 

@@ -31,22 +31,22 @@ def storage_root(config: Config, data_dir: Path, env: dict[str, str] | None = No
     """``fileserver.root``, else the reference's upload-folder variables, else
     ``<data dir>/files``."""
     env = dict(os.environ) if env is None else env
-    configured = config.get("fileserver.root", None) or next((env[v] for v in ROOT_ENV_VARS if env.get(v)), None)
+    configured = config.get("fileserver.root") or next((env[v] for v in ROOT_ENV_VARS if env.get(v)), None)
     return Path(os.path.expanduser(configured)).resolve() if configured else data_dir / "files"
 
 
 def file_server_options(config: Config) -> FileServerOptions:
-    max_mb = config.get("fileserver.upload.max_upload_size_mb", None)
-    origins = config.get("fileserver.cors.origins", "*")
+    max_mb = config.get("fileserver.upload.max_upload_size_mb")
+    origins = config.get("fileserver.cors.origins")
     return FileServerOptions(
         download=DownloadOptions(
-            cache_timeout_sec=int(config.get("fileserver.download.cache_timeout_sec", 300)),
-            disable_browser_caching=bool(config.get("fileserver.download.disable_browser_caching", False)),
+            cache_timeout_sec=int(config.get("fileserver.download.cache_timeout_sec")),
+            disable_browser_caching=bool(config.get("fileserver.download.disable_browser_caching")),
         ),
         max_upload_bytes=None if max_mb is None else int(float(max_mb) * 1024 * 1024),
-        allow_batch_delete=bool(config.get("fileserver.delete.allow_batch", True)),
+        allow_batch_delete=bool(config.get("fileserver.delete.allow_batch")),
         cors_origins=origins if isinstance(origins, str) else list(origins),
-        cors_credentials=bool(config.get("fileserver.cors.supports_credentials", True)),
+        cors_credentials=bool(config.get("fileserver.cors.supports_credentials")),
     )
 
 
@@ -54,14 +54,14 @@ def cookie_names(config: Config) -> list[str]:
     """The API server's session cookie names: a browser logged in to the web app
     sends them to the file server as well."""
     names = [config.get("apiserver.auth.session_auth_cookie_name")]
-    names += list(config.get("apiserver.auth.accepted_cookie_names", ()))
+    names += list(config.get("apiserver.auth.accepted_cookie_names"))
     return list(dict.fromkeys(names))
 
 
 def build_file_app(
     config: Config, root: Path, tokens: TokenService | None, public: PublicLookup | None = None
 ) -> falcon.App:
-    enabled = bool(config.get("fileserver.auth.enabled", True))
+    enabled = bool(config.get("fileserver.auth.enabled"))
     auth = FileAuth(tokens, cookie_names(config), enabled=enabled)
     tenancy = Tenancy(str(config.get("apiserver.default_company")), public)
     return create_file_app(file_server_options(config), LocalStorage(root), auth, tenancy)
@@ -82,12 +82,12 @@ def create_file_server(
     upload limit with 413 before reading it; a chunked body is stopped as soon as it
     grows past the limit.
     """
-    http = config.get("fileserver.http", None)
+    http = config.get("fileserver.http")
     return WSGIGateway(
         build_file_app(config, root, tokens, public),
         host,
         port,
-        threads=int(config.get("fileserver.threads", 8)),
+        threads=int(config.get("fileserver.threads")),
         max_body=file_server_options(config).max_upload_bytes,
         ident="clearml",
         timeout=float(http.get("channel_timeout", 120)) if http else 120,
@@ -97,14 +97,14 @@ def create_file_server(
 
 def connection_limit(config: Config) -> int:
     """The file server's connection limit (for the open files limit)."""
-    return int(config.get("fileserver.http.connection_limit", 4096))
+    return int(config.get("fileserver.http.connection_limit"))
 
 
 def standalone_tokens(config: Config, data_dir: Path) -> TokenService | None:
     """The token service of a file server running alone: the secret from
     ``secure.auth.token_secret``, else the one the API server keeps in the database.
     None when authentication is off."""
-    if not config.get("fileserver.auth.enabled", True):
+    if not config.get("fileserver.auth.enabled"):
         return None
     from ..bll.setup import TOKEN_SECRET_KEY
 
@@ -129,7 +129,7 @@ def _shared_revocations(config: Config) -> TokenRevocations | None:
         return None
     from ..database.stores import open_redis
 
-    recheck = float(config.get("apiserver.auth.revocation_recheck_sec", 1.0))
+    recheck = float(config.get("apiserver.auth.revocation_recheck_sec"))
     return TokenRevocations(open_redis(config)[0], recheck)
 
 

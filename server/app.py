@@ -20,7 +20,7 @@ class ApiResource:
 
     def __init__(self, dispatcher: Dispatcher, config: Config) -> None:
         self._dispatcher = dispatcher
-        self._max_body = int(float(config.get("apiserver.request.max_body_mb", 100)) * 1024 * 1024)
+        self._max_body = int(float(config.get("apiserver.request.max_body_mb")) * 1024 * 1024)
         cookies = config.get("apiserver.auth.cookies")
         self._cookie_opts = {
             "http_only": bool(cookies.get("httponly", True)),
@@ -125,10 +125,10 @@ def _cookies(req: falcon.Request) -> dict[str, str]:
 
 
 def make_falcon_app(dispatcher: Dispatcher, config: Config) -> falcon.App:
-    origins = config.get("apiserver.cors.origins", "*")
+    origins = config.get("apiserver.cors.origins")
     cors: falcon.CORSMiddleware = falcon.CORSMiddleware(
         allow_origins=origins if isinstance(origins, str) else list(origins),
-        allow_credentials="*" if config.get("apiserver.cors.supports_credentials", True) else None,
+        allow_credentials="*" if config.get("apiserver.cors.supports_credentials") else None,
     )
     app = falcon.App(middleware=[cors])
     app.req_options.auto_parse_qs_csv = False

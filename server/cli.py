@@ -175,8 +175,8 @@ def _serve(args: argparse.Namespace) -> int:
     data_dir = Path(os.path.expanduser(args.data_dir or config.get("apiserver.data_dir"))).resolve()
     host = args.host or config.get("apiserver.listen.ip")
     port = args.port if args.port is not None else int(config.get("apiserver.listen.port"))
-    files_port = args.files_port if args.files_port is not None else int(config.get("fileserver.listen.port", 8081))
-    web_port = args.web_port if args.web_port is not None else int(config.get("web.listen.port", 8080))
+    files_port = args.files_port if args.files_port is not None else int(config.get("fileserver.listen.port"))
+    web_port = args.web_port if args.web_port is not None else int(config.get("web.listen.port"))
     try:
         runner = ServerRunner(config, data_dir, host, port, files_port, web_port)
         runner.start()
@@ -214,7 +214,7 @@ def _fileserver(args: argparse.Namespace) -> int:
 
     data_dir = Path(os.path.expanduser(args.data_dir or config.get("apiserver.data_dir"))).resolve()
     host = args.host or config.get("apiserver.listen.ip")
-    port = args.port if args.port is not None else int(config.get("fileserver.listen.port", 8081))
+    port = args.port if args.port is not None else int(config.get("fileserver.listen.port"))
     runner = FileServerRunner(config, data_dir, host, port)
     try:
         runner.start()

@@ -55,7 +55,7 @@ def build_context(
         default_expiration_sec=int(config.get("apiserver.auth.default_expiration_sec")),
         max_expiration_sec=int(config.get("apiserver.auth.max_expiration_sec")),
         env=str(config.get("env", "<unknown>")),
-        revocations=TokenRevocations(stores.redis, float(config.get("apiserver.auth.revocation_recheck_sec", 1.0))),
+        revocations=TokenRevocations(stores.redis, float(config.get("apiserver.auth.revocation_recheck_sec"))),
     )
     companies = CompanyNames()
     organization = OrgBLL()

@@ -86,11 +86,11 @@ class Dispatcher:
         self.ctx = ctx
         config = ctx.config
         self.max_version = registry.max_version
-        self.check_max_version = bool(config.get("apiserver.version.check_max_version", False))
-        self.strip_prefix = config.get("apiserver.request.strip_prefix", "") or ""
-        self.return_stack = bool(config.get("apiserver.return_stack", False))
-        self.stack_codes = {tuple(c) for c in config.get("apiserver.return_stack_on_code", ())}
-        self.max_depth = int(config.get("apiserver.request.max_depth", 64))
+        self.check_max_version = bool(config.get("apiserver.version.check_max_version"))
+        self.strip_prefix = config.get("apiserver.request.strip_prefix") or ""
+        self.return_stack = bool(config.get("apiserver.return_stack"))
+        self.stack_codes = {tuple(c) for c in config.get("apiserver.return_stack_on_code")}
+        self.max_depth = int(config.get("apiserver.request.max_depth"))
         self.limits = RequestLimits.from_config(config)
 
     def dispatch(self, raw: RawRequest) -> Response:

@@ -42,7 +42,7 @@ def create_app_with_context(
     cookie_names = tuple(
         dict.fromkeys(
             [config.get("apiserver.auth.session_auth_cookie_name")]
-            + list(config.get("apiserver.auth.accepted_cookie_names", ()))
+            + list(config.get("apiserver.auth.accepted_cookie_names"))
         )
     )
     dispatcher = Dispatcher(registry, Authenticator(ctx.auth, cookie_names), ctx)

@@ -34,7 +34,7 @@ class RequestLimits:
 
     @classmethod
     def from_config(cls, config: Config) -> RequestLimits:
-        limits = config.get("apiserver.limits", None)
+        limits = config.get("apiserver.limits")
         if not limits:
             return cls()
         return cls(**{k: int(limits.get(k, getattr(cls, k))) for k in ("name", "text", "tag", "tags", "pattern")})

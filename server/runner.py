@@ -49,7 +49,7 @@ class ServerRunner:
             setup = initialize(self.config, self.stores)
             caches = [self.data_dir / "cache", *user_cache_dirs()]
             app, self.ctx = create_app_with_context(self.config, self.stores, setup, caches)
-            threads = self.config.get("apiserver.threads", None) or (4 if self.stores.embedded_documents else 16)
+            threads = self.config.get("apiserver.threads") or (4 if self.stores.embedded_documents else 16)
             limits = waitress_limits(self.config)
             files_connections = connection_limit(self.config) if self.files_port else 0
             web_connections = limits["connection_limit"] if self.web_port else 0
@@ -118,7 +118,7 @@ class ServerRunner:
             f"    access key: {key}",
             f"    secret key: {secret}",
         ]
-        if self.config.get("apiserver.first_start.write_client_config", True):
+        if self.config.get("apiserver.first_start.write_client_config"):
             path = write_client_config(self.data_dir, text)
             lines.append(f"A ready clearml.conf section was written to {path}")
         print("\n".join(lines) + "\n", flush=True)

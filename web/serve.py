@@ -22,11 +22,11 @@ log = logging.getLogger("stationmaster.web")
 
 def web_options(config: Config, files_hosts: list[str], extra: dict[str, Any] | None = None) -> WebOptions:
     names = [config.get("apiserver.auth.session_auth_cookie_name")]
-    names += list(config.get("apiserver.auth.accepted_cookie_names", ()))
-    hosts = list(config.get("web.files_hosts", ())) + files_hosts
+    names += list(config.get("apiserver.auth.accepted_cookie_names"))
+    hosts = list(config.get("web.files_hosts")) + files_hosts
     return WebOptions(
         cookie_names=tuple(dict.fromkeys(names)),
-        allowed_origins=tuple(config.get("web.allowed_origins", ())),
+        allowed_origins=tuple(config.get("web.allowed_origins")),
         files_hosts=tuple(dict.fromkeys(h.rstrip("/") for h in hosts)),
         extra=dict(extra or {}),
     )
@@ -49,7 +49,7 @@ def create_web_server(
         app,
         host=host,
         port=port,
-        threads=int(config.get("web.threads", 8)),
+        threads=int(config.get("web.threads")),
         ident="stationmaster",
         clear_untrusted_proxy_headers=False,
         **waitress_limits(config),
@@ -125,7 +125,7 @@ def _web_command(args: argparse.Namespace) -> int:
     config = cli._load(args)
     cli._configure_logging(config, args.log_level)
     host = args.host or config.get("apiserver.listen.ip")
-    port = args.port if args.port is not None else int(config.get("web.listen.port", 8080))
+    port = args.port if args.port is not None else int(config.get("web.listen.port"))
     api_url = args.api_url or config.get("web.api_url")
     files_url = args.files_url if args.files_url is not None else config.get("web.files_url")
     runner = WebRunner(config, host, port, api_url, files_url)

@@ -57,7 +57,7 @@ class AuthBLL:
         self.tokens = tokens
         self._companies = companies
         self.default_company = config.get("apiserver.default_company")
-        self.legacy_enabled = bool(config.get("apiserver.auth.legacy_default_credentials", False))
+        self.legacy_enabled = bool(config.get("apiserver.auth.legacy_default_credentials"))
         fixed = config.get("apiserver.auth.fixed_users")
         self.fixed_enabled = bool(fixed.get("enabled", False))
         self.fixed_hashed = bool(fixed.get("pass_hashed", False))

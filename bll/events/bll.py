@@ -22,7 +22,7 @@ class EventsBLL:
     def __init__(self, config: Config, stores: Stores) -> None:
         self.config = config
         self.stores = stores
-        self.ignore_iteration = tuple(config.get("services.events.ignore_iteration.metrics", ()))
+        self.ignore_iteration = tuple(config.get("services.events.ignore_iteration.metrics"))
 
     # The readers are made on first use: a context may be built before its event store.
     @cached_property
@@ -31,11 +31,11 @@ class EventsBLL:
 
     @cached_property
     def metrics(self) -> MetricsReader:
-        return MetricsReader(self.store, int(self.config.get("services.tasks.multi_task_histogram_limit", 100)))
+        return MetricsReader(self.store, int(self.config.get("services.tasks.multi_task_histogram_limit")))
 
     @cached_property
     def debug_images(self) -> DebugImagesIterator:
-        expiration = int(self.config.get("services.events.events_retrieval.state_expiration_sec", 3600))
+        expiration = int(self.config.get("services.events.events_retrieval.state_expiration_sec"))
         return DebugImagesIterator(self.store, self.stores.redis, expiration)
 
     @property

@@ -72,7 +72,7 @@ class TaskLifecycle:
         return {"started": result["updated"], **result}
 
     def _run_by_worker(self, task: Mapping[str, Any]) -> bool:
-        timeout = float(self.config.get("apiserver.workers.task_update_timeout", 600))
+        timeout = float(self.config.get("apiserver.workers.task_update_timeout"))
         last_update = task.get("last_update")
         return bool(
             task.get("status") == S.in_progress

@@ -146,12 +146,12 @@ def open_stats_store(config: Config, data_dir: Path) -> StatsStore:
     """Elasticsearch when ``hosts.elastic.workers.hosts`` lists hosts (``{host, port}``
     entries, as the reference's hosts.conf, or URLs), else the SQLite file
     ``statistics.sqlite`` in the data directory."""
-    hosts = [h if isinstance(h, str) else dict(h) for h in config.get("hosts.elastic.workers.hosts", None) or []]
+    hosts = [h if isinstance(h, str) else dict(h) for h in config.get("hosts.elastic.workers.hosts") or []]
     if not hosts:
         from .stats_sqlite import FILE_NAME, SqliteStatsStore
 
         return SqliteStatsStore(data_dir / FILE_NAME)
     from .stats_es import EsStatsStore
 
-    args = config.get("hosts.elastic.workers.args", None) or {}
+    args = config.get("hosts.elastic.workers.args") or {}
     return EsStatsStore.connect(hosts, dict(args))

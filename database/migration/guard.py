@@ -55,7 +55,7 @@ def _url(host: Any) -> str:
 def check_before_serving(config: Any) -> None:
     """The start-up hook (documents already connected): raise ``MigrationRequired`` in
     the three cases of the module docstring."""
-    if not config.get("apiserver.elastic.upgrade_monitoring.v16_migration_verification", True):
+    if not config.get("apiserver.elastic.upgrade_monitoring.v16_migration_verification"):
         return
     urls = cluster_urls(config)
     if not urls:

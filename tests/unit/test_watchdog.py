@@ -14,6 +14,7 @@ import pytest
 
 from stationmaster.bll.watchdog import REASON, NonResponsiveTasksWatchdog
 from stationmaster.config import Config
+from stationmaster.config.loader import load_config
 from stationmaster.database.embedded import client_class
 from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
 from stationmaster.database.model.project import Project
@@ -105,5 +106,6 @@ def test_disabled_watchdog_starts_no_thread(tasks: Any) -> None:
     watchdog = NonResponsiveTasksWatchdog(make_config(enabled=False))
     watchdog.start()
     assert watchdog._thread is None
-    defaults = NonResponsiveTasksWatchdog(Config({}))
+    # the defaults are config/default's, not repeated in the code
+    defaults = NonResponsiveTasksWatchdog(load_config((), env={}, include_env_dirs=False))
     assert defaults.threshold == timedelta(seconds=7200) and defaults.interval == 900
