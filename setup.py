@@ -16,7 +16,8 @@ from setuptools.command.build_py import build_py
 
 _BUNDLE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from stationmaster.config.parsed import PACKAGE_ROOT, write_package_bundle; "
+    "from stationmaster.config.parsed import PACKAGE_ROOT; "
+    "from stationmaster.schema.bundle import write_package_bundle; "
     "assert str(PACKAGE_ROOT).startswith(sys.argv[1]), PACKAGE_ROOT; "
     "print('parsed HOCON bundle:', ', '.join(write_package_bundle(PACKAGE_ROOT)))"
 )

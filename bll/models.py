@@ -15,8 +15,8 @@ from ..database.model.project import Project
 from ..database.model.task import Task, TaskStatus
 from ..database.model.user import User
 from ..database.raw import collection, find_one
-from ..server import errors
-from ..server.versions import Version
+from ..protocol import errors
+from ..protocol.versions import Version
 from .auth.identity import Identity
 from .organization import (
     OrgBLL,

@@ -17,8 +17,8 @@ from typing import Any
 from ..database.model.model import Model
 from ..database.model.task import Task
 from ..database.raw import collection
-from ..server import errors
-from ..server.versions import Version
+from ..protocol import errors
+from ..protocol.versions import Version
 from .query import NOT_MARKER, QuerySpec, build_filter
 
 V2_3 = Version(2, 3)

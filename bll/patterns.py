@@ -27,7 +27,7 @@ from typing import Any
 import re2
 from bson.regex import Regex
 
-from ..server import errors
+from ..protocol import errors
 
 _OPTIONS: dict[bool, Any] = {}
 

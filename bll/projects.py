@@ -13,8 +13,8 @@ from ..database.model.project import Project
 from ..database.model.task import Task, TaskStatus
 from ..database.model.user import User
 from ..database.raw import collection, find_one
-from ..server import errors
-from ..server.versions import Version
+from ..protocol import errors
+from ..protocol.versions import Version
 from .auth.identity import Identity
 from .organization import (
     OrgBLL,
@@ -98,7 +98,7 @@ class ProjectBLL:
         """Task counts per status and run time (seconds, completed − started) per
         project, separately for active and archived tasks."""
         result: dict[str, dict[str, Any]] = defaultdict(lambda: {s: _empty_stats() for s in STATES})
-        query = {"company": {"$in": [company_id, "", None]}, "project": {"$in": project_ids}}
+        query = {**public_or_company(company_id), "project": {"$in": project_ids}}
         fields = {"project": 1, "status": 1, "system_tags": 1, "type": 1, "started": 1, "completed": 1}
         for task in collection(Task).find(query, fields):
             system_tags = task.get("system_tags")
@@ -139,7 +139,7 @@ class ProjectBLL:
     def unique_metric_variants(self, company_id: str, project_id: str | None) -> list[dict[str, str]]:
         """Every (metric, variant) pair in the ``last_metrics`` of the project's tasks
         (all projects without one), with the hashes used as keys there."""
-        query: dict[str, Any] = {"company": {"$in": [company_id, "", None]}}
+        query: dict[str, Any] = public_or_company(company_id)
         if project_id:
             query["project"] = project_id
         found: dict[tuple[str, str], dict[str, str]] = {}
@@ -162,7 +162,7 @@ class ProjectBLL:
 
     def hyper_parameters(self, company_id: str, project_id: str | None, page: int, page_size: int) -> dict[str, Any]:
         """The distinct (section, name) pairs of the tasks' hyper-parameters, sorted, paged."""
-        query: dict[str, Any] = {"company": {"$in": [company_id, "", None]}}
+        query: dict[str, Any] = public_or_company(company_id)
         if project_id:
             query["project"] = project_id
         pairs: set[tuple[str, str]] = set()

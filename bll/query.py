@@ -24,7 +24,8 @@ from typing import Any
 from dateutil import parser as date_parser
 
 from ..database.raw import as_api, find_for_reading
-from ..server import errors
+from ..protocol import errors
+from ..protocol.fields import FIELD_NAME_PATTERN
 from .patterns import literal, pattern
 
 NOT_MARKER = "__$not"
@@ -210,8 +211,6 @@ def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
     return {"$or" if key in ("_any_", "_or_") else "$and": parts}
 
 
-#: A field name taken from a request (also in the OpenAPI document, schema/openapi.py).
-FIELD_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[^.$\x00][^.\x00]*)*$"
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
 
 

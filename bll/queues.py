@@ -22,7 +22,7 @@ from ..database.model.queue import Queue
 from ..database.model.task import Task
 from ..database.queue_ops import pop_head, pull_task, push_entry
 from ..database.raw import as_api, collection
-from ..server import errors
+from ..protocol import errors
 from .query import QuerySpec, get_all_docs
 from .statistics import StatsBLL
 

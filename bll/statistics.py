@@ -29,7 +29,7 @@ from ..database.events.stats_base import (
     WorkerStat,
 )
 from ..database.stores import Stores
-from ..server import errors
+from ..protocol import errors
 
 log = logging.getLogger(__name__)
 

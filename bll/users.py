@@ -12,7 +12,7 @@ from ..database.model.base import utcnow
 from ..database.model.company import Company
 from ..database.model.user import User
 from ..database.raw import find_one
-from ..server import errors
+from ..protocol import errors
 from .auth.identity import Identity
 from .companies import CompanyNames
 from .patterns import pattern

@@ -27,7 +27,7 @@ from ..database.model.company import Company
 from ..database.model.task import Task
 from ..database.model.user import User
 from ..database.raw import collection, find_one
-from ..server import errors
+from ..protocol import errors
 from .queues import QueueBLL
 from .statistics import StatsBLL
 

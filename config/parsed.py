@@ -7,7 +7,7 @@ under a name derived from those bytes: a changed file gives a new name and is ne
 stale. A set is looked for
 
 1. in the package's own ``parsed/`` folder, written when the wheel is built (setup.py runs
-   ``write_package_bundle``), so that even the first start of an installed package parses
+   ``schema.bundle.write_package_bundle``), so that even the first start of an installed package parses
    nothing;
 2. in the cache folders the caller names — for ``stationmaster serve``, ``<data-dir>/cache``
    and the user's cache folder (``user_cache_dirs``).
@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,17 +68,3 @@ def user_cache_dirs(env: Mapping[str, str] | None = None) -> list[Path]:
         return [Path(env["STATIONMASTER_CACHE_DIR"])]
     base = env.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
     return [] if base.startswith("~") else [Path(base) / "stationmaster"]
-
-
-def write_package_bundle(package_root: Path) -> list[str]:
-    """Parse and check the configuration defaults and the service schemas of this
-    package (``package_root``: its copy in a build folder) into its ``parsed/`` folder;
-    returns the file names. Raises what the loaders raise for a malformed file."""
-    from ..schema.loader import SERVICES_DIR, load_schemas
-    from .loader import load_config
-
-    target = package_root / BUNDLE
-    shutil.rmtree(target, ignore_errors=True)  # a build folder may hold an earlier build's
-    load_config((), env={}, include_env_dirs=False, cache_dirs=[target])
-    load_schemas(SERVICES_DIR, cache_dirs=[target])
-    return sorted(p.name for p in target.glob("*.json"))

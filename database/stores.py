@@ -18,8 +18,8 @@ from redis import Redis
 from ..config import Config, ConfigError
 from .embedded import DataDirLock, client_class
 from .events.base import EventStore
-from .events.factory import open_event_store
-from .events.stats_base import StatsStore, open_stats_store
+from .events.factory import open_event_store, open_stats_store
+from .events.stats_base import StatsStore
 from .migration.guard import check_before_serving
 from .model.base import AUTH_DB, BACKEND_DB
 

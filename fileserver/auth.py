@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import falcon
 
 from ..bll.auth import Identity, TokenService
-from ..server.errors import ApiError
+from ..protocol.errors import ApiError
 
 
 class FileAuth:

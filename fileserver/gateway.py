@@ -34,6 +34,8 @@ from email.utils import formatdate
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
+from ..config import Config
+
 log = logging.getLogger("stationmaster.fileserver")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -554,3 +556,34 @@ def raise_open_files_limit(needed: int) -> int:
     if soft != resource.RLIM_INFINITY and soft < needed:
         log.warning("open files limit %d is below the %d the connection limits need", soft, needed)
     return soft
+
+
+def waitress_limits(config: Config) -> dict[str, Any]:
+    """waitress settings from ``apiserver.http`` (the API and the web app's server): a
+    connection limit in the thousands, idle connections dropped, poll(2) — select(2)
+    cannot watch descriptors above 1023 (docs/security.md, "Connections")."""
+    http = config.get("apiserver.http")
+    return {
+        "connection_limit": int(http.get("connection_limit")),
+        "channel_timeout": float(http.get("channel_timeout")),
+        "cleanup_interval": float(http.get("cleanup_interval")),
+        "backlog": int(http.get("backlog")),
+        "asyncore_use_poll": True,
+    }
+
+
+def close_server(server: Any) -> None:
+    if isinstance(server, WSGIGateway):
+        server.close()  # the file server's own gateway
+        return
+    try:
+        server.task_dispatcher.shutdown(timeout=5)
+    except Exception:  # best effort on the way out
+        log.debug("task dispatcher shutdown failed", exc_info=True)
+    server.close()
+    # Closing the listener leaves idle keep-alive connections in the loop's map.
+    for channel in list(getattr(server, "_map", {}).values()):
+        try:
+            channel.close()
+        except Exception:
+            pass

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from ..config import parsed
-from ..server.versions import Version
+from ..protocol.versions import Version
 from .shaping import RequestShaper
 
 SCHEMA_DIR = Path(__file__).parent

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..bll.query import FIELD_NAME_PATTERN as FIELD_NAME
+from ..protocol.fields import FIELD_NAME_PATTERN as FIELD_NAME
 from ..version import API_VERSION, __version__
 from .loader import SchemaRepo
 

@@ -8,8 +8,8 @@ from typing import Any
 import falcon
 
 from ..config import Config
-from . import errors
-from .call import Headers
+from ..protocol import errors
+from ..protocol.call import Headers
 from .dispatcher import OPTIONS_ALLOW, Dispatcher, RawRequest, Response
 
 _CHUNK = 1 << 16
@@ -147,8 +147,8 @@ class OpenApiResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         if self._body is None:
+            from ..protocol.envelope import dumps
             from ..schema.openapi import openapi_document
-            from .envelope import dumps
 
             self._body = dumps(openapi_document(self._schemas))
         resp.content_type = "application/json"

@@ -7,8 +7,8 @@ import binascii
 
 from ..bll.auth import AuthBLL, Identity
 from ..database.model.auth import Role
-from . import errors
-from .call import Headers
+from ..protocol import errors
+from ..protocol.call import Headers
 
 
 class Authenticator:

@@ -122,8 +122,6 @@ def _parser() -> argparse.ArgumentParser:
     from ..database.migration.command import add_migrate_es_parser
 
     add_migrate_es_parser(sub)
-    from ..web.serve import add_web_parser
-
     add_web_parser(sub)
     return parser
 
@@ -253,6 +251,43 @@ def _hash_password(args: argparse.Namespace) -> int:
         raise _Fatal("empty password")
     print(hash_password(password))
     return 0
+
+
+def add_web_parser(sub: Any) -> None:
+    """``stationmaster web``."""
+    web = sub.add_parser(
+        "web",
+        help="run only the web app (passing /api/ and /files/ to an API and a file server)",
+        description="Serve the web app alone, e.g. in its own container: /api/... goes to --api-url "
+        "and /files/... to --files-url, streamed.",
+    )
+    web.add_argument("--config", action="append", default=[], metavar="DIR", help="configuration directory")
+    web.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    web.add_argument("--port", type=port_number, metavar="PORT", help="port (default web.listen.port, 8080)")
+    web.add_argument("--api-url", help="the API server (default web.api_url, http://127.0.0.1:8008)")
+    web.add_argument("--files-url", help="the file server (default web.files_url, http://127.0.0.1:8081)")
+    add_log_level(web, "log level (default INFO)")
+    web.set_defaults(func=_web_command)
+
+
+def _web_command(args: argparse.Namespace) -> int:
+    from ..web.serve import WebRunner
+
+    config = _load(args)
+    _configure_logging(config, args.log_level)
+    host = args.host or config.get("apiserver.listen.ip")
+    port = args.port if args.port is not None else int(config.get("web.listen.port"))
+    api_url = args.api_url or config.get("web.api_url")
+    files_url = args.files_url if args.files_url is not None else config.get("web.files_url")
+    runner = WebRunner(config, host, port, api_url, files_url)
+    try:
+        runner.start()
+    except (OSError, ValueError) as ex:
+        raise _Fatal(str(ex)) from ex
+    logging.getLogger("stationmaster.web").info(
+        "web on http://%s:%d (API %s, files %s)", host, runner.port, api_url, files_url or "none"
+    )
+    return _wait_for_signal(runner)
 
 
 if __name__ == "__main__":

@@ -12,20 +12,15 @@ import re
 import time
 import traceback
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-from bson.errors import InvalidDocument
-from mongoengine.errors import NotUniqueError, ValidationError
 
-from ..schema import VersionBlock
-from . import envelope, errors
-from .call import Call, Headers, RawResult
-from .endpoints import EndpointRegistry, Resolved
-from .limits import RequestLimits
-from .request_data import (
+from ..protocol import envelope, errors
+from ..protocol.call import Call, Headers, RawResult
+from ..protocol.request_data import (
     check_structure,
     is_json_lines,
     may_hold_surrogates,
@@ -33,7 +28,10 @@ from .request_data import (
     parse_body,
     parse_json_lines,
 )
-from .versions import Version
+from ..protocol.versions import Version
+from ..schema import VersionBlock
+from .endpoints import EndpointRegistry, Resolved
+from .limits import RequestLimits
 
 if TYPE_CHECKING:
     from .authentication import Authenticator
@@ -80,8 +78,18 @@ class _Route:
 
 
 class Dispatcher:
-    def __init__(self, registry: EndpointRegistry, authenticator: Authenticator, ctx: AppContext) -> None:
+    def __init__(
+        self,
+        registry: EndpointRegistry,
+        authenticator: Authenticator,
+        ctx: AppContext,
+        storage_errors: Callable[[Exception], errors.ApiError | None] = lambda ex: None,
+    ) -> None:
+        """``storage_errors`` translates what the stores raise for bad data (given by the
+        composition root: ``database.errors.as_api_error``); the dispatcher knows no
+        storage library."""
         self.registry = registry
+        self.storage_errors = storage_errors
         self.authenticator = authenticator
         self.ctx = ctx
         config = ctx.config
@@ -278,17 +286,12 @@ class Dispatcher:
         headers = {"Allow": ", ".join(allowed)} if allowed else {}
         return Response(error.code, envelope.dumps(body), headers=headers)
 
-    @staticmethod
-    def _as_api_error(ex: Exception, call_id: str, endpoint: str) -> errors.ApiError:
+    def _as_api_error(self, ex: Exception, call_id: str, endpoint: str) -> errors.ApiError:
         if isinstance(ex, errors.ApiError):
             return ex
-        if isinstance(ex, NotUniqueError):
-            return errors.EXPECTED_UNIQUE_DATA(_unique_detail(str(ex)))
-        if isinstance(ex, ValidationError):
-            return errors.DATA_VALIDATION_ERROR(str(ex))
-        if isinstance(ex, InvalidDocument):
-            # request data a document cannot hold (e.g. a NUL byte in a free-form key)
-            return errors.VALIDATION_ERROR(f"the request holds data that cannot be stored: {ex}")
+        translated = self.storage_errors(ex)
+        if translated is not None:
+            return translated
         if isinstance(ex, re.error):
             # a pattern from the request (e.g. a get_all name filter) the store cannot compile
             return errors.INVALID_REGEX_ERROR(f"invalid regular expression {ex.pattern!r}: {ex.msg}")
@@ -331,8 +334,3 @@ def _validated(block: VersionBlock, data: dict[str, Any], where: str | None) -> 
 
 def _method_not_allowed(method: str, allowed: tuple[str, ...]) -> errors.ApiError:
     return errors.METHOD_NOT_ALLOWED(f"{method} is not accepted", method=method, allowed=list(allowed))
-
-
-def _unique_detail(message: str) -> str:
-    match = re.search(r"dup key: (\{.*\})", message)
-    return match.group(1) if match else "duplicate value"

@@ -1,8 +1,8 @@
-"""Declaring handlers (``Endpoints``) and resolving a name and version to one
-(``EndpointRegistry``).
+"""Resolving a name and version to a handler (``EndpointRegistry``).
 
-Each ``services/<service>.py`` module owns one ``Endpoints`` object; decorating a
-function records it there and nowhere else. ``EndpointRegistry`` is built from the
+Handlers are declared with ``protocol.endpoints.Endpoints``: each ``services/<service>.py``
+module owns one, and decorating a function records it there and nowhere else. The
+registry is built from the
 loaded schemas and the explicit list of service modules (``services.SERVICE_MODULES``,
 imported by ``services.all_endpoints()``), and refuses to build when a handler has no
 schema or a schema action no handler.
@@ -10,52 +10,12 @@ schema or a schema action no handler.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from ..protocol.endpoints import Endpoints, Handler, HandlerSpec
+from ..protocol.versions import Version
 from ..schema import ActionSchema, SchemaRepo
-from .versions import Version
-
-Handler = Callable[..., Any]
-
-
-#: A later variant of a handler is named after the schema block it serves from:
-#: ``debug_images_v2_7`` runs for ``events.debug_images`` from its block "2.7" on.
-_VARIANT = re.compile(r"_v(\d+)_(\d+)$")
-
-
-@dataclass(frozen=True)
-class HandlerSpec:
-    action: str
-    variant: Version | None  # None: the action's first handler; else a schema block's version
-    func: Handler
-
-
-class Endpoints:
-    """The handlers of one service."""
-
-    def __init__(self, service: str) -> None:
-        self.service = service
-        self.handlers: list[HandlerSpec] = []
-
-    def handler(self, action: str) -> Callable[[Handler], Handler]:
-        """Register ``func(call, company_id, request)`` for ``service.action``.
-
-        Which versions it serves is the schema's to say: a function named
-        ``<name>_v<major>_<minor>`` is the variant for the action's version block
-        ``major.minor`` (and the blocks after it, up to the next variant); any other name is
-        the action's first handler, served from the action's ``served_from`` version
-        (default: its first block)."""
-
-        def decorate(func: Handler) -> Handler:
-            match = _VARIANT.search(func.__name__)
-            variant = Version(int(match.group(1)), int(match.group(2))) if match else None
-            self.handlers.append(HandlerSpec(action, variant, func))
-            return func
-
-        return decorate
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ import falcon
 from .. import services
 from ..bll.setup import SetupResult, initialize
 from ..config import Config
+from ..database.errors import as_api_error as storage_errors
 from ..database.stores import Stores
+from ..protocol.versions import Version
 from ..schema import load_schemas
 from ..version import API_VERSION
 from .app import make_falcon_app
@@ -18,7 +20,6 @@ from .authentication import Authenticator
 from .context import AppContext, build_context
 from .dispatcher import Dispatcher
 from .endpoints import EndpointRegistry
-from .versions import Version
 
 
 def create_app(
@@ -45,5 +46,5 @@ def create_app_with_context(
             + list(config.get("apiserver.auth.accepted_cookie_names"))
         )
     )
-    dispatcher = Dispatcher(registry, Authenticator(ctx.auth, cookie_names), ctx)
+    dispatcher = Dispatcher(registry, Authenticator(ctx.auth, cookie_names), ctx, storage_errors)
     return make_falcon_app(dispatcher, config), ctx

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
-from . import errors
+from ..protocol import errors
 
 _NAME_FIELDS = ("name",)
 _TEXT_FIELDS = ("comment", "description")
@@ -71,17 +71,3 @@ class RequestLimits:
 
 def _too_long(field: str, limit: str, key: str) -> errors.ApiError:
     return errors.VALIDATION_ERROR(f"{field}: longer than {limit} (apiserver.limits.{key})")
-
-
-def waitress_limits(config: Config) -> dict[str, Any]:
-    """waitress settings from ``apiserver.http`` (the API and the web app's server): a
-    connection limit in the thousands, idle connections dropped, poll(2) — select(2)
-    cannot watch descriptors above 1023 (docs/security.md, "Connections")."""
-    http = config.get("apiserver.http")
-    return {
-        "connection_limit": int(http.get("connection_limit")),
-        "channel_timeout": float(http.get("channel_timeout")),
-        "cleanup_interval": float(http.get("cleanup_interval")),
-        "backlog": int(http.get("backlog")),
-        "asyncore_use_poll": True,
-    }

@@ -15,12 +15,11 @@ from ..bll.watchdog import NonResponsiveTasksWatchdog
 from ..config import Config
 from ..config.parsed import user_cache_dirs
 from ..database.stores import Stores, open_stores
-from ..fileserver.gateway import WSGIGateway, raise_open_files_limit
+from ..fileserver.gateway import WSGIGateway, close_server, raise_open_files_limit, waitress_limits
 from ..fileserver.serve import connection_limit, create_file_server, storage_root
 from ..fileserver.tenancy import public_file_lookup
 from .context import AppContext
 from .factory import create_app_with_context
-from .limits import waitress_limits
 
 log = logging.getLogger("stationmaster")
 
@@ -139,20 +138,3 @@ class ServerRunner:
         if self.stores:
             self.stores.close()
             self.stores = None
-
-
-def close_server(server: Any) -> None:
-    if isinstance(server, WSGIGateway):
-        server.close()  # the file server's own gateway
-        return
-    try:
-        server.task_dispatcher.shutdown(timeout=5)
-    except Exception:  # best effort on the way out
-        log.debug("task dispatcher shutdown failed", exc_info=True)
-    server.close()
-    # Closing the listener leaves idle keep-alive connections in the loop's map.
-    for channel in list(getattr(server, "_map", {}).values()):
-        try:
-            channel.close()
-        except Exception:
-            pass

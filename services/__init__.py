@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..server.endpoints import Endpoints
+from ..protocol.endpoints import Endpoints
 
 SERVICE_MODULES = (
     "auth",

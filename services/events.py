@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..server.call import Call, RawResult
-from ..server.endpoints import Endpoints
+from ..protocol.call import Call, RawResult
+from ..protocol.endpoints import Endpoints
 
 endpoints = Endpoints("events")
 

@@ -3,7 +3,6 @@ the API and the file server), or alone (``stationmaster web``, a streaming proxy
 
 from __future__ import annotations
 
-import argparse
 import logging
 import threading
 from typing import Any
@@ -12,8 +11,7 @@ import waitress
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from ..config import Config
-from ..fileserver.gateway import raise_open_files_limit
-from ..server.limits import waitress_limits
+from ..fileserver.gateway import close_server, raise_open_files_limit, waitress_limits
 from .app import WebApp, WebOptions, WSGIApp
 from .upstream import HttpUpstream
 
@@ -90,48 +88,9 @@ class WebRunner:
         return bool(self._thread and self._thread.is_alive())
 
     def stop(self) -> None:
-        from ..server.runner import close_server
-
         if self._server is not None:
             close_server(self._server)
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-
-def add_web_parser(sub: Any) -> None:
-    """``stationmaster web``."""
-    from ..server.cli import add_log_level, port_number
-
-    web = sub.add_parser(
-        "web",
-        help="run only the web app (passing /api/ and /files/ to an API and a file server)",
-        description="Serve the web app alone, e.g. in its own container: /api/... goes to --api-url "
-        "and /files/... to --files-url, streamed.",
-    )
-    web.add_argument("--config", action="append", default=[], metavar="DIR", help="configuration directory")
-    web.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    web.add_argument("--port", type=port_number, metavar="PORT", help="port (default web.listen.port, 8080)")
-    web.add_argument("--api-url", help="the API server (default web.api_url, http://127.0.0.1:8008)")
-    web.add_argument("--files-url", help="the file server (default web.files_url, http://127.0.0.1:8081)")
-    add_log_level(web, "log level (default INFO)")
-    web.set_defaults(func=_web_command)
-
-
-def _web_command(args: argparse.Namespace) -> int:
-    from ..server import cli
-
-    config = cli._load(args)
-    cli._configure_logging(config, args.log_level)
-    host = args.host or config.get("apiserver.listen.ip")
-    port = args.port if args.port is not None else int(config.get("web.listen.port"))
-    api_url = args.api_url or config.get("web.api_url")
-    files_url = args.files_url if args.files_url is not None else config.get("web.files_url")
-    runner = WebRunner(config, host, port, api_url, files_url)
-    try:
-        runner.start()
-    except (OSError, ValueError) as ex:
-        raise cli._Fatal(str(ex)) from ex
-    log.info("web on http://%s:%d (API %s, files %s)", host, runner.port, api_url, files_url or "none")
-    return cli._wait_for_signal(runner)

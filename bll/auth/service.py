@@ -15,7 +15,7 @@ from ...database.model.auth import AuthUser, Credentials, Role
 from ...database.model.base import new_id, utcnow
 from ...database.model.company import Company
 from ...database.model.user import User
-from ...server import errors
+from ...protocol import errors
 from ..companies import CompanyNames
 from . import hashing
 from .identity import Identity

@@ -10,7 +10,7 @@ from typing import Any
 
 import jwt
 
-from ...server import errors
+from ...protocol import errors
 from ...version import API_VERSION, COMPATIBLE_SERVER_VERSION, __version__
 from .identity import Identity
 from .revocation import TokenRevocations

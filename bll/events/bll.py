@@ -10,7 +10,7 @@ from typing import Any
 from ...config import Config
 from ...database.events.base import EventStore
 from ...database.stores import Stores
-from ...server import errors
+from ...protocol import errors
 from .debug_images import DebugImagesIterator
 from .metrics import MetricsReader
 from .reading import EventReader

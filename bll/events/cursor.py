@@ -14,7 +14,7 @@ import binascii
 import json
 from typing import Any
 
-from ...server import errors
+from ...protocol import errors
 
 EXHAUSTED = "FFFF"
 

@@ -18,7 +18,7 @@ from typing import Any
 from redis import Redis
 
 from ...database.events.base import EventQuery, EventStore, IterationsQuery
-from ...server import errors
+from ...protocol import errors
 from .reading import DEBUG_IMAGE
 from .tasks import events_company, tasks_for_read
 

@@ -17,7 +17,7 @@ from ...database.events.base import (
     iso_ms,
 )
 from ...database.events.es_templates import EVENT_TYPES
-from ...server import errors
+from ...protocol import errors
 from .reading import _one_company
 from .tasks import events_company, task_for_read, tasks_for_read
 from .writing import SCALAR, VECTOR

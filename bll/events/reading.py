@@ -10,7 +10,7 @@ from operator import itemgetter
 from typing import Any
 
 from ...database.events.base import MAX_SIZE, EventQuery, EventStore, IterationsQuery
-from ...server import errors
+from ...protocol import errors
 from . import cursor
 from .tasks import events_company, task_for_read, tasks_for_read
 from .writing import LOG, SCALAR

@@ -21,7 +21,7 @@ from ...database.events.base import iso_ms, md5
 from ...database.events.es_templates import EVENT_TYPES
 from ...database.model.task import Task, TaskStatus
 from ...database.raw import collection
-from ...server.request_data import text_problem
+from ...protocol.request_data import text_problem
 
 SCALAR = "training_stats_scalar"
 VECTOR = "training_stats_vector"

@@ -8,8 +8,9 @@ from typing import Any
 
 from ...database.model.base import utcnow
 from ...database.model.task import TaskStatus
-from ...server import errors
-from .access import get_for_write, public_or, tasks
+from ...protocol import errors
+from ..organization import public_or_company
+from .access import get_for_write, tasks
 from .params import escape_key, unescape_configuration, unescape_hyperparams
 
 #: User properties (``Task.set_user_properties``): editable in every status, as in the reference.
@@ -18,7 +19,7 @@ PROPERTIES_SECTION = "properties"
 
 def _readable(company_id: str, task_ids: Sequence[str], field: str) -> list[dict[str, Any]]:
     ids = list(dict.fromkeys(task_ids))
-    found = {d["_id"]: d for d in tasks().find({"_id": {"$in": ids}, "company": public_or(company_id)}, {field: 1})}
+    found = {d["_id"]: d for d in tasks().find({"_id": {"$in": ids}, **public_or_company(company_id)}, {field: 1})}
     missing = [i for i in ids if i not in found]
     if missing:
         raise errors.INVALID_TASK_ID(ids=missing)

@@ -14,7 +14,7 @@ from ...database.model.model import Model
 from ...database.model.task import TaskStatus as S
 from ...database.model.task import TaskSystemTags
 from ...database.raw import collection
-from ...server import errors
+from ...protocol import errors
 from ..auth.identity import Identity
 from .access import get_for_write, tasks, touch_project
 from .state_machine import StatusChange, apply_status_change, check_transition

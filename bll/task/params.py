@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ...server import errors
+from ...protocol import errors
 
 DEFAULT_SECTION = "Args"
 LEGACY_TYPE = "legacy"

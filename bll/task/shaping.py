@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...server.versions import Version
+from ...protocol.versions import Version
 from ..organization import conform_tag_filter, conform_tags_in, conform_tags_out
 from .params import prepare_for_output
 

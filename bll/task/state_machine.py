@@ -14,7 +14,7 @@ from typing import Any
 from ...database.model.base import utcnow
 from ...database.model.task import TaskStatus as S
 from ...database.model.task import TaskSystemTags
-from ...server import errors
+from ...protocol import errors
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.created: frozenset({S.queued, S.in_progress}),

@@ -14,10 +14,10 @@ from ...database.model.project import Project
 from ...database.model.task import Task, TaskStatus
 from ...database.model.user import User
 from ...database.raw import collection
-from ...server import errors
-from ...server.versions import Version
+from ...protocol import errors
+from ...protocol.versions import Version
 from ..auth.identity import Identity
-from ..organization import apply_joins, split_joins
+from ..organization import apply_joins, public_or_company, split_joins
 from ..query import QuerySpec, get_all_docs
 from .access import check_parent, check_project, get_for_read, get_for_write, tasks, touch_project
 from .params import escape_configuration, escape_hyperparams, escape_path, prepare_for_save
@@ -42,9 +42,7 @@ def check_input_model(company_id: str, model_id: str | None) -> None:
     """An input model (``execution.model``) must exist in the caller's company or be
     public (400/201); it need not be ready: the reference dropped that check (400/202)
     in API 2.4."""
-    if model_id and not collection(Model).find_one(
-        {"_id": model_id, "company": {"$in": [company_id, "", None]}}, {"_id": 1}
-    ):
+    if model_id and not collection(Model).find_one({"_id": model_id, **public_or_company(company_id)}, {"_id": 1}):
         raise errors.INVALID_MODEL_ID(model=model_id)
 
 
@@ -139,7 +137,7 @@ class TaskBLL:
         return [task_for_output(doc, version) for doc in docs]
 
     def get_types(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
-        query: dict[str, Any] = {"company": {"$in": [company_id, "", None]}}
+        query: dict[str, Any] = public_or_company(company_id)
         if projects:
             query["project"] = {"$in": list(projects)}
         return sorted(t for t in tasks().distinct("type", query) if t)

@@ -155,7 +155,8 @@ def iso_ms(ms: int) -> str:
 
 
 def as_float32(value: float) -> float:
-    """The value as ES keeps it in a ``float`` field (aggregations see this)."""
+    """The value as ES keeps it in a ``float`` field (aggregations see this): events and
+    worker statistics alike; beyond the float range, an infinity of its sign."""
     try:
         return float(_F32.unpack(_F32.pack(value))[0])
     except OverflowError:

@@ -14,16 +14,10 @@ and no offset). A range is ``from_ms <= timestamp <= to_ms``.
 
 from __future__ import annotations
 
-import struct
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ...config import Config
 
 #: The aggregations ``workers.get_stats`` offers, in the reference's order.
 AGGREGATIONS: tuple[str, ...] = ("avg", "min", "max")
@@ -127,12 +121,6 @@ class StatsStore(ABC):
         """Release connections; the store is unusable afterwards."""
 
 
-def as_float32(value: float) -> float:
-    """``value`` as Elasticsearch keeps a ``float`` field (32 bits), so that both stores
-    aggregate the same numbers."""
-    return float(struct.unpack("f", struct.pack("f", value))[0])
-
-
 def month_suffix(now: datetime | None = None) -> str:
     """``YYYY-MM`` of the write time (UTC): the reference names monthly indices by it."""
     return (now or datetime.now(UTC)).strftime("%Y-%m")
@@ -140,18 +128,3 @@ def month_suffix(now: datetime | None = None) -> str:
 
 def bucket_start(timestamp_ms: int, interval_ms: int) -> int:
     return timestamp_ms - timestamp_ms % interval_ms
-
-
-def open_stats_store(config: Config, data_dir: Path) -> StatsStore:
-    """Elasticsearch when ``hosts.elastic.workers.hosts`` lists hosts (``{host, port}``
-    entries, as the reference's hosts.conf, or URLs), else the SQLite file
-    ``statistics.sqlite`` in the data directory."""
-    hosts = [h if isinstance(h, str) else dict(h) for h in config.get("hosts.elastic.workers.hosts") or []]
-    if not hosts:
-        from .stats_sqlite import FILE_NAME, SqliteStatsStore
-
-        return SqliteStatsStore(data_dir / FILE_NAME)
-    from .stats_es import EsStatsStore
-
-    args = config.get("hosts.elastic.workers.args") or {}
-    return EsStatsStore.connect(hosts, dict(args))

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .stats_base import QueueBucket, QueueMetric, StatBucket, StatsStore, TimeRange, WorkerStat, as_float32
+from .base import as_float32
+from .stats_base import QueueBucket, QueueMetric, StatBucket, StatsStore, TimeRange, WorkerStat
 
 FILE_NAME = "statistics.sqlite"
 

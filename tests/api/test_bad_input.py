@@ -32,9 +32,9 @@ from api.conftest import new_tenant
 from support.client import ApiClient
 from support.server import ServerProcess
 
+from stationmaster.protocol.versions import Version
 from stationmaster.schema import load_schemas
 from stationmaster.schema.loader import ActionSchema, VersionBlock
-from stationmaster.server.versions import Version
 
 SCHEMAS = load_schemas(cache_dirs=[Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache"])
 ACTIONS = sorted(action.name for action in SCHEMAS.actions())

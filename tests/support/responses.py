@@ -17,8 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from stationmaster.protocol.versions import Version
 from stationmaster.schema import SchemaRepo, load_schemas
-from stationmaster.server.versions import Version
 
 
 class ResponseChecker:

@@ -10,8 +10,8 @@ import pytest
 from stationmaster.bll.auth.hashing import hash_password, hash_secret, is_hashed, verify
 from stationmaster.bll.auth.identity import Identity
 from stationmaster.bll.auth.tokens import TokenService
-from stationmaster.server import errors
-from stationmaster.server.request_data import merge_query, parse_body, parse_json_lines
+from stationmaster.protocol import errors
+from stationmaster.protocol.request_data import merge_query, parse_body, parse_json_lines
 
 
 def test_secret_hash_round_trip() -> None:

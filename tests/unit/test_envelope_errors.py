@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from stationmaster.server import envelope, errors
-from stationmaster.server.versions import Version
+from stationmaster.protocol import envelope, errors
+from stationmaster.protocol.versions import Version
 
 
 def build(requested: str, actual: str = "1.0") -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stationmaster.server import errors, request_data
-from stationmaster.server.request_data import parse_json_lines
+from stationmaster.protocol import errors, request_data
+from stationmaster.protocol.request_data import parse_json_lines
 
 BODIES = [
     b'{"a":1}\n{"b":2}\n',

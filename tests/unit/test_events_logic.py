@@ -21,7 +21,7 @@ from stationmaster.bll.events.writing import (
     validate_batch,
 )
 from stationmaster.database.events.base import SeriesInfo, as_float32, take_id
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 NOW = 1_700_000_000_123
 

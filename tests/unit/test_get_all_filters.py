@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from stationmaster.protocol.versions import Version
 from stationmaster.schema import SchemaRepo, load_schemas
-from stationmaster.server.versions import Version
 
 TASKS = ("id", "user", "tags", "system_tags", "type", "status", "project", "parent", "status_changed", "order_by")
 MODELS = ("tags", "system_tags", "framework", "uri", "id", "user", "project", "task", "parent", "order_by")

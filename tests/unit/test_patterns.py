@@ -8,7 +8,7 @@ import pytest
 import re2
 
 from stationmaster.bll.patterns import SafePattern, _literal, literal
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 TEXTS = ["", "a", "ab", "a b", "a.b", "x(a)", "ab$", "^ab", "a\\b", "exp 1", "exp 12", "my.task (v1) [lr=0.1]", "ünï"]
 PATTERNS = (

@@ -14,7 +14,7 @@ import pytest
 
 from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs, sort_docs
 from stationmaster.database.embedded import client_class
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 SPEC = QuerySpec(
     pattern_fields=("name", "comment"),

@@ -9,7 +9,7 @@ import mongomock
 import pytest
 
 from stationmaster.bll.query import QuerySpec, get_all_docs
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 
 @pytest.fixture

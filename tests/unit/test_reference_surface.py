@@ -16,9 +16,9 @@ import pytest
 
 from stationmaster import services
 from stationmaster.config.parsed import user_cache_dirs
+from stationmaster.protocol.versions import Version
 from stationmaster.schema import SchemaRepo, load_schemas
 from stationmaster.server.endpoints import EndpointRegistry
-from stationmaster.server.versions import Version
 
 REFERENCE: dict[str, dict[str, Any]] = json.loads(
     (Path(__file__).parent / "data" / "reference_v0_16_1_actions.json").read_text()

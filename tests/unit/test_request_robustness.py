@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from stationmaster.protocol.errors import ApiError
+from stationmaster.protocol.request_data import parse_body, parse_json_lines
 from stationmaster.schema import load_schemas
-from stationmaster.server.errors import ApiError
-from stationmaster.server.request_data import parse_body, parse_json_lines
 
 SERVICE = """
 _description: "x"

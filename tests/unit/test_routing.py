@@ -8,9 +8,10 @@ import pytest
 
 from stationmaster import services
 from stationmaster.config.parsed import user_cache_dirs
+from stationmaster.protocol.endpoints import Endpoints, Handler
+from stationmaster.protocol.versions import Version
 from stationmaster.schema import SchemaError, load_schemas
-from stationmaster.server.endpoints import EndpointRegistry, Endpoints, Handler, RegistryError
-from stationmaster.server.versions import Version
+from stationmaster.server.endpoints import EndpointRegistry, RegistryError
 
 SCHEMA = """
 _description: "x"

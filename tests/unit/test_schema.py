@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from stationmaster.config.parsed import user_cache_dirs
+from stationmaster.protocol.versions import Version
 from stationmaster.schema import SchemaError, load_schemas, loader
-from stationmaster.server.versions import Version
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -15,7 +15,7 @@ from support.stats_store import (
 
 from stationmaster.bll.statistics import StatsBLL, machine_stat_docs
 from stationmaster.config import Config
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 T0 = 1_700_000_040  # seconds, a multiple of 60
 

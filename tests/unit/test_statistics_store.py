@@ -12,7 +12,8 @@ from support.stats_store import (
     stats_store_fixture,  # noqa: F401 - the "stats_store" fixture
 )
 
-from stationmaster.database.events.stats_base import QueueBucket, QueueMetric, TimeRange, WorkerStat, as_float32
+from stationmaster.database.events.base import as_float32
+from stationmaster.database.events.stats_base import QueueBucket, QueueMetric, TimeRange, WorkerStat
 
 T0 = 1_700_000_040_000  # a multiple of 60 s, in ms
 MIN = 60_000
@@ -185,7 +186,7 @@ def test_es_layout_is_the_references(es_url: str) -> None:
 
 def test_configuration_chooses_the_store(tmp_path: Path) -> None:
     from stationmaster.config import Config
-    from stationmaster.database.events.stats_base import open_stats_store
+    from stationmaster.database.events.factory import open_stats_store
     from stationmaster.database.events.stats_sqlite import SqliteStatsStore
 
     embedded = open_stats_store(Config({"hosts": {"elastic": {"workers": {"hosts": []}}}}), tmp_path)
@@ -198,7 +199,7 @@ def test_configuration_chooses_the_store(tmp_path: Path) -> None:
 @pytest.mark.es
 def test_configuration_names_es_hosts_as_the_reference(tmp_path: Path, es_url: str) -> None:
     from stationmaster.config import Config
-    from stationmaster.database.events.stats_base import open_stats_store
+    from stationmaster.database.events.factory import open_stats_store
     from stationmaster.database.events.stats_es import EsStatsStore
 
     host, port = es_url.rsplit("/", 1)[-1].split(":")

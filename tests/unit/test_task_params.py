@@ -12,8 +12,8 @@ from stationmaster.bll.task.params import (
     unescape_key,
 )
 from stationmaster.bll.task.shaping import task_for_output
-from stationmaster.server.errors import ApiError
-from stationmaster.server.versions import Version
+from stationmaster.protocol.errors import ApiError
+from stationmaster.protocol.versions import Version
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from stationmaster.bll.task.state_machine import TRANSITIONS, StatusChange, apply_status_change, check_transition
 from stationmaster.database.embedded import client_class
 from stationmaster.database.model.task import TaskStatus
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 # clearml-server v0.16.1, state_machine in server/bll/task/utils.py
 TABLE = {

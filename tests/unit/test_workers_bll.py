@@ -18,7 +18,7 @@ from stationmaster.database.model.company import Company
 from stationmaster.database.model.user import User
 from stationmaster.database.raw import collection
 from stationmaster.database.stores import connect_documents_with
-from stationmaster.server.errors import ApiError
+from stationmaster.protocol.errors import ApiError
 
 
 class NoStats:

@@ -1,4 +1,8 @@
-"""One API call as handlers see it."""
+"""One API call as handlers see it.
+
+``Call.ctx`` is the application's context (``server.context.AppContext``, built by the
+composition root); this module names it for type checkers only, so the vocabulary stays
+importable from every layer."""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..bll.auth.identity import Identity
 from .versions import Version
 
 if TYPE_CHECKING:
-    from .context import AppContext
+    from ..bll.auth.identity import Identity
+    from ..server.context import AppContext
 
 
 class Headers(Mapping[str, str]):
