@@ -28,7 +28,6 @@ from .statistics import StatsBLL
 
 DEFAULT_TAG = "default"
 MIN_NAME_LENGTH = 3
-UPDATABLE = ("name", "tags", "system_tags")
 QUERY = QuerySpec(pattern_fields=("name",), list_fields=("id", "tags", "system_tags"), text_fields=("name",))
 
 # Reposition rules of the move_task_* actions: current index -> new index (-1 = the end).
@@ -52,8 +51,11 @@ def to_back(pos: int) -> int:
 
 
 class QueueBLL:
-    def __init__(self, stats: StatsBLL) -> None:
+    def __init__(self, stats: StatsBLL, updatable: Iterable[str]) -> None:
+        """``updatable``: what queues.update may change, the properties of its request
+        schema but the queue id (``build_context`` reads them from the schema)."""
         self._stats = stats
+        self._updatable = tuple(updatable)
 
     @staticmethod
     def _coll() -> Any:
@@ -149,7 +151,7 @@ class QueueBLL:
     def update(self, company_id: str, queue_id: str, fields: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """Set ``name``, ``tags``, ``system_tags``; returns (updated, the fields set)."""
         self.get_by_id(company_id, queue_id)
-        changes = {k: v for k, v in fields.items() if k in UPDATABLE and v is not None}
+        changes = {k: v for k, v in fields.items() if k in self._updatable and v is not None}
         if "name" in changes:
             changes["name"] = self._valid_name(company_id, changes["name"], queue_id)
         if not changes:

@@ -97,6 +97,18 @@ class SchemaRepo:
         for service in self.services.values():
             yield from service.actions.values()
 
+    def request_properties(self, name: str) -> tuple[str, ...]:
+        """The property names of the newest request schema of action ``name`` (a
+        ``$ref`` to the service's definitions followed), in declaration order."""
+        action = self.action(name)
+        if action is None:
+            raise KeyError(name)
+        schema = action.versions[-1].request or {}
+        definitions = self.services[action.service].definitions
+        while "$ref" in schema:
+            schema = definitions[schema["$ref"].rpartition("/")[2]]
+        return tuple(schema.get("properties", {}))
+
     def max_version(self) -> Version:
         return max(block.version for action in self.actions() for block in action.versions)
 

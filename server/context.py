@@ -16,6 +16,7 @@ from ..bll.queues import QueueBLL
 from ..bll.server_info import ServerInfo
 from ..bll.statistics import StatsBLL
 from ..bll.task import HyperParamsBLL, TaskBLL, TaskLifecycle
+from ..bll.task.task_bll import TaskFields
 from ..bll.users import UserBLL
 from ..bll.workers import WorkerBLL
 from ..config import Config
@@ -61,7 +62,7 @@ def build_context(
     organization = OrgBLL()
     projects = ProjectBLL(organization)
     stats = StatsBLL(config, stores)
-    queues = QueueBLL(stats)
+    queues = QueueBLL(stats, [f for f in schemas.request_properties("queues.update") if f != "queue"])
     events = EventsBLL(config, stores)
     auth = AuthBLL(config, tokens, companies)
     return AppContext(
@@ -78,7 +79,7 @@ def build_context(
         stats=stats,
         queues=queues,
         workers=WorkerBLL(config, stores.workers_redis, queues, stats),
-        tasks=TaskBLL(config),
+        tasks=TaskBLL(config, TaskFields.from_schemas(schemas)),
         task_lifecycle=TaskLifecycle(config, queues, events),
         task_params=HyperParamsBLL(),
     )

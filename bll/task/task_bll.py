@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ from ...database.model.user import User
 from ...database.raw import collection
 from ...protocol import errors
 from ...protocol.versions import Version
+from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
 from ..query import QuerySpec, get_all_docs
@@ -30,9 +32,13 @@ TASK_QUERY = QuerySpec(
     fields=("last_worker",),
     text_fields=("_id", "name", "comment", "script.repository", "script.entry_point", "execution.model"),
 )
-CREATE_FIELDS = ("name", "tags", "system_tags", "type", "comment", "parent", "project", "script", "execution")
-EDIT_FIELDS = (*CREATE_FIELDS, "hyperparams", "configuration")
-UPDATE_FIELDS = ("name", "tags", "system_tags", "comment", "project", "created")
+#: Request fields the rules handle themselves; every other property of the request
+#: schema (tasks.create / tasks.edit / tasks.update) is stored as given.
+_NOT_STORED_AS_GIVEN = {
+    "tasks.create": ("output_dest",),
+    "tasks.edit": ("task", "force", "output_dest"),
+    "tasks.update": ("task", "output__error"),
+}
 JOIN_REFS = {"project": Project, "parent": Task, "user": User}
 OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
@@ -101,9 +107,28 @@ def _cloned_system_tags(source: Mapping[str, Any], given: Sequence[str] | None, 
     return sorted(set(source.get("system_tags") or ()) - {"development", "archived"})
 
 
+@dataclass(frozen=True)
+class TaskFields:
+    """The request fields stored as given, by action: read from the schema, so that a
+    property added there is stored without a second list here."""
+
+    create: tuple[str, ...]
+    edit: tuple[str, ...]
+    update: tuple[str, ...]
+
+    @classmethod
+    def from_schemas(cls, schemas: SchemaRepo) -> TaskFields:
+        def stored(name: str) -> tuple[str, ...]:
+            skip = _NOT_STORED_AS_GIVEN[name]
+            return tuple(f for f in schemas.request_properties(name) if f not in skip)
+
+        return cls(create=stored("tasks.create"), edit=stored("tasks.edit"), update=stored("tasks.update"))
+
+
 class TaskBLL:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, fields: TaskFields) -> None:
         self.config = config
+        self.fields = fields
 
     # --- reading ---------------------------------------------------------------------
 
@@ -153,7 +178,7 @@ class TaskBLL:
     ) -> dict[str, Any]:
         """The checked, storable fields of a create or edit request. On edit, ``script``
         and ``execution`` are merged key by key into the stored ones."""
-        names = EDIT_FIELDS if previous is None else (*EDIT_FIELDS, "status")
+        names = self.fields.create if previous is None else self.fields.edit
         fields = {k: copy.deepcopy(request[k]) for k in names if request.get(k) is not None}
         conform_request_tags(fields, version)
         script = fields.get("script")
@@ -217,7 +242,7 @@ class TaskBLL:
 
     def update(self, company_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         task = get_for_write(company_id, request["task"])
-        fields = {k: request[k] for k in UPDATE_FIELDS if request.get(k) is not None}
+        fields = {k: request[k] for k in self.fields.update if request.get(k) is not None}
         conform_request_tags(fields, version)
         if "name" in fields:
             fields["name"] = _check_name(fields["name"])

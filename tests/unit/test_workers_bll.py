@@ -45,7 +45,7 @@ def redis() -> Iterator[fakeredis.FakeRedis]:
 def make(redis: fakeredis.FakeRedis, auto_register: bool = True) -> tuple[WorkerBLL, NoStats]:
     stats = NoStats()
     config = Config({"apiserver": {"workers": {"auto_register": auto_register}}})
-    return WorkerBLL(config, redis, QueueBLL(stats), stats), stats  # type: ignore[arg-type]
+    return WorkerBLL(config, redis, QueueBLL(stats, ()), stats), stats  # type: ignore[arg-type]
 
 
 def test_without_auto_register_an_unknown_worker_is_refused(redis: fakeredis.FakeRedis) -> None:
