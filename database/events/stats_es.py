@@ -5,6 +5,8 @@ Indices ``worker_stats_<company>_<YYYY-MM>`` and ``queue_metrics_<company>_<YYYY
 the index templates ``worker_stats`` and ``queue_metrics`` (``mappings/stats_*.json``,
 installed by ``es_templates``) re-applied at every start. Reads search ``<prefix>_<company>_*``.
 
+Queries and aggregations are built with elasticsearch-dsl (``*_body``, checked against the
+bodies they replaced by tests/unit/test_es_bodies.py); writes stay raw bulk requests.
 Writes do not wait for a refresh (a status report must stay cheap); a read refreshes
 the company's indices first, so what was written is always visible to the next read.
 """
@@ -16,6 +18,9 @@ from dataclasses import asdict
 from typing import Any
 
 from elasticsearch import Elasticsearch, TransportError, helpers
+from elasticsearch_dsl import A, Q, Search
+from elasticsearch_dsl.aggs import Agg
+from elasticsearch_dsl.query import Query
 
 from .es_templates import install_templates
 from .stats_base import (
@@ -37,17 +42,70 @@ MAX_CATEGORIES = 100
 MAX_METRICS = 1000
 
 
-def _range(span: TimeRange) -> dict[str, Any]:
-    return {"range": {"timestamp": {"gte": span.from_ms, "lte": span.to_ms, "format": "epoch_millis"}}}
+def _range(span: TimeRange) -> Query:
+    return Q("range", timestamp={"gte": span.from_ms, "lte": span.to_ms, "format": "epoch_millis"})
 
 
-def _histogram(interval_ms: int, aggs: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "dates": {
-            "date_histogram": {"field": "timestamp", "fixed_interval": f"{interval_ms}ms", "min_doc_count": 1},
-            "aggs": aggs,
-        }
-    }
+def _histogram(interval_ms: int) -> Agg:
+    return A("date_histogram", field="timestamp", fixed_interval=f"{interval_ms}ms", min_doc_count=1)
+
+
+def _body(filters: Sequence[Query], name: str, agg: Agg) -> dict[str, Any]:
+    """A search for aggregations only: no hits, ``filters`` in filter context."""
+    search = Search().extra(size=0)
+    if filters:
+        search = search.query(Q("bool", filter=list(filters)))
+    search.aggs.bucket(name, agg)
+    body: dict[str, Any] = search.to_dict()
+    return body
+
+
+def metric_keys_body(worker_ids: Sequence[str] | None) -> dict[str, Any]:
+    categories = A("terms", field="category", size=MAX_CATEGORIES)
+    categories.bucket("metrics", "terms", field="metric", size=MAX_METRICS)
+    body = _body((), "categories", categories)
+    if worker_ids:
+        body["query"] = Q("terms", worker=list(worker_ids)).to_dict()
+    return body
+
+
+def worker_stats_body(
+    span: TimeRange, metrics: Sequence[str], workers: Sequence[str] | None, split: bool
+) -> dict[str, Any]:
+    filters = [_range(span), Q("terms", metric=list(metrics))]
+    if workers:
+        filters.append(Q("terms", worker=list(workers)))
+    by_worker = A("terms", field="worker", size=MAX_WORKERS)
+    by_metric = by_worker.bucket("metrics", "terms", field="metric", size=max(1, len(metrics)))
+    parent = by_metric.bucket("variants", "terms", field="variant", size=MAX_VARIANTS) if split else by_metric
+    dates = parent.bucket("dates", _histogram(span.interval_ms))
+    for agg in ("avg", "min", "max"):
+        dates.metric(agg, agg, field="value")
+    return _body(filters, "workers", by_worker)
+
+
+def worker_activity_body(span: TimeRange, active_only: bool) -> dict[str, Any]:
+    filters = [_range(span)]
+    if active_only:
+        filters.append(Q("exists", field="task"))
+    dates = _histogram(span.interval_ms)
+    dates.metric("workers", "cardinality", field="worker", precision_threshold=40000)
+    return _body(filters, "dates", dates)
+
+
+def queue_metrics_body(span: TimeRange, queue_ids: Sequence[str] | None) -> dict[str, Any]:
+    filters = [_range(span)]
+    if queue_ids:
+        filters.append(Q("terms", queue=list(queue_ids)))
+    dates = _histogram(span.interval_ms)
+    dates.bucket("queues", "terms", field="queue", size=MAX_QUEUES).metric(
+        "top",
+        "top_hits",
+        size=1,
+        sort=[{"average_waiting_time": {"order": "desc"}}, {"queue_length": {"order": "desc"}}],
+        _source={"includes": ["average_waiting_time", "queue_length"]},
+    )
+    return _body(filters, "dates", dates)
 
 
 def _buckets(parent: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -89,17 +147,7 @@ class EsStatsStore(StatsStore):
         self._bulk(self._index("queue_metrics", company_id), [asdict(m) for m in metrics])
 
     def metric_keys(self, company_id: str, worker_ids: Sequence[str] | None) -> dict[str, list[str]]:
-        body: dict[str, Any] = {
-            "size": 0,
-            "aggs": {
-                "categories": {
-                    "terms": {"field": "category", "size": MAX_CATEGORIES},
-                    "aggs": {"metrics": {"terms": {"field": "metric", "size": MAX_METRICS}}},
-                }
-            },
-        }
-        if worker_ids:
-            body["query"] = {"terms": {"worker": list(worker_ids)}}
+        body = metric_keys_body(worker_ids)
         aggs = self._search("worker_stats", company_id, body)
         return {
             c["key"]: sorted(m["key"] for m in _buckets(c, "metrics"))
@@ -109,26 +157,7 @@ class EsStatsStore(StatsStore):
     def worker_stats(
         self, company_id: str, span: TimeRange, metrics: Sequence[str], workers: Sequence[str] | None, split: bool
     ) -> list[StatBucket]:
-        dates = _histogram(span.interval_ms, {agg: {agg: {"field": "value"}} for agg in ("avg", "min", "max")})
-        per_metric = {"variants": {"terms": {"field": "variant", "size": MAX_VARIANTS}, "aggs": dates}}
-        filters: list[dict[str, Any]] = [_range(span), {"terms": {"metric": list(metrics)}}]
-        if workers:
-            filters.append({"terms": {"worker": list(workers)}})
-        body = {
-            "size": 0,
-            "query": {"bool": {"filter": filters}},
-            "aggs": {
-                "workers": {
-                    "terms": {"field": "worker", "size": MAX_WORKERS},
-                    "aggs": {
-                        "metrics": {
-                            "terms": {"field": "metric", "size": max(1, len(metrics))},
-                            "aggs": per_metric if split else dates,
-                        }
-                    },
-                }
-            },
-        }
+        body = worker_stats_body(span, metrics, workers, split)
         aggs = self._search("worker_stats", company_id, body)
         result: list[StatBucket] = []
         for worker in _buckets(aggs, "workers"):
@@ -152,29 +181,12 @@ class EsStatsStore(StatsStore):
         return result
 
     def worker_activity(self, company_id: str, span: TimeRange, active_only: bool) -> list[tuple[int, int]]:
-        filters: list[dict[str, Any]] = [_range(span)]
-        if active_only:
-            filters.append({"exists": {"field": "task"}})
-        count = {"workers": {"cardinality": {"field": "worker", "precision_threshold": 40000}}}
-        body = {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": _histogram(span.interval_ms, count)}
+        body = worker_activity_body(span, active_only)
         aggs = self._search("worker_stats", company_id, body)
         return [(int(d["key"]), int(d["workers"]["value"])) for d in _buckets(aggs, "dates")]
 
     def queue_metrics(self, company_id: str, span: TimeRange, queue_ids: Sequence[str] | None) -> list[QueueBucket]:
-        filters: list[dict[str, Any]] = [_range(span)]
-        if queue_ids:
-            filters.append({"terms": {"queue": list(queue_ids)}})
-        top = {
-            "top": {
-                "top_hits": {
-                    "size": 1,
-                    "sort": [{"average_waiting_time": {"order": "desc"}}, {"queue_length": {"order": "desc"}}],
-                    "_source": {"includes": ["average_waiting_time", "queue_length"]},
-                }
-            }
-        }
-        queues = {"queues": {"terms": {"field": "queue", "size": MAX_QUEUES}, "aggs": top}}
-        body = {"size": 0, "query": {"bool": {"filter": filters}}, "aggs": _histogram(span.interval_ms, queues)}
+        body = queue_metrics_body(span, queue_ids)
         aggs = self._search("queue_metrics", company_id, body)
         result: list[QueueBucket] = []
         for date in _buckets(aggs, "dates"):
