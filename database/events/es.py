@@ -3,7 +3,9 @@
 Indices and templates are the reference server's (``es_templates``): one index per
 event type and company. Reads on a missing index answer empty, as the reference does.
 Paging uses ``search_after`` on the query's sort (``id`` → ``_id``), so one cursor
-format serves both stores.
+format serves both stores. Queries and aggregations are built with elasticsearch-dsl (the
+``*_body`` functions, checked against the bodies they replaced by
+tests/unit/test_es_bodies.py); writes are raw bulk requests.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 from elasticsearch.exceptions import ElasticsearchWarning, NotFoundError
+from elasticsearch_dsl import A, Q, Search
+from elasticsearch_dsl.aggs import Agg
+from elasticsearch_dsl.query import Query
 
 from . import base
 from .base import EventPage, EventQuery, IterationsQuery, take_id
@@ -66,7 +71,7 @@ class EsEventStore(base.EventStore):
             return 0
         res = self.es.delete_by_query(
             index=self._index(company_id, None),
-            body={"query": {"terms": {"task": list(task_ids)}}},
+            body={"query": Q("terms", task=list(task_ids)).to_dict()},
             refresh=True,
             ignore_unavailable=True,
             allow_no_indices=True,
@@ -76,37 +81,10 @@ class EsEventStore(base.EventStore):
 
     # --- reads -------------------------------------------------------------------------
 
-    @staticmethod
-    def _filters(q: EventQuery) -> list[dict[str, Any]]:
-        must: list[dict[str, Any]] = [{"terms": {"task": list(q.tasks)}}]
-        if q.event_type:
-            must.append({"term": {"type": q.event_type}})
-        for name, values in (("metric", q.metrics), ("variant", q.variants), ("iter", q.iters)):
-            if values is not None:
-                must.append({"terms": {name: list(values)}})
-        if q.series is not None:
-            should = [{"bool": {"must": [{"term": {"metric": m}}, {"term": {"variant": v}}]}} for m, v in q.series]
-            must.append({"bool": {"should": should, "minimum_should_match": 1}})
-        if q.urls is not None:
-            must.append({"terms": {"url": list(q.urls)}})
-        for name, lt, gt, eq in (("iter", q.iter_lt, q.iter_gt, None), ("timestamp", q.ts_lt, q.ts_gt, q.ts_eq)):
-            bounds = _range(lt, gt, eq)
-            if bounds:
-                must.append({"range": {name: bounds}})
-        return must
-
     def search(self, company_id: str, query: EventQuery) -> EventPage:
         if not query.tasks:
             return EventPage([], 0)
-        body: dict[str, Any] = {
-            "query": {"bool": {"filter": self._filters(query)}},
-            "sort": [{_SORT[f]: {"order": "desc" if desc else "asc"}} for f, desc in query.sort],
-            "size": min(query.size, base.MAX_SIZE),
-            "track_total_hits": bool(query.with_total),
-        }
-        if query.after is not None:
-            body["search_after"] = list(query.after)
-        res = self._search(company_id, query.event_type, body)
+        res = self._search(company_id, query.event_type, search_body(query))
         hits = res["hits"]["hits"]
         total = res["hits"].get("total", {}).get("value", 0) if query.with_total else 0
         return EventPage([h["_source"] for h in hits], int(total), list(hits[-1]["sort"]) if hits else None)
@@ -114,7 +92,7 @@ class EsEventStore(base.EventStore):
     def count(self, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
         if not tasks:
             return 0
-        body = {"query": {"bool": {"filter": self._filters(EventQuery(event_type, tasks))}}}
+        body = Search().query(_filtered(EventQuery(event_type, tasks))).to_dict()
         try:
             res = self.es.count(
                 index=self._index(company_id, event_type), body=body, ignore_unavailable=True, allow_no_indices=True
@@ -129,23 +107,10 @@ class EsEventStore(base.EventStore):
         if not tasks:
             return []
         q = EventQuery(event_type, tasks, metrics=metrics)
-        # composite paging: any number of series, never above search.max_buckets
-        composite: dict[str, Any] = {
-            "size": 1000,
-            "sources": [{name: {"terms": {"field": name}}} for name in ("task", "metric", "variant")],
-        }
-        body = {
-            "size": 0,
-            "query": {"bool": {"filter": self._filters(q)}},
-            "aggs": {
-                "series": {
-                    "composite": composite,
-                    "aggs": {"iters": {"stats": {"field": "iter"}}, "ts": {"stats": {"field": "timestamp"}}},
-                }
-            },
-        }
         out = []
+        after: dict[str, Any] | None = None
         while True:
+            body = series_body(q, after)
             found = (self._search(company_id, event_type, body).get("aggregations") or {}).get("series", {})
             for bucket in found.get("buckets", []):
                 it, ts, key = bucket["iters"], bucket["ts"], bucket["key"]
@@ -161,9 +126,9 @@ class EsEventStore(base.EventStore):
                         int(ts["max"] or 0),
                     )
                 )
-            if len(found.get("buckets", [])) < composite["size"] or "after_key" not in found:
+            if len(found.get("buckets", [])) < _SERIES_PAGE or "after_key" not in found:
                 break
-            composite["after"] = found["after_key"]
+            after = found["after_key"]
         return sorted(out, key=lambda s: (s.task, s.metric, s.variant))
 
     def histogram(self, company_id: str, request: base.HistogramRequest) -> base.HistogramResult:
@@ -171,23 +136,7 @@ class EsEventStore(base.EventStore):
         interval = max(1, int(request.interval))
         per_query = min(_MAX_SERIES_PER_QUERY, max(1, _MAX_BUCKETS // max(1, request.buckets_per_series)))
         for chunk in _chunks(request.series, per_query):
-            if request.field == "iter":
-                hist: dict[str, Any] = {"histogram": {"field": "iter", "interval": interval, "min_doc_count": 1}}
-            else:
-                hist = {"date_histogram": {"field": "timestamp", "fixed_interval": f"{interval}ms", "min_doc_count": 1}}
-            hist["aggs"] = {"avg_value": {"avg": {"field": "value"}}}
-            should = [
-                {"bool": {"must": [{"term": {"task": t}}, {"term": {"metric": m}}, {"term": {"variant": v}}]}}
-                for t, m, v in chunk
-            ]
-            body = {
-                "size": 0,
-                "query": {"bool": {"filter": [{"bool": {"should": should, "minimum_should_match": 1}}]}},
-                "aggs": _nested_terms(
-                    ("task", len(chunk)), ("metric", len(chunk)), ("variant", len(chunk)), leaf={"hist": hist}
-                ),
-            }
-            res = self._search(company_id, "training_stats_scalar", body)
+            res = self._search(company_id, "training_stats_scalar", histogram_body(request.field, interval, chunk))
             for task, metric, variant, bucket in _walk(res.get("aggregations"), ("task", "metric", "variant")):
                 if (task, metric, variant) not in chunk:
                     continue
@@ -201,56 +150,14 @@ class EsEventStore(base.EventStore):
         return result
 
     def iterations(self, company_id: str, query: IterationsQuery) -> list[int]:
-        q = query
-        if q.limit <= 0:
+        if query.limit <= 0:
             return []
-        must: list[dict[str, Any]] = [{"term": {"task": q.task}}, {"term": {"type": q.event_type}}]
-        if q.metric is not None:
-            must.append({"term": {"metric": q.metric}})
-        if q.variant is not None:
-            must.append({"term": {"variant": q.variant}})
-        bounds: dict[str, int] = {}
-        if q.below is not None:
-            bounds["lt"] = q.below
-        if q.above is not None:
-            bounds["gt"] = q.above
-        if bounds:
-            must.append({"range": {"iter": bounds}})
-        body = {
-            "size": 0,
-            "query": {"bool": {"filter": must}},
-            "aggs": {
-                "iters": {
-                    "terms": {
-                        "field": "iter",
-                        "size": min(q.limit, base.MAX_SIZE),
-                        "order": {"_key": "desc" if q.descending else "asc"},
-                    }
-                }
-            },
-        }
-        res = self._search(company_id, q.event_type, body)
+        res = self._search(company_id, query.event_type, iterations_body(query))
         buckets = (res.get("aggregations") or {}).get("iters", {}).get("buckets", [])
         return [int(b["key"]) for b in buckets]
 
     def latest_values(self, company_id: str, task: str) -> list[base.LatestValue]:
-        leaf = {
-            "last": {
-                "top_hits": {
-                    "size": 1,
-                    "sort": [{"iter": {"order": "desc"}}, {"timestamp": {"order": "desc"}}, {"_id": {"order": "desc"}}],
-                    "docvalue_fields": ["value"],
-                    "_source": False,
-                }
-            },
-            "wmax": {"max": {"field": "@timestamp"}},
-        }
-        body = {
-            "size": 0,
-            "query": {"bool": {"filter": [{"term": {"task": task}}, {"range": {"value": {"gt": 0}}}]}},
-            "aggs": _nested_terms(("metric", 1000), ("variant", 1000), leaf=leaf),
-        }
-        res = self._search(company_id, "training_stats_scalar", body)
+        res = self._search(company_id, "training_stats_scalar", latest_values_body(task))
         out = []
         for metric, variant, bucket in _walk(res.get("aggregations"), ("metric", "variant")):
             value = float(bucket["last"]["hits"]["hits"][0]["fields"]["value"][0])
@@ -258,16 +165,115 @@ class EsEventStore(base.EventStore):
         return sorted(out, key=lambda v: (v.metric, v.variant))
 
 
+# --- request bodies (elasticsearch-dsl) ----------------------------------------------
+
+_SERIES_PAGE = 1000  # composite paging: any number of series, never above search.max_buckets
+
+
+def _filters(q: EventQuery) -> list[Query]:
+    must = [Q("terms", task=list(q.tasks))]
+    if q.event_type:
+        must.append(Q("term", type=q.event_type))
+    for name, values in (("metric", q.metrics), ("variant", q.variants), ("iter", q.iters)):
+        if values is not None:
+            must.append(Q("terms", **{name: list(values)}))
+    if q.series is not None:
+        should = [Q("bool", must=[Q("term", metric=m), Q("term", variant=v)]) for m, v in q.series]
+        must.append(Q("bool", should=should, minimum_should_match=1))
+    if q.urls is not None:
+        must.append(Q("terms", url=list(q.urls)))
+    for name, lt, gt, eq in (("iter", q.iter_lt, q.iter_gt, None), ("timestamp", q.ts_lt, q.ts_gt, q.ts_eq)):
+        bounds = _range(lt, gt, eq)
+        if bounds:
+            must.append(Q("range", **{name: bounds}))
+    return must
+
+
+def _filtered(q: EventQuery) -> Query:
+    return Q("bool", filter=_filters(q))
+
+
+def _aggs_only(query: Query, name: str, agg: Agg) -> dict[str, Any]:
+    search = Search().extra(size=0).query(query)
+    search.aggs.bucket(name, agg)
+    body: dict[str, Any] = search.to_dict()
+    return body
+
+
+def search_body(query: EventQuery) -> dict[str, Any]:
+    search = Search().query(_filtered(query))
+    search = search.sort(*({_SORT[f]: {"order": "desc" if desc else "asc"}} for f, desc in query.sort))
+    search = search.extra(size=min(query.size, base.MAX_SIZE), track_total_hits=bool(query.with_total))
+    if query.after is not None:
+        search = search.extra(search_after=list(query.after))
+    body: dict[str, Any] = search.to_dict()
+    return body
+
+
+def series_body(q: EventQuery, after: dict[str, Any] | None = None) -> dict[str, Any]:
+    sources = [{name: A("terms", field=name)} for name in ("task", "metric", "variant")]
+    composite = A("composite", size=_SERIES_PAGE, sources=sources, **({"after": after} if after else {}))
+    composite.metric("iters", "stats", field="iter").metric("ts", "stats", field="timestamp")
+    return _aggs_only(_filtered(q), "series", composite)
+
+
+def histogram_body(field: str, interval: int, series: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    if field == "iter":
+        hist = A("histogram", field="iter", interval=interval, min_doc_count=1)
+    else:
+        hist = A("date_histogram", field="timestamp", fixed_interval=f"{interval}ms", min_doc_count=1)
+    hist.metric("avg_value", "avg", field="value")
+    should = [Q("bool", must=[Q("term", task=t), Q("term", metric=m), Q("term", variant=v)]) for t, m, v in series]
+    query = Q("bool", filter=[Q("bool", should=should, minimum_should_match=1)])
+    size = len(series)
+    name, agg = _nested_terms(("task", size), ("metric", size), ("variant", size), leaf={"hist": hist})
+    return _aggs_only(query, name, agg)
+
+
+def iterations_body(q: IterationsQuery) -> dict[str, Any]:
+    must = [Q("term", task=q.task), Q("term", type=q.event_type)]
+    if q.metric is not None:
+        must.append(Q("term", metric=q.metric))
+    if q.variant is not None:
+        must.append(Q("term", variant=q.variant))
+    bounds = _range(q.below, q.above, None)
+    if bounds:
+        must.append(Q("range", iter=bounds))
+    order = {"_key": "desc" if q.descending else "asc"}
+    iters = A("terms", field="iter", size=min(q.limit, base.MAX_SIZE), order=order)
+    return _aggs_only(Q("bool", filter=must), "iters", iters)
+
+
+def latest_values_body(task: str) -> dict[str, Any]:
+    last = A(
+        "top_hits",
+        size=1,
+        sort=[{"iter": {"order": "desc"}}, {"timestamp": {"order": "desc"}}, {"_id": {"order": "desc"}}],
+        docvalue_fields=["value"],
+        _source=False,
+    )
+    leaf = {"last": last, "wmax": A("max", field="@timestamp")}
+    query = Q("bool", filter=[Q("term", task=task), Q("range", value={"gt": 0})])
+    name, agg = _nested_terms(("metric", 1000), ("variant", 1000), leaf=leaf)
+    return _aggs_only(query, name, agg)
+
+
 def _range(lt: int | None, gt: int | None, eq: int | None) -> dict[str, int]:
     bounds = {"lt": lt, "gt": gt, "gte": eq, "lte": eq}
     return {k: v for k, v in bounds.items() if v is not None}
 
 
-def _nested_terms(*levels: tuple[str, int], leaf: dict[str, Any]) -> dict[str, Any]:
-    aggs = leaf
+def _nested_terms(*levels: tuple[str, int], leaf: dict[str, Agg]) -> tuple[str, Agg]:
+    """Terms aggregations nested in ``levels`` order (keys ascending), ``leaf`` inside the
+    innermost; (name, aggregation) of the outermost."""
+    inner = leaf
     for name, size in reversed(levels):
-        aggs = {name: {"terms": {"field": name, "size": max(1, size), "order": {"_key": "asc"}}, "aggs": aggs}}
-    return aggs
+        agg = A("terms", field=name, size=max(1, size), order={"_key": "asc"})
+        for child, sub in inner.items():
+            agg.bucket(child, sub)
+        inner = {name: agg}
+    ((outer, top),) = inner.items()
+    return outer, top
 
 
 def _walk(aggs: dict[str, Any] | None, levels: Sequence[str], prefix: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
