@@ -6,9 +6,9 @@ whose ``last_update`` is older than ``threshold_sec`` (config
 message "Forced stop (non-responsive)", as the reference does. A worker's status
 report naming the task, ``tasks.ping`` and event writes keep ``last_update`` fresh.
 
-Each stop is a conditional update (still ``in_progress``, still stale), so a task that
-reports in the meantime, or another API process running the same scan, is not
-stopped twice. The first scan runs one interval after start.
+Each stop is the one conditional status update (``bll/task/state_machine.py``), with
+"still stale" as an extra condition, so a task that reports in the meantime, or another
+API process running the same scan, is not stopped twice. The first scan runs one interval after start.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from ..config import Config
 from ..database.model.base import utcnow
 from ..database.model.project import Project
 from ..database.model.task import Task
+from ..database.model.task import TaskStatus as S
 from ..database.raw import collection
+from ..protocol import errors
+from .task.state_machine import StatusChange, apply_status_change
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +45,18 @@ class NonResponsiveTasksWatchdog:
         now = now or utcnow()
         cutoff = now - self.threshold
         tasks = collection(Task)
-        stale = list(tasks.find({"status": "in_progress", "last_update": {"$lt": cutoff}}, {"project": 1}))
+        stale = list(tasks.find({"status": S.in_progress, "last_update": {"$lt": cutoff}}, {"project": 1}))
         stopped, projects = 0, set()
         for doc in stale:
-            result = tasks.update_one(
-                {"_id": doc["_id"], "status": "in_progress", "last_update": {"$lt": cutoff}},
-                {
-                    "$set": {
-                        "status": "stopped",
-                        "status_reason": REASON,
-                        "status_message": REASON,
-                        "status_changed": now,
-                        "last_update": now,
-                    }
-                },
-            )
-            if result.modified_count:
-                stopped += 1
-                if doc.get("project"):
-                    projects.add(doc["project"])
+            task = {"id": doc["_id"], "status": S.in_progress}
+            change = StatusChange(S.stopped, REASON, REASON, where={"last_update": {"$lt": cutoff}})
+            try:
+                apply_status_change(tasks, task, change, now=now)
+            except errors.ApiError:  # reported or changed meanwhile: no longer stale
+                continue
+            stopped += 1
+            if doc.get("project"):
+                projects.add(doc["project"])
         if projects:
             collection(Project).update_many({"_id": {"$in": sorted(projects)}}, {"$set": {"last_update": now}})
         if stale:

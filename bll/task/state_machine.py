@@ -54,17 +54,22 @@ class StatusChange:
     set: dict[str, Any] = field(default_factory=dict)
     unset: tuple[str, ...] = ()
     min: dict[str, datetime] = field(default_factory=dict)
+    #: More conditions the task must still meet for the change to be written.
+    where: dict[str, Any] = field(default_factory=dict)
 
 
-def apply_status_change(coll: Any, task: Mapping[str, Any], change: StatusChange) -> dict[str, Any]:
+def apply_status_change(
+    coll: Any, task: Mapping[str, Any], change: StatusChange, now: datetime | None = None
+) -> dict[str, Any]:
     """Write ``change`` if the task still has the status (and ``status_changed``) it was
     read with: of two changes read from the same state only one is written, so the
     stored status and its time are always those of the last change written.
 
-    Returns the reference's ``{updated, fields}`` answer."""
+    Returns the reference's ``{updated, fields}`` answer. ``now``: the time written
+    (default: the current time)."""
     current = task.get("status") or S.created
     check_transition(current, change.new_status, force=change.force, allow_same=change.allow_same)
-    now = utcnow()
+    now = now or utcnow()
     fields: dict[str, Any] = {
         "status": change.new_status,
         "status_reason": change.status_reason,
@@ -90,6 +95,7 @@ def apply_status_change(coll: Any, task: Mapping[str, Any], change: StatusChange
     )
     if "status_changed" in task:  # None matches a task never changed (no such field)
         query["status_changed"] = task["status_changed"]
+    query.update(change.where)
     result = coll.update_one(query, update)
     if not result.matched_count:
         raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], current_status=current, new_status=change.new_status)
