@@ -18,10 +18,8 @@ from ..database.model.model import Model
 from ..database.model.task import Task
 from ..database.raw import collection
 from ..protocol import errors
-from ..protocol.versions import Version
+from ..protocol.versions import V2_3, Version
 from .query import NOT_MARKER, QuerySpec, build_filter
-
-V2_3 = Version(2, 3)
 
 # the system tag names each entity knew before 2.3 (also with a leading "-")
 _SYSTEM_TAG_NAMES = {

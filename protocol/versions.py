@@ -48,3 +48,13 @@ class Version:
     def as_float(self) -> float:
         """The float form clients below 2.1 expect in the envelope."""
         return float(f"{self.major}.{self.minor}")
+
+
+# Where the reference changed behaviour within one schema block, the bll rules compare
+# the requested version (``call.requested_version``, passed by the handler) with these
+# named versions, declared here and nowhere else (docs/architecture.md, "Versions").
+#: From 2.3 system tags are a field of their own; below, their names are mixed into tags.
+V2_3 = Version(2, 3)
+#: From 2.9 tasks carry sectioned hyper-parameters and configuration; below, the legacy
+#: execution.parameters / model_desc fields as well.
+V2_9 = Version(2, 9)

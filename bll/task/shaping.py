@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...protocol.versions import Version
+from ...protocol.versions import V2_9, Version
 from ..organization import conform_tag_filter, conform_tags_in, conform_tags_out
 from .params import prepare_for_output
 
-V2_9 = Version(2, 9)
 ENTITY = "task"
 
 

@@ -16,14 +16,14 @@ from ...database.model.task import Task, TaskStatus
 from ...database.model.user import User
 from ...database.raw import collection
 from ...protocol import errors
-from ...protocol.versions import Version
+from ...protocol.versions import V2_9, Version
 from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
 from ..query import QuerySpec, get_all_docs
 from .access import check_parent, check_project, get_for_read, get_for_write, tasks, touch_project
 from .params import escape_configuration, escape_hyperparams, escape_path, prepare_for_save
-from .shaping import V2_9, conform_filter_tags, conform_request_tags, task_for_output
+from .shaping import conform_filter_tags, conform_request_tags, task_for_output
 
 TASK_QUERY = QuerySpec(
     pattern_fields=("name", "comment"),
