@@ -54,8 +54,8 @@ def get_task_log(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
     page = call.ctx.events.reader.log_scroll(
         company_id,
         request["task"],
-        descending=request.get("order", "desc") == "desc",
-        batch_size=request.get("batch_size", 500),
+        descending=request["order"] == "desc",
+        batch_size=request["batch_size"],
         scroll_id=request.get("scroll_id"),
     )
     return page.as_response()
@@ -63,15 +63,15 @@ def get_task_log(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
 
 @endpoints.handler("get_task_log")
 def get_task_log_v1_7(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    from_tail = request.get("from", "head") == "tail"
+    from_tail = request["from"] == "tail"
     page = call.ctx.events.reader.log_scroll(
         company_id,
         request["task"],
         descending=from_tail,
-        batch_size=request.get("batch_size", 500),
+        batch_size=request["batch_size"],
         scroll_id=request.get("scroll_id"),
     )
-    if from_tail != (request.get("order", "desc") == "desc"):
+    if from_tail != (request["order"] == "desc"):
         page.events.reverse()
     return page.as_response()
 

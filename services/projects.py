@@ -47,9 +47,7 @@ def get_unique_metric_variants(call: Call, company_id: str, request: dict[str, A
 
 @endpoints.handler("get_hyper_parameters")
 def get_hyper_parameters(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.projects.hyper_parameters(
-        company_id, request.get("project"), request.get("page", 0), request.get("page_size", 500)
-    )
+    return call.ctx.projects.hyper_parameters(company_id, request.get("project"), request["page"], request["page_size"])
 
 
 @endpoints.handler("get_task_tags")

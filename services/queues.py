@@ -76,12 +76,12 @@ def _move(call: Call, company_id: str, request: dict[str, Any], position: rules.
 
 @endpoints.handler("move_task_forward")
 def move_task_forward(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return _move(call, company_id, request, rules.forward(int(request.get("count", 1))))
+    return _move(call, company_id, request, rules.forward(int(request["count"])))
 
 
 @endpoints.handler("move_task_backward")
 def move_task_backward(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return _move(call, company_id, request, rules.backward(int(request.get("count", 1))))
+    return _move(call, company_id, request, rules.backward(int(request["count"])))
 
 
 @endpoints.handler("move_task_to_front")

@@ -23,7 +23,7 @@ def register(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, 
         request["worker"],
         ip=call.real_ip,
         queues=request.get("queues"),
-        timeout=request.get("timeout", 0),
+        timeout=request["timeout"],
     )
     return {}
 

@@ -156,7 +156,7 @@ class TaskLifecycle:
         model_id = (task.get("output") or {}).get("model")
         publishing = self._apply(task, StatusChange(S.publishing, force=True))["fields"]
         try:
-            if request.get("publish_model", True) and model_id:
+            if request["publish_model"] and model_id:
                 self._publish_model(company_id, model_id)
             change = _change(request, S.published, set={"published": utcnow()})
             change.force = True
@@ -257,7 +257,7 @@ class TaskLifecycle:
         self._remove_from_queue(company_id, task, silent=True)
         result = self._cleanup(company_id, task, force)
         stored = tasks().find_one({"_id": task["id"]})
-        if request.get("move_to_trash", True) and stored:
+        if request["move_to_trash"] and stored:
             trash = tasks().database[TRASH_COLLECTION]
             trash.replace_one({"_id": task["id"]}, stored, upsert=True)
         tasks().delete_one({"_id": task["id"]})
