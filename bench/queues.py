@@ -30,12 +30,13 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from support.client import ApiClient  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
@@ -136,7 +137,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float, float, float]:
+def measure_http(
+    entries: int, pollers: int, profile: Path | None = None
+) -> tuple[float, int, int, float, float, float]:
     """(pops per second, duplicates, lost, empty polls per second, server CPU ms per
     pop, server CPU ms per empty poll) for one served instance; the empty polls are the
     same pollers on the drained queue: the cost of the HTTP path alone (authentication,
@@ -147,10 +150,10 @@ def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float, fl
             key, secret = server.admin_credentials()
             api = ApiClient(server.url, key=key, secret=secret).login()
             queue = api.queues.create(name=f"bench-{uuid.uuid4().hex[:8]}")["id"]
-            with ThreadPoolExecutor(8) as pool:
-                # queues.add_task takes only the company's tasks (issue 13): real ones
+            # queues.add_task takes only tasks of the caller's company (400/101 otherwise)
+            with ThreadPoolExecutor(4) as pool:
                 tasks = list(
-                    pool.map(lambda i: api.tasks.create(name=f"bench {i}", type="training")["id"], range(entries))
+                    pool.map(lambda i: str(api.tasks.create(name=f"bench {i}", type="training")["id"]), range(entries))
                 )
                 list(pool.map(lambda t: api.queues.add_task(queue=queue, task=t), tasks))
 
@@ -166,7 +169,7 @@ def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float, fl
             assert server.proc is not None
             pid = server.proc.pid
             started, cpu_started = time.perf_counter(), cpu_seconds(pid)
-            with ThreadPoolExecutor(pollers) as pool:
+            with _profiled(pid, profile, "pops"), ThreadPoolExecutor(pollers) as pool:
                 results = list(pool.map(poll, range(pollers)))
             elapsed = time.perf_counter() - started
             cpu_pop = (cpu_seconds(pid) - cpu_started) * 1000 / entries
@@ -177,7 +180,7 @@ def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float, fl
                     client.call("queues.get_next_task", {"queue": queue}, method="GET")
 
             started, cpu_started = time.perf_counter(), cpu_seconds(pid)
-            with ThreadPoolExecutor(pollers) as pool:
+            with _profiled(pid, profile, "empty polls"), ThreadPoolExecutor(pollers) as pool:
                 list(pool.map(poll_empty, range(pollers)))
             empty_rate = (entries // pollers) * pollers / (time.perf_counter() - started)
             cpu_empty = (cpu_seconds(pid) - cpu_started) * 1000 / ((entries // pollers) * pollers)
@@ -187,6 +190,19 @@ def measure_http(entries: int, pollers: int) -> tuple[float, int, int, float, fl
     return entries / elapsed, duplicates, lost, empty_rate, cpu_pop, cpu_empty
 
 
+@contextlib.contextmanager
+def _profiled(pid: int, directory: Path | None, phase: str) -> Iterator[None]:
+    """py-spy on the server while the block runs, its summary printed (``--profile``)."""
+    if directory is None:
+        yield
+        return
+    from profiling import py_spy
+
+    with py_spy(pid, directory / f"queues-{phase.replace(' ', '-')}-{pid}.txt") as profile:
+        yield
+    print(f"profile of the server, {phase}: {profile.summary()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -194,6 +210,7 @@ def main() -> None:
     parser.add_argument("--pollers", type=int, default=50)
     parser.add_argument("--pops", type=int, default=200, help="pops timed per implementation and run")
     parser.add_argument("--http-only", action="store_true", help="skip the in-process measures")
+    parser.add_argument("--profile", type=Path, help="record py-spy profiles of the server into this folder")
     args = parser.parse_args()
 
     if not args.http_only:
@@ -207,7 +224,7 @@ def main() -> None:
         whole = statistics.median(r["ctx.queues.get_next_task"] for r in pop_runs)
         print(f"  get_next_task beyond pop_head (the statistics hook): {whole - fast:.3f} ms")
 
-    http_runs = [measure_http(args.entries, args.pollers) for _ in range(args.runs)]
+    http_runs = [measure_http(args.entries, args.pollers, args.profile) for _ in range(args.runs)]
     rates = [r[0] for r in http_runs]
     print(
         f"HTTP /v2.14/queues.get_next_task, {args.pollers} pollers, {args.entries} tasks "
