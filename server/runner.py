@@ -16,6 +16,7 @@ from ..config import Config
 from ..config.parsed import user_cache_dirs
 from ..database.stores import Stores, open_stores
 from ..fileserver.gateway import WSGIGateway, close_server, raise_open_files_limit, waitress_limits
+from ..fileserver.http_channel import use_channel
 from ..fileserver.serve import connection_limit, create_file_server, storage_root
 from ..fileserver.tenancy import public_file_lookup
 from .context import AppContext
@@ -54,14 +55,16 @@ class ServerRunner:
             web_connections = limits["connection_limit"] if self.web_port else 0
             raise_open_files_limit(limits["connection_limit"] + files_connections + web_connections + 256)
             try:
-                api = waitress.create_server(
-                    app,
-                    host=self.host,
-                    port=self.port,
-                    threads=threads,
-                    ident="clearml",
-                    clear_untrusted_proxy_headers=False,
-                    **limits,
+                api = use_channel(
+                    waitress.create_server(
+                        app,
+                        host=self.host,
+                        port=self.port,
+                        threads=threads,
+                        ident="clearml",
+                        clear_untrusted_proxy_headers=False,
+                        **limits,
+                    )
                 )
             except ValueError as ex:  # waitress: a host it cannot resolve to an address
                 raise OSError(f"cannot listen on {self.host}:{self.port}: {ex}") from ex

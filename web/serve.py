@@ -12,6 +12,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from ..config import Config
 from ..fileserver.gateway import close_server, raise_open_files_limit, waitress_limits
+from ..fileserver.http_channel import use_channel
 from .app import WebApp, WebOptions, WSGIApp
 from .upstream import HttpUpstream
 
@@ -43,14 +44,16 @@ def create_web_server(
     ``/configuration.json`` (where the SDK reaches the API and the file server directly,
     for the clearml.conf section the profile page shows)."""
     app = WebApp(web_options(config, files_hosts, extra), api, files)
-    return waitress.create_server(
-        app,
-        host=host,
-        port=port,
-        threads=int(config.get("web.threads")),
-        ident="stationmaster",
-        clear_untrusted_proxy_headers=False,
-        **waitress_limits(config),
+    return use_channel(
+        waitress.create_server(
+            app,
+            host=host,
+            port=port,
+            threads=int(config.get("web.threads")),
+            ident="stationmaster",
+            clear_untrusted_proxy_headers=False,
+            **waitress_limits(config),
+        )
     )
 
 
