@@ -43,9 +43,7 @@ class Channel(HTTPChannel):  # type: ignore[misc]
         if not self.total_outbufs_len:
             return False
         # the task thread is sending these bytes itself (it pulls the trigger if it cannot)
-        return not (
-            self._task_writing and self.requests and self.total_outbufs_len <= self.adj.outbuf_high_watermark
-        )
+        return not (self._task_writing and self.requests and self.total_outbufs_len <= self.adj.outbuf_high_watermark)
 
 
 def use_channel(server: BaseWSGIServer | MultiSocketServer) -> Any:
