@@ -204,3 +204,22 @@ def test_recording_never_fails_the_caller(bll: StatsBLL) -> None:
     bll.stores.stats.close()  # type: ignore[attr-defined]
     bll.record_queue_metrics(company, [queue("q1", 5)])
     record(bll, company, report("w1", T0, cpu_usage=[1]))
+
+
+def test_queue_metric_one_pass_agrees_with_the_general_path() -> None:
+    """The one-pass sum over naive datetimes (issue 24) gives the per-entry loop's figures."""
+    from datetime import UTC, datetime, timedelta
+
+    from stationmaster.bll.statistics import _queue_metric
+
+    now = 1_800_000_000.0
+    start = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
+    naive = [{"task": str(i), "added": start - timedelta(seconds=i, microseconds=i * 7)} for i in range(500)]
+    fast = _queue_metric({"id": "q", "entries": naive}, now)
+    # an ISO text entry sends the whole queue through the general path
+    mixed = _queue_metric({"id": "q", "entries": [*naive, {"task": "x", "added": "not a date"}]}, now)
+    assert fast.queue_length == mixed.queue_length == 500
+    assert fast.average_waiting_time == pytest.approx(mixed.average_waiting_time, rel=1e-12)
+    assert fast.average_waiting_time == pytest.approx(sum(i + i * 7e-6 for i in range(500)) / 500, rel=1e-12)
+    aware = [{"added": start.replace(tzinfo=UTC) - timedelta(seconds=10)}, {"added": start - timedelta(seconds=20)}]
+    assert _queue_metric({"id": "q", "entries": aware}, now).average_waiting_time == pytest.approx(15.0)
