@@ -94,6 +94,19 @@ class _CachedDocuments(sqlite_store.TableDict):
         self._cache.pop(self.encode_key(key), None)
         super().__delitem__(key)
 
+    def keep(self, key: Any, doc: dict[str, Any]) -> None:
+        """Cache ``doc`` for the row just written under ``key``: the caller guarantees it
+        equals what decoding that row gives (``as_stored`` for values it did not read)."""
+        if self.bypass:
+            return
+        if len(self._cache) >= CACHE_LIMIT:
+            del self._cache[next(iter(self._cache))]
+        self._cache[self.encode_key(key)] = doc
+
+    def as_stored(self, value: Any) -> Any:
+        """``value`` as a stored row gives it back (BSON keeps datetimes to the millisecond)."""
+        return self._decode_doc(self._encode_doc({"v": value}))["v"]
+
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         self._check_version()
         cur = self._connection.cursor()
@@ -133,6 +146,11 @@ class _CachedDocuments(sqlite_store.TableDict):
             ).fetchall()
             for key, encoded in rows:
                 yield key, self._remember(key, encoded)
+
+
+def cached_documents(store: Any) -> _CachedDocuments | None:
+    """The cached documents table of a collection store, or None."""
+    return _documents(store)
 
 
 def _documents(store: Any) -> _CachedDocuments | None:

@@ -23,7 +23,7 @@ from typing import Any
 from litemongo._vendor.mongomock import collection as litemongo_collection
 from pymongo import ReturnDocument
 
-from . import embedded
+from . import embedded, embedded_fast
 
 Entries = list[dict[str, Any]]
 
@@ -128,7 +128,20 @@ def _modify(
         doc["entries"] = changed
         doc["last_update"] = now
         store[queue_id] = doc
+        _keep_decoded(store, queue_id, doc, entries)
         return before, doc
+
+
+def _keep_decoded(store: Any, queue_id: str, doc: dict[str, Any], read: Entries) -> None:
+    """Leave the written document in the store's cache, so that the next change does not
+    decode all its entries again: the entries it read came decoded from the store, and the
+    new values (``last_update``, an added entry) are passed through the store's encoding."""
+    documents = embedded_fast.cached_documents(store)
+    if documents is None:
+        return
+    old = {id(e) for e in read}
+    entries = [e if id(e) in old else documents.as_stored(e) for e in doc["entries"]]
+    documents.keep(queue_id, {**doc, "entries": entries, "last_update": documents.as_stored(doc["last_update"])})
 
 
 def _embedded_store(coll: Any) -> Any:

@@ -95,3 +95,29 @@ def test_concurrent_embedded_pops_hand_out_each_entry_once(tmp_path: Path) -> No
     for thread in threads:
         thread.join(30)
     assert sorted(got) == sorted(f"t{i}" for i in range(400))
+
+
+def test_the_document_left_in_the_cache_is_what_the_row_decodes_to(tmp_path: Path) -> None:
+    """After each change the embedded path keeps the written document in the store's cache
+    (issue 24); it must equal what decoding the stored row gives — microseconds of the new
+    datetimes included, which BSON does not keep."""
+    coll = client_class(tmp_path / "docs")().db.queue
+    coll.insert_one({"_id": "q", "company": "c", "entries": [{"task": f"t{i}", "added": T0} for i in range(3)]})
+    documents = _embedded_store(coll)._documents
+    fine = datetime(2026, 1, 2, 3, 4, 5, 678901)
+    changes = [
+        lambda: pop_head(coll, "q", "c", fine),
+        lambda: push_entry(coll, "q", "c", {"task": "new", "added": fine}, fine, position=1),
+        lambda: pull_task(coll, "q", "c", "t2", fine),
+        lambda: push_entry(coll, "q", "c", {"task": "last", "added": fine}, fine),
+    ]
+    for change in changes:
+        assert change() is not None
+        key = documents.encode_key("q")
+        cached = documents._cache[key]
+        documents.clear_cache()
+        decoded = documents["q"]
+        assert cached == decoded
+        assert cached["last_update"].microsecond == 678000
+        documents.keep("q", cached)
+    assert [e["task"] for e in coll.find_one({"_id": "q"})["entries"]] == ["t1", "new", "last"]
