@@ -89,14 +89,26 @@ def _is_number(value: Any) -> bool:
     )
 
 
-# A scalar as the SDKs send it (report_scalar): checked and converted in one step.
+# A scalar as the SDKs send it (report_scalar): checked and converted in one step. The
+# clearml SDK adds the request option ``model_event`` from API 2.23 on (events.add
+# requests merged into the batch line); the other options and an event's own ``worker``
+# take the same path.
 _SDK_SCALAR_KEYS = frozenset(("timestamp", "type", "task", "iter", "metric", "variant", "value"))
+_SDK_EXTRA_KEYS = frozenset((*_DROPPED, "worker"))
 
 
-def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str, Any] | None:
-    """The stored form of a valid scalar in the SDKs' shape (``raw`` has exactly the keys
-    of _SDK_SCALAR_KEYS); None for anything else (the general path then decides, with
-    the same result)."""
+def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int, extra: Iterable[str] = ()) -> dict[str, Any] | None:
+    """The stored form of a valid scalar in the SDKs' shape (``raw`` has the keys of
+    _SDK_SCALAR_KEYS and ``extra``, some of _SDK_EXTRA_KEYS); None for anything else (the
+    general path then decides, with the same result)."""
+    for name in extra:
+        option = raw[name]
+        if name == "worker":
+            if not (type(option) is str and option.isascii()):
+                return None
+            worker = option or worker  # the event's own worker, when it names one
+        elif not (option is None or type(option) is bool or (type(option) is str and option.isascii())):
+            return None  # (text is checked for lone surrogates by the general path)
     task, iteration, timestamp = raw["task"], raw["iter"], raw["timestamp"]
     metric, variant, value = raw["metric"], raw["variant"], raw["value"]
     if not (
@@ -118,18 +130,33 @@ def _sdk_scalar(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str,
     ):
         return None
     event = raw if type(raw) is dict else dict(raw)  # the parsed request's own dict: completed in place
+    for name in extra:
+        if name != "worker":
+            del event[name]
     event["@timestamp"] = _iso_cached(write_ms)
     event["worker"] = worker
     return event
 
 
+def _sdk_shaped(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str, Any] | None:
+    """``_sdk_scalar`` for an event with the SDK scalar's keys and perhaps some of
+    _SDK_EXTRA_KEYS; None for any other event."""
+    keys = raw.keys()
+    if keys == _SDK_SCALAR_KEYS:
+        return _sdk_scalar(raw, worker, write_ms)
+    if len(keys) > len(_SDK_SCALAR_KEYS):
+        extra = keys - _SDK_SCALAR_KEYS
+        if extra <= _SDK_EXTRA_KEYS and len(keys) - len(extra) == len(_SDK_SCALAR_KEYS):
+            return _sdk_scalar(raw, worker, write_ms, extra)
+    return None
+
+
 def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
     """The stored form of one reported event (with ``id`` for a log line); raises
     EventRejected."""
-    if raw.keys() == _SDK_SCALAR_KEYS:
-        fast = _sdk_scalar(raw, worker, write_ms)
-        if fast is not None:
-            return fast
+    fast = _sdk_shaped(raw, worker, write_ms)
+    if fast is not None:
+        return fast
     event = _own_copy(raw)
     event_type = event.get("type")
     if not event_type:

@@ -212,6 +212,47 @@ def test_the_sdk_scalar_shortcut_gives_what_the_general_path_gives(changes: dict
         assert outcome() == fast
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"model_event": False},  # what the clearml SDK sends from API 2.23 on
+        {"model_event": True, "allow_locked": False, "method": "add"},
+        {"worker": "my-worker"},
+        {"worker": ""},  # the header's worker
+        {"worker": 5},  # not text: the general path
+        {"allow_locked": "\ud800"},  # a lone surrogate: the general path rejects the event
+        {"model_event": {"x": 1}},
+    ],
+)
+def test_sdk_scalars_with_request_options_take_the_shortcut_with_the_same_result(extra: dict[str, Any]) -> None:
+    """Issue 24: the SDK's real lines carry ``model_event`` (and may carry the other request
+    options or a worker); they take the shortcut, and give what the general path gives."""
+    raw = {"timestamp": 5, "type": "training_stats_scalar", "task": "t", "iter": 1, "metric": "m", "variant": "v"}
+    raw = {**raw, "value": 0.5, **extra}
+    taken = []
+    shortcut = writing._sdk_scalar
+
+    def spy(*args: Any) -> Any:
+        result = shortcut(*args)
+        taken.append(result is not None)
+        return result
+
+    def outcome() -> Any:
+        try:
+            return norm(dict(raw))
+        except EventRejected as ex:
+            return str(ex)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writing, "_sdk_scalar", spy)
+        fast = outcome()
+    simple = all(v is None or type(v) is bool or (type(v) is str and v.isascii()) for v in extra.values())
+    assert taken == [simple]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writing, "_SDK_SCALAR_KEYS", frozenset())
+        assert outcome() == fast
+
+
 def test_a_client_id_is_dropped_from_events_other_than_log_lines() -> None:
     assert "id" not in norm({"task": "t", "type": "plot", "iter": 1, "id": "mine"})
     assert norm({"task": "t", "type": "log", "msg": "x", "id": "mine"})["id"] != "mine"
