@@ -8,10 +8,10 @@ become envelopes.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,16 @@ from ..protocol.versions import Version
 from ..schema import VersionBlock
 from .endpoints import EndpointRegistry, Resolved
 from .limits import RequestLimits
+
+# Call ids name a call in the envelope and the logs; they are not secrets, so a PRNG
+# seeded once from the OS serves (uuid4 reads os.urandom: ~7 µs a call, this ~0.5 µs).
+_call_ids = random.Random()
+
+
+def new_call_id() -> str:
+    """32 hex digits, as the reference's uuid4().hex."""
+    return f"{_call_ids.getrandbits(128):032x}"
+
 
 if TYPE_CHECKING:
     from .authentication import Authenticator
@@ -103,7 +113,7 @@ class Dispatcher:
 
     def dispatch(self, raw: RawRequest) -> Response:
         started = time.perf_counter()
-        call_id = uuid.uuid4().hex
+        call_id = new_call_id()
         trx = raw.headers.first("X-Clearml-Trx", "X-Trains-Trx") or call_id
         route = _Route(name=raw.path, requested=None)
         resolved: Resolved | None = None
@@ -133,7 +143,7 @@ class Dispatcher:
 
     def error_response(self, error: errors.ApiError, path: str) -> Response:
         """An envelope for a request rejected before dispatch (e.g. body too large)."""
-        call_id = uuid.uuid4().hex
+        call_id = new_call_id()
         return self._failure(error, call_id, call_id, _Route(path, None), None)
 
     # --- steps ---------------------------------------------------------------------------
