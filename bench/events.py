@@ -8,7 +8,7 @@ tests/services/elasticsearch when it can be started) a fresh ``stationmaster ser
 is started and measured; every figure is the median of ``--runs`` runs:
 
 - ingest: ``events.add_batch`` with 1,000 scalar events per request (json-lines, as the
-  SDK sends them), ``--batches`` requests per client, with 1 and with 4 concurrent
+  clearml SDK sends them: its seven fields and ``model_event``), ``--batches`` requests per client, with 1 and with 4 concurrent
   clients: events per second;
 - ``events.scalar_metrics_iter_histogram`` (default 6000 samples) of one task holding
   ``--points`` scalar points in 20 series: latency;
@@ -64,6 +64,8 @@ def scalar_body(task: str, first_point: int, count: int = 1000) -> bytes:
             "variant": f"variant{series}",
             "value": (n % 997) / 7.0,
             "timestamp": T0 + it,
+            # the clearml SDK's lines carry this request option from API 2.23 on
+            "model_event": False,
         }
         lines.append(json.dumps(event))
     return "\n".join(lines).encode()
