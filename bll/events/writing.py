@@ -19,6 +19,7 @@ from typing import Any
 
 from ...database.events.base import iso_ms, md5
 from ...database.events.es_templates import EVENT_TYPES
+from ...database.field_ops import update_fields
 from ...database.model.task import Task, TaskStatus
 from ...database.raw import collection
 from ...protocol.request_data import text_problem
@@ -144,11 +145,26 @@ def _sdk_shaped(raw: Mapping[str, Any], worker: str, write_ms: int) -> dict[str,
     keys = raw.keys()
     if keys == _SDK_SCALAR_KEYS:
         return _sdk_scalar(raw, worker, write_ms)
-    if len(keys) > len(_SDK_SCALAR_KEYS):
-        extra = keys - _SDK_SCALAR_KEYS
-        if extra <= _SDK_EXTRA_KEYS and len(keys) - len(extra) == len(_SDK_SCALAR_KEYS):
-            return _sdk_scalar(raw, worker, write_ms, extra)
-    return None
+    if len(keys) <= len(_SDK_SCALAR_KEYS):
+        return None
+    order = tuple(keys)
+    extra = _extra_keys.get(order, _UNKNOWN)
+    if extra is _UNKNOWN:
+        extra = _sdk_extra(order)
+        if len(_extra_keys) < 256:  # the few shapes clients send, in their key orders
+            _extra_keys[order] = extra
+    return None if extra is None else _sdk_scalar(raw, worker, write_ms, extra)
+
+
+_UNKNOWN: Any = object()
+_extra_keys: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+
+
+def _sdk_extra(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The keys of _SDK_EXTRA_KEYS among ``keys`` if the others are exactly the SDK scalar's."""
+    extra = tuple(k for k in keys if k in _SDK_EXTRA_KEYS)
+    rest = frozenset(k for k in keys if k not in _SDK_EXTRA_KEYS)
+    return extra if rest == _SDK_SCALAR_KEYS and len(keys) == len(extra) + len(rest) else None
 
 
 def normalise(raw: Mapping[str, Any], *, worker: str, write_ms: int, position: int) -> dict[str, Any]:
@@ -295,7 +311,7 @@ def update_task_stats(company_id: str, events: Sequence[Mapping[str, Any]], igno
     tasks = collection(Task)
     for task_id, task_events in per_task.items():
         update = _task_update(task_events, ignore_iteration, now)
-        tasks.update_one({"_id": task_id, "company": company_id}, update)
+        update_fields(tasks, task_id, company_id, update)
 
 
 def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime) -> dict[str, Any]:
