@@ -30,7 +30,6 @@ import fcntl
 import functools
 import os
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +43,6 @@ from litemongo._vendor.mongomock import database as mm_database
 from . import embedded_fast
 
 LOCK = threading.RLock()
-SWITCH_INTERVAL = 0.0005  # seconds; see install_thread_safety
 _installed = False
 
 # Collection and database methods that touch the store. Everything else is pure.
@@ -144,12 +142,9 @@ def install_thread_safety() -> None:
         sqlite_store.CollectionStore.open = _locked(sqlite_store.CollectionStore.open)
         sqlite_store.CollectionStore.close = _locked(sqlite_store.CollectionStore.close)
         embedded_fast.install(LOCK)
-        # A thread holding LOCK gives up the GIL around each SQLite call and, to get it
-        # back from busy request threads, waits up to the switch interval (5 ms by
-        # default) while every other store user waits on LOCK. A shorter interval
-        # shortens that convoy: queues.get_next_task with 50 pollers ~470 -> ~560 pops/s.
-        if sys.getswitchinterval() > SWITCH_INTERVAL:
-            sys.setswitchinterval(SWITCH_INTERVAL)
+        # The interpreter's thread switch interval is left as it is (docs/embedded-store.md,
+        # "Thread switching": a shorter one cost more than it saved once waitress's main
+        # loop stopped spinning, issue 24).
         _installed = True
 
 

@@ -272,10 +272,11 @@ def test_exact_keys_refuses_what_the_indexes_cannot_answer(coll: Any) -> None:
     assert embedded_fast.exact_keys(store, {"nested.key": {"$nin": ["k"]}}) is None
 
 
-def test_the_embedded_store_shortens_the_thread_switch_interval(root: Path) -> None:
+def test_the_embedded_store_leaves_the_thread_switch_interval_alone(root: Path) -> None:
+    """Issue 24 measured the 0.5 ms interval the store used to set as a loss (more CPU per
+    call, fewer pops/s) once waitress's loop stopped spinning: the interpreter's stays."""
     import sys
 
-    from stationmaster.database.embedded import SWITCH_INTERVAL
-
+    before = sys.getswitchinterval()
     client_class(root)
-    assert sys.getswitchinterval() <= SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
