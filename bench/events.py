@@ -8,8 +8,8 @@ tests/services/elasticsearch when it can be started) a fresh ``stationmaster ser
 is started and measured; every figure is the median of ``--runs`` runs:
 
 - ingest: ``events.add_batch`` with 1,000 scalar events per request (json-lines, as the
-  clearml SDK sends them: its seven fields and ``model_event``), ``--batches`` requests per client, with 1 and with 4 concurrent
-  clients: events per second;
+  clearml SDK sends them: its seven fields and ``model_event``), ``--batches`` requests
+  per client, with 1 and with 4 concurrent clients: events per second;
 - ``events.scalar_metrics_iter_histogram`` (default 6000 samples) of one task holding
   ``--points`` scalar points in 20 series: latency;
 - ``events.get_task_log`` pages of 500 lines (newest page, and a page in the middle via
