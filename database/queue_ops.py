@@ -65,7 +65,7 @@ def push_entry(
         at = len(entries) if position < 0 else position
         return [*entries[:at], entry, *entries[at:]]
 
-    result = _modify(store, queue_id, company_id, now, insert)
+    result = _modify(store, queue_id, company_id, now, insert, added=entry)
     return result[1] if result else None
 
 
@@ -109,10 +109,16 @@ def _generic(
 
 
 def _modify(
-    store: Any, queue_id: str, company_id: str, now: datetime, change: Callable[[Entries], Entries | None]
+    store: Any,
+    queue_id: str,
+    company_id: str,
+    now: datetime,
+    change: Callable[[Entries], Entries | None],
+    added: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(document before, document after) of ``change`` applied to the entries under
-    the store lock; None when the queue is missing or ``change`` refuses (None)."""
+    the store lock; None when the queue is missing or ``change`` refuses (None).
+    ``change`` keeps entries it read and adds at most ``added``."""
     with embedded.LOCK:
         try:
             doc = dict(store[queue_id])  # a shallow copy: the stored one may be a cached object
@@ -128,19 +134,22 @@ def _modify(
         doc["entries"] = changed
         doc["last_update"] = now
         store[queue_id] = doc
-        _keep_decoded(store, queue_id, doc, entries)
+        _keep_decoded(store, queue_id, doc, added)
         return before, doc
 
 
-def _keep_decoded(store: Any, queue_id: str, doc: dict[str, Any], read: Entries) -> None:
+def _keep_decoded(store: Any, queue_id: str, doc: dict[str, Any], added: dict[str, Any] | None) -> None:
     """Leave the written document in the store's cache, so that the next change does not
     decode all its entries again: the entries it read came decoded from the store, and the
-    new values (``last_update``, an added entry) are passed through the store's encoding."""
+    new values (``last_update``, the added entry) are passed through the store's encoding."""
     documents = embedded_fast.cached_documents(store)
     if documents is None:
         return
-    old = {id(e) for e in read}
-    entries = [e if id(e) in old else documents.as_stored(e) for e in doc["entries"]]
+    if added is None:
+        entries = list(doc["entries"])
+    else:
+        stored = documents.as_stored(added)
+        entries = [stored if e is added else e for e in doc["entries"]]
     documents.keep(queue_id, {**doc, "entries": entries, "last_update": documents.as_stored(doc["last_update"])})
 
 
