@@ -6,7 +6,7 @@ Serves an application that answers a fixed 300-byte JSON body (about the size of
 ``users.get_current_user`` answer) with waitress in a child process, configured as
 ``stationmaster serve`` configures it (4 threads, poll, the server's connection
 limits), once with waitress's own channel and once with the server's
-(``server/http_channel.py``), and drives each with wrk (keep-alive, one thread), as
+(``fileserver/http_channel.py``), and drives each with wrk (keep-alive, one thread), as
 bench/core.py drives the API. Prints round trips/s and the server's CPU µs per call,
 medians of ``--runs``: the API's figures from bench/core.py read against these.
 With ``--switch-interval`` the child sets ``sys.setswitchinterval`` first, as the
@@ -43,7 +43,7 @@ def _child(port: int, channel: str, switch_interval: float | None) -> None:
         app, host="127.0.0.1", port=port, threads=4, asyncore_use_poll=True, connection_limit=1000
     )
     if channel == "stationmaster":
-        from stationmaster.server.http_channel import use_channel
+        from stationmaster.fileserver.http_channel import use_channel
 
         use_channel(server)
     server.run()

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from stationmaster.server import errors
-from stationmaster.server.envelope import dumps
-from stationmaster.server.request_data import parse_body, parse_json_lines
+from stationmaster.protocol.envelope import dumps
+from stationmaster.protocol.request_data import parse_body, parse_json_lines
 
 BODIES = [
     b'{"a": 1, "b": [1.5, -0, 1e-7, 1E5, true, null], "c": {"d": "\\u00e9\\n"}}',
@@ -55,7 +55,7 @@ def _stdlib_only(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(_: Any) -> Any:
         raise orjson.JSONDecodeError("refused", "", 0)
 
-    monkeypatch.setattr("stationmaster.server.request_data.orjson.loads", refuse)
+    monkeypatch.setattr("stationmaster.protocol.request_data.orjson.loads", refuse)
 
 
 @pytest.mark.parametrize("raw", BODIES)
@@ -101,7 +101,7 @@ def test_answers_are_what_the_json_module_wrote(value: Any, monkeypatch: pytest.
     def refuse(*_: Any, **__: Any) -> Any:
         raise TypeError("refused")
 
-    monkeypatch.setattr("stationmaster.server.envelope.orjson.dumps", refuse)
+    monkeypatch.setattr("stationmaster.protocol.envelope.orjson.dumps", refuse)
     stdlib = dumps(value)
     assert isinstance(fast, bytes)
     if "floats" in value:  # the same floats, perhaps written in another form (0.00001 / 1e-05)
