@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stationmaster.server import errors
+from stationmaster.protocol import errors
 from stationmaster.protocol.envelope import dumps
 from stationmaster.protocol.request_data import parse_body, parse_json_lines
 
