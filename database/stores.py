@@ -66,6 +66,12 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
         lock = DataDirLock(data_dir)
         lock.acquire()
     try:
+        if not embedded and not redis_configured(config):
+            # fakeredis lives in one process; with shared documents several API processes
+            # would each keep their own workers, locks and queue notifications.
+            raise ConfigError(
+                "Redis is required with MongoDB: set hosts.redis.apiserver.host (or CLEARML_REDIS_SERVICE_HOST)"
+            )
         redis_main, redis_workers = open_redis(config)
     except Exception:
         if lock:
@@ -109,11 +115,16 @@ def connect_documents_with(client_cls: Any) -> None:
         mongoengine.connect(db, alias=alias, mongo_client_class=client_cls, **CLIENT_OPTIONS)
 
 
+def redis_configured(config: Config) -> bool:
+    """True when a real Redis is configured (``hosts.redis.apiserver`` or ``.workers``)."""
+    return bool(config.get("hosts.redis.apiserver").get("host") or config.get("hosts.redis.workers").get("host"))
+
+
 def open_redis(config: Config) -> tuple[Redis, Redis]:
     """The ``apiserver`` and ``workers`` Redis databases (fakeredis when unset)."""
     main = config.get("hosts.redis.apiserver")
     workers = config.get("hosts.redis.workers")
-    if not main.get("host") and not workers.get("host"):
+    if not redis_configured(config):
         import fakeredis  # only the embedded mode needs it
 
         server = fakeredis.FakeServer()
