@@ -12,7 +12,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIP = {"tests", "bench", ".venv", "build", "dist", ".git", "__pycache__"}
+# deploy/ (Dockerfile, compose, Helm chart) is for the repository's readers and image
+# builds, not part of the installed package
+SKIP = {"tests", "bench", "deploy", ".venv", "build", "dist", ".git", "__pycache__"}
 
 
 def _setup() -> configparser.ConfigParser:
@@ -22,7 +24,7 @@ def _setup() -> configparser.ConfigParser:
 
 
 def _shipped_files() -> list[Path]:
-    """The files of every folder below the root, outside tests, bench and build output."""
+    """The files of every folder below the root, outside tests, bench, deploy and build output."""
     files = []
     for path in ROOT.rglob("*"):
         rel = path.relative_to(ROOT)
