@@ -10,8 +10,10 @@ tests/unit/test_es_bodies.py); writes are raw bulk requests.
 
 from __future__ import annotations
 
+import json
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
@@ -28,6 +30,9 @@ _SORT = {"timestamp": "timestamp", "iter": "iter", "metric": "metric", "variant"
 # ES refuses more buckets than search.max_buckets (65535 by default) in one response.
 _MAX_BUCKETS = 50000
 _MAX_SERIES_PER_QUERY = 50
+# events per bulk request: large enough to amortise a request, small enough (~0.5-1 MB
+# of scalar events) to stay well below http.max_content_length
+BULK_SIZE = 2000
 
 
 class EsEventStore(base.EventStore):
@@ -37,6 +42,7 @@ class EsEventStore(base.EventStore):
         # warning is noise here.
         warnings.filterwarnings("ignore", category=ElasticsearchWarning)
         install_templates(self.es, ("events",))
+        self._refresher = _SharedRefresh(self.es)
 
     def close(self) -> None:
         self.es.close()
@@ -60,10 +66,29 @@ class EsEventStore(base.EventStore):
     # --- writes ------------------------------------------------------------------------
 
     def add(self, company_id: str, events: Sequence[dict[str, Any]]) -> int:
-        actions = ({"_index": event_index_name(company_id, e["type"]), "_id": take_id(e), "_source": e} for e in events)
+        """Index the events (bulks of ``BULK_SIZE``, no refresh each), then refresh the
+        indices written: when ``add`` returns, the next search sees every event (what the
+        SDK relies on). Concurrent ``add`` calls share one refresh (``_SharedRefresh``)."""
         written = 0
-        for ok, _ in helpers.streaming_bulk(self.es, actions, chunk_size=500, refresh=True):
-            written += int(ok)
+        indices: set[str] = set()
+        failed: list[dict[str, Any]] = []
+        for chunk in _chunks(events, BULK_SIZE):
+            lines = []
+            for event in chunk:
+                index = event_index_name(company_id, event["type"])
+                indices.add(index)
+                lines.append(_dumps({"index": {"_index": index, "_id": take_id(event)}}))
+                lines.append(_dumps(event))
+            lines.append("")
+            # only the errors come back: a 2,000-item response is otherwise ~200 KB to parse
+            res = self.es.bulk(body="\n".join(lines), filter_path="errors,items.*.error,items.*._id")
+            errors = [item for entry in res.get("items", ()) for item in entry.values() if "error" in item]
+            failed.extend(errors)
+            written += len(chunk) - len(errors)
+        if indices:
+            self._refresher.refresh(indices)
+        if failed:
+            raise helpers.BulkIndexError(f"{len(failed)} document(s) failed to index.", failed)
         return written
 
     def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:
@@ -256,6 +281,56 @@ def latest_values_body(task: str) -> dict[str, Any]:
     query = Q("bool", filter=[Q("term", task=task), Q("range", value={"gt": 0})])
     name, agg = _nested_terms(("metric", 1000), ("variant", 1000), leaf=leaf)
     return _aggs_only(query, name, agg)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class _SharedRefresh:
+    """Refresh on demand, shared by concurrent writers (a group commit).
+
+    A writer whose bulk is done asks for a refresh of its indices and returns once a
+    refresh that *started after its bulk* has finished. While one refresh runs, the
+    writers that arrive meanwhile queue their indices; the first of them to wake runs
+    one refresh for all of them. With N concurrent writers there are at most about N/2
+    refreshes per round instead of N, and a single writer pays one refresh per batch,
+    as with ``refresh=true``, but never waits for the periodic refresh that
+    ``refresh=wait_for`` waits for (1 s by default).
+    """
+
+    def __init__(self, es: Elasticsearch) -> None:
+        self.es = es
+        self._cond = threading.Condition()
+        self._pending: set[str] = set()
+        self._requested = 0  # tickets handed out
+        self._done = 0  # every ticket up to this one is refreshed
+        self._running = False
+
+    def refresh(self, indices: Iterable[str]) -> None:
+        with self._cond:
+            self._pending.update(indices)
+            self._requested += 1
+            ticket = self._requested
+            while self._done < ticket:
+                if self._running:
+                    self._cond.wait()
+                    continue
+                todo, upto = self._pending, self._requested
+                self._pending, self._running = set(), True
+                ok = False
+                self._cond.release()
+                try:
+                    self.es.indices.refresh(index=",".join(sorted(todo)), ignore_unavailable=True)
+                    ok = True
+                finally:
+                    self._cond.acquire()
+                    self._running = False
+                    if ok:
+                        self._done = max(self._done, upto)
+                    else:  # the next waiter tries again; this writer gets the error
+                        self._pending.update(todo)
+                    self._cond.notify_all()
 
 
 def _range(lt: int | None, gt: int | None, eq: int | None) -> dict[str, int]:
