@@ -40,3 +40,13 @@ def es_url() -> Iterator[str]:
 
     with elasticsearch_node() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def team_stores(es_url: str, redis_address: tuple[str, int]) -> Iterator[object]:
+    """The team configuration's services for this session: FerretDB (MongoDB wire) on
+    SQLite, the Elasticsearch 7.17 node and redis-server (``support.services.TeamStores``)."""
+    from support.services import TeamStores, ferretdb_server
+
+    with ferretdb_server() as mongo_url:
+        yield TeamStores(mongo_url, es_url, redis_address)

@@ -1,10 +1,19 @@
-"""API-level fixtures: one real server for the session, fresh tenants per test."""
+"""API-level fixtures: one real server per store configuration, fresh tenants per test.
+
+Every test that uses the session ``server`` (directly or through ``root_api``, ``tenant``,
+``make_tenant``, ``anon``) runs twice: on the embedded stores (litemongo, SQLite events,
+fakeredis) and on the team configuration (FerretDB as the MongoDB server, the real
+Elasticsearch 7.17 node, redis-server). ``STATIONMASTER_TEST_STORES=embedded`` (or
+``team``) runs one of them only.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.client import ApiClient
@@ -52,11 +61,38 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     return result
 
 
+STORE_CONFIGURATIONS = ("embedded", "team")
+
+
+def _store_params() -> list[str]:
+    chosen = os.environ.get("STATIONMASTER_TEST_STORES", "")
+    names = [n.strip() for n in chosen.split(",") if n.strip()] or list(STORE_CONFIGURATIONS)
+    unknown = set(names) - set(STORE_CONFIGURATIONS)
+    if unknown:
+        raise pytest.UsageError(f"STATIONMASTER_TEST_STORES: unknown {sorted(unknown)}; use {STORE_CONFIGURATIONS}")
+    return names
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server") / "data")
+def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The server on the embedded stores (also for tests with store parameters of their own)."""
+    proc = ServerProcess(tmp_path_factory.mktemp("server-embedded") / "data")
     with proc:
         yield proc
+
+
+@pytest.fixture(scope="session")
+def team_server(team_stores: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The server on the team configuration (FerretDB, Elasticsearch, Redis)."""
+    root = tmp_path_factory.mktemp("server-team")
+    proc = ServerProcess(root / "data", config_dir=team_stores.config_dir(root / "config", "api", redis_db=0))
+    with proc:
+        yield proc
+
+
+@pytest.fixture(scope="session", params=_store_params())
+def server(request: pytest.FixtureRequest) -> ServerProcess:
+    return request.getfixturevalue(f"{request.param}_server")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,9 @@ def es_events_server(es_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="session", params=["sqlite", "elasticsearch"])
 def events_root(request: pytest.FixtureRequest) -> ApiClient:
     """The admin of a server on each event store."""
-    server: ServerProcess = request.getfixturevalue("server" if request.param == "sqlite" else "es_events_server")
+    server: ServerProcess = request.getfixturevalue(
+        "embedded_server" if request.param == "sqlite" else "es_events_server"
+    )
     key, secret = server.admin_credentials()
     return ApiClient(server.url, key=key, secret=secret).login()
 

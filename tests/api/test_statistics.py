@@ -32,7 +32,7 @@ def es_server(tmp_path_factory: pytest.TempPathFactory, es_url: str) -> Iterator
 @pytest.fixture(params=["embedded", pytest.param("es", marks=pytest.mark.es)])
 def api(request: pytest.FixtureRequest) -> ApiClient:
     """A fresh tenant on the embedded server or on the ES-backed one."""
-    server: ServerProcess = request.getfixturevalue("server" if request.param == "embedded" else "es_server")
+    server: ServerProcess = request.getfixturevalue("embedded_server" if request.param == "embedded" else "es_server")
     key, secret = server.admin_credentials()
     return new_tenant(ApiClient(server.url, key=key, secret=secret).login())
 

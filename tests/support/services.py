@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,66 @@ def elasticsearch_node(settings: dict[str, str] | None = None) -> Iterator[str]:
         yield url
     finally:
         node.stop()
+
+
+FERRETDB_DIR = Path(__file__).resolve().parents[1] / "services" / "ferretdb"
+
+
+@contextmanager
+def ferretdb_server() -> Iterator[str]:
+    """FerretDB 1.24.2 (tests/services/ferretdb) on SQLite in a temporary folder, on a
+    free loopback port; yields its MongoDB URL (no database in it)."""
+    if not shutil.which("go"):
+        unavailable("go is not installed (FerretDB is built from the Go module proxy)")
+    sys.path.insert(0, str(FERRETDB_DIR))
+    try:
+        from ferretdb import FerretDB  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(FERRETDB_DIR))
+    server = FerretDB()
+    try:
+        url = server.start()
+    except Exception as exc:
+        server.stop()
+        unavailable(f"FerretDB could not be built or started: {exc}")
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class TeamStores:
+    """The team configuration's services: FerretDB (MongoDB wire), Elasticsearch 7.17 and
+    redis-server, shared by the servers of one test session."""
+
+    mongo_url: str
+    es_url: str
+    redis: tuple[str, int]
+
+    def hosts_conf(self, name: str, redis_db: int) -> str:
+        """``hosts.conf`` of one server: its own MongoDB databases (``<name>_backend``,
+        ``<name>_auth``) and Redis databases (``redis_db``, ``redis_db + 1``); Elasticsearch
+        is shared (indices are per company)."""
+        host, port = self.redis
+        es_host, es_port = self.es_url.rsplit("/", 1)[-1].split(":")
+        es = f'[{{host: "{es_host}", port: {es_port}}}]'
+        return f"""
+mongo {{
+    backend {{ host: "{self.mongo_url}{name}_backend" }}
+    auth {{ host: "{self.mongo_url}{name}_auth" }}
+}}
+elastic {{
+    events {{ hosts: {es} }}
+    workers {{ hosts: {es} }}
+}}
+redis {{
+    apiserver {{ host: "{host}", port: {port}, db: {redis_db} }}
+    workers {{ host: "{host}", port: {port}, db: {redis_db + 1} }}
+}}
+"""
+
+    def config_dir(self, directory: Path, name: str, redis_db: int) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "hosts.conf").write_text(self.hosts_conf(name, redis_db))
+        return directory
