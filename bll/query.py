@@ -107,18 +107,22 @@ def get_all_docs(
     return [_finish(by_id[i], excluded) for i in ids if i in by_id]
 
 
+_MAX_PAGING = 2**62
+
+
 def paging(request: Mapping[str, Any]) -> tuple[int, int | None]:
     """(skip, limit) from ``page``/``page_size``; ``page`` needs ``page_size``."""
     page, size = request.get("page"), request.get("page_size")
     if page is None:
-        return 0, (int(size) if size is not None and size > 0 else None)
+        return 0, (min(int(size), _MAX_PAGING) if size is not None and size > 0 else None)
     if size is None:
         raise errors.MISSING_REQUIRED_FIELDS("page_size is required when page is given", field="page_size")
     if page < 0:
         raise errors.VALIDATION_ERROR("page must be >= 0", field="page")
     if size < 1:
         raise errors.VALIDATION_ERROR("page_size must be > 0", field="page_size")
-    return int(page) * int(size), int(size)
+    # a skip or limit beyond 64 bits cannot be sent to MongoDB: no collection is that big
+    return min(int(page) * int(size), _MAX_PAGING), min(int(size), _MAX_PAGING)
 
 
 def order_fields(request: Mapping[str, Any]) -> list[tuple[str, bool]]:
@@ -136,6 +140,9 @@ def order_fields(request: Mapping[str, Any]) -> list[tuple[str, bool]]:
             if not request.get("search_text"):
                 raise errors.FIELDS_VALUE_ERROR("order_by @text_score requires search_text", field="order_by")
             continue  # no relevance score without $text: keep the other keys' order
+        if not name:
+            continue  # a lone "-"
+        _field_name("order_by", name)  # never an operator or an empty path part (MongoDB: 500)
         result.append((name, descending))
     return result
 

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from redis import Redis
 
 from ..config import Config
@@ -132,12 +131,13 @@ class WorkerBLL:
             self._save(entry)
 
     def _touch_task(self, company_id: str, task_id: str, worker: str, now: datetime) -> dict[str, Any]:
-        task = collection(Task).find_one_and_update(
-            {"_id": task_id, "company": company_id},
-            {"$set": {"last_worker": worker, "last_worker_report": now, "last_update": now}},
-            projection={"name": 1},
-            return_document=ReturnDocument.AFTER,
+        # an update and a read: FerretDB 1.24 has no projection ("fields") in findAndModify
+        tasks = collection(Task)
+        query = {"_id": task_id, "company": company_id}
+        found = tasks.update_one(
+            query, {"$set": {"last_worker": worker, "last_worker_report": now, "last_update": now}}
         )
+        task = tasks.find_one(query, {"name": 1}) if found.matched_count else None
         if not task:
             raise errors.INVALID_TASK_ID(id=task_id, company=company_id)
         return {"id": task_id, "name": task.get("name")}

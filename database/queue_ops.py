@@ -72,23 +72,38 @@ def push_entry(
 def pull_task(coll: Any, queue_id: str, company_id: str, task_id: str, now: datetime) -> dict[str, Any] | None:
     """Remove every entry of the task if it is queued; the document before."""
     store = _embedded_store(coll)
-    if store is None:
-        return _generic(
-            coll,
-            queue_id,
-            company_id,
-            {"entries.task": task_id},
-            {"$pull": {"entries": {"task": task_id}}},
-            now,
-            ReturnDocument.BEFORE,
-        )
 
     def pull(entries: Entries) -> Entries | None:
         kept = [e for e in entries if e.get("task") != task_id]
         return kept if len(kept) < len(entries) else None
 
+    if store is None:
+        # not ``$pull`` with a condition: FerretDB 1.24 pulls only elements equal to it
+        found = _compare_and_set(coll, queue_id, company_id, now, pull)
+        return found[0] if found else None
     result = _modify(store, queue_id, company_id, now, pull)
     return result[0] if result else None
+
+
+def _compare_and_set(
+    coll: Any, queue_id: str, company_id: str, now: datetime, change: Callable[[Entries], Entries | None]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(before, after) of ``change`` applied to the entries on a document server: read,
+    change, and write only if the entries are still those read (else read again)."""
+    while True:
+        doc = coll.find_one({"_id": queue_id, "company": company_id})
+        if doc is None:
+            return None
+        entries = list(doc.get("entries") or [])
+        changed = change(entries)
+        if changed is None:
+            return None
+        written = coll.update_one(
+            {"_id": queue_id, "company": company_id, "entries": entries},
+            {"$set": {"entries": changed, "last_update": now}},
+        )
+        if written.matched_count:
+            return {**doc, "entries": entries}, {**doc, "entries": changed, "last_update": now}
 
 
 def _generic(

@@ -93,9 +93,12 @@ class AuthBLL:
                 return by_password
         if not user or not cred or not hashing.verify(cred.secret, secret):
             raise errors.INVALID_CREDENTIALS("failed to locate provided credentials")
-        AuthUser.objects(id=user.id, credentials__key=key).update_one(
-            set__credentials__S__last_used=utcnow(),
-            set__credentials__S__last_used_from=remote,
+        # by position rather than with the positional ``$`` operator, which FerretDB
+        # refuses; the filter on the key at that position guards against a concurrent
+        # change of the list (then last_used is simply not recorded this time)
+        at = user.credentials.index(cred)
+        AuthUser.objects(id=user.id, **{f"credentials__{at}__key": key}).update_one(
+            **{f"set__credentials__{at}__last_used": utcnow(), f"set__credentials__{at}__last_used_from": remote}
         )
         return dataclasses.replace(self._identity(user), credentials_key=key)
 
@@ -247,13 +250,29 @@ class AuthBLL:
     def revoke_credentials(self, identity: Identity, access_key: str) -> int:
         """Remove one of the caller's keys; tokens logged in with it stop working.
         400/300 for a key the caller does not own (as in the reference)."""
-        query = {"id": identity.user, "company": identity.company, "credentials__key": access_key}
-        removed = AuthUser.objects(**query).update_one(pull__credentials__key=access_key)
+        removed = self._remove_key(identity, access_key)
         if not removed:
             raise errors.INVALID_USER("invalid user or invalid access key", user=identity.user, access_key=access_key)
         if self.tokens.revocations is not None:
             self.tokens.revocations.revoke_key(access_key)
         return int(removed)
+
+    @staticmethod
+    def _remove_key(identity: Identity, access_key: str) -> int:
+        """1 when the key was the caller's and is removed. Not ``$pull`` with a condition
+        (FerretDB 1.24 pulls only elements equal to it): the list is written back only if
+        it is still the one read (a concurrent login's last_used: read again)."""
+        coll = AuthUser._get_collection()
+        mine = {"_id": identity.user, "company": identity.company}
+        while True:
+            doc = coll.find_one({**mine, "credentials.key": access_key}, {"credentials": 1})
+            if doc is None:
+                return 0
+            kept = [c for c in doc["credentials"] if c.get("key") != access_key]
+            if coll.update_one(
+                {**mine, "credentials": doc["credentials"]}, {"$set": {"credentials": kept}}
+            ).matched_count:
+                return 1
 
     def logout(self, caller: Identity) -> None:
         """The session token of this request stops working (with Basic: nothing to do)."""

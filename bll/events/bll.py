@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from ...config import Config
-from ...database.events.base import EventStore
+from ...database.events.base import EventsRejected, EventStore
 from ...database.stores import Stores
 from ...protocol import errors
 from .debug_images import DebugImagesIterator
@@ -54,7 +54,10 @@ class EventsBLL:
         if not batch.events:
             reasons: dict[str, Any] = dict(batch.errors)
             raise errors.EVENTS_NOT_ADDED(**reasons)
-        added = self.store.add(company_id, batch.events)
+        try:
+            added = self.store.add(company_id, batch.events)
+        except EventsRejected as ex:
+            raise errors.VALIDATION_ERROR(f"events: {ex}", field="events") from ex
         update_task_stats(company_id, batch.events, self.ignore_iteration)
         return {"added": added, "errors": sum(batch.errors.values()), "errors_info": dict(batch.errors)}
 

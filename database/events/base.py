@@ -141,6 +141,11 @@ def event_id(event: dict[str, Any]) -> str:
     return given if given is not None and event["type"] == "log" else point_id(event)
 
 
+class EventsRejected(ValueError):
+    """The store refused events for their content (e.g. a timestamp Elasticsearch cannot
+    map); the events of the batch it accepted are stored."""
+
+
 def take_id(event: dict[str, Any]) -> str:
     """``event_id``, with ``id`` taken out of the event."""
     found = event_id(event)

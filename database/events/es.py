@@ -33,6 +33,8 @@ _MAX_SERIES_PER_QUERY = 50
 # events per bulk request: large enough to amortise a request, small enough (~0.5-1 MB
 # of scalar events) to stay well below http.max_content_length
 BULK_SIZE = 2000
+# bulk item errors caused by an event's content (the caller's fault: 400, not 500)
+_CONTENT_ERRORS = frozenset(("mapper_parsing_exception", "illegal_argument_exception"))
 
 
 class EsEventStore(base.EventStore):
@@ -88,6 +90,10 @@ class EsEventStore(base.EventStore):
         if indices:
             self._refresher.refresh(indices)
         if failed:
+            by_content = [e for e in failed if e["error"].get("type") in _CONTENT_ERRORS]
+            if len(by_content) == len(failed):
+                reason = str(by_content[0]["error"].get("reason", ""))[:300]
+                raise base.EventsRejected(f"{len(failed)} event(s) not stored: {reason}")
             raise helpers.BulkIndexError(f"{len(failed)} document(s) failed to index.", failed)
         return written
 
