@@ -36,9 +36,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def e2e() -> Iterator[E2E]:
+    yield from _harness(None)
+
+
+@pytest.fixture(scope="session")
+def e2e_team(team_stores: Any) -> Iterator[E2E]:
+    """The same harness on the team configuration (FerretDB, Elasticsearch, Redis)."""
+    yield from _harness(team_stores)
+
+
+def _harness(team_stores: Any) -> Iterator[E2E]:
     # a directory outside any git checkout: the agents re-run the scripts from there
     root = Path(tempfile.mkdtemp(prefix="sm-e2e-"))
-    harness = E2E(root)
+    config_dir = team_stores.config_dir(root / "config", "e2e", redis_db=2) if team_stores else None
+    harness = E2E(root, config_dir)
     try:
         harness.start()
         yield harness
@@ -52,10 +63,11 @@ def e2e() -> Iterator[E2E]:
 
 @pytest.fixture(autouse=True)
 def _label_calls(request: pytest.FixtureRequest) -> Iterator[None]:
-    if "e2e" not in request.fixturenames:
+    name = next((n for n in ("e2e", "e2e_team") if n in request.fixturenames), None)
+    if name is None:
         yield
         return
-    harness: E2E = request.getfixturevalue("e2e")
+    harness: E2E = request.getfixturevalue(name)
     assert harness.recorder
     harness.recorder.label = request.node.name
     mark = harness.recorder.mark()

@@ -116,14 +116,16 @@ class AgentProcess:
 
 
 class E2E:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, config_dir: Path | None = None) -> None:
         if _inside_git_checkout(root):
             pytest.fail(f"the e2e work directory {root} lies inside a git checkout")
         self.root = root
         self.run_id = f"{int(time.time()) % 100000:05d}{os.getpid() % 1000:03d}"
         self.files_port = free_port()
         self.web_port = free_port()
-        self.server = ServerProcess(root / "server" / "data", files_port=self.files_port, web_port=self.web_port)
+        self.server = ServerProcess(
+            root / "server" / "data", config_dir=config_dir, files_port=self.files_port, web_port=self.web_port
+        )
         self.recorder: Recorder | None = None
         self.home = root / "home"
         self.agents: list[AgentProcess] = []
