@@ -1,7 +1,10 @@
 """Atomic changes of a queue's ``entries``: pop the head, append, insert, pull a task.
 
-On MongoDB each is one ``find_one_and_update`` with the matching operator (``$pop``,
-``$push`` with ``$position``, ``$pull``) and a condition on the entries. The embedded
+On a document server (MongoDB, FerretDB) each is a compare-and-set: read the queue,
+change the list, write it with the list read in the filter, read again on a conflict.
+Not ``$pop`` / ``$push`` with ``$position`` / ``$pull`` in one ``find_one_and_update``:
+FerretDB 1.24 hands one head to several concurrent pollers that way, ignores a
+``{"entries.task": {"$ne": ...}}`` condition and pulls only equal elements. The embedded
 store answers the same calls through its vendored mongomock, which deep-copies the
 whole document twice per update: about 10 ms or more with 1,000 entries. Because every
 embedded operation already runs under the process-wide store lock (``embedded.LOCK``),
@@ -21,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from litemongo._vendor.mongomock import collection as litemongo_collection
-from pymongo import ReturnDocument
 
 from . import embedded, embedded_fast
 
@@ -32,8 +34,17 @@ def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[s
     """The queue document as it was before its first entry was removed (and
     ``last_update`` set)."""
     store = _embedded_store(coll)
+
+    def pop(entries: Entries) -> Entries | None:
+        return entries[1:] if entries else None
+
     if store is None:
-        return _generic(coll, queue_id, company_id, {}, {"$pop": {"entries": -1}}, now, ReturnDocument.BEFORE)
+        # compare-and-set, not findAndModify with $pop: FerretDB 1.24 hands one head to
+        # several concurrent pollers that way
+        found = _compare_and_set(coll, queue_id, company_id, now, pop)
+        if found is None:  # an empty (or missing) queue: the document as it is
+            return coll.find_one({"_id": queue_id, "company": company_id})  # type: ignore[no-any-return]
+        return found[0]
     result = _modify(store, queue_id, company_id, now, lambda entries: entries[1:])
     return result[0] if result else None
 
@@ -45,19 +56,6 @@ def push_entry(
     queued; the document afterwards."""
     store = _embedded_store(coll)
     task = entry["task"]
-    if store is None:
-        push: dict[str, Any] = {"$each": [entry]}
-        if position >= 0:
-            push["$position"] = position
-        return _generic(
-            coll,
-            queue_id,
-            company_id,
-            {"entries.task": {"$ne": task}},
-            {"$push": {"entries": push}},
-            now,
-            ReturnDocument.AFTER,
-        )
 
     def insert(entries: Entries) -> Entries | None:
         if any(e.get("task") == task for e in entries):
@@ -65,6 +63,9 @@ def push_entry(
         at = len(entries) if position < 0 else position
         return [*entries[:at], entry, *entries[at:]]
 
+    if store is None:  # compare-and-set: FerretDB 1.24 ignores {"entries.task": {"$ne": ...}}
+        found = _compare_and_set(coll, queue_id, company_id, now, insert)
+        return found[1] if found else None
     result = _modify(store, queue_id, company_id, now, insert, added=entry)
     return result[1] if result else None
 
@@ -104,23 +105,6 @@ def _compare_and_set(
         )
         if written.matched_count:
             return {**doc, "entries": entries}, {**doc, "entries": changed, "last_update": now}
-
-
-def _generic(
-    coll: Any,
-    queue_id: str,
-    company_id: str,
-    condition: dict[str, Any],
-    update: dict[str, Any],
-    now: datetime,
-    returned: bool,
-) -> dict[str, Any] | None:
-    result: dict[str, Any] | None = coll.find_one_and_update(
-        {"_id": queue_id, "company": company_id, **condition},
-        {**update, "$set": {"last_update": now}},
-        return_document=returned,
-    )
-    return result
 
 
 def _modify(
