@@ -43,7 +43,7 @@ def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[s
         # several concurrent pollers that way
         found = _compare_and_set(coll, queue_id, company_id, now, pop)
         if found is None:  # an empty (or missing) queue: the document as it is
-            return coll.find_one({"_id": queue_id, "company": company_id})  # type: ignore[no-any-return]
+            return coll.find_one({"_id": queue_id, "company": company_id})
         return found[0]
     result = _modify(store, queue_id, company_id, now, lambda entries: entries[1:])
     return result[0] if result else None
