@@ -36,16 +36,14 @@ def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[s
     store = _embedded_store(coll)
 
     def pop(entries: Entries) -> Entries | None:
-        return entries[1:] if entries else None
+        return entries[1:]  # an empty queue too: last_update is set, as $pop does
 
     if store is None:
         # compare-and-set, not findAndModify with $pop: FerretDB 1.24 hands one head to
         # several concurrent pollers that way
         found = _compare_and_set(coll, queue_id, company_id, now, pop)
-        if found is None:  # an empty (or missing) queue: the document as it is
-            return coll.find_one({"_id": queue_id, "company": company_id})
-        return found[0]
-    result = _modify(store, queue_id, company_id, now, lambda entries: entries[1:])
+        return found[0] if found else None
+    result = _modify(store, queue_id, company_id, now, pop)
     return result[0] if result else None
 
 
@@ -100,7 +98,8 @@ def _compare_and_set(
         if changed is None:
             return None
         written = coll.update_one(
-            {"_id": queue_id, "company": company_id, "entries": entries},
+            # the entries as read (None matches a document without them)
+            {"_id": queue_id, "company": company_id, "entries": doc.get("entries")},
             {"$set": {"entries": changed, "last_update": now}},
         )
         if written.matched_count:
