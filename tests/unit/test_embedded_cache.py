@@ -16,6 +16,7 @@ from typing import Any
 import mongomock
 import pytest
 from bson import ObjectId
+from support.shapes import type_tree
 
 from stationmaster.database import embedded_fast
 from stationmaster.database.embedded import client_class
@@ -52,16 +53,8 @@ def assert_coherent(coll: Any, root: Path) -> None:
     for key, doc in cache_of(coll).items():
         ident = next((i for i in stored if coll._store._documents.encode_key(i) == key), None)
         assert ident is not None, f"cached {key} is not stored"
-        assert doc == stored[ident] and _types(doc) == _types(stored[ident])
+        assert doc == stored[ident] and type_tree(doc) == type_tree(stored[ident])
     assert {d["_id"]: d for d in coll.find()} == stored
-
-
-def _types(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _types(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_types(v) for v in value]
-    return type(value).__name__
 
 
 def test_reads_are_cached_and_results_are_copies(coll: Any, root: Path) -> None:

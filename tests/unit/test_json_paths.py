@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from support.shapes import type_tree
 
 from stationmaster.protocol import errors
 from stationmaster.protocol.envelope import dumps
@@ -38,15 +39,7 @@ def outcome(call: Any) -> Any:
         value = call()
     except errors.ApiError as ex:
         return ("error", ex.code, ex.subcode, str(ex))
-    return ("value", json.dumps(value, sort_keys=True, default=repr), _types(value))
-
-
-def _types(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _types(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_types(v) for v in value]
-    return type(value).__name__
+    return ("value", json.dumps(value, sort_keys=True, default=repr), type_tree(value))
 
 
 def _stdlib_only(monkeypatch: pytest.MonkeyPatch) -> None:
