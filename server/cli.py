@@ -121,7 +121,10 @@ def _parser() -> argparse.ArgumentParser:
 
     from ..database.migration.command import add_migrate_es_parser
 
+    from .backup_command import add_backup_parsers
+
     add_migrate_es_parser(sub)
+    add_backup_parsers(sub)
     add_web_parser(sub)
     return parser
 
