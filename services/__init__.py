@@ -15,6 +15,7 @@ from ..protocol.endpoints import Endpoints
 SERVICE_MODULES = (
     "auth",
     "debug",
+    "login",
     "server",
     "users",
     "worker_stats",

@@ -204,6 +204,24 @@ def test_fixed_users_mode_is_off_by_default(anon: ApiClient) -> None:
     assert data["enabled"] is False and data["guest"]["enabled"] is False
 
 
+def test_supported_modes_answers_everyone_and_says_who_is_signed_in(anon: ApiClient, tenant: ApiClient) -> None:
+    """login.supported_modes (what the ClearML web app calls first, at /v999.0/)."""
+    for version in ("2.9", "999.0"):
+        data = anon.call("login.supported_modes", {}, version=version).data
+        assert data == {
+            "basic": {"enabled": False, "guest": {"enabled": False}},
+            "sso": {},
+            "sso_providers": [],
+            "server_errors": {"missed_es_upgrade": False, "es_connection_error": False},
+            "authenticated": False,
+        }
+    assert tenant.call("login.supported_modes", {"state": "e30="}).data["authenticated"] is True
+    # bad credentials are no error here: the app then shows its sign-in form
+    bad = anon.call("login.supported_modes", {}, headers={"Authorization": basic("nobody", "wrong")})
+    assert bad.code == (200, 0) and bad.data["authenticated"] is False
+    assert anon.call("login.supported_modes", {"state": 5}).code == (400, 12)
+
+
 def test_legacy_default_credentials_are_refused_by_default(anon: ApiClient) -> None:
     reply = anon.call("auth.login", headers={"Authorization": basic(LEGACY_KEY, LEGACY_SECRET)})
     assert reply.code == (401, 22)

@@ -142,6 +142,7 @@ def test_fixed_users_mode(tmp_path: Path) -> None:
         bad = ApiClient(proc.url).call("auth.login", headers={"Authorization": basic("alice", "wrong")})
         assert bad.code == (401, 22)
         assert ApiClient(proc.url).auth.fixed_users_mode()["enabled"] is True
+        assert ApiClient(proc.url).call("login.supported_modes").data["basic"]["enabled"] is True
         # the admin's key still works next to the fixed users
         key, secret = proc.admin_credentials()
         assert ApiClient(proc.url, key=key, secret=secret).login().token
