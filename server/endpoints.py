@@ -39,7 +39,10 @@ class EndpointRegistry:
     """Which handler serves a name and version, as the schemas declare it: the action's
     first handler from its ``served_from`` version, each variant from its block's."""
 
-    def __init__(self, schemas: SchemaRepo, endpoint_sets: Iterable[Endpoints], max_version: Version) -> None:
+    def __init__(self, schemas: SchemaRepo, endpoint_sets: Iterable[Endpoints], announced: Version) -> None:
+        """``announced``: the API level the server claims (``version.API_VERSION``); it is
+        what unversioned calls resolve to and what ``check_max_version`` compares with,
+        even when some actions have handlers of later versions (docs/architecture.md)."""
         self.schemas = schemas
         self._handlers: dict[str, list[_Entry]] = {}
         for endpoints in endpoint_sets:
@@ -57,7 +60,11 @@ class EndpointRegistry:
         missing = sorted(a.name for a in schemas.actions() if a.name not in self._handlers)
         if missing:
             raise RegistryError(f"schema actions without a handler: {', '.join(missing)}")
-        self.max_version = max([max_version] + [e[0].version for e in self._handlers.values()])
+        #: Handlers of later versions (events up to 2.30) are reached by callers that ask
+        #: for such a version; the announced level does not follow them, or SDKs would
+        #: switch every service to request shapes not served yet.
+        self.max_version = announced
+        self.newest_version = max([announced] + [e[0].version for e in self._handlers.values()])
 
     def _add(self, name: str, entry: _Entry) -> None:
         entries = self._handlers.setdefault(name, [])

@@ -72,8 +72,12 @@ def test_below_every_handler_or_unknown_is_none(registry: EndpointRegistry) -> N
     assert registry.resolve("svc.nosuch", Version.parse("2.9")) is None
 
 
-def test_max_version_includes_handlers(registry: EndpointRegistry) -> None:
-    assert registry.max_version == Version(2, 10)
+def test_announced_version_does_not_follow_newer_handlers(registry: EndpointRegistry) -> None:
+    # what the server claims stays the given level; newer handlers are reached on request
+    assert registry.max_version == Version(2, 9)
+    assert registry.newest_version == Version(2, 10)
+    resolved = registry.resolve("svc.act", Version(2, 12))
+    assert resolved is not None and resolved.version == Version(2, 10)
 
 
 def test_handler_without_schema_is_refused(tmp_path: Path) -> None:
