@@ -145,6 +145,11 @@ WORKER_REGISTERED = ErrorKind(400, 1003, "worker_registered", "Worker already re
 WORKER_NOT_REGISTERED = ErrorKind(400, 1004, "worker_not_registered", "Worker not registered")
 WORKER_STATS_NOT_FOUND = ErrorKind(400, 1005, "worker_stats_not_found", "No statistics for worker")
 
+# serving (the reference v2.x's subcodes)
+INVALID_CONTAINER_ID = ErrorKind(400, 1050, "invalid_container_id", "Invalid container id")
+CONTAINER_NOT_REGISTERED = ErrorKind(400, 1051, "container_not_registered", "Container not registered")
+NO_CONTAINERS_FOR_URL = ErrorKind(400, 1052, "no_containers_for_url", "No container serves this URL")
+
 INVALID_SCROLL_ID = ErrorKind(400, 1104, "invalid_scroll_id", "Invalid scroll id")
 
 # --- 401 unauthorized ----------------------------------------------------------------

@@ -120,7 +120,6 @@ def _parser() -> argparse.ArgumentParser:
     hashpw.set_defaults(func=_hash_password)
 
     from ..database.migration.command import add_migrate_es_parser
-
     from .backup_command import add_backup_parsers
 
     add_migrate_es_parser(sub)

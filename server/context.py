@@ -14,6 +14,7 @@ from ..bll.organization import OrgBLL
 from ..bll.projects import ProjectBLL
 from ..bll.queues import QueueBLL
 from ..bll.server_info import ServerInfo
+from ..bll.serving import ServingBLL
 from ..bll.statistics import StatsBLL
 from ..bll.task import HyperParamsBLL, TaskBLL, TaskLifecycle
 from ..bll.task.task_bll import TaskFields
@@ -42,6 +43,7 @@ class AppContext:
     stats: StatsBLL
     queues: QueueBLL
     workers: WorkerBLL
+    serving: ServingBLL
     tasks: TaskBLL
     task_lifecycle: TaskLifecycle
     task_params: HyperParamsBLL
@@ -79,6 +81,7 @@ def build_context(
         stats=stats,
         queues=queues,
         workers=WorkerBLL(config, stores.workers_redis, queues, stats),
+        serving=ServingBLL(config, stores.workers_redis, stats),
         tasks=TaskBLL(config, TaskFields.from_schemas(schemas)),
         task_lifecycle=TaskLifecycle(config, queues, events),
         task_params=HyperParamsBLL(),

@@ -31,6 +31,7 @@ SERVICE_MODULES = (
     "events",
     "events_metrics",
     "events_media",
+    "serving",
 )
 
 

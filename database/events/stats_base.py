@@ -1,4 +1,5 @@
-"""The statistics store: worker machine statistics and queue metrics.
+"""The statistics store: worker machine statistics, queue metrics and the status reports
+of model-serving containers.
 
 Two implementations share this contract: ``stats_sqlite.SqliteStatsStore`` (embedded
 default, a SQLite file in the data directory) and ``stats_es.EsStatsStore``
@@ -81,6 +82,50 @@ class QueueBucket:
     queue_length: int
 
 
+#: The numeric fields of a serving container's report kept for charts (the reference's
+#: ``serving_stats_*`` document fields).
+SERVING_FIELDS: tuple[str, ...] = (
+    "requests_num",
+    "requests_min",
+    "uptime_sec",
+    "latency_ms",
+    "cpu_usage",
+    "cpu_num",
+    "gpu_usage",
+    "gpu_num",
+    "memory_free",
+    "memory_used",
+    "memory_total",
+    "gpu_memory_free",
+    "gpu_memory_used",
+    "gpu_memory_total",
+    "disk_free_home",
+    "network_rx",
+    "network_tx",
+)
+
+
+@dataclass(frozen=True)
+class ServingStat:
+    """One status report of a serving container: ``values`` holds the reported
+    ``SERVING_FIELDS`` (absent ones are left out)."""
+
+    timestamp: int  # ms
+    container_id: str
+    endpoint_url: str | None
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ServingBucket:
+    """The average of one field over one container's reports in one time bucket (None
+    when none of them had the field)."""
+
+    date: int  # bucket start, ms
+    container_id: str
+    value: float | None
+
+
 class TooManyBuckets(Exception):
     """The requested range and interval need more buckets than the store allows."""
 
@@ -115,6 +160,15 @@ class StatsStore(ABC):
     @abstractmethod
     def queue_metrics(self, company_id: str, span: TimeRange, queue_ids: Sequence[str] | None) -> list[QueueBucket]:
         """The representative document per (bucket, queue), in date then queue order."""
+
+    @abstractmethod
+    def add_serving_stats(self, company_id: str, stat: ServingStat) -> None:
+        """Store one serving container's status report."""
+
+    @abstractmethod
+    def serving_stats(self, company_id: str, endpoint_url: str, span: TimeRange, field: str) -> list[ServingBucket]:
+        """Per (bucket, container) with reports for the endpoint in the span: the
+        average of ``field`` (one of ``SERVING_FIELDS``), in date then container order."""
 
     @abstractmethod
     def close(self) -> None:

@@ -1,8 +1,9 @@
 """The Elasticsearch 7 statistics store, laid out as the reference server's.
 
-Indices ``worker_stats_<company>_<YYYY-MM>`` and ``queue_metrics_<company>_<YYYY-MM>``
+Indices ``worker_stats_<company>_<YYYY-MM>``, ``queue_metrics_<company>_<YYYY-MM>`` and
+``serving_stats_<company>_<YYYY-MM>``
 (the month of the write, UTC; company ids lower-cased as ES index names must be), with
-the index templates ``worker_stats`` and ``queue_metrics`` (``mappings/stats_*.json``,
+the index templates ``worker_stats``, ``queue_metrics`` and ``serving_stats`` (``mappings/stats_*.json``,
 installed by ``es_templates``) re-applied at every start. Reads search ``<prefix>_<company>_*``.
 
 Queries and aggregations are built with elasticsearch-dsl (``*_body``, checked against the
@@ -24,8 +25,11 @@ from elasticsearch_dsl.query import Query
 
 from .es_templates import install_templates
 from .stats_base import (
+    SERVING_FIELDS,
     QueueBucket,
     QueueMetric,
+    ServingBucket,
+    ServingStat,
     StatBucket,
     StatsStore,
     TimeRange,
@@ -106,6 +110,12 @@ def queue_metrics_body(span: TimeRange, queue_ids: Sequence[str] | None) -> dict
         _source={"includes": ["average_waiting_time", "queue_length"]},
     )
     return _body(filters, "dates", dates)
+
+
+def serving_stats_body(endpoint_url: str, span: TimeRange, field: str) -> dict[str, Any]:
+    dates = _histogram(span.interval_ms)
+    dates.bucket("containers", "terms", field="container_id", size=MAX_WORKERS).metric("value", "avg", field=field)
+    return _body([Q("term", endpoint_url=endpoint_url), _range(span)], "dates", dates)
 
 
 def _buckets(parent: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -201,6 +211,26 @@ class EsStatsStore(StatsStore):
                     )
                 )
         return result
+
+    def add_serving_stats(self, company_id: str, stat: ServingStat) -> None:
+        source = {
+            "timestamp": stat.timestamp,
+            "company_id": company_id,
+            "container_id": stat.container_id,
+            "endpoint_url": stat.endpoint_url,
+            **{k: v for k, v in stat.values.items() if k in SERVING_FIELDS},
+        }
+        self._bulk(self._index("serving_stats", company_id), [source])
+
+    def serving_stats(self, company_id: str, endpoint_url: str, span: TimeRange, field: str) -> list[ServingBucket]:
+        if field not in SERVING_FIELDS:
+            raise ValueError(f"not a serving statistics field: {field!r}")
+        aggs = self._search("serving_stats", company_id, serving_stats_body(endpoint_url, span, field))
+        return [
+            ServingBucket(int(date["key"]), container["key"], container["value"]["value"])
+            for date in _buckets(aggs, "dates")
+            for container in sorted(_buckets(date, "containers"), key=lambda c: str(c["key"]))
+        ]
 
     def close(self) -> None:
         self.es.close()

@@ -23,7 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from .base import as_float32
-from .stats_base import QueueBucket, QueueMetric, StatBucket, StatsStore, TimeRange, WorkerStat
+from .stats_base import (
+    SERVING_FIELDS,
+    QueueBucket,
+    QueueMetric,
+    ServingBucket,
+    ServingStat,
+    StatBucket,
+    StatsStore,
+    TimeRange,
+    WorkerStat,
+)
 
 FILE_NAME = "statistics.sqlite"
 
@@ -56,7 +66,15 @@ CREATE TABLE IF NOT EXISTS queue_metrics (
     queue_length INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS queue_metrics_time ON queue_metrics (company, timestamp);
-"""
+CREATE TABLE IF NOT EXISTS serving_stats (
+    company TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    container_id TEXT NOT NULL,
+    endpoint_url TEXT,
+    {serving_columns}
+);
+CREATE INDEX IF NOT EXISTS serving_stats_url ON serving_stats (company, endpoint_url, timestamp);
+""".replace("{serving_columns}", ",\n    ".join(f"{name} REAL" for name in SERVING_FIELDS))
 
 
 MINUTE = 60_000
@@ -132,6 +150,10 @@ def _rollups(company_id: str, stats: Sequence[WorkerStat], length: int) -> tuple
         [(company_id, *key, *acc) for key, acc in values.items()],
         [(company_id, period, worker, flag) for (period, worker), flag in active.items()],
     )
+
+
+def _f32(value: float | None) -> float | None:
+    return None if value is None else as_float32(value)
 
 
 def _in(column: str, values: Sequence[str] | None) -> tuple[str, list[Any]]:
@@ -275,6 +297,28 @@ class SqliteStatsStore(StatsStore):
             [span.interval_ms, span.interval_ms, company_id, span.from_ms, span.to_ms, *queue_params],
         )
         return [QueueBucket(int(b), q, float(w), int(n)) for b, q, w, n in rows]
+
+    def add_serving_stats(self, company_id: str, stat: ServingStat) -> None:
+        row = (
+            company_id,
+            stat.timestamp,
+            stat.container_id,
+            stat.endpoint_url,
+            *(_f32(stat.values.get(name)) for name in SERVING_FIELDS),
+        )
+        marks = ", ".join("?" * len(row))
+        self._write((f"INSERT INTO serving_stats VALUES ({marks})", [row]))
+
+    def serving_stats(self, company_id: str, endpoint_url: str, span: TimeRange, field: str) -> list[ServingBucket]:
+        if field not in SERVING_FIELDS:
+            raise ValueError(f"not a serving statistics field: {field!r}")
+        rows = self._read(
+            f"SELECT timestamp - timestamp % ? AS bucket, container_id, AVG({field}) FROM serving_stats"
+            " WHERE company = ? AND endpoint_url = ? AND timestamp BETWEEN ? AND ?"
+            " GROUP BY bucket, container_id ORDER BY bucket, container_id",
+            [span.interval_ms, company_id, endpoint_url, span.from_ms, span.to_ms],
+        )
+        return [ServingBucket(int(date), container, value) for date, container, value in rows]
 
     def close(self) -> None:
         with self._lock:

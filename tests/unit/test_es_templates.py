@@ -33,7 +33,7 @@ def test_event_index_templates_are_composed_of_the_common_part() -> None:
 
 def test_statistics_index_templates_stand_alone() -> None:
     components, templates = composable_templates("stats")
-    assert components == {} and set(templates) == {"worker_stats", "queue_metrics"}
+    assert components == {} and set(templates) == {"worker_stats", "queue_metrics", "serving_stats"}
     assert templates["worker_stats"]["index_patterns"] == ["worker_stats_*"]
     assert "composed_of" not in templates["worker_stats"]
     assert templates["queue_metrics"]["template"]["mappings"]["properties"]["queue"] == {"type": "keyword"}
@@ -63,6 +63,7 @@ def test_installed_templates_replace_legacy_ones_and_map_every_family(es_url: st
     assert set(names) == {"events", "events_log", "events_plot", "events_training_debug_image"} | {
         "worker_stats",
         "queue_metrics",
+        "serving_stats",
     }
     company = "c0ffee0000000000000000000000tmpl"
     log = _properties(es, f"events-log-{company}")

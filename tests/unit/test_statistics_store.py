@@ -179,7 +179,7 @@ def test_es_layout_is_the_references(es_url: str) -> None:
     mapping = es.indices.get_mapping(index=f"worker_stats_{company}_*")
     properties = next(iter(mapping.values()))["mappings"]["properties"]
     assert properties["value"] == {"type": "float"} and properties["worker"] == {"type": "keyword"}
-    for name in ("worker_stats", "queue_metrics"):
+    for name in ("worker_stats", "queue_metrics", "serving_stats"):
         assert es.indices.get_index_template(name=name)["index_templates"][0]["name"] == name
     store.close()
 
@@ -251,3 +251,26 @@ def test_ranges_cutting_through_minutes(stats_store: Any) -> None:
                 active.setdefault(bucket, set()).add(d.worker)
         assert stats_store.worker_activity(company, span, False) == [(b, len(w)) for b, w in sorted(everyone.items())]
         assert stats_store.worker_activity(company, span, True) == [(b, len(w)) for b, w in sorted(active.items())]
+
+
+def test_serving_stats_average_per_bucket_and_container(stats_store: Any) -> None:
+    from stationmaster.database.events.stats_base import ServingStat
+
+    company = new_company()
+    url = "http://serve/model_a"
+    for ts, container, values in [
+        (T0, "c1", {"requests_num": 10.0, "latency_ms": 20.0}),
+        (T0 + 30_000, "c1", {"requests_num": 20.0}),
+        (T0 + 10_000, "c2", {"requests_num": 5.0, "latency_ms": 40.0}),
+        (T0 + MIN, "c2", {"requests_num": 7.5}),
+        (T0 + 11 * MIN, "c1", {"requests_num": 99.0}),  # outside the span
+    ]:
+        stats_store.add_serving_stats(company, ServingStat(ts, container, url, values))
+    stats_store.add_serving_stats(company, ServingStat(T0, "c3", "http://serve/other", {"requests_num": 1.0}))
+    stats_store.add_serving_stats(new_company(), ServingStat(T0, "c9", url, {"requests_num": 1.0}))
+    found = [(b.date, b.container_id, b.value) for b in stats_store.serving_stats(company, url, SPAN, "requests_num")]
+    assert found == [(T0, "c1", 15.0), (T0, "c2", 5.0), (T0 + MIN, "c2", 7.5)]
+    latency = [(b.date, b.container_id, b.value) for b in stats_store.serving_stats(company, url, SPAN, "latency_ms")]
+    assert latency == [(T0, "c1", 20.0), (T0, "c2", 40.0), (T0 + MIN, "c2", None)]
+    with pytest.raises(ValueError):
+        stats_store.serving_stats(company, url, SPAN, "requests_num; DROP TABLE serving_stats")
