@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 
-from ..database.model.company import Company
-from ..database.raw import find_one
+from ..database.repositories.companies import CompanyRepository
 
 _TTL_SEC = 60.0
 
 
 class CompanyNames:
-    def __init__(self) -> None:
+    def __init__(self, repository: CompanyRepository) -> None:
+        self._repository = repository
         self._cache: dict[str, tuple[str | None, float]] = {}
 
     def get(self, company_id: str) -> str | None:
@@ -20,8 +20,7 @@ class CompanyNames:
         now = time.monotonic()
         if cached is not None and cached[1] > now:
             return cached[0]
-        doc = find_one(Company, {"_id": company_id}, ["name"])
-        name = doc.get("name", "") if doc else None
+        name = self._repository.name(company_id)
         self._cache[company_id] = (name, now + _TTL_SEC)
         return name
 

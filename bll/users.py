@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..database.model.auth import AuthUser, Role
-from ..database.model.base import utcnow
-from ..database.model.company import Company
-from ..database.model.user import User
-from ..database.raw import find_one
+from ..database.repositories.companies import CompanyRepository
+from ..database.repositories.users import CredentialsRepository, UserRepository
+from ..database.vocabulary import Role, utcnow
 from ..protocol import errors
 from .auth.identity import Identity
 from .companies import CompanyNames
@@ -24,29 +22,30 @@ USER_FIELDS = ("id", "company", "name", "family_name", "given_name", "avatar", "
 UPDATABLE = ("name", "family_name", "given_name", "avatar")
 
 
-def user_to_dict(user: User, fields: Iterable[str] = USER_FIELDS) -> dict[str, Any]:
-    result = {}
-    for name in fields:
-        value = getattr(user, name, None)
-        if value is not None:
-            result[name] = value
-    return result
+def user_to_dict(user: Mapping[str, Any], fields: Iterable[str] = USER_FIELDS) -> dict[str, Any]:
+    return {name: user[name] for name in fields if user.get(name) is not None}
 
 
 class UserBLL:
     def __init__(
         self,
+        users: UserRepository,
+        credentials: CredentialsRepository,
+        company_records: CompanyRepository,
         companies: CompanyNames,
         active_users: Callable[[str, list[str], list[str] | None], set[str]] | None = None,
         auth: AuthBLL | None = None,
     ) -> None:
+        self._users = users
+        self._credentials = credentials
+        self._company_records = company_records
         self._companies = companies
         self._auth = auth
         # Who created tasks or models in some projects; wired by the entity services.
         self._active_users = active_users
 
     def current_user(self, identity: Identity) -> dict[str, Any]:
-        user = find_one(User, {"_id": identity.user})
+        user = self._users.get(identity.user)
         if not user:
             raise errors.INVALID_USER("failed loading user")
         result = {k: user[k] for k in USER_FIELDS if user.get(k) is not None}
@@ -56,56 +55,51 @@ class UserBLL:
         return result
 
     def get_by_id(self, identity: Identity, user_id: str) -> dict[str, Any]:
-        query: dict[str, Any] = {"id": user_id}
-        if identity.role != Role.system:
-            query["company"] = identity.company
-        user = User.objects(**query).first()
+        user = self._users.get(user_id, None if identity.role == Role.system else identity.company)
         if not user:
             raise errors.INVALID_USER_ID(id=user_id)
         return user_to_dict(user)
 
     def get_all(self, identity: Identity, request: dict[str, Any]) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"company": identity.company}
         ids = request.get("id")
-        if ids:
-            query["id__in"] = [ids] if isinstance(ids, str) else list(ids)
+        wanted: list[str] | None = ([ids] if isinstance(ids, str) else list(ids)) if ids else None
         active_in = request.get("active_in_projects")
         if active_in is not None and self._active_users is not None:
-            active = self._active_users(identity.company, list(active_in), query.get("id__in"))
+            active = self._active_users(identity.company, list(active_in), wanted)
             if not active:
                 return []
-            query["id__in"] = list(active)
-        users = User.objects(**query)
+            wanted = list(active)
         name = request.get("name")
-        if name:
-            users = users.filter(__raw__={"name": {"$regex": pattern(name, "name", ignore_case=True)}})
+        name_regex = pattern(name, "name", ignore_case=True) if name else None
         only = [f for f in request.get("only_fields") or () if f in USER_FIELDS]
         fields = only or USER_FIELDS
-        return [user_to_dict(u, fields) for u in users.order_by("name")]
+        return [user_to_dict(u, fields) for u in self._users.list_by_name(identity.company, wanted, name_regex, fields)]
 
     def create(self, request: dict[str, Any]) -> None:
-        if not Company.objects(id=request["company"]).only("id").first():
+        if not self._company_records.exists(request["company"]):
             raise errors.INVALID_ID("unknown company", company=request["company"])
-        if User.objects(id=request["id"]).only("id").first():
+        if self._users.exists(request["id"]):
             raise errors.USER_ID_EXISTS(id=request["id"])
-        User(
-            id=request["id"],
-            company=request["company"],
-            name=request["name"],
-            given_name=request.get("given_name"),
-            family_name=request.get("family_name"),
-            avatar=request.get("avatar"),
-            created=utcnow(),
-        ).save()
+        self._users.create(
+            {
+                "id": request["id"],
+                "company": request["company"],
+                "name": request["name"],
+                "given_name": request.get("given_name"),
+                "family_name": request.get("family_name"),
+                "avatar": request.get("avatar"),
+                "created": utcnow(),
+            }
+        )
 
     def delete(self, user_id: str) -> None:
         """Delete the user; its tokens stop working. The last root user of the default
         company is kept (400/300)."""
-        auth_user = AuthUser.objects(id=user_id).only("id", "role", "company").first()
+        auth_user = self._credentials.role_of(user_id)
         if auth_user is not None and self._auth is not None:
             self._auth.check_keeps_a_root(auth_user, removing=True)
-        deleted = User.objects(id=user_id).delete()
-        AuthUser.objects(id=user_id).delete()
+        deleted = self._users.delete(user_id)
+        self._credentials.delete(user_id)
         if self._auth is not None and (deleted or auth_user is not None):
             self._auth.revoke_user(user_id)
         if not deleted:
@@ -115,23 +109,21 @@ class UserBLL:
         user_id = request["user"]
         if user_id != identity.user and identity.role not in (Role.system, Role.root, Role.admin):
             raise errors.ROLE_NOT_ALLOWED("may only update yourself")
-        if not User.objects(id=user_id, company=identity.company).only("id").first():
+        if not self._users.exists(user_id, identity.company):
             raise errors.INVALID_USER_ID(id=user_id)
         fields = {k: request[k] for k in UPDATABLE if k in request}
         if not fields:
             return {"updated": 0, "fields": {}}
-        updated = User.objects(id=user_id, company=identity.company).update_one(
-            **{f"set__{k}": v for k, v in fields.items()}
-        )
+        updated = self._users.update(user_id, identity.company, fields)
         if "name" in fields:
-            AuthUser.objects(id=user_id).update_one(set__name=fields["name"])
-        return {"updated": int(updated), "fields": fields}
+            self._credentials.rename(user_id, fields["name"])
+        return {"updated": updated, "fields": fields}
 
     def get_preferences(self, identity: Identity) -> dict[str, Any]:
-        user = User.objects(id=identity.user, company=identity.company).only("preferences").first()
+        user = self._users.get(identity.user, identity.company, ["preferences"])
         if not user:
             raise errors.INVALID_USER_ID(id=identity.user)
-        return _decode(user.preferences)
+        return _decode(user.get("preferences"))
 
     def set_preferences(self, identity: Identity, changes: dict[str, Any]) -> dict[str, Any]:
         """Each top-level key (a dotted path) replaces what is there."""
@@ -142,7 +134,7 @@ class UserBLL:
             _set_path(new, key.split("."), value)
         if new == base:
             return {"updated": 0, "fields": {}}
-        updated = User.objects(id=identity.user, company=identity.company).update_one(set__preferences=new)
+        updated = self._users.update(identity.user, identity.company, {"preferences": new})
         return {"updated": int(updated), "fields": {"preferences": new} if updated else {}}
 
 

@@ -22,6 +22,7 @@ from .events.factory import open_event_store, open_stats_store
 from .events.stats_base import StatsStore
 from .migration.guard import check_before_serving
 from .model.base import AUTH_DB, BACKEND_DB
+from .repositories import Documents
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class Stores:
     _lock: DataDirLock | None = field(default=None, repr=False)
     events: EventStore | None = None  # task events (SQLite or Elasticsearch)
     stats: StatsStore | None = None  # worker statistics and queue metrics
+    # the documents, entity by entity, over the connections connect_documents registered
+    documents: Documents = field(default_factory=Documents)
 
     def close(self) -> None:
         if self.events is not None:

@@ -60,7 +60,8 @@ def build_context(
         env=str(config.get("env", "<unknown>")),
         revocations=TokenRevocations(stores.redis, float(config.get("apiserver.auth.revocation_recheck_sec"))),
     )
-    companies = CompanyNames()
+    documents = stores.documents
+    companies = CompanyNames(documents.companies)
     organization = OrgBLL()
     projects = ProjectBLL(organization)
     stats = StatsBLL(config, stores)
@@ -72,7 +73,9 @@ def build_context(
         stores=stores,
         schemas=schemas,
         auth=auth,
-        users=UserBLL(companies, projects.active_users, auth),
+        users=UserBLL(
+            documents.users, documents.credentials, documents.companies, companies, projects.active_users, auth
+        ),
         projects=projects,
         models=ModelBLL(organization),
         organization=organization,

@@ -9,34 +9,8 @@ from mongoengine import (
     StringField,
 )
 
+from ..vocabulary import Role as Role
 from .base import AuthDocument
-
-
-class Role:
-    system = "system"
-    root = "root"
-    admin = "admin"
-    superuser = "superuser"
-    user = "user"
-    annotator = "annotator"
-    guest = "guest"
-
-    ALL = (system, root, admin, superuser, user, annotator, guest)
-    SYSTEM = (system, root)
-    # Roles that may act as another user of their company (system and root: of any company).
-    IMPERSONATORS = (system, root, admin)
-    # Highest first: no caller ever gains a role above its own (docs/security.md).
-    _RANK = dict(zip(ALL, range(len(ALL), 0, -1), strict=True))
-
-    @classmethod
-    def rank(cls, role: str | None) -> int:
-        """The role's place in ALL (system highest); 0 for an unknown role."""
-        return cls._RANK.get(role or "", 0)
-
-    @classmethod
-    def outranks(cls, role: str | None, other: str | None) -> bool:
-        """Whether ``role`` is strictly above ``other``."""
-        return cls.rank(role) > cls.rank(other)
 
 
 class Credentials(EmbeddedDocument):

@@ -16,42 +16,10 @@ from mongoengine import (
     StringField,
 )
 
+from ..vocabulary import TaskStatus as TaskStatus
+from ..vocabulary import TaskSystemTags as TaskSystemTags
+from ..vocabulary import TaskType as TaskType
 from .base import BackendDocument
-
-
-class TaskStatus:
-    created = "created"
-    queued = "queued"
-    in_progress = "in_progress"
-    stopped = "stopped"
-    publishing = "publishing"
-    published = "published"
-    closed = "closed"
-    failed = "failed"
-    completed = "completed"
-    unknown = "unknown"
-
-    ALL = (created, queued, in_progress, stopped, publishing, published, closed, failed, completed, unknown)
-
-
-class TaskType:
-    ALL = (
-        "training",
-        "testing",
-        "inference",
-        "data_processing",
-        "application",
-        "monitor",
-        "controller",
-        "optimizer",
-        "service",
-        "qc",
-        "custom",
-    )
-
-
-class TaskSystemTags:
-    development = "development"
 
 
 class Output(EmbeddedDocument):

@@ -48,8 +48,9 @@ def modules() -> Iterator[tuple[str, Path]]:
         yield ".".join(parts), path
 
 
-def imports_of(module: str, path: Path) -> set[str]:
-    """The package-internal modules ``module`` imports (dotted, below the package)."""
+def imports_of(module: str, path: Path, *, typing_too: bool = False) -> set[str]:
+    """The package-internal modules ``module`` imports (dotted, below the package);
+    imports under ``if TYPE_CHECKING`` only with ``typing_too``."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     is_package = path.name == "__init__.py"
     base = module.split(".") if is_package else module.split(".")[:-1]
@@ -57,7 +58,7 @@ def imports_of(module: str, path: Path) -> set[str]:
     typing_only = {
         id(inner)
         for node in ast.walk(tree)
-        if isinstance(node, ast.If) and _is_type_checking(node.test)
+        if not typing_too and isinstance(node, ast.If) and _is_type_checking(node.test)
         for stmt in node.body
         for inner in ast.walk(stmt)
     }
