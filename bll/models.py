@@ -9,12 +9,12 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from ..database.model.base import new_id, utcnow
-from ..database.model.model import Model
-from ..database.model.project import Project
-from ..database.model.task import Task, TaskStatus
-from ..database.model.user import User
-from ..database.raw import collection, find_one
+from ..database.repositories.base import OwnedRepository
+from ..database.repositories.models import ModelRepository
+from ..database.repositories.projects import ProjectRepository
+from ..database.repositories.tasks import TaskRepository
+from ..database.repositories.users import UserRepository
+from ..database.vocabulary import TaskStatus, new_id, utcnow
 from ..protocol import errors
 from ..protocol.versions import Version
 from .auth.identity import Identity
@@ -58,10 +58,6 @@ CREATE_FIELDS = (
 UPDATE_FIELDS = ("name", "comment", "tags", "system_tags", "created", "ui_cache", "project", "uri")
 # returned only when asked for with only_fields
 _EXCLUDED_BY_DEFAULT = "ui_cache"
-# references checked on create/edit: (field, document, error for an unknown id)
-_REFERENCES = (("task", Task), ("project", Project), ("parent", Model))
-# references get_all_ex can join (``only_fields: ["project.name"]``)
-_JOINS = {"project": Project, "task": Task, "parent": Model, "user": User}
 _UPDATABLE_TASK_STATES = (TaskStatus.created, TaskStatus.in_progress)
 # the states from which a task may be published without force (clearml-server v0.16.1's
 # state machine, server/bll/task/utils.py)
@@ -69,20 +65,38 @@ _PUBLISHABLE = (TaskStatus.stopped, TaskStatus.closed, TaskStatus.failed, TaskSt
 
 
 class ModelBLL:
-    def __init__(self, org: OrgBLL) -> None:
+    def __init__(
+        self,
+        org: OrgBLL,
+        models: ModelRepository,
+        tasks: TaskRepository,
+        projects: ProjectRepository,
+        users: UserRepository,
+    ) -> None:
         self.org = org
+        self._models = models
+        self._tasks = tasks
+        self._projects = projects
+        # references checked on create/edit: (field, repository, what the error expects)
+        self._references: tuple[tuple[str, OwnedRepository, str], ...] = (
+            ("task", tasks, "Task"),
+            ("project", projects, "Project"),
+            ("parent", models, "Model"),
+        )
+        # references get_all_ex can join (``only_fields: ["project.name"]``)
+        self._joins = {"project": projects, "task": tasks, "parent": models, "user": users}
 
     # --- reading --------------------------------------------------------------------------
 
     def get_by_id(self, company_id: str, model_id: str, version: Version) -> dict[str, Any]:
-        doc = find_one(Model, {"_id": model_id, **public_or_company(company_id)})
+        doc = self._models.get(model_id, public_or_company(company_id))
         if not doc:
             raise errors.INVALID_MODEL_ID("no such public or company model", id=model_id, company=company_id)
         doc.pop(_EXCLUDED_BY_DEFAULT, None)
         return for_output(doc, version)
 
     def get_by_task_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
-        task = find_one(Task, {"_id": task_id, "company": company_id}, ["output"])
+        task = self._tasks.get(task_id, {"company": company_id}, ["output"])
         if not task:
             raise errors.INVALID_TASK_ID(id=task_id, company=company_id)
         if not task.get("output"):
@@ -96,20 +110,20 @@ class ModelBLL:
         only = [str(f) for f in request.get("only_fields") or ()]
         if not any(not f.startswith("-") for f in only):
             request = {**request, "only_fields": [*only, f"-{_EXCLUDED_BY_DEFAULT}"]}
-        docs = get_all_docs(collection(Model), company_id, request, SPEC)
+        docs = get_all_docs(self._models, company_id, request, SPEC)
         return [for_output(d, version) for d in docs]
 
     def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
-        request, joins = split_joins(request, _JOINS)
+        request, joins = split_joins(request, self._joins)
         models = self.get_all(company_id, request, version)
-        apply_joins(models, joins, _JOINS)
+        apply_joins(models, joins, self._joins)
         return models
 
     def get_frameworks(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
         query: dict[str, Any] = public_or_company(company_id)
         if projects:
             query["project"] = {"$in": list(projects)}
-        return sorted({f for f in collection(Model).distinct("framework", query) if isinstance(f, str) and f})
+        return sorted({f for f in self._models.distinct("framework", query) if isinstance(f, str) and f})
 
     # --- writing --------------------------------------------------------------------------
 
@@ -119,29 +133,30 @@ class ModelBLL:
         check_name(fields)
         conform_tags_in("model", fields, version)
         _sort_tags(fields)
-        if fields.get("project") and not find_one(Project, {"_id": fields["project"], "company": company}, ["_id"]):
+        if fields.get("project") and not self._projects.exists(fields["project"], {"company": company}):
             raise errors.VALIDATION_ERROR("Invalid project ids", project=fields["project"])
         if fields.get("task"):
             self._task_for_writing(identity.company, fields["task"])
-        model = Model(id=new_id(), user=identity.user, company=company, created=utcnow(), **fields)
-        model.save(force_insert=True)
-        return {"id": model.id, "created": True}
+        model_id = self._models.create(
+            {"id": new_id(), "user": identity.user, "company": company, "created": utcnow()} | fields
+        )
+        return {"id": model_id, "created": True}
 
     def edit(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company_id, model_id = identity.company, request["model"]
-        _own_model(company_id, model_id)
+        self._own_model(company_id, model_id)
         fields = {k: request[k] for k in CREATE_FIELDS if k in request}
         check_name(fields)
         self._check_references(company_id, fields)
         conform_tags_in("model", fields, version)
         fields = self._prepare_update(company_id, fields)
-        task_id = fields.get("task") or (find_one(Model, {"_id": model_id}, ["task"]) or {}).get("task")
+        task_id = fields.get("task") or (self._models.get(model_id, None, ["task"]) or {}).get("task")
         self._report_iteration(company_id, task_id, request.get("iteration"))
         return self._apply(company_id, model_id, fields, version)
 
     def update(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company_id, model_id = identity.company, request["model"]
-        _own_model(company_id, model_id)
+        self._own_model(company_id, model_id)
         fields = {k: request[k] for k in UPDATE_FIELDS if k in request}
         check_name(fields)
         if "created" in fields:
@@ -169,7 +184,7 @@ class ModelBLL:
                 status=task.get("status"),
             )
         if override:
-            if not find_one(Model, {"_id": override, "company": company_id}, ["_id"]):
+            if not self._models.exists(override, {"company": company_id}):
                 raise errors.INVALID_MODEL_ID(id=override, company=company_id)
             self._set_task_output(company_id, task_id, override, request.get("iteration"))
             return {"id": override, "created": True}
@@ -185,84 +200,81 @@ class ModelBLL:
         conform_tags_in("model", data, version)
         _sort_tags(data)
         execution = task.get("execution") or {}
-        model = Model(
-            id=new_id(),
-            created=utcnow(),
-            user=identity.user,
-            company=company_id,
-            project=task.get("project"),
-            framework=execution.get("framework"),
-            parent=execution.get("model"),
-            design=execution.get("model_desc") or {},
-            labels=execution.get("model_labels") or {},
-            ready=task.get("status") == TaskStatus.published,
-            **data,
+        model_id = self._models.create(
+            {
+                "id": new_id(),
+                "created": utcnow(),
+                "user": identity.user,
+                "company": company_id,
+                "project": task.get("project"),
+                "framework": execution.get("framework"),
+                "parent": execution.get("model"),
+                "design": execution.get("model_desc") or {},
+                "labels": execution.get("model_labels") or {},
+                "ready": task.get("status") == TaskStatus.published,
+            }
+            | data
         )
-        model.save(force_insert=True)
-        self._set_task_output(company_id, task_id, str(model.id), request.get("iteration"))
-        return {"id": model.id, "created": True}
+        self._set_task_output(company_id, task_id, model_id, request.get("iteration"))
+        return {"id": model_id, "created": True}
 
     def set_ready(self, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
         """Publish the model; with ``publish_task`` (default) also publish the task that
         created it, when it is not published yet (its status must allow publishing unless
         ``force_publish_task``)."""
         company_id, model_id = identity.company, request["model"]
-        _own_model(company_id, model_id)
-        model = find_one(Model, {"_id": model_id}, ["ready", "task"]) or {}
+        self._own_model(company_id, model_id)
+        model = self._models.get(model_id, None, ["ready", "task"]) or {}
         if model.get("ready"):
             raise errors.MODEL_IS_READY(id=model_id, company=company_id)
         result: dict[str, Any] = {}
         task_id = model.get("task")
         if task_id and request.get("publish_task", True):
-            task = find_one(Task, {"_id": task_id, "company": company_id}, ["status", "project"])
+            task = self._tasks.get(task_id, {"company": company_id}, ["status", "project"])
             if task and task.get("status") != TaskStatus.published:
-                data = _publish_task(task, bool(request.get("force_publish_task")))
+                data = self._publish_task(task, bool(request.get("force_publish_task")))
                 result["published_task"] = {"id": task_id, "data": data}
-        updated = collection(Model).update_one(
-            {"_id": model_id, "company": company_id}, {"$set": {"ready": True, "last_update": utcnow()}}
-        )
-        return {"updated": updated.modified_count, **result}
+        updated = self._models.set_ready(model_id, company_id, utcnow())
+        return {"updated": updated, **result}
 
     def delete(self, company_id: str, model_id: str, force: bool) -> dict[str, Any]:
         """Refused while tasks use the model as their input (400/205) or while the task that
         created it is published (400/206), unless ``force``: those tasks then point at
         ``__DELETED__<id>``."""
-        _own_model(company_id, model_id)
-        model = find_one(Model, {"_id": model_id}, ["task"]) or {}
-        tasks = collection(Task)
+        self._own_model(company_id, model_id)
+        model = self._models.get(model_id, None, ["task"]) or {}
+        tasks = self._tasks
         using = {"execution.model": model_id, **public_or_company(company_id)}
-        num_using = len(list(tasks.find(using, {"_id": 1})))
+        num_using = tasks.count(using)
         if num_using and not force:
             raise errors.MODEL_IN_USE("as execution model, use force=True to delete", num_tasks=num_using)
-        creator = tasks.find_one({"_id": model.get("task")}, {"status": 1}) if model.get("task") else None
+        creator = tasks.get(model["task"], None, ["status"]) if model.get("task") else None
         published_creator = bool(creator and creator.get("status") == TaskStatus.published)
         if published_creator and not force:
             raise errors.MODEL_CREATING_TASK_EXISTS("and published, use force=True to delete", task=model["task"])
         deleted_ref = f"__DELETED__{model_id}"
         if num_using:
-            tasks.update_many(using, {"$set": {"execution.model": deleted_ref}})
+            tasks.replace_execution_model(using, deleted_ref)
         if published_creator:
-            error = f"model deleted on {utcnow().isoformat()}"
-            tasks.update_one({"_id": model["task"]}, {"$set": {"output.model": deleted_ref, "output.error": error}})
-        deleted = collection(Model).delete_one({"_id": model_id, "company": company_id})
-        return {"deleted": deleted.deleted_count > 0}
+            tasks.set_output_model(model["task"], deleted_ref, f"model deleted on {utcnow().isoformat()}")
+        return {"deleted": self._models.delete(model_id, company_id) > 0}
 
     def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> dict[str, int]:
-        return {"updated": self.org.set_public(Model, company_id, ids, errors.INVALID_MODEL_ID, public)}
+        return {"updated": self.org.set_public(self._models, company_id, ids, errors.INVALID_MODEL_ID, public)}
 
     # --- helpers --------------------------------------------------------------------------
 
     def _task_for_writing(self, company_id: str, task_id: str) -> dict[str, Any]:
-        writable(Task, company_id, task_id, errors.INVALID_TASK_ID)
-        task = find_one(Task, {"_id": task_id}, ["name", "status", "project", "output", "execution"])
+        writable(self._tasks, company_id, task_id, errors.INVALID_TASK_ID)
+        task = self._tasks.get(task_id, None, ["name", "status", "project", "output", "execution"])
         assert task is not None
         return task
 
     def _check_references(self, company_id: str, fields: Mapping[str, Any]) -> None:
-        for field, doc_cls in _REFERENCES:
+        for field, repository, kind in self._references:
             value = fields.get(field)
-            if value and not find_one(doc_cls, {"_id": value, **public_or_company(company_id)}, ["_id"]):
-                raise errors.VALIDATION_ERROR(f"expecting {doc_cls.__name__} id", id=value, field=field)
+            if value and not repository.exists(value, public_or_company(company_id)):
+                raise errors.VALIDATION_ERROR(f"expecting {kind} id", id=value, field=field)
 
     def _prepare_update(self, company_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         _sort_tags(fields)
@@ -276,57 +288,46 @@ class ModelBLL:
     def _apply(self, company_id: str, model_id: str, fields: dict[str, Any], version: Version) -> dict[str, Any]:
         if not fields:
             return {"updated": 0}
-        updated = Model.objects(id=model_id, company=company_id).update_one(
-            **{f"set__{k}": v for k, v in fields.items()}
-        )
+        updated = self._models.update(model_id, company_id, fields)
         conform_tags_out([fields], version)
-        return {"updated": int(updated), "fields": fields}
+        return {"updated": updated, "fields": fields}
 
     def _report_iteration(self, company_id: str, task_id: str | None, iteration: int | None) -> None:
         if task_id and iteration is not None:
-            collection(Task).update_one(
-                {"_id": task_id, "company": company_id},
-                {"$max": {"last_iteration": iteration}, "$set": {"last_update": utcnow()}},
-            )
+            self._tasks.report_iteration(task_id, company_id, iteration, utcnow())
 
     def _set_task_output(self, company_id: str, task_id: str, model_id: str, iteration: int | None) -> None:
-        update: dict[str, Any] = {"$set": {"output.model": model_id, "last_update": utcnow()}}
-        if iteration is not None:
-            update["$max"] = {"last_iteration": iteration}
-        collection(Task).update_one({"_id": task_id, "company": company_id}, update)
+        self._tasks.set_output(task_id, company_id, model_id, iteration, utcnow())
 
+    def _own_model(self, company_id: str, model_id: str) -> None:
+        """A model is written only by its own company: any other id, a public model's too, is
+        400/201, as the reference looks models up in the caller's company alone (tasks and
+        projects answer 403/21 for a public one)."""
+        if not self._models.exists(model_id, {"company": company_id}):
+            raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
 
-def _own_model(company_id: str, model_id: str) -> None:
-    """A model is written only by its own company: any other id, a public model's too, is
-    400/201, as the reference looks models up in the caller's company alone (tasks and
-    projects answer 403/21 for a public one)."""
-    if not find_one(Model, {"_id": model_id, "company": company_id}, ["_id"]):
-        raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
-
-
-def _publish_task(task: Mapping[str, Any], force: bool) -> dict[str, Any]:
-    """Publish a task with one conditional update on its current status (400/121 when
-    it changed meanwhile); the project's ``last_update`` follows."""
-    status = task.get("status")
-    if not force and status not in _PUBLISHABLE:
-        raise errors.INVALID_TASK_STATUS(
-            "Invalid status change", task=task["id"], current_status=status, new_status=TaskStatus.published
-        )
-    now = utcnow()
-    fields = {
-        "status": TaskStatus.published,
-        "status_reason": "",
-        "status_message": "",
-        "status_changed": now,
-        "last_update": now,
-        "published": now,
-    }
-    changed = collection(Task).update_one({"_id": task["id"], "status": status}, {"$set": fields})
-    if not changed.modified_count:
-        raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=status)
-    if task.get("project"):
-        collection(Project).update_one({"_id": task["project"]}, {"$set": {"last_update": now}})
-    return {"updated": 1, "fields": fields}
+    def _publish_task(self, task: Mapping[str, Any], force: bool) -> dict[str, Any]:
+        """Publish a task with one conditional update on its current status (400/121 when
+        it changed meanwhile); the project's ``last_update`` follows."""
+        status = task.get("status")
+        if not force and status not in _PUBLISHABLE:
+            raise errors.INVALID_TASK_STATUS(
+                "Invalid status change", task=task["id"], current_status=status, new_status=TaskStatus.published
+            )
+        now = utcnow()
+        fields = {
+            "status": TaskStatus.published,
+            "status_reason": "",
+            "status_message": "",
+            "status_changed": now,
+            "last_update": now,
+            "published": now,
+        }
+        if not self._tasks.set_if_status(task["id"], status, fields):
+            raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=status)
+        if task.get("project"):
+            self._projects.touch(task["project"], now)
+        return {"updated": 1, "fields": fields}
 
 
 def _sort_tags(fields: dict[str, Any]) -> None:

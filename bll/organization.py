@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..database.model.model import Model
-from ..database.model.task import Task
-from ..database.raw import collection
+from ..database.repositories import CollectionReader
+from ..database.repositories.base import OwnedRepository
 from ..protocol import errors
 from ..protocol.versions import V2_3, Version
 from .query import NOT_MARKER, QuerySpec, build_filter
@@ -99,12 +98,15 @@ def split_joins(request: Mapping[str, Any], refs: Mapping[str, Any]) -> tuple[Ma
     return ({**request, "only_fields": fields} if joins else request), joins
 
 
-def apply_joins(docs: list[dict[str, Any]], joins: Mapping[str, list[str]], refs: Mapping[str, Any]) -> None:
-    """Replace each joined reference id by ``{"id": ..., <sub-fields>}`` (in place)."""
+def apply_joins(
+    docs: list[dict[str, Any]], joins: Mapping[str, list[str]], refs: Mapping[str, CollectionReader]
+) -> None:
+    """Replace each joined reference id by ``{"id": ..., <sub-fields>}`` (in place);
+    ``refs``: the repository each reference field points into."""
     for field, subfields in joins.items():
         ids = list({d[field] for d in docs if isinstance(d.get(field), str)})
         projection = dict.fromkeys(subfields, 1)
-        found = {r.pop("_id"): r for r in collection(refs[field]).find({"_id": {"$in": ids}}, projection)}
+        found = {r.pop("_id"): r for r in refs[field].find({"_id": {"$in": ids}}, projection)}
         for doc in docs:
             ref = doc.get(field)
             if isinstance(ref, str):
@@ -120,23 +122,20 @@ def for_output(doc: dict[str, Any], version: Version) -> dict[str, Any]:
 
 
 class OrgBLL:
+    def __init__(self, tasks: CollectionReader, models: CollectionReader) -> None:
+        self._tagged = {"task": tasks, "model": models}
+
     def set_public(
-        self, doc_cls: Any, company_id: str, ids: Sequence[str], invalid: errors.ErrorKind, public: bool
+        self, repository: OwnedRepository, company_id: str, ids: Sequence[str], invalid: errors.ErrorKind, public: bool
     ) -> int:
         """Move the company's objects to the public company ("") or back; every id must
         be the caller's (``invalid`` names those that are not). The number moved."""
         ids = list(dict.fromkeys(ids))
-        if public:
-            query: dict[str, Any] = {"company": company_id}
-            update: dict[str, Any] = {"set__company": "", "set__company_origin": company_id}
-        else:
-            query = {"company__in": ["", None], "company_origin": company_id}
-            update = {"set__company": company_id, "unset__company_origin": 1}
-        found = {d.id for d in doc_cls.objects(id__in=ids, **query).only("id")}
+        found = repository.movable_to_public(ids, company_id, public)
         missing = [i for i in ids if i not in found]
         if missing:
             raise invalid(ids=missing)
-        return int(doc_cls.objects(id__in=ids, **query).update(**update)) if ids else 0
+        return repository.move_to_public(ids, company_id, public) if ids else 0
 
     def get_tags(
         self,
@@ -157,9 +156,9 @@ class OrgBLL:
         fields = ["tags", "system_tags"] if include_system else ["tags"]
         result: dict[str, set[str]] = {f: set() for f in fields}
         for entity in entities:
-            coll = collection(_document(entity))
+            repository = self._tagged["model" if entity == "model" else "task"]
             for field in fields:
-                result[field].update(v for v in coll.distinct(field, query) if isinstance(v, str))
+                result[field].update(v for v in repository.distinct(field, query) if isinstance(v, str))
         return {field: sorted(values) for field, values in result.items()}
 
 
@@ -168,16 +167,12 @@ def public_or_company(company_id: str) -> dict[str, Any]:
     return {"company": {"$in": [company_id, "", None]}}
 
 
-def writable(doc_cls: Any, company_id: str, obj_id: str, invalid: errors.ErrorKind) -> dict[str, Any]:
+def writable(repository: OwnedRepository, company_id: str, obj_id: str, invalid: errors.ErrorKind) -> dict[str, Any]:
     """The company's object ``obj_id`` for writing: ``invalid`` when it does not exist
     for the company, 403/21 when it is a public object."""
-    doc = collection(doc_cls).find_one({"_id": obj_id, **public_or_company(company_id)}, {"company": 1})
+    doc = repository.get(obj_id, public_or_company(company_id), ["company"])
     if not doc:
         raise invalid(id=obj_id)
     if not doc.get("company"):
         raise errors.NO_WRITE_PERMISSION("for public/readonly object", id=obj_id)
-    return dict(doc)
-
-
-def _document(entity: str) -> Any:
-    return Model if entity == "model" else Task
+    return doc

@@ -7,12 +7,11 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..database.model.base import new_id, utcnow
-from ..database.model.model import Model
-from ..database.model.project import Project
-from ..database.model.task import Task, TaskStatus
-from ..database.model.user import User
-from ..database.raw import collection, find_one
+from ..database.repositories.models import ModelRepository
+from ..database.repositories.projects import ProjectRepository
+from ..database.repositories.tasks import TaskRepository
+from ..database.repositories.users import UserRepository
+from ..database.vocabulary import TaskStatus, new_id, utcnow
 from ..protocol import errors
 from ..protocol.versions import Version
 from .auth.identity import Identity
@@ -40,8 +39,6 @@ SPEC = QuerySpec(
 )
 # only these task types count towards a project's run time (as in the reference)
 _RUNTIME_TYPES = ("training", "testing")
-# references get_all_ex can join (``only_fields: ["user.name"]``)
-_REFS = {"user": User}
 
 
 def check_name(fields: dict[str, Any]) -> None:
@@ -53,35 +50,46 @@ def check_name(fields: dict[str, Any]) -> None:
 
 
 class ProjectBLL:
-    def __init__(self, org: OrgBLL) -> None:
+    def __init__(
+        self,
+        org: OrgBLL,
+        projects: ProjectRepository,
+        tasks: TaskRepository,
+        models: ModelRepository,
+        users: UserRepository,
+    ) -> None:
         self.org = org
+        self._projects = projects
+        self._tasks = tasks
+        self._models = models
+        # references get_all_ex can join (``only_fields: ["user.name"]``)
+        self._refs = {"user": users}
 
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
         fields = {k: request[k] for k in EDITABLE if k in request}
         check_name(fields)
         conform_tags_in("project", fields, version)
         now = utcnow()
-        project = Project(
-            id=new_id(), user=identity.user, company=identity.company, created=now, last_update=now, **fields
+        return self._projects.create(
+            {"id": new_id(), "user": identity.user, "company": identity.company, "created": now, "last_update": now}
+            | fields
         )
-        project.save(force_insert=True)
-        return str(project.id)
 
     def get_by_id(self, company_id: str, project_id: str, version: Version) -> dict[str, Any]:
-        doc = find_one(Project, {"_id": project_id, **public_or_company(company_id)})
+        doc = self._projects.get(project_id, public_or_company(company_id))
         if not doc:
             raise errors.INVALID_PROJECT_ID(id=project_id)
         return for_output(doc, version)
 
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
         request = conform_tag_filter("project", request, version)
-        docs = get_all_docs(collection(Project), company_id, request, SPEC)
+        docs = get_all_docs(self._projects, company_id, request, SPEC)
         return [for_output(d, version) for d in docs]
 
     def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
-        request, joins = split_joins(request, _REFS)
+        request, joins = split_joins(request, self._refs)
         projects = self.get_all(company_id, request, version)
-        apply_joins(projects, joins, _REFS)
+        apply_joins(projects, joins, self._refs)
         if not request.get("include_stats") or not projects:
             return projects
         state = request.get("stats_for_state")
@@ -100,7 +108,7 @@ class ProjectBLL:
         result: dict[str, dict[str, Any]] = defaultdict(lambda: {s: _empty_stats() for s in STATES})
         query = {**public_or_company(company_id), "project": {"$in": project_ids}}
         fields = {"project": 1, "status": 1, "system_tags": 1, "type": 1, "started": 1, "completed": 1}
-        for task in collection(Task).find(query, fields):
+        for task in self._tasks.find(query, fields):
             system_tags = task.get("system_tags")
             state = ARCHIVED if isinstance(system_tags, list) and ARCHIVED in system_tags else "active"
             section = result[task["project"]][state]
@@ -112,29 +120,30 @@ class ProjectBLL:
         return result
 
     def update(self, company_id: str, project_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
-        writable(Project, company_id, project_id, errors.INVALID_PROJECT_ID)
+        writable(self._projects, company_id, project_id, errors.INVALID_PROJECT_ID)
         fields = {k: request[k] for k in EDITABLE if k in request}
         check_name(fields)
         conform_tags_in("project", fields, version)
         fields["last_update"] = utcnow()
-        updated = Project.objects(id=project_id, company=company_id).update_one(
-            **{f"set__{k}": v for k, v in fields.items()}
-        )
+        updated = self._projects.update(project_id, company_id, fields)
         conform_tags_out([fields], version)
-        return {"updated": int(updated), "fields": fields}
+        return {"updated": updated, "fields": fields}
 
     def delete(self, company_id: str, project_id: str, force: bool) -> dict[str, Any]:
         """Refused while active (non-archived) tasks or models are in the project, unless
         ``force``; then every task and model of the project is left without a project."""
-        writable(Project, company_id, project_id, errors.INVALID_PROJECT_ID)
-        active = {"project": project_id, "system_tags": {"$nin": [ARCHIVED]}}
-        for doc_cls, error in ((Task, errors.PROJECT_HAS_TASKS), (Model, errors.PROJECT_HAS_MODELS)):
-            if not force and collection(doc_cls).find_one(active, {"_id": 1}):
+        writable(self._projects, company_id, project_id, errors.INVALID_PROJECT_ID)
+        holders: tuple[tuple[TaskRepository | ModelRepository, errors.ErrorKind], ...] = (
+            (self._tasks, errors.PROJECT_HAS_TASKS),
+            (self._models, errors.PROJECT_HAS_MODELS),
+        )
+        for repository, error in holders:
+            if not force and repository.any_active_in_project(project_id):
                 raise error("use force=true to delete", id=project_id)
-        moved = collection(Task).update_many({"project": project_id}, {"$unset": {"project": 1}})
-        collection(Model).update_many({"project": project_id}, {"$unset": {"project": 1}})
-        deleted = collection(Project).delete_one({"_id": project_id, "company": company_id})
-        return {"deleted": deleted.deleted_count, "disassociated_tasks": moved.modified_count}
+        moved = self._tasks.leave_project(project_id)
+        self._models.leave_project(project_id)
+        deleted = self._projects.delete(project_id, company_id)
+        return {"deleted": deleted, "disassociated_tasks": moved}
 
     def unique_metric_variants(self, company_id: str, project_id: str | None) -> list[dict[str, str]]:
         """Every (metric, variant) pair in the ``last_metrics`` of the project's tasks
@@ -143,7 +152,7 @@ class ProjectBLL:
         if project_id:
             query["project"] = project_id
         found: dict[tuple[str, str], dict[str, str]] = {}
-        for task in collection(Task).find(query, {"last_metrics": 1}):
+        for task in self._tasks.find(query, {"last_metrics": 1}):
             for metric_hash, variants in (task.get("last_metrics") or {}).items():
                 for variant_hash, item in (variants or {}).items():
                     if not isinstance(item, dict) or "metric" not in item:
@@ -166,7 +175,7 @@ class ProjectBLL:
         if project_id:
             query["project"] = project_id
         pairs: set[tuple[str, str]] = set()
-        for task in collection(Task).find(query, {"hyperparams": 1}):
+        for task in self._tasks.find(query, {"hyperparams": 1}):
             for section, params in (task.get("hyperparams") or {}).items():
                 pairs.update((section, name) for name in params or {})
         page, page_size = max(0, page), max(1, page_size)
@@ -187,8 +196,8 @@ class ProjectBLL:
         if user_ids:
             query["user"] = {"$in": user_ids}
         users: set[str] = set()
-        for doc_cls in (Task, Model):
-            users.update(u for u in collection(doc_cls).distinct("user", query) if isinstance(u, str))
+        for repository in (self._tasks, self._models):
+            users.update(u for u in repository.distinct("user", query) if isinstance(u, str))
         return users
 
     def get_tags(self, company_id: str, entity: str, request: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -201,7 +210,7 @@ class ProjectBLL:
         )
 
     def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> dict[str, int]:
-        return {"updated": self.org.set_public(Project, company_id, ids, errors.INVALID_PROJECT_ID, public)}
+        return {"updated": self.org.set_public(self._projects, company_id, ids, errors.INVALID_PROJECT_ID, public)}
 
 
 def _empty_stats() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from ..database.raw import as_api, find_for_reading
+from ..database.repositories import CollectionReader, as_api
 from ..protocol import errors
 from ..protocol.fields import FIELD_NAME_PATTERN
 from .patterns import literal, pattern
@@ -75,7 +75,7 @@ def build_filter(
 
 
 def get_all_docs(
-    coll: Any,
+    reader: CollectionReader,
     company_id: str,
     request: Mapping[str, Any],
     spec: QuerySpec,
@@ -83,7 +83,7 @@ def get_all_docs(
     allow_public: bool = True,
     base_filter: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run a ``get_all`` request on a raw collection; documents come back with ``id``."""
+    """Run a ``get_all`` request on an entity's repository; documents come back with ``id``."""
     query = build_filter(company_id, request, spec, allow_public=allow_public)
     if base_filter:
         query = {"$and": [query, dict(base_filter)]}
@@ -91,19 +91,14 @@ def get_all_docs(
     order = order_fields(request)
     projection, excluded = _projection(request)
     if not order:
-        cursor = coll.find(query, projection)
-        if skip:
-            cursor = cursor.skip(skip)
-        if limit is not None:
-            cursor = cursor.limit(limit)
-        return [_finish(doc, excluded) for doc in cursor]
+        return [_finish(doc, excluded) for doc in reader.find(query, projection, skip=skip, limit=limit)]
     keys = {"_id": 1, **{("_id" if f == "id" else f): 1 for f, _ in order}}
-    candidates = sort_docs(find_for_reading(coll, query, keys), order)
+    candidates = sort_docs(reader.find_for_reading(query, keys), order)
     page = candidates[skip : None if limit is None else skip + limit]
     ids = [doc["_id"] for doc in page]
     if not ids:
         return []
-    by_id = {doc["_id"]: doc for doc in coll.find({"_id": {"$in": ids}}, projection)}
+    by_id = {doc["_id"]: doc for doc in reader.find({"_id": {"$in": ids}}, projection)}
     return [_finish(by_id[i], excluded) for i in ids if i in by_id]
 
 

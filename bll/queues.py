@@ -22,6 +22,7 @@ from ..database.model.queue import Queue
 from ..database.model.task import Task
 from ..database.queue_ops import pop_head, pull_task, push_entry
 from ..database.raw import as_api, collection
+from ..database.repositories import CollectionReader
 from ..protocol import errors
 from .query import QuerySpec, get_all_docs
 from .statistics import StatsBLL
@@ -72,7 +73,7 @@ class QueueBLL:
 
     def get_all(self, company_id: str, request: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The company's queues matching a get_all request (queues are never public)."""
-        return get_all_docs(self._coll(), company_id, request, QUERY, allow_public=False)
+        return get_all_docs(CollectionReader(self._coll()), company_id, request, QUERY, allow_public=False)
 
     def default_queue_id(self, company_id: str) -> str:
         return str(self.get_default(company_id)["id"])

@@ -7,14 +7,15 @@ import re
 
 from bson.errors import InvalidDocument
 from mongoengine.errors import NotUniqueError, OperationError, ValidationError
-from pymongo.errors import OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from ..protocol import errors
 
 
 def as_api_error(ex: Exception) -> errors.ApiError | None:
     """The API error for a storage exception caused by the request; None for others."""
-    if isinstance(ex, NotUniqueError) or _is_ferretdb_unique_violation(ex):
+    # NotUniqueError: mongoengine's; DuplicateKeyError: a repository's raw write
+    if isinstance(ex, NotUniqueError | DuplicateKeyError) or _is_ferretdb_unique_violation(ex):
         return errors.EXPECTED_UNIQUE_DATA(_unique_detail(str(ex)))
     if isinstance(ex, ValidationError):
         return errors.DATA_VALIDATION_ERROR(str(ex))

@@ -62,8 +62,8 @@ def build_context(
     )
     documents = stores.documents
     companies = CompanyNames(documents.companies)
-    organization = OrgBLL()
-    projects = ProjectBLL(organization)
+    organization = OrgBLL(documents.tasks, documents.models)
+    projects = ProjectBLL(organization, documents.projects, documents.tasks, documents.models, documents.users)
     stats = StatsBLL(config, stores)
     queues = QueueBLL(stats, [f for f in schemas.request_properties("queues.update") if f != "queue"])
     events = EventsBLL(config, stores)
@@ -77,7 +77,7 @@ def build_context(
             documents.users, documents.credentials, documents.companies, companies, projects.active_users, auth
         ),
         projects=projects,
-        models=ModelBLL(organization),
+        models=ModelBLL(organization, documents.models, documents.tasks, documents.projects, documents.users),
         organization=organization,
         server=ServerInfo(config, server_uuid),
         events=events,

@@ -11,10 +11,12 @@ from urllib.parse import urlparse
 from ...config import Config
 from ...database.model.base import new_id, utcnow
 from ...database.model.model import Model
-from ...database.model.project import Project
-from ...database.model.task import Task, TaskStatus
-from ...database.model.user import User
+from ...database.model.task import TaskStatus
 from ...database.raw import collection
+from ...database.repositories import CollectionReader
+from ...database.repositories.projects import ProjectRepository
+from ...database.repositories.tasks import TaskRepository
+from ...database.repositories.users import UserRepository
 from ...protocol import errors
 from ...protocol.versions import V2_9, Version
 from ...schema import SchemaRepo
@@ -39,7 +41,7 @@ _NOT_STORED_AS_GIVEN = {
     "tasks.edit": ("task", "force", "output_dest"),
     "tasks.update": ("task", "output__error"),
 }
-JOIN_REFS = {"project": Project, "parent": Task, "user": User}
+JOIN_REFS = {"project": ProjectRepository(), "parent": TaskRepository(), "user": UserRepository()}
 OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
 
@@ -156,7 +158,7 @@ class TaskBLL:
         if joins:
             split, wanted = split_joins(request, JOIN_REFS)
             request = dict(split)
-        docs = get_all_docs(tasks(), company_id, request, TASK_QUERY)
+        docs = get_all_docs(CollectionReader(tasks()), company_id, request, TASK_QUERY)
         if wanted:
             apply_joins(docs, wanted, JOIN_REFS)
         return [task_for_output(doc, version) for doc in docs]

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from ..raw import as_api as as_api  # documents as the API names their id
 from .base import CollectionReader as CollectionReader
 from .companies import CompanyRepository
+from .models import ModelRepository
+from .projects import ProjectRepository
+from .tasks import TaskRepository
 from .users import CredentialsRepository, UserRepository
 
 
@@ -23,3 +26,6 @@ class Documents:
     companies: CompanyRepository = field(default_factory=CompanyRepository)
     users: UserRepository = field(default_factory=UserRepository)
     credentials: CredentialsRepository = field(default_factory=CredentialsRepository)
+    projects: ProjectRepository = field(default_factory=ProjectRepository)
+    models: ModelRepository = field(default_factory=ModelRepository)
+    tasks: TaskRepository = field(default_factory=TaskRepository)

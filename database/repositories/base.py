@@ -10,12 +10,14 @@ class stays the schema either way: a raw insert validates through it first, so
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from mongoengine import Document
 
 from ..raw import as_api, collection, find_for_reading, projection_of
+
+ARCHIVED = "archived"  # the system tag of archived tasks, models and projects
 
 
 class CollectionReader:
@@ -84,3 +86,62 @@ class RawRepository(CollectionReader):
         stored = self._validated(fields)
         self._coll.insert_one(stored)
         return str(stored["_id"])
+
+
+class OwnedRepository(RawRepository):
+    """Documents a company owns and may make public (``company == ""``, the owner kept in
+    ``company_origin``): projects, models, tasks."""
+
+    def get(
+        self, obj_id: str, scope: Mapping[str, Any] | None = None, fields: Iterable[str] | None = None
+    ) -> dict[str, Any] | None:
+        """The document ``obj_id`` within ``scope`` (a filter such as the readable-by-a-
+        company one), with ``id``; None when there is none."""
+        return self._find_one({"_id": obj_id, **(scope or {})}, fields)
+
+    def exists(self, obj_id: str, scope: Mapping[str, Any] | None = None) -> bool:
+        return self._exists({"_id": obj_id, **(scope or {})})
+
+    def create(self, fields: Mapping[str, Any]) -> str:
+        """Store a new document (checked by its document class); its id."""
+        return self._insert(fields)
+
+    def update(self, obj_id: str, company_id: str, fields: Mapping[str, Any]) -> int:
+        """Set fields of the company's document; the number matched (0 or 1)."""
+        return int(self._coll.update_one({"_id": obj_id, "company": company_id}, {"$set": dict(fields)}).matched_count)
+
+    def delete(self, obj_id: str, company_id: str) -> int:
+        """Delete the company's document; the number deleted (0 or 1)."""
+        return int(self._coll.delete_one({"_id": obj_id, "company": company_id}).deleted_count)
+
+    def movable_to_public(self, ids: Sequence[str], company_id: str, public: bool) -> set[str]:
+        """Of ``ids``, those ``move_to_public`` would move."""
+        return {d["_id"] for d in self._coll.find(_public_move(ids, company_id, public)[0], {"_id": 1})}
+
+    def move_to_public(self, ids: Sequence[str], company_id: str, public: bool) -> int:
+        """Make the company's documents public, or public ones it gave back to it; the
+        number matched."""
+        query, update = _public_move(ids, company_id, public)
+        return int(self._coll.update_many(query, update).matched_count)
+
+
+class InProjects(OwnedRepository):
+    """Documents filed in projects: tasks and models."""
+
+    def any_active_in_project(self, project_id: str) -> bool:
+        """Whether one not archived is in the project."""
+        return self._exists({"project": project_id, "system_tags": {"$nin": [ARCHIVED]}})
+
+    def leave_project(self, project_id: str) -> int:
+        """Every one of the project is left without a project; the number modified."""
+        return int(self._coll.update_many({"project": project_id}, {"$unset": {"project": 1}}).modified_count)
+
+
+def _public_move(ids: Sequence[str], company_id: str, public: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    if public:
+        query: dict[str, Any] = {"company": company_id}
+        update: dict[str, Any] = {"$set": {"company": "", "company_origin": company_id}}
+    else:
+        query = {"company": {"$in": ["", None]}, "company_origin": company_id}
+        update = {"$set": {"company": company_id}, "$unset": {"company_origin": 1}}
+    return {"_id": {"$in": list(ids)}, **query}, update

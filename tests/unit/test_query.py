@@ -14,6 +14,7 @@ import pytest
 
 from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs, sort_docs
 from stationmaster.database.embedded import client_class
+from stationmaster.database.repositories import CollectionReader
 from stationmaster.protocol.errors import ApiError
 
 SPEC = QuerySpec(
@@ -55,12 +56,12 @@ def ids(docs: list[dict[str, Any]]) -> list[str]:
 
 
 def run(coll: Any, **request: Any) -> list[str]:
-    return ids(get_all_docs(coll, "c1", request, SPEC))
+    return ids(get_all_docs(CollectionReader(coll), "c1", request, SPEC))
 
 
 def test_company_scope_includes_public_objects_only_when_allowed(coll: Any) -> None:
     assert sorted(run(coll)) == ["t1", "t2", "t3", "t5"]
-    assert sorted(ids(get_all_docs(coll, "c1", {}, SPEC, allow_public=False))) == ["t1", "t2", "t3"]
+    assert sorted(ids(get_all_docs(CollectionReader(coll), "c1", {}, SPEC, allow_public=False))) == ["t1", "t2", "t3"]
 
 
 def test_name_is_a_regular_expression(coll: Any) -> None:
@@ -118,12 +119,15 @@ def test_paging(coll: Any) -> None:
 
 
 def test_projection_with_dotted_paths_and_exclusions(coll: Any) -> None:
-    docs = get_all_docs(coll, "c1", {"id": ["t1"], "only_fields": ["name", "hyperparams.args"]}, SPEC)
+    docs = get_all_docs(CollectionReader(coll), "c1", {"id": ["t1"], "only_fields": ["name", "hyperparams.args"]}, SPEC)
     assert docs == [{"id": "t1", "name": "train a", "hyperparams": {"args": {"lr": {"value": "30"}}}}]
-    docs = get_all_docs(coll, "c1", {"id": ["t1"], "only_fields": ["-comment", "-hyperparams"]}, SPEC)
+    docs = get_all_docs(CollectionReader(coll), "c1", {"id": ["t1"], "only_fields": ["-comment", "-hyperparams"]}, SPEC)
     assert set(docs[0]) == {"id", "company", "name", "status", "tags", "last_update", "last_iteration"}
     docs = get_all_docs(
-        coll, "c1", {"id": ["t1"], "only_fields": ["name", "hyperparams", "-hyperparams.args.lr"]}, SPEC
+        CollectionReader(coll),
+        "c1",
+        {"id": ["t1"], "only_fields": ["name", "hyperparams", "-hyperparams.args.lr"]},
+        SPEC,
     )
     assert docs[0]["hyperparams"] == {"args": {}}
 

@@ -9,6 +9,7 @@ import mongomock
 import pytest
 
 from stationmaster.bll.query import QuerySpec, get_all_docs
+from stationmaster.database.repositories import CollectionReader
 from stationmaster.protocol.errors import ApiError
 
 
@@ -20,7 +21,7 @@ def coll() -> Any:
 
 
 def run(coll: Any, **request: Any) -> list[str]:
-    return [d["id"] for d in get_all_docs(coll, "c1", request, QuerySpec())]
+    return [d["id"] for d in get_all_docs(CollectionReader(coll), "c1", request, QuerySpec())]
 
 
 @pytest.mark.parametrize("name", ["$where", "a.$where", "", "a..b", "tags\x00"])

@@ -1,0 +1,95 @@
+"""The document repositories (database/repositories): raw inserts keep the documents'
+checks, a duplicate is the API's 400/801, and the publicity move is the one rule for
+projects and models. On mongomock and on the embedded store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import mongoengine
+import mongomock
+import pytest
+from mongoengine.errors import ValidationError
+from pymongo.errors import DuplicateKeyError
+
+from stationmaster.database.embedded import client_class
+from stationmaster.database.errors import as_api_error
+from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
+from stationmaster.database.repositories import Documents
+from stationmaster.database.stores import connect_documents_with
+
+NOW = datetime(2026, 1, 1, 12, 0, 0)
+
+
+@pytest.fixture(params=["mongomock", "litemongo"])
+def documents(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Documents]:
+    if request.param == "mongomock":
+        connect_documents_with(mongomock.MongoClient)
+    else:
+        connect_documents_with(client_class(tmp_path / "docs"))
+    yield Documents()
+    for alias in (BACKEND_DB, AUTH_DB):
+        mongoengine.disconnect(alias)
+
+
+def project(name: str, company: str = "c1", **extra: object) -> dict[str, object]:
+    return {
+        "id": f"p-{name}",
+        "name": name,
+        "company": company,
+        "user": "u",
+        "created": NOW,
+        "description": "d",
+    } | extra
+
+
+def test_a_raw_insert_keeps_the_documents_checks(documents: Documents) -> None:
+    with pytest.raises(ValidationError):  # name shorter than the document's min_length
+        documents.projects.create(project("ab"))
+    with pytest.raises(ValidationError):  # a value outside the field's choices
+        documents.tasks._insert({"id": "t1", "company": "c1", "name": "task", "status": "no-such-status"})
+    with pytest.raises(ValidationError):  # a required field missing
+        documents.models.create({"id": "m1", "name": "model"})
+    assert documents.projects.get("p-ab") is None
+
+
+def test_a_duplicate_is_expected_unique_data(documents: Documents) -> None:
+    assert documents.projects.create(project("first")) == "p-first"
+    with pytest.raises(DuplicateKeyError) as caught:
+        documents.projects.create(project("first"))
+    error = as_api_error(caught.value)
+    assert error is not None and (error.code, error.subcode) == (400, 801)
+
+
+def test_reads_name_the_id_id(documents: Documents) -> None:
+    documents.projects.create(project("named"))
+    assert documents.projects.get("p-named", {"company": "c1"}, ["name"]) == {"id": "p-named", "name": "named"}
+    assert documents.projects.get("p-named", {"company": "c2"}) is None
+    assert documents.projects.exists("p-named") and not documents.projects.exists("p-other")
+
+
+def test_publicity_moves_only_the_companys_own_and_back(documents: Documents) -> None:
+    repo = documents.models
+    repo.create({"id": "m1", "name": "mine", "company": "c1", "user": "u", "created": NOW})
+    repo.create({"id": "m2", "name": "theirs", "company": "c2", "user": "u", "created": NOW})
+    assert repo.movable_to_public(["m1", "m2"], "c1", True) == {"m1"}
+    assert repo.move_to_public(["m1"], "c1", True) == 1
+    assert repo.get("m1", None, ["company", "company_origin"]) == {"id": "m1", "company": "", "company_origin": "c1"}
+    assert repo.movable_to_public(["m1"], "c2", False) == set()
+    assert repo.move_to_public(["m1"], "c1", False) == 1
+    assert repo.get("m1", None, ["company", "company_origin"]) == {"id": "m1", "company": "c1"}
+
+
+def test_users_listed_by_name_with_a_projection(documents: Documents) -> None:
+    users = documents.users
+    for user_id, name in (("u2", "bob"), ("u1", "alice"), ("u3", "carol")):
+        users.create({"id": user_id, "company": "c1", "name": name, "created": NOW})
+    users.create({"id": "u4", "company": "c2", "name": "dave"})
+    listed = users.list_by_name("c1", ["u1", "u2", "u4"], None, ["id", "name"])
+    assert listed == [{"id": "u1", "name": "alice"}, {"id": "u2", "name": "bob"}]
+    assert users.update("u1", "c2", {"name": "x"}) == 0
+    assert users.update("u1", "c1", {"name": "alicia"}) == 1
+    assert (users.get("u1") or {})["name"] == "alicia"
+    assert documents.companies.name("nope") is None
