@@ -17,12 +17,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from ..database.model.base import new_id, utcnow
-from ..database.model.queue import Queue
-from ..database.model.task import Task
-from ..database.queue_ops import pop_head, pull_task, push_entry
-from ..database.raw import as_api, collection
-from ..database.repositories import CollectionReader
+from ..database.repositories import as_api
+from ..database.repositories.queues import QueueRepository
+from ..database.repositories.tasks import TaskRepository
+from ..database.vocabulary import new_id, utcnow
 from ..protocol import errors
 from .query import QuerySpec, get_all_docs
 from .statistics import StatsBLL
@@ -52,39 +50,39 @@ def to_back(pos: int) -> int:
 
 
 class QueueBLL:
-    def __init__(self, stats: StatsBLL, updatable: Iterable[str]) -> None:
+    def __init__(
+        self, stats: StatsBLL, updatable: Iterable[str], queues: QueueRepository, tasks: TaskRepository
+    ) -> None:
         """``updatable``: what queues.update may change, the properties of its request
         schema but the queue id (``build_context`` reads them from the schema)."""
         self._stats = stats
         self._updatable = tuple(updatable)
-
-    @staticmethod
-    def _coll() -> Any:
-        return collection(Queue)
+        self._queues = queues
+        self._tasks = tasks
 
     # --- reading ----------------------------------------------------------------------
 
     def get_by_id(self, company_id: str, queue_id: str) -> dict[str, Any]:
         """The queue document (``id``, ``name``, ``entries``, ...); 400/701 if unknown."""
-        doc = as_api(self._coll().find_one({"_id": queue_id, "company": company_id}))
+        doc = self._queues.get(queue_id, company_id)
         if not doc:
             raise errors.INVALID_QUEUE_ID(id=queue_id)
         return doc
 
     def get_all(self, company_id: str, request: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The company's queues matching a get_all request (queues are never public)."""
-        return get_all_docs(CollectionReader(self._coll()), company_id, request, QUERY, allow_public=False)
+        return get_all_docs(self._queues, company_id, request, QUERY, allow_public=False)
 
     def default_queue_id(self, company_id: str) -> str:
         return str(self.get_default(company_id)["id"])
 
     def get_default(self, company_id: str) -> dict[str, Any]:
         """The company's queue tagged ``default``: 400/707 without one, 400/708 with several."""
-        found = list(self._coll().find({"company": company_id, "system_tags": DEFAULT_TAG}, {"name": 1}).limit(2))
+        found = self._queues.tagged(company_id, DEFAULT_TAG, limit=2)
         if not found:
             raise errors.NO_DEFAULT_QUEUE(company=company_id)
         if len(found) > 1:
-            ids = [d["_id"] for d in self._coll().find({"company": company_id, "system_tags": DEFAULT_TAG}, {"_id": 1})]
+            ids = [d["_id"] for d in self._queues.tagged(company_id, DEFAULT_TAG)]
             raise errors.MULTIPLE_DEFAULT_QUEUES(queues=ids)
         return {"id": found[0]["_id"], "name": found[0].get("name")}
 
@@ -92,8 +90,7 @@ class QueueBLL:
         wanted = list(dict.fromkeys(queue_ids))
         if not wanted:
             return set()
-        found = self._coll().find({"_id": {"$in": wanted}, "company": company_id}, {"_id": 1})
-        return {d["_id"] for d in found}
+        return self._queues.existing_ids(company_id, wanted)
 
     def summaries(self, queue_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """``{id: {name, num_entries, next_task}}`` for the worker listing."""
@@ -101,7 +98,7 @@ class QueueBLL:
         if not wanted:
             return {}
         result = {}
-        for doc in self._coll().find({"_id": {"$in": wanted}}, {"name": 1, "entries": 1}):
+        for doc in self._queues.names_and_entries(wanted):
             entries = doc.get("entries") or []
             result[doc["_id"]] = {
                 "name": doc.get("name"),
@@ -122,19 +119,19 @@ class QueueBLL:
     ) -> str:
         name = self._valid_name(company_id, name)
         now = utcnow()
-        queue_id = new_id()
-        Queue(
-            id=queue_id,
-            name=name,
-            company=company_id,
-            user=user,
-            created=now,
-            tags=list(tags or []),
-            system_tags=list(system_tags or []),
-            entries=[],
-            last_update=now,
-        ).save(force_insert=True)
-        return queue_id
+        return self._queues.create(
+            {
+                "id": new_id(),
+                "name": name,
+                "company": company_id,
+                "user": user,
+                "created": now,
+                "tags": list(tags or []),
+                "system_tags": list(system_tags or []),
+                "entries": [],
+                "last_update": now,
+            }
+        )
 
     def _valid_name(self, company_id: str, name: str, queue_id: str | None = None) -> str:
         name = (name or "").strip()
@@ -142,10 +139,7 @@ class QueueBLL:
             raise errors.DATA_VALIDATION_ERROR(
                 f"field 'name' must have at least {MIN_NAME_LENGTH} characters", name=name
             )
-        query: dict[str, Any] = {"company": company_id, "name": name}
-        if queue_id:
-            query["_id"] = {"$ne": queue_id}
-        if self._coll().find_one(query, {"_id": 1}):
+        if self._queues.name_taken(company_id, name, queue_id):
             raise errors.EXPECTED_UNIQUE_DATA("queue name already exists", name=name)
         return name
 
@@ -158,20 +152,14 @@ class QueueBLL:
         if not changes:
             return 0, {}
         try:
-            res = self._coll().update_one(
-                {"_id": queue_id, "company": company_id}, {"$set": {**changes, "last_update": utcnow()}}
-            )
+            matched = self._queues.update(queue_id, company_id, {**changes, "last_update": utcnow()})
         except DuplicateKeyError:  # a concurrent create or rename took the name
             raise errors.EXPECTED_UNIQUE_DATA("queue name already exists", name=changes.get("name")) from None
-        return int(res.matched_count > 0), changes
+        return int(matched > 0), changes
 
     def delete(self, company_id: str, queue_id: str, force: bool) -> None:
         """Delete the queue; a queue with entries only with ``force`` (else 400/702)."""
-        query: dict[str, Any] = {"_id": queue_id, "company": company_id}
-        if not force:
-            # the emptiness check and the delete are one operation
-            query["entries.0"] = {"$exists": False}
-        if self._coll().delete_one(query).deleted_count:
+        if self._queues.delete(queue_id, company_id, only_if_empty=not force):
             return
         self.get_by_id(company_id, queue_id)
         raise errors.QUEUE_NOT_EMPTY("use force=true to delete", id=queue_id)
@@ -182,11 +170,11 @@ class QueueBLL:
         """Append the task; 400/101 when it is not a task of the caller's company (the
         reference took any id, which get_next_task then handed out), 400/701 unknown
         queue, 400/706 when it is already queued."""
-        if not collection(Task).find_one({"_id": task_id, "company": company_id}, {"_id": 1}):
+        if not self._tasks.exists(task_id, {"company": company_id}):
             self.get_by_id(company_id, queue_id)  # an unknown queue is named first
             raise errors.INVALID_TASK_ID(id=task_id)
         now = utcnow()
-        doc = push_entry(self._coll(), queue_id, company_id, {"task": task_id, "added": now}, now)
+        doc = self._queues.push_entry(queue_id, company_id, {"task": task_id, "added": now}, now)
         if doc is None:
             self.get_by_id(company_id, queue_id)
             raise errors.TASK_ALREADY_QUEUED(task=task_id)
@@ -195,7 +183,7 @@ class QueueBLL:
 
     def remove_task(self, company_id: str, queue_id: str, task_id: str) -> int:
         """Remove every entry of the task; 400/703 when it is not in the queue."""
-        before = pull_task(self._coll(), queue_id, company_id, task_id, utcnow())
+        before = self._queues.pull_task(queue_id, company_id, task_id, utcnow())
         if before is None:
             raise errors.INVALID_QUEUE_OR_TASK_NOT_QUEUED(task=task_id, id=queue_id, company=company_id)
         entries = before.get("entries") or []
@@ -205,7 +193,7 @@ class QueueBLL:
 
     def get_next_task(self, company_id: str, queue_id: str) -> dict[str, Any] | None:
         """Pop the head entry atomically: ``{task, added}`` or None when empty."""
-        before = pop_head(self._coll(), queue_id, company_id, utcnow())
+        before = self._queues.pop_head(queue_id, company_id, utcnow())
         if before is None:
             raise errors.INVALID_QUEUE_ID(id=queue_id)
         entries = before.get("entries") or []
@@ -218,7 +206,7 @@ class QueueBLL:
         """Move the task's entry to ``position(current index)``; returns the new index
         (-1: the end). As the reference: a pull then a positioned push, 703 when the task
         is not queued, 704/705 when a concurrent change got in between."""
-        doc = self._coll().find_one({"_id": queue_id, "company": company_id, "entries.task": task_id}, {"entries": 1})
+        doc = self._queues.entries_with_task(queue_id, company_id, task_id)
         if doc is None:
             raise errors.INVALID_QUEUE_OR_TASK_NOT_QUEUED(task=task_id, id=queue_id, company=company_id)
         entries = doc["entries"]
@@ -226,9 +214,9 @@ class QueueBLL:
         new_position = position(current)
         if new_position == current:
             return new_position
-        if pull_task(self._coll(), queue_id, company_id, task_id, utcnow()) is None:
+        if self._queues.pull_task(queue_id, company_id, task_id, utcnow()) is None:
             raise errors.REMOVED_DURING_REPOSITION(task=task_id, id=queue_id)
-        pushed = push_entry(self._coll(), queue_id, company_id, entries[current], utcnow(), position=new_position)
+        pushed = self._queues.push_entry(queue_id, company_id, entries[current], utcnow(), position=new_position)
         if pushed is None:
             raise errors.FAILED_ADDING_DURING_REPOSITION(task=task_id, id=queue_id)
         self._record(company_id, pushed)
@@ -239,7 +227,7 @@ class QueueBLL:
         task_ids = {e.get("task") for q in queues for e in q.get("entries") or []}
         names = {}
         if task_ids:
-            found = collection(Task).find({"_id": {"$in": list(task_ids)}}, {"name": 1})
+            found = self._tasks.find({"_id": {"$in": list(task_ids)}}, {"name": 1})
             names = {d["_id"]: d.get("name") for d in found}
         for queue in queues:
             for entry in queue.get("entries") or []:

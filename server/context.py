@@ -65,7 +65,8 @@ def build_context(
     organization = OrgBLL(documents.tasks, documents.models)
     projects = ProjectBLL(organization, documents.projects, documents.tasks, documents.models, documents.users)
     stats = StatsBLL(config, stores)
-    queues = QueueBLL(stats, [f for f in schemas.request_properties("queues.update") if f != "queue"])
+    updatable = [f for f in schemas.request_properties("queues.update") if f != "queue"]
+    queues = QueueBLL(stats, updatable, documents.queues, documents.tasks)
     events = EventsBLL(config, stores)
     auth = AuthBLL(config, tokens, companies)
     return AppContext(

@@ -15,6 +15,7 @@ from .base import CollectionReader as CollectionReader
 from .companies import CompanyRepository
 from .models import ModelRepository
 from .projects import ProjectRepository
+from .queues import QueueRepository
 from .tasks import TaskRepository
 from .users import CredentialsRepository, UserRepository
 
@@ -29,3 +30,4 @@ class Documents:
     projects: ProjectRepository = field(default_factory=ProjectRepository)
     models: ModelRepository = field(default_factory=ModelRepository)
     tasks: TaskRepository = field(default_factory=TaskRepository)
+    queues: QueueRepository = field(default_factory=QueueRepository)
