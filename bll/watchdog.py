@@ -18,11 +18,10 @@ import threading
 from datetime import datetime, timedelta
 
 from ..config import Config
-from ..database.model.base import utcnow
-from ..database.model.project import Project
-from ..database.model.task import Task
-from ..database.model.task import TaskStatus as S
-from ..database.raw import collection
+from ..database.repositories.projects import ProjectRepository
+from ..database.repositories.tasks import TaskRepository
+from ..database.vocabulary import TaskStatus as S
+from ..database.vocabulary import utcnow
 from ..protocol import errors
 from .task.state_machine import StatusChange, apply_status_change
 
@@ -33,7 +32,9 @@ REASON = "Forced stop (non-responsive)"
 
 
 class NonResponsiveTasksWatchdog:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, tasks: TaskRepository, projects: ProjectRepository) -> None:
+        self._tasks = tasks
+        self._projects = projects
         self.enabled = bool(config.get(f"{CONFIG_KEY}.enabled"))
         self.threshold = timedelta(seconds=float(config.get(f"{CONFIG_KEY}.threshold_sec")))
         self.interval = max(0.05, float(config.get(f"{CONFIG_KEY}.watch_interval_sec")))
@@ -44,21 +45,20 @@ class NonResponsiveTasksWatchdog:
         """One cycle: stop the stale in-progress tasks; returns how many were stopped."""
         now = now or utcnow()
         cutoff = now - self.threshold
-        tasks = collection(Task)
-        stale = list(tasks.find({"status": S.in_progress, "last_update": {"$lt": cutoff}}, {"project": 1}))
+        stale = self._tasks.stale_in_progress(cutoff)
         stopped, projects = 0, set()
         for doc in stale:
             task = {"id": doc["_id"], "status": S.in_progress}
             change = StatusChange(S.stopped, REASON, REASON, where={"last_update": {"$lt": cutoff}})
             try:
-                apply_status_change(tasks, task, change, now=now)
+                apply_status_change(self._tasks, task, change, now=now)
             except errors.ApiError:  # reported or changed meanwhile: no longer stale
                 continue
             stopped += 1
             if doc.get("project"):
                 projects.add(doc["project"])
         if projects:
-            collection(Project).update_many({"_id": {"$in": sorted(projects)}}, {"$set": {"last_update": now}})
+            self._projects.touch_many(sorted(projects), now)
         if stale:
             log.info("watchdog: %d of %d non-responsive tasks stopped", stopped, len(stale))
         return stopped

@@ -79,7 +79,8 @@ class ServerRunner:
                 thread = threading.Thread(target=server.run, name="http", daemon=True)
                 thread.start()
                 self._threads.append(thread)
-            self._watchdog = NonResponsiveTasksWatchdog(self.config)
+            documents = self.stores.documents
+            self._watchdog = NonResponsiveTasksWatchdog(self.config, documents.tasks, documents.projects)
             self._watchdog.start()
         except BaseException:
             self.stop()

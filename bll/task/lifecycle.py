@@ -14,6 +14,7 @@ from ...database.model.model import Model
 from ...database.model.task import TaskStatus as S
 from ...database.model.task import TaskSystemTags
 from ...database.raw import collection
+from ...database.repositories.tasks import TaskRepository
 from ...protocol import errors
 from ..auth.identity import Identity
 from .access import get_for_write, tasks, touch_project
@@ -51,7 +52,7 @@ class TaskLifecycle:
         self.events = events
 
     def _apply(self, task: Mapping[str, Any], change: StatusChange) -> dict[str, Any]:
-        result = apply_status_change(tasks(), task, change)
+        result = apply_status_change(TaskRepository(tasks()), task, change)
         touch_project(task.get("project"))
         return result
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ...database.model.base import utcnow
-from ...database.model.task import TaskStatus as S
-from ...database.model.task import TaskSystemTags
+from ...database.repositories.tasks import TaskRepository
+from ...database.vocabulary import TaskStatus as S
+from ...database.vocabulary import utcnow
 from ...protocol import errors
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -59,7 +59,7 @@ class StatusChange:
 
 
 def apply_status_change(
-    coll: Any, task: Mapping[str, Any], change: StatusChange, now: datetime | None = None
+    tasks: TaskRepository, task: Mapping[str, Any], change: StatusChange, now: datetime | None = None
 ) -> dict[str, Any]:
     """Write ``change`` if the task still has the status (and ``status_changed``) it was
     read with: of two changes read from the same state only one is written, so the
@@ -78,26 +78,7 @@ def apply_status_change(
         "last_update": now,
         **change.set,
     }
-    update: dict[str, Any] = {"$set": fields}
-    if change.unset:
-        update["$unset"] = dict.fromkeys(change.unset, 1)
-    if change.min:
-        update["$min"] = dict(change.min)
-    if change.new_status == S.queued:
-        update["$pull"] = {"system_tags": TaskSystemTags.development}
-    query = (
-        {"_id": task["id"], "status": task.get("status")}
-        if task.get("status")
-        else {
-            "_id": task["id"],
-            "status": {"$in": [None, S.created]},
-        }
-    )
-    if "status_changed" in task:  # None matches a task never changed (no such field)
-        query["status_changed"] = task["status_changed"]
-    query.update(change.where)
-    result = coll.update_one(query, update)
-    if not result.matched_count:
+    if not tasks.change_status(task, fields, unset=change.unset, lower_to=change.min, where=change.where):
         raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], current_status=current, new_status=change.new_status)
     answer = dict(fields)
     answer.update(change.min)

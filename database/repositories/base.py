@@ -60,13 +60,14 @@ class RawRepository(CollectionReader):
 
     document: ClassVar[type[Document]]
 
-    def __init__(self) -> None:
-        super().__init__(None)
+    def __init__(self, coll: Any = None) -> None:
+        """``coll``: a given collection (tests); by default the document class's."""
+        super().__init__(coll)
 
     @property
     def _coll(self) -> Any:
         # looked up per call: the connection behind the document class may be replaced
-        return collection(self.document)
+        return self._collection if self._collection is not None else collection(self.document)
 
     def _find_one(self, query: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, Any] | None:
         return as_api(self._coll.find_one(dict(query), projection_of(fields)))

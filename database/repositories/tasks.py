@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ..model.task import Task
+from ..vocabulary import TaskStatus, TaskSystemTags
 from .base import InProjects
 
 
 class TaskRepository(InProjects):
     document = Task
+
+    def stale_in_progress(self, cutoff: datetime) -> list[dict[str, Any]]:
+        """The tasks in progress not updated since ``cutoff`` (``_id``, ``project``)."""
+        query = {"status": TaskStatus.in_progress, "last_update": {"$lt": cutoff}}
+        return list(self._coll.find(query, {"project": 1}))
 
     def count(self, query: Mapping[str, Any]) -> int:
         return len(list(self._coll.find(dict(query), {"_id": 1})))
@@ -42,3 +48,35 @@ class TaskRepository(InProjects):
         """Set fields of the task while its status is still ``status`` (one conditional
         update); whether it was changed."""
         return bool(self._coll.update_one({"_id": task_id, "status": status}, {"$set": dict(fields)}).modified_count)
+
+    def change_status(
+        self,
+        task: Mapping[str, Any],
+        fields: Mapping[str, Any],
+        *,
+        unset: Sequence[str] = (),
+        lower_to: Mapping[str, Any] | None = None,
+        where: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """The one conditional update of a task's status: write ``fields`` (with the new
+        ``status``), unset ``unset``, lower the ``lower_to`` fields to those values, only
+        if the task still has the status (and ``status_changed``, when ``task`` holds it)
+        it was read with and meets ``where``. Queuing also drops the development tag.
+        Whether a task matched."""
+        update: dict[str, Any] = {"$set": dict(fields)}
+        if unset:
+            update["$unset"] = dict.fromkeys(unset, 1)
+        if lower_to:
+            update["$min"] = dict(lower_to)
+        if fields.get("status") == TaskStatus.queued:
+            update["$pull"] = {"system_tags": TaskSystemTags.development}
+        status = task.get("status")
+        query: dict[str, Any] = (
+            {"_id": task["id"], "status": status}
+            if status
+            else {"_id": task["id"], "status": {"$in": [None, TaskStatus.created]}}
+        )
+        if "status_changed" in task:  # None matches a task never changed (no such field)
+            query["status_changed"] = task["status_changed"]
+        query.update(where or {})
+        return bool(self._coll.update_one(query, update).matched_count)

@@ -26,9 +26,7 @@ NOT_YET_BEHIND_THE_SEAM = {
     "bll.task.access",
     "bll.task.hyperparams",
     "bll.task.lifecycle",
-    "bll.task.state_machine",
     "bll.task.task_bll",
-    "bll.watchdog",
     "bll.workers",
 }
 

@@ -12,6 +12,7 @@ import pytest
 from stationmaster.bll.task.state_machine import TRANSITIONS, StatusChange, apply_status_change, check_transition
 from stationmaster.database.embedded import client_class
 from stationmaster.database.model.task import TaskStatus
+from stationmaster.database.repositories.tasks import TaskRepository
 from stationmaster.protocol.errors import ApiError
 
 # clearml-server v0.16.1, state_machine in server/bll/task/utils.py
@@ -66,10 +67,10 @@ def coll(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 def test_stale_read_loses_with_121(coll: Any) -> None:
     coll.insert_one({"_id": "t", "status": "created"})
     stale = {"id": "t", "status": "created"}
-    first = apply_status_change(coll, stale, StatusChange("in_progress"))
+    first = apply_status_change(TaskRepository(coll), stale, StatusChange("in_progress"))
     assert first["updated"] == 1 and first["fields"]["status"] == "in_progress"
     with pytest.raises(ApiError) as info:
-        apply_status_change(coll, stale, StatusChange("queued"))
+        apply_status_change(TaskRepository(coll), stale, StatusChange("queued"))
     assert (info.value.code, info.value.subcode) == (400, 121)
     assert coll.find_one({"_id": "t"})["status"] == "in_progress"
 
@@ -80,13 +81,15 @@ def test_a_stale_read_of_the_same_status_loses_too(coll: Any, changed_before: bo
     written, so the stored status_changed never goes back (it did, once, in CI)."""
     coll.insert_one({"_id": "t", "status": "stopped"})
     if changed_before:
-        apply_status_change(coll, {"id": "t", "status": "stopped", "status_changed": None}, StatusChange("stopped"))
+        apply_status_change(
+            TaskRepository(coll), {"id": "t", "status": "stopped", "status_changed": None}, StatusChange("stopped")
+        )
     stale = {"id": "t", **{k: v for k, v in coll.find_one({"_id": "t"}).items() if k != "_id"}}
     stale.setdefault("status_changed", None)
     time.sleep(0.002)  # status_changed has millisecond precision: the next change gets a new one
-    first = apply_status_change(coll, stale, StatusChange("stopped"))
+    first = apply_status_change(TaskRepository(coll), stale, StatusChange("stopped"))
     with pytest.raises(ApiError) as info:
-        apply_status_change(coll, stale, StatusChange("stopped", status_message="late"))
+        apply_status_change(TaskRepository(coll), stale, StatusChange("stopped", status_message="late"))
     assert (info.value.code, info.value.subcode) == (400, 121)
     stored = coll.find_one({"_id": "t"})
     assert stored["status_changed"] == first["fields"]["status_changed"] and stored.get("status_message") is None
@@ -95,10 +98,12 @@ def test_a_stale_read_of_the_same_status_loses_too(coll: Any, changed_before: bo
 def test_extra_fields_and_queued_drops_development(coll: Any) -> None:
     coll.insert_one({"_id": "t", "status": "created", "system_tags": ["development", "x"], "execution": {"queue": "q"}})
     change = StatusChange("queued", "why", "msg", set={"execution.queue": "q2"})
-    result = apply_status_change(coll, {"id": "t", "status": "created"}, change)
+    result = apply_status_change(TaskRepository(coll), {"id": "t", "status": "created"}, change)
     doc = coll.find_one({"_id": "t"})
     assert doc["system_tags"] == ["x"] and doc["execution"]["queue"] == "q2"
     assert doc["status_reason"] == "why" and doc["status_message"] == "msg" and doc["status_changed"]
     assert result["fields"]["execution.queue"] == "q2"
-    apply_status_change(coll, {"id": "t", "status": "queued"}, StatusChange("created", unset=("execution.queue",)))
+    apply_status_change(
+        TaskRepository(coll), {"id": "t", "status": "queued"}, StatusChange("created", unset=("execution.queue",))
+    )
     assert "queue" not in coll.find_one({"_id": "t"})["execution"]

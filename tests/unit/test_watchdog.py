@@ -20,6 +20,8 @@ from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
 from stationmaster.database.model.project import Project
 from stationmaster.database.model.task import Task
 from stationmaster.database.raw import collection
+from stationmaster.database.repositories.projects import ProjectRepository
+from stationmaster.database.repositories.tasks import TaskRepository
 from stationmaster.database.stores import connect_documents_with
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
@@ -53,7 +55,7 @@ def test_scan_stops_only_stale_in_progress_tasks(tasks: Any) -> None:
     add(tasks, "old_but_queued", "queued", 3600)
     add(tasks, "old_completed", "completed", 3600)
     collection(Project).insert_one({"_id": "p", "name": "proj", "last_update": NOW - timedelta(days=1)})
-    assert NonResponsiveTasksWatchdog(make_config(threshold=60)).scan(NOW) == 1
+    assert NonResponsiveTasksWatchdog(make_config(threshold=60), TaskRepository(), ProjectRepository()).scan(NOW) == 1
     stale = tasks.find_one({"_id": "stale"})
     assert stale["status"] == "stopped"
     assert stale["status_reason"] == REASON == "Forced stop (non-responsive)"
@@ -66,12 +68,12 @@ def test_scan_stops_only_stale_in_progress_tasks(tasks: Any) -> None:
     }
     assert collection(Project).find_one({"_id": "p"})["last_update"] == NOW
     # a second scan finds nothing more to do
-    assert NonResponsiveTasksWatchdog(make_config(threshold=60)).scan(NOW) == 0
+    assert NonResponsiveTasksWatchdog(make_config(threshold=60), TaskRepository(), ProjectRepository()).scan(NOW) == 0
 
 
 def test_a_task_refreshed_meanwhile_is_not_stopped(tasks: Any) -> None:
     add(tasks, "t", "in_progress", 120, project=None)
-    watchdog = NonResponsiveTasksWatchdog(make_config(threshold=60))
+    watchdog = NonResponsiveTasksWatchdog(make_config(threshold=60), TaskRepository(), ProjectRepository())
     original_find = type(tasks).find
 
     def find_then_refresh(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -89,7 +91,9 @@ def test_a_task_refreshed_meanwhile_is_not_stopped(tasks: Any) -> None:
 
 
 def test_thread_scans_every_interval_and_stops(tasks: Any) -> None:
-    watchdog = NonResponsiveTasksWatchdog(make_config(threshold=0.2, interval=0.1))
+    watchdog = NonResponsiveTasksWatchdog(
+        make_config(threshold=0.2, interval=0.1), TaskRepository(), ProjectRepository()
+    )
     tasks.insert_one({"_id": "t", "status": "in_progress", "last_update": datetime.utcnow()})
     watchdog.start()
     try:
@@ -103,9 +107,11 @@ def test_thread_scans_every_interval_and_stops(tasks: Any) -> None:
 
 
 def test_disabled_watchdog_starts_no_thread(tasks: Any) -> None:
-    watchdog = NonResponsiveTasksWatchdog(make_config(enabled=False))
+    watchdog = NonResponsiveTasksWatchdog(make_config(enabled=False), TaskRepository(), ProjectRepository())
     watchdog.start()
     assert watchdog._thread is None
     # the defaults are config/default's, not repeated in the code
-    defaults = NonResponsiveTasksWatchdog(load_config((), env={}, include_env_dirs=False))
+    defaults = NonResponsiveTasksWatchdog(
+        load_config((), env={}, include_env_dirs=False), TaskRepository(), ProjectRepository()
+    )
     assert defaults.threshold == timedelta(seconds=7200) and defaults.interval == 900
