@@ -21,11 +21,10 @@ from typing import Any
 from redis import Redis
 
 from ..config import Config
-from ..database.model.base import utcnow
-from ..database.model.company import Company
-from ..database.model.task import Task
-from ..database.model.user import User
-from ..database.raw import collection, find_one
+from ..database.repositories.companies import CompanyRepository
+from ..database.repositories.tasks import TaskRepository
+from ..database.repositories.users import UserRepository
+from ..database.vocabulary import utcnow
 from ..protocol import errors
 from .queues import QueueBLL
 from .statistics import StatsBLL
@@ -60,8 +59,17 @@ def _load(raw: bytes | str) -> dict[str, Any]:
 
 
 class WorkerBLL:
-    def __init__(self, config: Config, redis: Redis, queues: QueueBLL, stats: StatsBLL) -> None:
+    def __init__(
+        self,
+        config: Config,
+        redis: Redis,
+        queues: QueueBLL,
+        stats: StatsBLL,
+        documents: tuple[UserRepository, CompanyRepository, TaskRepository],
+    ) -> None:
+        """``documents``: the users, companies and tasks repositories."""
         self._redis = redis
+        self._users, self._companies, self._tasks = documents
         self._queues = queues
         self._stats = stats
         self._auto_register = bool(config.get("apiserver.workers.auto_register"))
@@ -82,10 +90,10 @@ class WorkerBLL:
         the company."""
         if timeout is None or not 0 < timeout <= MAX_SECONDS:
             raise errors.WORKER_REGISTRATION_FAILED("invalid timeout", timeout=timeout, worker=worker)
-        user = find_one(User, {"_id": user_id, "company": company_id}, ("id", "name"))
+        user = self._users.get(user_id, company_id, ("id", "name"))
         if not user:
             raise errors.INVALID_USER_ID(id=user_id, company=company_id)
-        company = find_one(Company, {"_id": company_id}, ("id", "name"))
+        company = self._companies.get(company_id, ("id", "name"))
         queues = list(queues or [])
         missing = set(queues) - self._queues.existing_ids(company_id, queues)
         if missing:
@@ -131,16 +139,17 @@ class WorkerBLL:
             self._save(entry)
 
     def _touch_task(self, company_id: str, task_id: str, worker: str, now: datetime) -> dict[str, Any]:
-        # an update and a read: FerretDB 1.24 has no projection ("fields") in findAndModify
-        tasks = collection(Task)
-        query = {"_id": task_id, "company": company_id}
-        found = tasks.update_one(
-            query, {"$set": {"last_worker": worker, "last_worker_report": now, "last_update": now}}
-        )
-        task = tasks.find_one(query, {"name": 1}) if found.matched_count else None
+        task = self._tasks.report_worker(task_id, company_id, worker, now)
         if not task:
             raise errors.INVALID_TASK_ID(id=task_id, company=company_id)
         return {"id": task_id, "name": task.get("name")}
+
+    def _tasks_info(self, task_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = list(task_ids)
+        if not ids:
+            return {}
+        found = self._tasks.find({"_id": {"$in": ids}}, {"name": 1, "started": 1, "last_iteration": 1})
+        return {d["_id"]: d for d in found}
 
     def _get_or_register(self, company_id: str, user_id: str, worker: str) -> dict[str, Any]:
         raw = self._redis.get(worker_key(company_id, user_id, worker))
@@ -176,7 +185,7 @@ class WorkerBLL:
         summaries = self._queues.summaries(queue_ids)
         task_ids = {w["task"]["id"] for w in workers if w.get("task")}
         task_ids.update(s["next_task"] for s in summaries.values() if s["next_task"])
-        tasks = _tasks_info(task_ids)
+        tasks = self._tasks_info(task_ids)
         now = utcnow()
         return [_detailed(w, summaries, tasks, now) for w in workers]
 
@@ -189,14 +198,6 @@ class WorkerBLL:
         for queue in queues:
             queue["workers"] = by_queue.get(queue.get("id", ""), [])
         return queues
-
-
-def _tasks_info(task_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    ids = list(task_ids)
-    if not ids:
-        return {}
-    found = collection(Task).find({"_id": {"$in": ids}}, {"name": 1, "started": 1, "last_iteration": 1})
-    return {d["_id"]: d for d in found}
 
 
 def _detailed(

@@ -84,7 +84,9 @@ def build_context(
         events=events,
         stats=stats,
         queues=queues,
-        workers=WorkerBLL(config, stores.workers_redis, queues, stats),
+        workers=WorkerBLL(
+            config, stores.workers_redis, queues, stats, (documents.users, documents.companies, documents.tasks)
+        ),
         serving=ServingBLL(config, stores.workers_redis, stats),
         tasks=TaskBLL(config, TaskFields.from_schemas(schemas)),
         task_lifecycle=TaskLifecycle(config, queues, events),

@@ -19,6 +19,16 @@ class TaskRepository(InProjects):
         query = {"status": TaskStatus.in_progress, "last_update": {"$lt": cutoff}}
         return list(self._coll.find(query, {"project": 1}))
 
+    def report_worker(self, task_id: str, company_id: str, worker: str, now: datetime) -> dict[str, Any] | None:
+        """Record the worker's report on the company's task; the task's name (``_id``,
+        ``name``) or None when there is no such task. An update and a read: FerretDB 1.24
+        has no projection ("fields") in findAndModify."""
+        query = {"_id": task_id, "company": company_id}
+        found = self._coll.update_one(
+            query, {"$set": {"last_worker": worker, "last_worker_report": now, "last_update": now}}
+        )
+        return self._coll.find_one(query, {"name": 1}) if found.matched_count else None
+
     def count(self, query: Mapping[str, Any]) -> int:
         return len(list(self._coll.find(dict(query), {"_id": 1})))
 

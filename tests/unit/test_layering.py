@@ -27,7 +27,6 @@ NOT_YET_BEHIND_THE_SEAM = {
     "bll.task.hyperparams",
     "bll.task.lifecycle",
     "bll.task.task_bll",
-    "bll.workers",
 }
 
 

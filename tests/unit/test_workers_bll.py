@@ -17,8 +17,10 @@ from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
 from stationmaster.database.model.company import Company
 from stationmaster.database.model.user import User
 from stationmaster.database.raw import collection
+from stationmaster.database.repositories.companies import CompanyRepository
 from stationmaster.database.repositories.queues import QueueRepository
 from stationmaster.database.repositories.tasks import TaskRepository
+from stationmaster.database.repositories.users import UserRepository
 from stationmaster.database.stores import connect_documents_with
 from stationmaster.protocol.errors import ApiError
 
@@ -47,7 +49,9 @@ def redis() -> Iterator[fakeredis.FakeRedis]:
 def make(redis: fakeredis.FakeRedis, auto_register: bool = True) -> tuple[WorkerBLL, NoStats]:
     stats = NoStats()
     config = Config({"apiserver": {"workers": {"auto_register": auto_register}}})
-    return WorkerBLL(config, redis, QueueBLL(stats, (), QueueRepository(), TaskRepository()), stats), stats  # type: ignore[arg-type]
+    queues = QueueBLL(stats, (), QueueRepository(), TaskRepository())  # type: ignore[arg-type]
+    documents = (UserRepository(), CompanyRepository(), TaskRepository())
+    return WorkerBLL(config, redis, queues, stats, documents), stats  # type: ignore[arg-type]
 
 
 def test_without_auto_register_an_unknown_worker_is_refused(redis: fakeredis.FakeRedis) -> None:
