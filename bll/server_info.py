@@ -6,11 +6,8 @@ import os
 from typing import Any
 
 from ..config import Config
-from ..database.model.auth import AuthUser
-from ..database.model.base import utcnow
-from ..database.model.company import Company
-from ..database.model.queue import Queue
-from ..database.model.user import User
+from ..database.repositories import Documents
+from ..database.vocabulary import utcnow
 from ..version import API_VERSION, COMPATIBLE_SERVER_VERSION, __version__
 
 _SECRET_WORDS = ("secret", "password", "token", "key")
@@ -29,8 +26,9 @@ def redact(value: Any) -> Any:
 
 
 class ServerInfo:
-    def __init__(self, config: Config, server_uuid: str) -> None:
+    def __init__(self, config: Config, server_uuid: str, documents: Documents) -> None:
         self._config = config
+        self._documents = documents
         self.uid = server_uuid
 
     def info(self, with_uid: bool) -> dict[str, Any]:
@@ -51,19 +49,20 @@ class ServerInfo:
 
     def stats(self) -> dict[str, Any]:
         """Counts per company; nothing is ever sent anywhere."""
+        docs = self._documents
         companies = {}
-        for company in Company.objects.only("id", "name"):
-            companies[company.id] = {
-                "name": company.name,
-                "users": User.objects(company=company.id).count(),
-                "queues": Queue.objects(company=company.id).count(),
+        for company_id, name in docs.companies.all_names():
+            companies[company_id] = {
+                "name": name,
+                "users": docs.users.count_in(company_id),
+                "queues": docs.queues.count_in(company_id),
             }
-        return {"server": self.info(with_uid=True), "companies": companies, "auth_users": AuthUser.objects.count()}
+        return {"server": self.info(with_uid=True), "companies": companies, "auth_users": docs.credentials.count()}
 
     def report_stats_option(self, company_id: str, user_id: str, enabled: bool | None) -> dict[str, Any]:
         """Statistics are never reported by this server; the option is kept for the UI."""
-        company = Company.objects(id=company_id).first()
-        option: dict[str, Any] = dict((company.defaults or {}).get("stats_option", {})) if company else {}
+        company = self._documents.companies.get(company_id, ["defaults"])
+        option: dict[str, Any] = dict((company.get("defaults") or {}).get("stats_option", {})) if company else {}
         if enabled is not None and company is not None:
             option = {
                 "enabled": bool(enabled),
@@ -71,7 +70,7 @@ class ServerInfo:
                 "enabled_version": __version__,
                 "enabled_user": user_id,
             }
-            Company.objects(id=company_id).update_one(set__defaults__stats_option=option)
+            self._documents.companies.set_stats_option(company_id, option)
         return {
             "supported": False,
             "enabled": bool(option.get("enabled", False)),

@@ -80,7 +80,7 @@ def build_context(
         projects=projects,
         models=ModelBLL(organization, documents.models, documents.tasks, documents.projects, documents.users),
         organization=organization,
-        server=ServerInfo(config, server_uuid),
+        server=ServerInfo(config, server_uuid, documents),
         events=events,
         stats=stats,
         queues=queues,

@@ -75,6 +75,10 @@ class RawRepository(CollectionReader):
     def _exists(self, query: Mapping[str, Any]) -> bool:
         return self._coll.find_one(dict(query), {"_id": 1}) is not None
 
+    def count_in(self, company_id: str) -> int:
+        """How many documents the company has."""
+        return int(self._coll.count_documents({"company": company_id}))
+
     def _validated(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The stored form of a new document, checked as ``Document.save`` checks it
         (mongoengine's ``ValidationError`` when it is not valid)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..model.company import Company
@@ -22,3 +22,10 @@ class CompanyRepository(RawRepository):
 
     def exists(self, company_id: str) -> bool:
         return self._exists({"_id": company_id})
+
+    def all_names(self) -> list[tuple[str, str | None]]:
+        """Every company's (id, name)."""
+        return [(d["_id"], d.get("name")) for d in self._coll.find({}, {"name": 1})]
+
+    def set_stats_option(self, company_id: str, option: Mapping[str, Any]) -> None:
+        self._coll.update_one({"_id": company_id}, {"$set": {"defaults.stats_option": dict(option)}})

@@ -68,5 +68,8 @@ class CredentialsRepository:
     def delete(self, user_id: str) -> int:
         return int(AuthUser.objects(id=user_id).delete())
 
+    def count(self) -> int:
+        return int(AuthUser.objects.count())
+
     def rename(self, user_id: str, name: str) -> None:
         AuthUser.objects(id=user_id).update_one(set__name=name)
