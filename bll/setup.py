@@ -25,12 +25,10 @@ from pathlib import Path
 import redis
 
 from ..config import Config
-from ..database.model.auth import AuthUser, Role
-from ..database.model.base import new_id, utcnow
-from ..database.model.company import Company
-from ..database.model.queue import Queue
-from ..database.model.settings import DatabaseVersion, Settings
+from ..database.repositories import Documents
+from ..database.repositories.settings import SettingsRepository
 from ..database.stores import Stores
+from ..database.vocabulary import Role, new_id, utcnow
 from .auth.service import (
     LEGACY_USER_ID,
     LEGACY_USER_NAME,
@@ -56,28 +54,33 @@ class SetupResult:
 
 def initialize(config: Config, stores: Stores) -> SetupResult:
     with _init_lock(stores):
-        return _initialize(config)
+        return _initialize(config, stores.documents)
 
 
-def _initialize(config: Config) -> SetupResult:
+def _initialize(config: Config, documents: Documents) -> SetupResult:
     company_id = config.get("apiserver.default_company")
-    if not Company.objects(id=company_id).only("id").first():
-        Company(id=company_id, name=config.get("apiserver.default_company_name")).save()
-    if not Queue.objects(company=company_id, system_tags="default").only("id").first():
-        Queue(
-            id=new_id(),
-            name="default",
-            company=company_id,
-            created=utcnow(),
-            system_tags=["default"],
-            last_update=utcnow(),
-        ).save()
-    server_uuid = _setting(UUID_KEY, new_id)
-    token_secret = config.get(TOKEN_SECRET_KEY, None) or _setting(TOKEN_SECRET_KEY, lambda: secrets.token_urlsafe(48))
-    if not DatabaseVersion.objects(num=DATA_VERSION).only("id").first():
-        DatabaseVersion(id=new_id(), num=DATA_VERSION, created=utcnow(), desc="initial layout").save()
+    if not documents.companies.exists(company_id):
+        documents.companies.save({"id": company_id, "name": config.get("apiserver.default_company_name")})
+    if not documents.queues.tagged(company_id, "default", limit=1):
+        documents.queues.save(
+            {
+                "id": new_id(),
+                "name": "default",
+                "company": company_id,
+                "created": utcnow(),
+                "system_tags": ["default"],
+                "last_update": utcnow(),
+            }
+        )
+    settings = documents.settings
+    server_uuid = _setting(settings, UUID_KEY, new_id)
+    token_secret = config.get(TOKEN_SECRET_KEY, None) or _setting(
+        settings, TOKEN_SECRET_KEY, lambda: secrets.token_urlsafe(48)
+    )
+    if not settings.has_version(DATA_VERSION):
+        settings.add_version(new_id(), DATA_VERSION, utcnow(), "initial layout")
     admin = None
-    if not AuthUser.objects(id=ADMIN_USER_ID).only("id").first():
+    if not documents.credentials.exists(ADMIN_USER_ID):
         key, secret = generate_key(), generate_secret()
         ensure_user(ADMIN_USER_ID, company_id, "admin", Role.root, [(key, secret)], origin="first_start")
         admin = (key, secret)
@@ -87,12 +90,12 @@ def _initialize(config: Config) -> SetupResult:
     return SetupResult(token_secret=token_secret, server_uuid=server_uuid, admin_credentials=admin)
 
 
-def _setting(key: str, make: Callable[[], str]) -> str:
-    found = Settings.objects(key=key).first()
-    if found and found.value:
-        return str(found.value)
+def _setting(settings: SettingsRepository, key: str, make: Callable[[], str]) -> str:
+    found = settings.value(key)
+    if found:
+        return str(found)
     value = make()
-    Settings(key=key, value=value).save()
+    settings.store(key, value)
     return str(value)
 
 

@@ -16,6 +16,7 @@ from .companies import CompanyRepository
 from .models import ModelRepository
 from .projects import ProjectRepository
 from .queues import QueueRepository
+from .settings import SettingsRepository
 from .tasks import TaskRepository
 from .users import CredentialsRepository, UserRepository
 
@@ -31,3 +32,4 @@ class Documents:
     models: ModelRepository = field(default_factory=ModelRepository)
     tasks: TaskRepository = field(default_factory=TaskRepository)
     queues: QueueRepository = field(default_factory=QueueRepository)
+    settings: SettingsRepository = field(default_factory=SettingsRepository)

@@ -86,6 +86,12 @@ class RawRepository(CollectionReader):
         doc.validate()
         return dict(doc.to_mongo())
 
+    def _save(self, fields: Mapping[str, Any]) -> str:
+        """Store a document, replacing one with the same id (``Document.save``); its id."""
+        stored = self._validated(fields)
+        self._coll.replace_one({"_id": stored["_id"]}, stored, upsert=True)
+        return str(stored["_id"])
+
     def _insert(self, fields: Mapping[str, Any]) -> str:
         """Insert a new document (DuplicateKeyError when its id is taken); its id."""
         stored = self._validated(fields)

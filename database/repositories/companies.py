@@ -29,3 +29,7 @@ class CompanyRepository(RawRepository):
 
     def set_stats_option(self, company_id: str, option: Mapping[str, Any]) -> None:
         self._coll.update_one({"_id": company_id}, {"$set": {"defaults.stats_option": dict(option)}})
+
+    def save(self, fields: Mapping[str, Any]) -> None:
+        """Store the company (replacing one with its id)."""
+        self._save(fields)

@@ -29,7 +29,12 @@ class QueueRepository(RawRepository):
         return self._coll.find({"_id": {"$in": queue_ids}}, {"name": 1, "entries": 1})
 
     def create(self, fields: Mapping[str, Any]) -> str:
+        """Insert a new queue (DuplicateKeyError when its name is taken); its id."""
         return self._insert(fields)
+
+    def save(self, fields: Mapping[str, Any]) -> str:
+        """Store the queue, replacing one with its id; its id."""
+        return self._save(fields)
 
     def name_taken(self, company_id: str, name: str, other_than: str | None = None) -> bool:
         query: dict[str, Any] = {"company": company_id, "name": name}

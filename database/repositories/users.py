@@ -47,8 +47,7 @@ class UserRepository(RawRepository):
 
     def create(self, fields: Mapping[str, Any]) -> None:
         """Store a new user; one with the same id is replaced (as ``Document.save`` does)."""
-        stored = self._validated(fields)
-        self._coll.replace_one({"_id": stored["_id"]}, stored, upsert=True)
+        self._save(fields)
 
     def delete(self, user_id: str) -> int:
         return int(self._coll.delete_one({"_id": user_id}).deleted_count)
@@ -67,6 +66,9 @@ class CredentialsRepository:
 
     def delete(self, user_id: str) -> int:
         return int(AuthUser.objects(id=user_id).delete())
+
+    def exists(self, user_id: str) -> bool:
+        return AuthUser.objects(id=user_id).only("id").first() is not None
 
     def count(self) -> int:
         return int(AuthUser.objects.count())

@@ -21,7 +21,6 @@ NOT_YET_BEHIND_THE_SEAM = {
     "bll.auth.service",
     "bll.events.tasks",
     "bll.events.writing",
-    "bll.setup",
     "bll.task.access",
     "bll.task.hyperparams",
     "bll.task.lifecycle",
