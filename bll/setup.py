@@ -82,11 +82,11 @@ def _initialize(config: Config, documents: Documents) -> SetupResult:
     admin = None
     if not documents.credentials.exists(ADMIN_USER_ID):
         key, secret = generate_key(), generate_secret()
-        ensure_user(ADMIN_USER_ID, company_id, "admin", Role.root, [(key, secret)], origin="first_start")
+        ensure_user(documents, ADMIN_USER_ID, company_id, "admin", Role.root, [(key, secret)], origin="first_start")
         admin = (key, secret)
-    ensure_config_users(config, company_id)
+    ensure_config_users(config, company_id, documents)
     if config.get("apiserver.auth.legacy_default_credentials"):
-        ensure_user(LEGACY_USER_ID, company_id, LEGACY_USER_NAME, Role.user, [], origin="legacy")
+        ensure_user(documents, LEGACY_USER_ID, company_id, LEGACY_USER_NAME, Role.user, [], origin="legacy")
     return SetupResult(token_secret=token_secret, server_uuid=server_uuid, admin_credentials=admin)
 
 

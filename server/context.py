@@ -68,7 +68,7 @@ def build_context(
     updatable = [f for f in schemas.request_properties("queues.update") if f != "queue"]
     queues = QueueBLL(stats, updatable, documents.queues, documents.tasks)
     events = EventsBLL(config, stores)
-    auth = AuthBLL(config, tokens, companies)
+    auth = AuthBLL(config, tokens, companies, documents)
     return AppContext(
         config=config,
         stores=stores,

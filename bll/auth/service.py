@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...config import Config
-from ...database.model.auth import AuthUser, Credentials, Role
-from ...database.model.base import new_id, utcnow
-from ...database.model.company import Company
-from ...database.model.user import User
+from ...database.repositories import Documents
+from ...database.vocabulary import Role, new_id, utcnow
 from ...protocol import errors
 from ..companies import CompanyNames
 from . import hashing
@@ -53,9 +51,11 @@ class FixedUser:
 
 
 class AuthBLL:
-    def __init__(self, config: Config, tokens: TokenService, companies: CompanyNames) -> None:
+    def __init__(self, config: Config, tokens: TokenService, companies: CompanyNames, documents: Documents) -> None:
         self.tokens = tokens
         self._companies = companies
+        self._documents = documents
+        self._credentials = documents.credentials
         self.default_company = config.get("apiserver.default_company")
         self.legacy_enabled = bool(config.get("apiserver.auth.legacy_default_credentials"))
         fixed = config.get("apiserver.auth.fixed_users")
@@ -85,7 +85,7 @@ class AuthBLL:
             if not hashing.verify(LEGACY_SECRET, secret):
                 raise errors.INVALID_CREDENTIALS("failed to locate provided credentials")
             return self._identity_for(LEGACY_USER_ID)
-        user = AuthUser.objects(credentials__key=key).first()
+        user = self._credentials.by_key(key)
         cred = next((c for c in user.credentials if c.key == key), None) if user else None
         if not cred:
             by_password = self._password_identity(key, secret)
@@ -93,13 +93,7 @@ class AuthBLL:
                 return by_password
         if not user or not cred or not hashing.verify(cred.secret, secret):
             raise errors.INVALID_CREDENTIALS("failed to locate provided credentials")
-        # by position rather than with the positional ``$`` operator, which FerretDB
-        # refuses; the filter on the key at that position guards against a concurrent
-        # change of the list (then last_used is simply not recorded this time)
-        at = user.credentials.index(cred)
-        AuthUser.objects(id=user.id, **{f"credentials__{at}__key": key}).update_one(
-            **{f"set__credentials__{at}__last_used": utcnow(), f"set__credentials__{at}__last_used_from": remote}
-        )
+        self._credentials.record_use(user.id, user.credentials.index(cred), key, utcnow(), remote)
         return dataclasses.replace(self._identity(user), credentials_key=key)
 
     def _fixed_user_identity(self, username: str, password: str, endpoint: str) -> Identity | None:
@@ -125,7 +119,7 @@ class AuthBLL:
 
     def _password_identity(self, name: str, password: str) -> Identity | None:
         """The user an admin gave a web sign-in password (``auth.edit_user``), by name."""
-        found = list(AuthUser.objects(name=name, password__ne=None)[:2])
+        found = self._credentials.with_password_named(name, limit=2)
         if len(found) != 1 or not found[0].password:
             return None
         if not hashing.verify(found[0].password, password):
@@ -137,17 +131,18 @@ class AuthBLL:
         password (nor a fixed user) has."""
         if name in self.fixed_users or (self.guest and name == self.guest.get("username")):
             raise errors.INVALID_USER("a fixed user signs in with this name", name=name)
-        others = AuthUser.objects(name=name, password__ne=None).only("id")
+        others = self._credentials.with_password_named(name)
         if any(u.id != user_id for u in others):
             raise errors.INVALID_USER("another user with a password has this name", name=name)
 
     def _identity_for(self, user_id: str) -> Identity:
-        user = AuthUser.objects(id=user_id).first()
+        user = self._credentials.get(user_id)
         if not user:
             raise errors.INVALID_CREDENTIALS("user not found")
         return self._identity(user)
 
-    def _identity(self, user: AuthUser) -> Identity:
+    def _identity(self, user: Any) -> Identity:
+        """``user``: an auth user (``CredentialsRepository``'s document)."""
         company_name = self._companies.get(user.company)
         if company_name is None:
             raise errors.INVALID_CREDENTIALS("user's company not found")
@@ -155,10 +150,7 @@ class AuthBLL:
 
     def identity_of_user(self, user_id: str, company: str | None = None) -> Identity:
         """The identity of another user (impersonation, get_token_for_user)."""
-        query: dict[str, Any] = {"id": user_id}
-        if company:
-            query["company"] = company
-        user = AuthUser.objects(**query).first()
+        user = self._credentials.get(user_id, company or None)
         if not user:
             raise errors.INVALID_USER_ID(id=user_id)
         return self._identity(user)
@@ -190,56 +182,60 @@ class AuthBLL:
             raise errors.ROLE_NOT_ALLOWED("cannot create users in another company")
         if Role.outranks(request.get("role"), caller.role):
             raise errors.ROLE_NOT_ALLOWED("cannot create a user of a role above the caller's", role=request.get("role"))
-        if not Company.objects(id=company_id).only("id").first():
+        if not self._documents.companies.exists(company_id):
             if not request.get("create_company"):
                 raise errors.INVALID_ID("unknown company", company=company_id)
-            Company(id=company_id, name=request.get("company_name") or company_id).save()
+            self._documents.companies.save({"id": company_id, "name": request.get("company_name") or company_id})
         user_id = request.get("id") or new_id()
-        if AuthUser.objects(id=user_id).only("id").first():
+        if self._credentials.exists(user_id):
             raise errors.USER_ID_EXISTS(id=user_id)
         password = request.get("password")
         if password:
             self._check_password_name(request["name"], None)
         now = utcnow()
-        AuthUser(
-            id=user_id,
-            name=request["name"],
-            company=company_id,
-            role=request.get("role") or Role.user,
-            email=request.get("email"),
-            created=now,
-            password=hashing.hash_password(password) if password else None,
-        ).save()
+        self._credentials.save(
+            self._credentials.new(
+                id=user_id,
+                name=request["name"],
+                company=company_id,
+                role=request.get("role") or Role.user,
+                email=request.get("email"),
+                created=now,
+                password=hashing.hash_password(password) if password else None,
+            )
+        )
         given, family = split_name(request["name"])
-        User(
-            id=user_id,
-            company=company_id,
-            name=request["name"],
-            given_name=request.get("given_name") or given,
-            family_name=request.get("family_name") or family,
-            avatar=request.get("avatar"),
-            created=now,
-        ).save()
+        self._documents.users.create(
+            {
+                "id": user_id,
+                "company": company_id,
+                "name": request["name"],
+                "given_name": request.get("given_name") or given,
+                "family_name": request.get("family_name") or family,
+                "avatar": request.get("avatar"),
+                "created": now,
+            }
+        )
         return user_id
 
     def create_credentials(self, identity: Identity, creator: Identity, label: str | None = None) -> dict[str, str]:
         """New key/secret for the user ``identity`` names; the secret is returned once and
         stored hashed. ``creator`` is the authenticated caller: never a key for a user of
         a role above its own (an admin acting as a root user gets none)."""
-        user = AuthUser.objects(id=identity.user, company=identity.company).only("id", "role").first()
+        user = self._credentials.get(identity.user, identity.company, only=("id", "role"))
         if not user:
             raise errors.INVALID_USER_ID(id=identity.user)
         if Role.outranks(user.role, creator.role):
             raise errors.ROLE_NOT_ALLOWED("cannot create credentials for a user of a role above the caller's")
         key, secret = generate_key(), generate_secret()
-        cred = Credentials(key=key, secret=hashing.hash_secret(secret), label=label)
-        updated = AuthUser.objects(id=identity.user, company=identity.company).update_one(push__credentials=cred)
+        cred = self._credentials.new_credentials(key, hashing.hash_secret(secret), label)
+        updated = self._credentials.add_credentials(identity.user, identity.company, cred)
         if not updated:
             raise errors.INVALID_USER_ID(id=identity.user)
         return {"access_key": key, "secret_key": secret}
 
     def get_credentials(self, identity: Identity) -> list[dict[str, Any]]:
-        user = AuthUser.objects(id=identity.user, company=identity.company).only("credentials").first()
+        user = self._credentials.get(identity.user, identity.company, only=("credentials",))
         if not user:
             return []
         return [
@@ -257,22 +253,9 @@ class AuthBLL:
             self.tokens.revocations.revoke_key(access_key)
         return int(removed)
 
-    @staticmethod
-    def _remove_key(identity: Identity, access_key: str) -> int:
-        """1 when the key was the caller's and is removed. Not ``$pull`` with a condition
-        (FerretDB 1.24 pulls only elements equal to it): the list is written back only if
-        it is still the one read (a concurrent login's last_used: read again)."""
-        coll = AuthUser._get_collection()
-        mine = {"_id": identity.user, "company": identity.company}
-        while True:
-            doc = coll.find_one({**mine, "credentials.key": access_key}, {"credentials": 1})
-            if doc is None:
-                return 0
-            kept = [c for c in doc["credentials"] if c.get("key") != access_key]
-            if coll.update_one(
-                {**mine, "credentials": doc["credentials"]}, {"$set": {"credentials": kept}}
-            ).matched_count:
-                return 1
+    def _remove_key(self, identity: Identity, access_key: str) -> int:
+        """1 when the key was the caller's and is removed."""
+        return self._credentials.remove_key(identity.user, identity.company, access_key)
 
     def logout(self, caller: Identity) -> None:
         """The session token of this request stops working (with Basic: nothing to do)."""
@@ -288,10 +271,8 @@ class AuthBLL:
         in again and get the new role)."""
         if Role.outranks(role, caller.role):
             raise errors.ROLE_NOT_ALLOWED("cannot grant a role above the caller's", role=role)
-        query: dict[str, Any] = {"id": user_id}
-        if caller.role not in Role.SYSTEM:
-            query["company"] = caller.company
-        user = AuthUser.objects(**query).only("id", "name", "role", "company").first()
+        company = None if caller.role in Role.SYSTEM else caller.company
+        user = self._credentials.get(user_id, company, only=("id", "name", "role", "company"))
         if not user:
             raise errors.INVALID_USER_ID(id=user_id)
         if Role.outranks(user.role, caller.role):
@@ -304,18 +285,17 @@ class AuthBLL:
             self._check_password_name(user.name or "", user_id)
             updates["password"] = hashing.hash_password(password)
             fields["password"] = "(set)"
-        updated = AuthUser.objects(**query).update_one(**{f"set__{k}": v for k, v in updates.items()}) if updates else 0
+        updated = self._credentials.update(user_id, company, updates) if updates else 0
         if "role" in updates:
             self.revoke_user(user_id)
         return {"updated": int(updated), "fields": fields}
 
-    def check_keeps_a_root(self, user: AuthUser, removing: bool) -> None:
+    def check_keeps_a_root(self, user: Any, removing: bool) -> None:
         """The last root user of the default company is neither demoted nor deleted:
-        nobody could manage users and companies afterwards."""
+        nobody could manage users and companies afterwards. ``user``: an auth user."""
         if user.role != Role.root or user.company != self.default_company:
             return
-        others = AuthUser.objects(company=self.default_company, role=Role.root, id__ne=user.id).only("id").first()
-        if not others:
+        if not self._credentials.another_root(self.default_company, user.id):
             action = "deleted" if removing else "demoted"
             raise errors.INVALID_USER(f"the last root user of the default company cannot be {action}", id=user.id)
 
@@ -338,10 +318,11 @@ def split_name(name: str) -> tuple[str, str]:
     return given, family
 
 
-def ensure_config_users(config: Config, default_company: str) -> None:
+def ensure_config_users(config: Config, default_company: str, documents: Documents) -> None:
     """Create or update the users named in ``secure.credentials`` and the fixed users."""
     for name, spec in config.get("secure.credentials").items():
         ensure_user(
+            documents,
             user_id=f"__{name}__",
             company=default_company,
             name=spec.get("display_name") or name,
@@ -359,15 +340,22 @@ def ensure_config_users(config: Config, default_company: str) -> None:
                 entry.get("role", Role.user),
                 default_company,
             )
-            ensure_user(user.user_id, default_company, user.name, user.role, [], origin="fixed_users")
+            ensure_user(documents, user.user_id, default_company, user.name, user.role, [], origin="fixed_users")
 
 
 def ensure_user(
-    user_id: str, company: str, name: str, role: str, credentials: Sequence[tuple[str, str]], origin: str
+    documents: Documents,
+    user_id: str,
+    company: str,
+    name: str,
+    role: str,
+    credentials: Sequence[tuple[str, str]],
+    origin: str,
 ) -> None:
     """An auth user and its backend user exist with these credentials (idempotent)."""
     now = utcnow()
-    user = AuthUser.objects(id=user_id).first() or AuthUser(id=user_id, created=now)
+    auth = documents.credentials
+    user = auth.get(user_id) or auth.new(id=user_id, created=now)
     user.company, user.name, user.role, user.autocreated = company, name, role, origin
     wanted = {key: secret for key, secret in credentials}
     kept = [c for c in user.credentials if c.key not in wanted]
@@ -376,9 +364,18 @@ def ensure_user(
         if current and hashing.verify(current.secret, secret):
             kept.append(current)
         else:
-            kept.append(Credentials(key=key, secret=hashing.hash_secret(secret)))
+            kept.append(auth.new_credentials(key, hashing.hash_secret(secret)))
     user.credentials = kept
-    user.save()
-    if not User.objects(id=user_id).only("id").first():
+    auth.save(user)
+    if not documents.users.exists(user_id):
         given, family = split_name(name)
-        User(id=user_id, company=company, name=name, given_name=given, family_name=family, created=now).save()
+        documents.users.create(
+            {
+                "id": user_id,
+                "company": company,
+                "name": name,
+                "given_name": given,
+                "family_name": family,
+                "created": now,
+            }
+        )
