@@ -16,6 +16,7 @@ from ..bll.queues import QueueBLL
 from ..bll.server_info import ServerInfo
 from ..bll.serving import ServingBLL
 from ..bll.statistics import StatsBLL
+from ..bll.storage import StorageBLL
 from ..bll.task import HyperParamsBLL, TaskBLL, TaskLifecycle
 from ..bll.task.task_bll import TaskFields
 from ..bll.users import UserBLL
@@ -44,6 +45,7 @@ class AppContext:
     queues: QueueBLL
     workers: WorkerBLL
     serving: ServingBLL
+    storage: StorageBLL
     tasks: TaskBLL
     task_lifecycle: TaskLifecycle
     task_params: HyperParamsBLL
@@ -88,6 +90,7 @@ def build_context(
             config, stores.workers_redis, queues, stats, (documents.users, documents.companies, documents.tasks)
         ),
         serving=ServingBLL(config, stores.workers_redis, stats),
+        storage=StorageBLL(config, documents.storage),
         tasks=TaskBLL(config, TaskFields.from_schemas(schemas)),
         task_lifecycle=TaskLifecycle(config, queues, events),
         task_params=HyperParamsBLL(),

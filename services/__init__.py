@@ -32,6 +32,7 @@ SERVICE_MODULES = (
     "events_metrics",
     "events_media",
     "serving",
+    "storage",
 )
 
 

@@ -17,6 +17,7 @@ from .models import ModelRepository
 from .projects import ProjectRepository
 from .queues import QueueRepository
 from .settings import SettingsRepository
+from .storage import StorageSettingsRepository
 from .tasks import TaskRepository
 from .users import CredentialsRepository, UserRepository
 
@@ -33,3 +34,4 @@ class Documents:
     tasks: TaskRepository = field(default_factory=TaskRepository)
     queues: QueueRepository = field(default_factory=QueueRepository)
     settings: SettingsRepository = field(default_factory=SettingsRepository)
+    storage: StorageSettingsRepository = field(default_factory=StorageSettingsRepository)
