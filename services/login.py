@@ -6,8 +6,12 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .auth import logout as end_session
 
 endpoints = Endpoints("login")
+
+# login.logout (2.13) is auth.logout under the web app's name
+endpoints.handler("logout")(end_session)
 
 
 @endpoints.handler("supported_modes")

@@ -67,6 +67,22 @@ def test_logout_clears_cookie(root_api: ApiClient) -> None:
     assert "clearml_token_basic=" in reply.headers.get("Set-Cookie", "")
 
 
+def test_login_logout_ends_the_session_and_needs_no_valid_token(root_api: ApiClient, anon: ApiClient) -> None:
+    """login.logout (2.13, the web app's): the cookie is cleared and the token revoked."""
+    session = ApiClient(root_api.base_url, key=root_api.key, secret=root_api.secret).login()
+    token = session.token
+    assert ApiClient(root_api.base_url, token=token).call("users.get_current_user").code == (200, 0)
+    reply = ApiClient(root_api.base_url, token=token).call("login.logout", {}, version="2.13")
+    assert reply.code == (200, 0) and "clearml_token_basic=" in reply.headers.get("Set-Cookie", "")
+    deadline = time.monotonic() + 5
+    while ApiClient(root_api.base_url, token=token).call("users.get_current_user").code != (401, 30):
+        assert time.monotonic() < deadline, "the token still works after login.logout"
+        time.sleep(0.2)
+    # an expired or missing session can still be cleared
+    assert anon.call("login.logout", {}, version="999.0").code == (200, 0)
+    assert anon.call("login.logout", {}, version="2.12").code != (200, 0)
+
+
 def test_no_credentials_is_401_20(anon: ApiClient) -> None:
     assert anon.call("users.get_current_user").code == (401, 20)
 

@@ -19,7 +19,7 @@ from stationmaster.schema import load_schemas
 
 SCHEMAS = load_schemas(cache_dirs=[Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache"])
 #: Actions that need no authentication (schema ``authorize: false``), as the reference.
-PUBLIC = {"debug.ping", "server.info", "auth.fixed_users_mode", "login.supported_modes"}
+PUBLIC = {"debug.ping", "server.info", "auth.fixed_users_mode", "login.supported_modes", "login.logout"}
 ACTIONS = sorted(a.name for a in SCHEMAS.actions())
 
 
