@@ -1,10 +1,13 @@
 """Atomic changes of a queue's ``entries``: pop the head, append, insert, pull a task.
 
-On a document server (MongoDB, FerretDB) each is a compare-and-set: read the queue,
-change the list, write it with the list read in the filter, read again on a conflict.
-Not ``$pop`` / ``$push`` with ``$position`` / ``$pull`` in one ``find_one_and_update``:
-FerretDB 1.24 hands one head to several concurrent pollers that way, ignores a
-``{"entries.task": {"$ne": ...}}`` condition and pulls only equal elements. The embedded
+On a document server (MongoDB, FerretDB) each runs under the queue's Redis lock
+(``database/document_locks.py``: FerretDB 1.24 makes no conditional write atomic, so two
+pollers would get one head). The pop is then one ``find_one_and_update`` with ``$pop``;
+the others are a compare-and-set — read the queue, change the list, write it with the
+list read in the filter — not ``$push`` with a ``{"entries.task": {"$ne": ...}}``
+condition or ``$pull`` with a query: FerretDB 1.24 ignores that condition and pulls
+only equal elements. (On MongoDB the compare-and-set alone would do; the lock also
+keeps its readers from racing each other into retries.) The embedded
 store answers the same calls through its vendored mongomock, which deep-copies the
 whole document twice per update: about 10 ms or more with 1,000 entries. Because every
 embedded operation already runs under the process-wide store lock (``embedded.LOCK``),
@@ -25,7 +28,7 @@ from typing import Any
 
 from litemongo._vendor.mongomock import collection as litemongo_collection
 
-from . import embedded, embedded_fast
+from . import document_locks, embedded, embedded_fast
 
 Entries = list[dict[str, Any]]
 
@@ -39,10 +42,11 @@ def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[s
         return entries[1:]  # an empty queue too: last_update is set, as $pop does
 
     if store is None:
-        # compare-and-set, not findAndModify with $pop: FerretDB 1.24 hands one head to
-        # several concurrent pollers that way
-        found = _compare_and_set(coll, queue_id, company_id, now, pop)
-        return found[0] if found else None
+        with document_locks.hold(_lock_name(coll, queue_id)):
+            doc: dict[str, Any] | None = coll.find_one_and_update(
+                {"_id": queue_id, "company": company_id}, {"$pop": {"entries": -1}, "$set": {"last_update": now}}
+            )
+        return doc
     result = _modify(store, queue_id, company_id, now, pop)
     return result[0] if result else None
 
@@ -87,8 +91,20 @@ def pull_task(coll: Any, queue_id: str, company_id: str, task_id: str, now: date
 def _compare_and_set(
     coll: Any, queue_id: str, company_id: str, now: datetime, change: Callable[[Entries], Entries | None]
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(before, after) of ``change`` applied to the entries on a document server: read,
-    change, and write only if the entries are still those read (else read again)."""
+    """(before, after) of ``change`` applied to the entries on a document server, under
+    the queue's lock: read, change, and write only if the entries are still those read
+    (else read again)."""
+    with document_locks.hold(_lock_name(coll, queue_id)):
+        return _compare_and_set_once(coll, queue_id, company_id, now, change)
+
+
+def _lock_name(coll: Any, queue_id: str) -> str:
+    return f"{coll.name}:{queue_id}"
+
+
+def _compare_and_set_once(
+    coll: Any, queue_id: str, company_id: str, now: datetime, change: Callable[[Entries], Entries | None]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     while True:
         doc = coll.find_one({"_id": queue_id, "company": company_id})
         if doc is None:

@@ -16,6 +16,7 @@ import mongoengine
 from redis import Redis
 
 from ..config import Config, ConfigError
+from . import document_locks
 from .embedded import DataDirLock, client_class
 from .events.base import EventStore
 from .events.factory import open_event_store, open_stats_store
@@ -55,6 +56,8 @@ class Stores:
             self.stats = None
         for alias in (BACKEND_DB, AUTH_DB):
             mongoengine.disconnect(alias)
+        if not self.embedded_documents:
+            document_locks.use(None)
         if self._lock:
             self._lock.release()
             self._lock = None
@@ -81,6 +84,8 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
             lock.release()
         raise
     stores = Stores(data_dir, embedded, redis_main, redis_workers, lock)
+    if not embedded:  # conditional writes a document server may not make atomic
+        document_locks.use(document_locks.DocumentLocks(redis_main))
     try:
         # ES 5-era events not migrated: refuse before the event stores write templates.
         check_before_serving(config)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ...config import Config
+from ...database import document_locks
 from ...database.model.base import new_id, utcnow
 from ...database.model.model import Model
 from ...database.model.task import TaskStatus
@@ -295,7 +296,8 @@ class TaskBLL:
                 key = (item["key"], item["mode"])
                 (updated if key in merged else added).append(item["key"])
                 merged[key] = item
-            result = tasks().update_one(
+            result = document_locks.update_one(
+                tasks(),
                 {"_id": task_id, "execution.artifacts": current},
                 {"$set": {"execution.artifacts": _sorted_artifacts(merged.values()), "last_update": utcnow()}},
             )

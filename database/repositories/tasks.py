@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .. import document_locks
 from ..model.task import Task
 from ..vocabulary import TaskStatus, TaskSystemTags
 from .base import InProjects
@@ -57,7 +58,8 @@ class TaskRepository(InProjects):
     def set_if_status(self, task_id: str, status: Any, fields: Mapping[str, Any]) -> bool:
         """Set fields of the task while its status is still ``status`` (one conditional
         update); whether it was changed."""
-        return bool(self._coll.update_one({"_id": task_id, "status": status}, {"$set": dict(fields)}).modified_count)
+        query = {"_id": task_id, "status": status}
+        return bool(document_locks.update_one(self._coll, query, {"$set": dict(fields)}).modified_count)
 
     def change_status(
         self,
@@ -89,4 +91,4 @@ class TaskRepository(InProjects):
         if "status_changed" in task:  # None matches a task never changed (no such field)
             query["status_changed"] = task["status_changed"]
         query.update(where or {})
-        return bool(self._coll.update_one(query, update).matched_count)
+        return bool(document_locks.update_one(self._coll, query, update).matched_count)

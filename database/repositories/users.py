@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .. import document_locks
 from ..model.auth import AuthUser, Credentials
 from ..model.user import User
 from ..vocabulary import Role
@@ -127,8 +128,8 @@ class CredentialsRepository:
             if doc is None:
                 return 0
             kept = [c for c in doc["credentials"] if c.get("key") != access_key]
-            if coll.update_one(
-                {**mine, "credentials": doc["credentials"]}, {"$set": {"credentials": kept}}
+            if document_locks.update_one(
+                coll, {**mine, "credentials": doc["credentials"]}, {"$set": {"credentials": kept}}
             ).matched_count:
                 return 1
 
