@@ -81,6 +81,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="web app port (default 8080; 0 disables the web app)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N API processes on the one port (default 1; more than 1 needs MongoDB and Redis); "
+        "the first one also runs the file server and the web app",
+    )
     add_log_level(serve, "log level (default INFO; DEBUG logs every request)")
     serve.set_defaults(func=_serve)
 
@@ -167,9 +175,6 @@ def _serve(args: argparse.Namespace) -> int:
     started = time.monotonic()
     config = _load(args)
     _configure_logging(config, args.log_level)
-    from ..config import ConfigError
-    from ..schema import SchemaError
-    from .endpoints import RegistryError
     from .runner import ServerRunner
 
     data_dir = Path(os.path.expanduser(args.data_dir or config.get("apiserver.data_dir"))).resolve()
@@ -177,10 +182,12 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else int(config.get("apiserver.listen.port"))
     files_port = args.files_port if args.files_port is not None else int(config.get("fileserver.listen.port"))
     web_port = args.web_port if args.web_port is not None else int(config.get("web.listen.port"))
+    if args.workers != 1:
+        return _serve_workers(args.workers, config, data_dir, host, port, files_port, web_port, started)
     try:
         runner = ServerRunner(config, data_dir, host, port, files_port, web_port)
         runner.start()
-    except (RuntimeError, OSError, SchemaError, RegistryError, ConfigError) as ex:
+    except _start_errors() as ex:
         raise _Fatal(str(ex)) from ex
     log.info(
         "API on http://%s:%d, data in %s (ready in %.2fs)", host, runner.port, data_dir, time.monotonic() - started
@@ -188,8 +195,56 @@ def _serve(args: argparse.Namespace) -> int:
     return _wait_for_signal(runner)
 
 
-def _wait_for_signal(runner: Any) -> int:
-    """Run until SIGTERM/SIGINT (0) or until a server thread dies (1); then stop."""
+def _start_errors() -> tuple[type[BaseException], ...]:
+    """What a failed start raises (imported late: ``--help`` stays fast)."""
+    from ..config import ConfigError
+    from ..schema import SchemaError
+    from .endpoints import RegistryError
+
+    return (RuntimeError, OSError, SchemaError, RegistryError, ConfigError)
+
+
+def _serve_workers(
+    count: int, config: Any, data_dir: Path, host: str, port: int, files_port: int, web_port: int, started: float
+) -> int:
+    """``serve --workers N`` (server/workers.py): the supervisor of N API processes."""
+    from ..fileserver.gateway import waitress_limits
+    from .runner import ServerRunner
+    from .workers import WorkerError, WorkerPool, check_workers, listen, worker_ports
+
+    def run_worker(index: int, sock: Any, ready: Any) -> int:
+        files, web = worker_ports(index, files_port, web_port)
+        runner = ServerRunner(config, data_dir, host, port, files, web, listen_socket=sock)
+        try:
+            runner.start()
+        except _start_errors() as ex:
+            print(f"stationmaster: {ex}", file=sys.stderr, flush=True)
+            return 1
+        log.info("API worker %d (pid %d) ready", index, os.getpid())
+        ready()
+        return _wait_for_signal(runner, parent=supervisor)
+
+    supervisor = os.getpid()
+    try:
+        check_workers(config, count)
+        pool = WorkerPool(count, listen(host, port, waitress_limits(config)["backlog"]), run_worker)
+        pool.start()
+    except (WorkerError, OSError) as ex:
+        raise _Fatal(str(ex)) from ex
+    log.info(
+        "API on http://%s:%d, %d worker processes, data in %s (ready in %.2fs)",
+        host,
+        pool.port,
+        count,
+        data_dir,
+        time.monotonic() - started,
+    )
+    return pool.wait()
+
+
+def _wait_for_signal(runner: Any, parent: int | None = None) -> int:
+    """Run until SIGTERM/SIGINT (0), until a server thread dies (1) or, for a worker of
+    ``serve --workers``, until its ``parent`` is gone (1); then stop."""
     stop = threading.Event()
 
     def on_signal(signum: int, _: Any) -> None:
@@ -201,6 +256,10 @@ def _wait_for_signal(runner: Any) -> int:
     while not stop.wait(1.0):
         if not runner.alive():
             log.error("a server thread stopped unexpectedly")
+            runner.stop()
+            return 1
+        if parent is not None and os.getppid() != parent:
+            log.error("the supervisor of this API worker is gone")
             runner.stop()
             return 1
     runner.stop()

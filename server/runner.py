@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,19 @@ class ServerRunner:
     """Owns the stores and the HTTP servers of one ``stationmaster serve`` process."""
 
     def __init__(
-        self, config: Config, data_dir: Path, host: str, port: int, files_port: int, web_port: int = 0
+        self,
+        config: Config,
+        data_dir: Path,
+        host: str,
+        port: int,
+        files_port: int,
+        web_port: int = 0,
+        listen_socket: socket.socket | None = None,
     ) -> None:
+        """``listen_socket``: the API's listening socket, already bound (``serve --workers``:
+        every worker process accepts on the one its supervisor opened); else ``host:port``."""
         self.config = config
+        self.listen_socket = listen_socket
         self.data_dir = data_dir
         self.host = host
         self.port = port
@@ -54,12 +65,14 @@ class ServerRunner:
             files_connections = connection_limit(self.config) if self.files_port else 0
             web_connections = limits["connection_limit"] if self.web_port else 0
             raise_open_files_limit(limits["connection_limit"] + files_connections + web_connections + 256)
+            where: dict[str, Any] = (
+                {"sockets": [self.listen_socket]} if self.listen_socket else {"host": self.host, "port": self.port}
+            )
             try:
                 api = use_channel(
                     waitress.create_server(
                         app,
-                        host=self.host,
-                        port=self.port,
+                        **where,
                         threads=threads,
                         ident="clearml",
                         clear_untrusted_proxy_headers=False,

@@ -3,52 +3,13 @@ with the secret kept in the data directory's database."""
 
 from __future__ import annotations
 
-import re
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 from support.client import ApiClient
 from support.files import Part, free_port, upload
-from support.server import ServerProcess, command_env
-
-
-@contextmanager
-def fileserver(
-    data_dir: Path, log: Path, port: int, extra_env: dict[str, str] | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
-    env = command_env()
-    env.update(extra_env or {})
-    cmd = [sys.executable, "-m", "stationmaster.server.cli", "fileserver", "--data-dir", str(data_dir)]
-    cmd += ["--host", "127.0.0.1", "--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-def wait_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        match = re.search(r"files on http://[^:]+:(\d+)", log.read_text(errors="replace"))
-        if match:
-            return f"http://127.0.0.1:{match.group(1)}"
-        assert proc.poll() is None, log.read_text(errors="replace")
-        time.sleep(0.05)
-    raise AssertionError(f"file server not ready:\n{log.read_text(errors='replace')}")
+from support.server import ServerProcess, fileserver, wait_files_ready
 
 
 def test_standalone_file_server_accepts_the_api_servers_tokens(tmp_path: Path) -> None:
@@ -58,7 +19,7 @@ def test_standalone_file_server_accepts_the_api_servers_tokens(tmp_path: Path) -
         token = ApiClient(api_server.url, key=key, secret=secret).login().token
     assert token
     with fileserver(data, tmp_path / "files.log", free_port()) as proc:
-        url = wait_ready(proc, tmp_path / "files.log")
+        url = wait_files_ready(proc, tmp_path / "files.log")
         assert upload(url, [Part("/alone/x.txt", b"standalone")], token).status == 200
         assert (data / "files" / "alone" / "x.txt").read_bytes() == b"standalone"
         headers = {"Authorization": f"Bearer {token}"}

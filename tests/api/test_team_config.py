@@ -28,3 +28,17 @@ def test_serve_with_mongodb_and_no_redis_refuses_to_start_with_one_line(tmp_path
     ], res.stderr
     assert "Traceback" not in res.stderr and "EVALSHA" not in res.stderr
     assert "API on" not in res.stdout + res.stderr
+
+
+def test_serve_workers_on_the_embedded_store_refuses_to_start(tmp_path: Path) -> None:
+    argv = ["serve", "--data-dir", str(tmp_path / "data"), "--port", "0", "--files-port", "0", "--web-port", "0"]
+    res = subprocess.run(
+        [sys.executable, "-m", "stationmaster.server.cli", *argv, "--workers", "2"],
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 1, res.stderr
+    assert "stationmaster: --workers needs MongoDB" in res.stderr, res.stderr
+    assert "API on" not in res.stdout + res.stderr

@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_harness import E2E
+from e2e_harness import E2E, ScaledE2E
 from e2e_recorder import Exchange, expected_error
 
 _outcomes: dict[str, tuple[str, str, list[Exchange], list[Exchange]]] = {}
@@ -45,11 +45,21 @@ def e2e_team(team_stores: Any) -> Iterator[E2E]:
     yield from _harness(team_stores)
 
 
-def _harness(team_stores: Any) -> Iterator[E2E]:
+@pytest.fixture(scope="session")
+def e2e_scaled(team_stores: Any) -> Iterator[E2E]:
+    """Three API processes and a file server on the team configuration, behind the relay
+    as a round-robin balancer (``ScaledE2E``)."""
+    yield from _harness(team_stores, scaled=True)
+
+
+def _harness(team_stores: Any, scaled: bool = False) -> Iterator[E2E]:
     # a directory outside any git checkout: the agents re-run the scripts from there
     root = Path(tempfile.mkdtemp(prefix="sm-e2e-"))
-    config_dir = team_stores.config_dir(root / "config", "e2e", redis_db=2) if team_stores else None
-    harness = E2E(root, config_dir)
+    if scaled:
+        harness: E2E = ScaledE2E(root, team_stores.config_dir(root / "config", "scaled", redis_db=4))
+    else:
+        config_dir = team_stores.config_dir(root / "config", "e2e", redis_db=2) if team_stores else None
+        harness = E2E(root, config_dir)
     try:
         harness.start()
         yield harness
@@ -63,7 +73,7 @@ def _harness(team_stores: Any) -> Iterator[E2E]:
 
 @pytest.fixture(autouse=True)
 def _label_calls(request: pytest.FixtureRequest) -> Iterator[None]:
-    name = next((n for n in ("e2e", "e2e_team") if n in request.fixturenames), None)
+    name = next((n for n in ("e2e", "e2e_team", "e2e_scaled") if n in request.fixturenames), None)
     if name is None:
         yield
         return

@@ -15,6 +15,8 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import pytest
 from e2e_recorder import Recorder
 from support.client import ApiClient
 from support.images import png_bytes  # noqa: F401 - re-exported for the flows
-from support.server import ServerProcess
+from support.server import ServerProcess, fileserver, wait_files_ready
 from support.services import free_port, unavailable
 
 HERE = Path(__file__).resolve().parent
@@ -134,8 +136,12 @@ class E2E:
 
     def start(self) -> E2E:
         self.server.start(timeout=60)
+        return self._relay_and_clients([])
+
+    def _relay_and_clients(self, more_upstreams: list[tuple[str, int]]) -> E2E:
+        """The recording relay in front of the server(s), the admin client, the clients' files."""
         assert self.server.port
-        self.recorder = Recorder("127.0.0.1", self.server.port).start()
+        self.recorder = Recorder("127.0.0.1", self.server.port, more_upstreams=more_upstreams).start()
         self.key, self.secret = self.server.admin_credentials()
         self.api = ApiClient(self.server.url, key=self.key, secret=self.secret).login()
         self.home.mkdir(parents=True, exist_ok=True)
@@ -314,3 +320,39 @@ class E2E:
         except AssertionError as ex:
             detail = f"\nagent output:\n{_tail(agent.output())}" if agent else ""
             raise AssertionError(f"{ex}{detail}") from None
+
+
+class ScaledE2E(E2E):
+    """The harness on ``processes`` API processes sharing the team stores, and a
+    ``stationmaster fileserver`` of their own; the recording relay in front is a round-robin
+    balancer over the API processes (each client call goes to the next one)."""
+
+    def __init__(self, root: Path, config_dir: Path, processes: int = 3) -> None:
+        super().__init__(root, config_dir)
+        self.config_dir = config_dir
+        self.server = ServerProcess(root / "server0" / "data", config_dir=config_dir)  # the API only
+        self.servers = [self.server] + [
+            ServerProcess(root / f"server{i}" / "data", config_dir=config_dir) for i in range(1, processes)
+        ]
+        self._files = ExitStack()
+
+    def start(self) -> E2E:
+        self.server.start(timeout=60)  # the first start (company, admin) happens once
+        with ThreadPoolExecutor(len(self.servers)) as pool:
+            list(pool.map(lambda s: s.start(timeout=60), self.servers[1:]))
+        log = self.root / "fileserver.log"
+        proc = self._files.enter_context(
+            fileserver(self.root / "files", log, self.files_port, config_dir=self.config_dir)
+        )
+        wait_files_ready(proc, log)
+        return self._relay_and_clients([("127.0.0.1", s.port) for s in self.servers[1:] if s.port])
+
+    def stop(self) -> None:
+        super().stop()
+        for server in self.servers[1:]:
+            server.stop()
+        self._files.close()
+
+    def clients(self) -> list[ApiClient]:
+        """The admin logged in on each API process directly (not through the relay)."""
+        return [ApiClient(s.url, key=self.key, secret=self.secret).login() for s in self.servers]

@@ -4,6 +4,8 @@ The clients are pointed at the relay; it forwards every request unchanged to the
 and keeps a record of each exchange (method, path, status, bodies), so a failing flow
 can name the exact calls that failed and the version-discovery flow can check which
 paths the clients used. Bodies are kept in full for failed exchanges, truncated else.
+With ``more_upstreams`` it is also a round-robin balancer: request n goes to upstream
+n mod the number of upstreams (test_scaleout.py, several API processes).
 """
 
 from __future__ import annotations
@@ -64,10 +66,18 @@ class Recorder:
     upstream_host: str
     upstream_port: int
     label: str = "session"
+    more_upstreams: list[tuple[str, int]] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+    _turn: int = 0
+
+    def next_upstream(self) -> tuple[str, int]:
+        upstreams = [(self.upstream_host, self.upstream_port), *self.more_upstreams]
+        with self.lock:
+            self._turn += 1
+            return upstreams[self._turn % len(upstreams)]
 
     @property
     def port(self) -> int:
@@ -146,7 +156,7 @@ class _RelayHandler(BaseHTTPRequestHandler):
             headers["Content-Length"] = str(len(body))
         exchange = Exchange(owner.label, time.time(), self.command, self.path, dict(headers), body)
         try:
-            conn = http.client.HTTPConnection(owner.upstream_host, owner.upstream_port, timeout=120)
+            conn = http.client.HTTPConnection(*owner.next_upstream(), timeout=120)
             try:
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 resp = conn.getresponse()

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +161,44 @@ def write_config(directory: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return directory
+
+
+@contextmanager
+def fileserver(
+    data_dir: Path,
+    log: Path,
+    port: int,
+    extra_env: dict[str, str] | None = None,
+    config_dir: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``stationmaster fileserver`` as a process on ``port`` (stopped with SIGTERM)."""
+    env = command_env()
+    env.update(extra_env or {})
+    cmd = [sys.executable, "-m", "stationmaster.server.cli", "fileserver", "--data-dir", str(data_dir)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port)]
+    if config_dir:
+        cmd += ["--config", str(config_dir)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def wait_files_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> str:
+    """The URL of a ``fileserver`` process once it listens."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = _FILES_READY.search(log.read_text(errors="replace"))
+        if match:
+            return f"http://127.0.0.1:{match.group(1)}"
+        assert proc.poll() is None, log.read_text(errors="replace")
+        time.sleep(0.05)
+    raise AssertionError(f"file server not ready:\n{log.read_text(errors='replace')}")
