@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from api.test_fileserver_standalone import fileserver, wait_ready
 from support.client import ApiClient
 from support.files import free_port
-from support.server import ServerProcess
+from support.server import ServerProcess, fileserver, wait_files_ready
 
 
 @pytest.mark.redis
@@ -30,7 +29,7 @@ def test_a_logout_on_the_api_reaches_the_standalone_file_server(redis_address: t
         session = ApiClient(api_server.url, key=key, secret=secret).login()
         headers = {"Authorization": f"Bearer {session.token}"}
         with fileserver(data, tmp_path / "files.log", free_port(), extra_env=env) as proc:
-            url = wait_ready(proc, tmp_path / "files.log")
+            url = wait_files_ready(proc, tmp_path / "files.log")
             assert requests.get(f"{url}/", headers=headers, timeout=10).status_code == 200
             assert session.call("auth.logout").status == 200
             deadline = time.monotonic() + 10  # revocation_recheck_sec is 1 s
