@@ -20,6 +20,7 @@ none of this (its operations run under one process-wide lock, ``database/embedde
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -55,9 +56,14 @@ class DocumentLocks:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._release = redis.register_script(_RELEASE)
+        self._held = threading.local()  # names this thread holds: a nested hold is free
 
     @contextmanager
     def hold(self, name: str) -> Iterator[None]:
+        held: set[str] = self._held.__dict__.setdefault("names", set())
+        if name in held:
+            yield
+            return
         key = _PREFIX + name
         token = secrets.token_hex(8)
         deadline = time.monotonic() + WAIT_SEC
@@ -65,9 +71,11 @@ class DocumentLocks:
             if time.monotonic() > deadline:
                 raise LockTimeout(f"lock {name} not free after {WAIT_SEC:.0f}s")
             self._redis.blpop([key + ":free"], timeout=RETRY_SEC)
+        held.add(name)
         try:
             yield
         finally:
+            held.discard(name)
             self._release(keys=[key, key + ":free"], args=[token])
 
 
@@ -86,8 +94,14 @@ def hold(name: str) -> Any:
     return _locks.hold(name) if _locks is not None else nullcontext()
 
 
+def hold_document(coll: Any, doc_id: str) -> Any:
+    """``hold`` of the lock of one document of ``coll`` (the one ``update_one`` takes; a
+    thread already holding it holds it again at no cost)."""
+    return hold(f"{coll.name}:{doc_id}")
+
+
 def update_one(coll: Any, query: dict[str, Any], update: dict[str, Any]) -> Any:
     """``coll.update_one`` of a conditional write to the document ``query["_id"]``, under
     that document's lock."""
-    with hold(f"{coll.name}:{query['_id']}"):
+    with hold_document(coll, query["_id"]):
         return coll.update_one(query, update)

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from litemongo._vendor.mongomock import collection as litemongo_collection
+from pymongo import ReturnDocument
 
 from . import document_locks, embedded, embedded_fast
 
@@ -65,6 +66,8 @@ def push_entry(
         at = len(entries) if position < 0 else position
         return [*entries[:at], entry, *entries[at:]]
 
+    if store is None and position < 0:
+        return _append(coll, queue_id, company_id, entry, now)
     if store is None:  # compare-and-set: FerretDB 1.24 ignores {"entries.task": {"$ne": ...}}
         found = _compare_and_set(coll, queue_id, company_id, now, insert)
         return found[1] if found else None
@@ -86,6 +89,20 @@ def pull_task(coll: Any, queue_id: str, company_id: str, task_id: str, now: date
         return found[0] if found else None
     result = _modify(store, queue_id, company_id, now, pull)
     return result[0] if result else None
+
+
+def _append(coll: Any, queue_id: str, company_id: str, entry: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """Append on a document server, under the queue's lock: is the task there (a positive
+    match — FerretDB 1.24 ignores every negated condition on an array), then ``$push``;
+    two operations that need not read the whole queue into this process."""
+    mine = {"_id": queue_id, "company": company_id}
+    with document_locks.hold(_lock_name(coll, queue_id)):
+        if coll.find_one({**mine, "entries.task": entry["task"]}, {"_id": 1}):
+            return None
+        doc: dict[str, Any] | None = coll.find_one_and_update(
+            mine, {"$push": {"entries": entry}, "$set": {"last_update": now}}, return_document=ReturnDocument.AFTER
+        )
+        return doc
 
 
 def _compare_and_set(

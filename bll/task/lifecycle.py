@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from ...config import Config
+from ...database import document_locks
 from ...database.model.base import utcnow
 from ...database.model.model import Model
 from ...database.model.task import TaskStatus as S
@@ -134,17 +135,20 @@ class TaskLifecycle:
 
     def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         task = get_for_write(company_id, request["task"], ("execution.queue",))
-        try:
-            self._remove_from_queue(company_id, task, silent=False)
-        except errors.ApiError as exc:
-            # Another call took the task out of the queue between our read and our removal:
-            # that is a lost race on the task's status, not a task missing from its queue.
-            if (exc.code, exc.subcode) == (400, 703) and _status_moved(task):
-                raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
-            raise
-        change = _change(request, S.created, unset=("execution.queue",))
-        change.force = False
-        return {"dequeued": 1, **self._apply(task, change)}
+        # the removal and the status change as one, on a document server: a racing dequeue
+        # waits for both, so its removal finds the status already moved
+        with document_locks.hold_document(tasks(), task["id"]):
+            try:
+                self._remove_from_queue(company_id, task, silent=False)
+            except errors.ApiError as exc:
+                # Another call took the task out of the queue between our read and our removal:
+                # that is a lost race on the task's status, not a task missing from its queue.
+                if (exc.code, exc.subcode) == (400, 703) and _status_moved(task):
+                    raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
+                raise
+            change = _change(request, S.created, unset=("execution.queue",))
+            change.force = False
+            return {"dequeued": 1, **self._apply(task, change)}
 
     # --- publish ---------------------------------------------------------------------
 

@@ -90,3 +90,26 @@ def test_update_one_holds_the_documents_lock(redis: Redis) -> None:
     assert redis.get("stationmaster:doclock:queue:q1") is None
     assert document_locks.update_one(Collection(), {"_id": "q1"}, {}) == "result"  # no locks: no Redis
     assert seen[1] is None
+
+
+def test_a_thread_holding_a_lock_takes_it_again_at_no_cost(redis: Redis) -> None:
+    locks = DocumentLocks(redis)
+    name = f"task:{uuid.uuid4().hex}"
+    other: list[float] = []
+    with locks.hold(name):
+        started = time.monotonic()
+        with locks.hold(name):  # e.g. a dequeue's status change inside its dequeue
+            pass
+        assert time.monotonic() - started < 1
+        assert redis.get(f"stationmaster:doclock:{name}") is not None  # the inner release left it
+
+        def wait() -> None:
+            started = time.monotonic()
+            with locks.hold(name):
+                other.append(time.monotonic() - started)
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(0.3)
+    thread.join(10)
+    assert other and other[0] >= 0.25  # another thread waited for the outer release
