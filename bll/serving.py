@@ -65,8 +65,16 @@ CHARTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: The charts' numbers are single-precision floats (Elasticsearch ``float``; the mapping
+#: refuses a larger one, which was a 500 on the team stores): larger ones are left out on
+#: both stores, as non-finite ones are.
+_CHART_MAX = 3.4028234663852886e38
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    if abs(value) > _CHART_MAX:
         return None
     return float(value)
 
