@@ -17,15 +17,37 @@ def add(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.events.add_events(company_id, [event], call.worker, allow_locked=allow_locked)
 
 
+@endpoints.handler("add")
+def add_v2_22(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.events.add_events(company_id, [request], call.worker, event_options=True)
+
+
 @endpoints.handler("add_batch")
 def add_batch(call: Call, company_id: str, request: list[dict[str, Any]]) -> dict[str, Any]:
-    # allow_locked is an option of events.add only (as in the reference)
+    # allow_locked is an option of events.add only (as in the reference 0.16)
     return call.ctx.events.add_events(company_id, request, call.worker)
+
+
+@endpoints.handler("add_batch")
+def add_batch_v2_22(call: Call, company_id: str, request: list[dict[str, Any]]) -> dict[str, Any]:
+    # model_event and allow_locked per event
+    return call.ctx.events.add_events(company_id, request, call.worker, event_options=True)
 
 
 @endpoints.handler("delete_for_task")
 def delete_for_task(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": call.ctx.events.delete_for_task(company_id, request["task"], request["allow_locked"])}
+
+
+@endpoints.handler("delete_for_model")
+def delete_for_model(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"deleted": call.ctx.events.delete_for_model(company_id, request["model"], request["allow_locked"])}
+
+
+def model_events(request: dict[str, Any]) -> bool:
+    """``model_events`` (declared from 2.22): the ids are models'. Read wherever it is
+    sent, as the reference's request models (not versioned) read it."""
+    return request.get("model_events") is True
 
 
 @endpoints.handler("get_task_events")
@@ -37,6 +59,7 @@ def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dic
         order=request["order"],
         batch_size=request["batch_size"],
         scroll_id=request.get("scroll_id"),
+        model_events=model_events(request),
     )
     return page.as_response()
 
@@ -45,7 +68,7 @@ def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dic
 def get_scalar_metric_data(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
     return reader.scalar_metric_data(
-        company_id, request["task"], request["metric"], request.get("scroll_id")
+        company_id, request["task"], request["metric"], request.get("scroll_id"), model_events(request)
     ).as_response()
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .events import model_events
 
 endpoints = Endpoints("events")
 
@@ -23,9 +24,10 @@ def get_task_plots(call: Call, company_id: str, request: dict[str, Any]) -> dict
 @endpoints.handler("get_task_plots")
 def get_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
-    return reader.task_plots(company_id, request["task"], request["iters"], request.get("scroll_id")).as_response(
-        "plots"
+    page = reader.task_plots(
+        company_id, request["task"], request["iters"], request.get("scroll_id"), model_events(request)
     )
+    return page.as_response("plots")
 
 
 @endpoints.handler("get_multi_task_plots")
@@ -37,7 +39,9 @@ def get_multi_task_plots(call: Call, company_id: str, request: dict[str, Any]) -
 @endpoints.handler("get_multi_task_plots")
 def get_multi_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
-    return reader.multi_task_plots(company_id, request["tasks"], request["iters"], request.get("scroll_id"), True)
+    return reader.multi_task_plots(
+        company_id, request["tasks"], request["iters"], request.get("scroll_id"), True, model_events(request)
+    )
 
 
 @endpoints.handler("debug_images")
@@ -64,4 +68,5 @@ def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> d
         navigate_earlier=request["navigate_earlier"],
         refresh=request["refresh"],
         scroll_id=request.get("scroll_id"),
+        model_events=model_events(request),
     )

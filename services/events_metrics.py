@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .events import model_events
 
 endpoints = Endpoints("events")
 
@@ -15,7 +16,10 @@ _VECTOR = "training_stats_vector"
 
 @endpoints.handler("scalar_metrics_iter_histogram")
 def scalar_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.events.metrics.scalar_histogram(company_id, request["task"], request["samples"], request["key"])
+    metrics = call.ctx.events.metrics
+    return metrics.scalar_histogram(
+        company_id, request["task"], request["samples"], request["key"], model_events(request)
+    )
 
 
 @endpoints.handler("multi_task_scalar_metrics_iter_histogram")
@@ -23,7 +27,9 @@ def multi_task_scalar_metrics_iter_histogram(call: Call, company_id: str, reques
     tasks = request["tasks"]
     if isinstance(tasks, str):
         tasks = [t.strip() for t in tasks.split(",") if t.strip()]
-    metrics = call.ctx.events.metrics.multi_task_histogram(company_id, tasks, request["samples"], request["key"])
+    metrics = call.ctx.events.metrics.multi_task_histogram(
+        company_id, tasks, request["samples"], request["key"], model_events(request)
+    )
     return {"metrics": metrics}
 
 
@@ -34,20 +40,27 @@ def get_task_latest_scalar_values(call: Call, company_id: str, request: dict[str
 
 @endpoints.handler("get_scalar_metrics_and_variants")
 def get_scalar_metrics_and_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"metrics": call.ctx.events.metrics.metrics_and_variants(company_id, request["task"], _SCALAR)}
+    metrics = call.ctx.events.metrics
+    return {"metrics": metrics.metrics_and_variants(company_id, request["task"], _SCALAR, model_events(request))}
 
 
 @endpoints.handler("get_vector_metrics_and_variants")
 def get_vector_metrics_and_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"metrics": call.ctx.events.metrics.metrics_and_variants(company_id, request["task"], _VECTOR)}
+    metrics = call.ctx.events.metrics
+    return {"metrics": metrics.metrics_and_variants(company_id, request["task"], _VECTOR, model_events(request))}
 
 
 @endpoints.handler("vector_metrics_iter_histogram")
 def vector_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
-    return metrics.vector_histogram(company_id, request["task"], request["metric"], request["variant"])
+    return metrics.vector_histogram(
+        company_id, request["task"], request["metric"], request["variant"], model_events(request)
+    )
 
 
 @endpoints.handler("get_task_metrics")
 def get_task_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"metrics": call.ctx.events.metrics.task_metrics(company_id, request["tasks"], request.get("event_type"))}
+    metrics = call.ctx.events.metrics
+    return {
+        "metrics": metrics.task_metrics(company_id, request["tasks"], request.get("event_type"), model_events(request))
+    }

@@ -14,8 +14,16 @@ from ...protocol import errors
 from .debug_images import DebugImagesIterator
 from .metrics import MetricsReader
 from .reading import EventReader
-from .tasks import task_for_write
-from .writing import LOCKED_STATUSES, check_tasks, task_ids_of, update_task_stats, validate_batch
+from .tasks import model_for_write, task_for_write
+from .writing import (
+    LOCKED_STATUSES,
+    check_models,
+    check_tasks,
+    take_options,
+    task_ids_of,
+    update_task_stats,
+    validate_batch,
+)
 
 
 class EventsBLL:
@@ -46,11 +54,26 @@ class EventsBLL:
         return store
 
     def add_events(
-        self, company_id: str, raw_events: Sequence[Mapping[str, Any]], worker: str, *, allow_locked: bool = False
+        self,
+        company_id: str,
+        raw_events: Sequence[Mapping[str, Any]],
+        worker: str,
+        *,
+        allow_locked: bool = False,
+        event_options: bool = False,
     ) -> dict[str, Any]:
-        """Store the valid events, update their tasks; 400/131 when none was valid."""
-        valid_tasks = check_tasks(company_id, task_ids_of(raw_events), allow_locked)
-        batch = validate_batch(raw_events, worker=worker, valid_tasks=valid_tasks)
+        """Store the valid events, update their tasks; 400/131 when none was valid.
+        ``event_options`` (API 2.22): each event may name ``model_event`` (its ``task``
+        is then a model id) and ``allow_locked``; below, both are dropped."""
+        models: set[str] = set()
+        if event_options:
+            options = take_options(raw_events, allow_locked)
+            models = options.models
+            valid_tasks = check_tasks(company_id, options.tasks, options.allow_locked)
+            valid_tasks.update(check_models(company_id, models, options.allow_locked))
+        else:
+            valid_tasks = check_tasks(company_id, task_ids_of(raw_events), allow_locked)
+        batch = validate_batch(raw_events, worker=worker, valid_tasks=valid_tasks, models=models)
         if not batch.events:
             reasons: dict[str, Any] = dict(batch.errors)
             raise errors.EVENTS_NOT_ADDED(**reasons)
@@ -58,7 +81,7 @@ class EventsBLL:
             added = self.store.add(company_id, batch.events)
         except EventsRejected as ex:
             raise errors.VALIDATION_ERROR(f"events: {ex}", field="events") from ex
-        update_task_stats(company_id, batch.events, self.ignore_iteration)
+        update_task_stats(company_id, batch.events, self.ignore_iteration, models)
         return {"added": added, "errors": sum(batch.errors.values()), "errors_info": dict(batch.errors)}
 
     def delete_for_task(self, company_id: str, task_id: str, allow_locked: bool) -> int:
@@ -66,6 +89,12 @@ class EventsBLL:
         if task.get("status") in LOCKED_STATUSES and not allow_locked:
             raise errors.INVALID_TASK_ID("or task published", company=company_id, id=task_id)
         return self.store.delete_tasks(company_id, [task_id])
+
+    def delete_for_model(self, company_id: str, model_id: str, allow_locked: bool) -> int:
+        model = model_for_write(company_id, model_id)
+        if model.get("ready") and not allow_locked:
+            raise errors.INVALID_MODEL_ID("or model published", company=company_id, id=model_id)
+        return self.store.delete_tasks(company_id, [model_id])
 
     def delete_task_events(self, company_id: str, task_ids: Sequence[str]) -> int:
         """Delete every event of the given tasks; returns how many were deleted."""

@@ -48,8 +48,10 @@ class DebugImagesIterator:
         navigate_earlier: bool,
         refresh: bool,
         scroll_id: str | None,
+        model_events: bool = False,
     ) -> dict[str, Any]:
-        tasks = {t["id"]: events_company(company_id, t) for t in tasks_for_read(company_id, [t for t, _ in metrics])}
+        owners = tasks_for_read(company_id, [t for t, _ in metrics], model_events=model_events)
+        tasks = {t["id"]: events_company(company_id, t) for t in owners}
         wanted = sorted({(t, m) for t, m in metrics})
         if scroll_id:
             state = self._load(scroll_id)

@@ -53,17 +53,21 @@ class MetricsReader:
                 curves[name] = (xs, [v for _, v in points])
         return curves
 
-    def scalar_histogram(self, company_id: str, task_id: str, samples: int, key: str) -> dict[str, Any]:
-        company = events_company(company_id, task_for_read(company_id, task_id))
+    def scalar_histogram(
+        self, company_id: str, task_id: str, samples: int, key: str, model_events: bool = False
+    ) -> dict[str, Any]:
+        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         result: dict[str, Any] = {}
         for (_, metric, variant), (xs, ys) in sorted(self.curves(company, [task_id], samples, key).items()):
             result.setdefault(metric, {})[variant] = {"name": variant, "x": xs, "y": ys}
         return result
 
-    def multi_task_histogram(self, company_id: str, task_ids: Sequence[str], samples: int, key: str) -> dict[str, Any]:
+    def multi_task_histogram(
+        self, company_id: str, task_ids: Sequence[str], samples: int, key: str, model_events: bool = False
+    ) -> dict[str, Any]:
         if len(task_ids) > self.multi_task_limit:
             raise errors.VALIDATION_ERROR(f"field tasks: too many tasks (at most {self.multi_task_limit})")
-        tasks = tasks_for_read(company_id, task_ids, ("name",))
+        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
         company = _one_company(company_id, tasks)
         names = {t["id"]: t.get("name") for t in tasks}
         result: dict[str, Any] = {}
@@ -71,15 +75,19 @@ class MetricsReader:
             result.setdefault(metric, {}).setdefault(variant, {})[task] = {"name": names[task], "x": xs, "y": ys}
         return result
 
-    def metrics_and_variants(self, company_id: str, task_id: str, event_type: str) -> dict[str, list[str]]:
-        company = events_company(company_id, task_for_read(company_id, task_id))
+    def metrics_and_variants(
+        self, company_id: str, task_id: str, event_type: str, model_events: bool = False
+    ) -> dict[str, list[str]]:
+        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         result: dict[str, list[str]] = {}
         for series in self.store.series(company, event_type, [task_id]):
             result.setdefault(series.metric, []).append(series.variant)
         return result
 
-    def task_metrics(self, company_id: str, task_ids: Sequence[str], event_type: str | None) -> list[dict[str, Any]]:
-        tasks = tasks_for_read(company_id, task_ids)
+    def task_metrics(
+        self, company_id: str, task_ids: Sequence[str], event_type: str | None, model_events: bool = False
+    ) -> list[dict[str, Any]]:
+        tasks = tasks_for_read(company_id, task_ids, model_events=model_events)
         types = [event_type] if event_type else list(EVENT_TYPES)
         result = []
         for task in tasks:
@@ -88,8 +96,10 @@ class MetricsReader:
             result.append({"task": task["id"], "metrics": sorted(names)})
         return result
 
-    def vector_histogram(self, company_id: str, task_id: str, metric: str, variant: str) -> dict[str, Any]:
-        company = events_company(company_id, task_for_read(company_id, task_id))
+    def vector_histogram(
+        self, company_id: str, task_id: str, metric: str, variant: str, model_events: bool = False
+    ) -> dict[str, Any]:
+        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         query = EventQuery(VECTOR, [task_id], series=[(metric, variant)], sort=[("iter", False), ("id", False)])
         query.size, query.with_total = MAX_SIZE, False
         events = self.store.search(company, query).events

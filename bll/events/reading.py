@@ -76,13 +76,16 @@ class EventReader:
         order: str,
         batch_size: int,
         scroll_id: str | None,
+        model_events: bool = False,
     ) -> Page:
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         query = EventQuery(event_type, [task_id], sort=_sort("timestamp", order == "desc"), size=batch_size)
         return self._page(company, query, "events", [task_id, event_type, order], scroll_id)
 
-    def scalar_metric_data(self, company_id: str, task_id: str, metric: str, scroll_id: str | None) -> Page:
-        company = events_company(company_id, task_for_read(company_id, task_id))
+    def scalar_metric_data(
+        self, company_id: str, task_id: str, metric: str, scroll_id: str | None, model_events: bool = False
+    ) -> Page:
+        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         query = EventQuery(SCALAR, [task_id], metrics=[metric], sort=_sort("iter", True), size=MAX_SIZE)
         return self._page(company, query, "scalar_data", [task_id, metric], scroll_id)
 
@@ -181,17 +184,25 @@ class EventReader:
         events.sort(key=lambda e: e.get("iter", 0), reverse=True)
         return events
 
-    def task_plots(self, company_id: str, task_id: str, iters: int, scroll_id: str | None) -> Page:
+    def task_plots(
+        self, company_id: str, task_id: str, iters: int, scroll_id: str | None, model_events: bool = False
+    ) -> Page:
         """get_task_plots 1.8: each plot's last ``iters`` iterations."""
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         return self._once(self._plots_per_series(company, task_id, iters), "plots", [task_id], scroll_id)
 
     def multi_task_plots(
-        self, company_id: str, task_ids: Sequence[str], iters: int, scroll_id: str | None, per_task_last: bool
+        self,
+        company_id: str,
+        task_ids: Sequence[str],
+        iters: int,
+        scroll_id: str | None,
+        per_task_last: bool,
+        model_events: bool = False,
     ) -> dict[str, Any]:
         """get_multi_task_plots: {metric: {variant: {task: {iter: {name, plots}}}}}; 1.0
         groups the newest 10,000 events, 1.8 the events of each task's last iterations."""
-        tasks = tasks_for_read(company_id, task_ids, ("name",))
+        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
         company = _one_company(company_id, tasks)
         names = {t["id"]: t.get("name") for t in tasks}
         ids = list(names)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -20,9 +20,10 @@ from typing import Any
 from ...database.events.base import iso_ms, md5
 from ...database.events.es_templates import EVENT_TYPES
 from ...database.field_ops import update_fields
-from ...database.model.task import Task, TaskStatus
-from ...database.raw import collection
+from ...database.model.task import TaskStatus
+from ...protocol import errors
 from ...protocol.request_data import text_problem
+from .tasks import model_collection, models_ready, task_collection, task_statuses
 
 SCALAR = "training_stats_scalar"
 VECTOR = "training_stats_vector"
@@ -261,15 +262,22 @@ def _log_id(write_ms: int, position: int) -> str:
 
 
 def validate_batch(
-    raw_events: Sequence[Mapping[str, Any]], *, worker: str, valid_tasks: Mapping[str, str | None]
+    raw_events: Sequence[Mapping[str, Any]],
+    *,
+    worker: str,
+    valid_tasks: Mapping[str, str | None],
+    models: Collection[str] = (),
 ) -> BatchResult:
-    """``valid_tasks``: task id → None when events may be added, else the reason."""
+    """``valid_tasks``: task (or model) id → None when events may be added, else the
+    reason; ``models``: the ids that are models' (no log lines for them)."""
     result = BatchResult()
     write_ms = now_ms()
     for position, raw in enumerate(raw_events):
         try:
             event = normalise(raw, worker=worker, write_ms=write_ms, position=position)
             reason = valid_tasks.get(event["task"], "Invalid task id")
+            if models and event["type"] == LOG and event["task"] in models:
+                reason = "Task log events are not supported for models"
             if reason:
                 raise EventRejected(reason)
         except EventRejected as ex:
@@ -283,35 +291,98 @@ def task_ids_of(raw_events: Iterable[Mapping[str, Any]]) -> set[str]:
     return {e["task"] for e in raw_events if isinstance(e.get("task"), str) and e["task"]}
 
 
-def check_tasks(company_id: str, task_ids: Iterable[str], allow_locked: bool) -> dict[str, str | None]:
-    """Task id → None if events may be added to it, else the rejection reason."""
+def check_tasks(
+    company_id: str, task_ids: Iterable[str], allow_locked: bool | Mapping[str, bool]
+) -> dict[str, str | None]:
+    """Task id → None if events may be added to it, else the rejection reason.
+    ``allow_locked``: for every task, or per task id (API 2.22 batches)."""
     ids = list(task_ids)
-    found = {
-        doc["_id"]: doc.get("status")
-        for doc in collection(Task).find({"_id": {"$in": ids}, "company": company_id}, {"_id": 1, "status": 1})
-    }
+    found = task_statuses(company_id, ids)
     result: dict[str, str | None] = {}
     for task_id in ids:
+        allowed = allow_locked if isinstance(allow_locked, bool) else allow_locked.get(task_id, False)
         if task_id not in found:
             result[task_id] = "Invalid task id"
-        elif found[task_id] in LOCKED_STATUSES and not allow_locked:
+        elif found[task_id] in LOCKED_STATUSES and not allowed:
             result[task_id] = "Task is published (events cannot be added)"
         else:
             result[task_id] = None
     return result
 
 
-def update_task_stats(company_id: str, events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str]) -> None:
+def check_models(company_id: str, model_ids: Iterable[str], allow_locked: Mapping[str, bool]) -> dict[str, str | None]:
+    """Model id → None if events may be added to it, else the rejection reason (a
+    published model, ``ready``, needs ``allow_locked``)."""
+    ids = list(model_ids)
+    ready = models_ready(company_id, ids)
+    result: dict[str, str | None] = {}
+    for model_id in ids:
+        if model_id not in ready:
+            result[model_id] = "Invalid model id"
+        elif ready[model_id] and not allow_locked.get(model_id, False):
+            result[model_id] = "Model is published (events cannot be added)"
+        else:
+            result[model_id] = None
+    return result
+
+
+@dataclass
+class EventOptions:
+    """The per-event request options of API 2.22 (``model_event``, ``allow_locked``),
+    taken out of the events: which ids are models', and ``allow_locked`` per id."""
+
+    models: set[str] = field(default_factory=set)
+    tasks: set[str] = field(default_factory=set)
+    allow_locked: dict[str, bool] = field(default_factory=dict)
+
+
+def take_options(raw_events: Sequence[Any], default_allow_locked: bool = False) -> EventOptions:
+    """Pop ``model_event``, ``allow_locked`` (and ``model``, the model id's other name)
+    from each event; 400/12 when one id is sent both as a task's and a model's, or with
+    different ``allow_locked`` values (as the reference)."""
+    options = EventOptions()
+    for raw in raw_events:
+        if not isinstance(raw, dict):
+            continue
+        is_model = raw.pop("model_event", False) is True
+        allowed = raw.pop("allow_locked", default_allow_locked) is True
+        if is_model and "model" in raw:
+            raw["task"] = raw.pop("model")
+        entity = raw.get("task")
+        if not isinstance(entity, str) or not entity:
+            continue
+        (options.models if is_model else options.tasks).add(entity)
+        if options.allow_locked.setdefault(entity, allowed) != allowed:
+            raise errors.VALIDATION_ERROR(f"Inconsistent allow_locked setting in the passed events for {entity}")
+    both = options.models & options.tasks
+    if both:
+        raise errors.VALIDATION_ERROR("Inconsistent model_event setting in the passed events", tasks=sorted(both))
+    return options
+
+
+def update_task_stats(
+    company_id: str,
+    events: Sequence[Mapping[str, Any]],
+    ignore_iteration: Sequence[str],
+    models: Collection[str] = (),
+) -> None:
     """last_iteration, last_metrics, metric_stats and last_update of each task, as
-    atomic updates of the task documents."""
+    atomic updates of the task documents; of a model (an id in ``models``) the same but
+    metric_stats, which the reference keeps for tasks only."""
     per_task: dict[str, list[Mapping[str, Any]]] = {}
     for event in events:
         per_task.setdefault(event["task"], []).append(event)
     now = datetime.now(UTC).replace(tzinfo=None)
-    tasks = collection(Task)
+    tasks = task_collection()
     for task_id, task_events in per_task.items():
         update = _task_update(task_events, ignore_iteration, now)
-        update_fields(tasks, task_id, company_id, update)
+        if task_id in models:
+            sets = update["$set"]
+            for key in [k for k in sets if k.startswith("metric_stats.")]:
+                del sets[key]
+            update_fields(model_collection(), task_id, company_id, update)
+        else:
+            update_fields(tasks, task_id, company_id, update)
 
 
 def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime) -> dict[str, Any]:

@@ -10,11 +10,13 @@ without Go, Java or redis-server the team pass is skipped locally and fails in C
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from support.client import ApiClient
@@ -141,3 +143,27 @@ def make_tenant(root_api: ApiClient):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def fresh_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+# --- the events suite (tests/api/test_events*.py): one server on each event store ---------
+
+
+@pytest.fixture(scope="session")
+def es_events_server(es_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The embedded configuration with its events in the real Elasticsearch 7.17 node."""
+    url = urlsplit(es_url)
+    hosts = json.dumps([{"host": url.hostname, "port": url.port}])
+    env = {"STATIONMASTER__hosts__elastic__events__hosts": hosts}
+    proc = ServerProcess(tmp_path_factory.mktemp("es_events") / "data", env=env)
+    with proc:
+        yield proc
+
+
+@pytest.fixture(scope="session", params=["sqlite", "elasticsearch"])
+def events_root(request: pytest.FixtureRequest) -> ApiClient:
+    """The admin of a server on each event store."""
+    server: ServerProcess = request.getfixturevalue(
+        "embedded_server" if request.param == "sqlite" else "es_events_server"
+    )
+    key, secret = server.admin_credentials()
+    return ApiClient(server.url, key=key, secret=secret).login()

@@ -3,102 +3,19 @@ event store is a real Elasticsearch 7.17 node: any difference between them fails
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from support.client import ApiClient
-from support.server import ServerProcess
-
-T0 = 1_700_000_000_000  # a realistic epoch-ms base for event timestamps
-
-
-@pytest.fixture(scope="session")
-def es_events_server(es_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    url = urlsplit(es_url)
-    hosts = json.dumps([{"host": url.hostname, "port": url.port}])
-    env = {"STATIONMASTER__hosts__elastic__events__hosts": hosts}
-    proc = ServerProcess(tmp_path_factory.mktemp("es_events") / "data", env=env)
-    with proc:
-        yield proc
-
-
-@pytest.fixture(scope="session", params=["sqlite", "elasticsearch"])
-def events_root(request: pytest.FixtureRequest) -> ApiClient:
-    """The admin of a server on each event store."""
-    server: ServerProcess = request.getfixturevalue(
-        "embedded_server" if request.param == "sqlite" else "es_events_server"
-    )
-    key, secret = server.admin_credentials()
-    return ApiClient(server.url, key=key, secret=secret).login()
-
-
-def _tenant_of(root: ApiClient) -> ApiClient:
-    company = uuid.uuid4().hex
-    user = root.auth.create_user(
-        name=f"ev {company[:6]}", company=company, role="user", create_company=True, company_name=f"ev {company[:6]}"
-    )["id"]
-    creds = root.impersonate(user).auth.create_credentials()["credentials"]
-    return ApiClient(root.base_url, key=creds["access_key"], secret=creds["secret_key"]).login()
+from support.events_api import T0, add, image, log, md5, new_task, ok, scalar, tenant_of
 
 
 @pytest.fixture
 def api(events_root: ApiClient) -> ApiClient:
-    return _tenant_of(events_root)
-
-
-def new_task(api: ApiClient, name: str = "events task") -> str:
-    return str(api.tasks.create(name=name, type="training")["id"])
-
-
-def scalar(task: str, it: Any, value: Any, metric: str = "loss", variant: str = "train", ts: int | None = None) -> dict:
-    return {
-        "task": task,
-        "type": "training_stats_scalar",
-        "iter": it,
-        "metric": metric,
-        "variant": variant,
-        "value": value,
-        "timestamp": T0 + (it if isinstance(it, int) else 0) if ts is None else ts,
-    }
-
-
-def log(task: str, msg: str, ts: int, level: str = "info") -> dict:
-    return {"task": task, "type": "log", "msg": msg, "level": level, "timestamp": ts, "worker": "w1"}
-
-
-def image(task: str, it: int, url: str, metric: str = "img", variant: str = "v") -> dict:
-    return {
-        "task": task,
-        "type": "training_debug_image",
-        "iter": it,
-        "metric": metric,
-        "variant": variant,
-        "key": f"{metric}/{variant}",
-        "url": url,
-        "timestamp": T0 + it,
-    }
-
-
-def add(api: ApiClient, events: list[dict]) -> dict:
-    reply = api.call("events.add_batch", batch=events)
-    assert reply.status == 200, reply.envelope
-    return reply.data
-
-
-def ok(api: ApiClient, endpoint: str, data: dict, version: str | None = None) -> dict:
-    reply = api.call(endpoint, data, version=version)
-    assert reply.status == 200, reply.envelope
-    return reply.data
-
-
-def md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
+    return tenant_of(events_root)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -213,7 +130,7 @@ def test_events_add_single_and_published_tasks(api: ApiClient) -> None:
 
 
 def test_another_companys_task_is_rejected(api: ApiClient, events_root: ApiClient) -> None:
-    other = _tenant_of(events_root)
+    other = tenant_of(events_root)
     foreign = new_task(other)
     mine = new_task(api)
     result = add(api, [scalar(foreign, 1, 1.0), scalar(mine, 1, 1.0)])
@@ -225,7 +142,7 @@ def test_another_companys_task_is_rejected(api: ApiClient, events_root: ApiClien
 def test_public_task_events_are_readable_by_other_companies(api: ApiClient, events_root: ApiClient) -> None:
     task = new_task(api)
     add(api, [scalar(task, i, 1.0) for i in range(3)] + [log(task, "public line", T0)])
-    reader = _tenant_of(events_root)
+    reader = tenant_of(events_root)
     assert reader.call("events.get_task_events", {"task": task}).code == (400, 101)
     api.tasks.make_public(ids=[task])
     assert ok(reader, "events.get_task_events", {"task": task})["total"] == 4
@@ -331,7 +248,7 @@ def test_multi_task_histogram(api: ApiClient, events_root: ApiClient) -> None:
     assert per_task[second] == {"name": "second task", "x": [0, 1], "y": [2.0, 2.0]}
     as_text = ok(api, "events.multi_task_scalar_metrics_iter_histogram", {"tasks": f"{first}, {second}"})
     assert as_text == data
-    foreign = new_task(_tenant_of(events_root))
+    foreign = new_task(tenant_of(events_root))
     reply = api.call("events.multi_task_scalar_metrics_iter_histogram", {"tasks": [first, foreign]})
     assert reply.code == (400, 101)
     too_many = api.call("events.multi_task_scalar_metrics_iter_histogram", {"tasks": [first] * 101})
