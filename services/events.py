@@ -44,6 +44,15 @@ def delete_for_model(call: Call, company_id: str, request: dict[str, Any]) -> di
     return {"deleted": call.ctx.events.delete_for_model(company_id, request["model"], request["allow_locked"])}
 
 
+def metric_variants(request: dict[str, Any]) -> dict[str, list[str]] | None:
+    """The request's ``metrics: [{metric, variants}]`` filter (none when absent or empty):
+    metric → its variants, an empty list for all of them."""
+    listed = request.get("metrics")
+    if not listed:
+        return None
+    return {m["metric"]: list(m.get("variants") or ()) for m in listed}
+
+
 def model_events(request: dict[str, Any]) -> bool:
     """``model_events`` (declared from 2.22): the ids are models'. Read wherever it is
     sent, as the reference's request models (not versioned) read it."""
@@ -101,6 +110,12 @@ def get_task_log_v1_7(call: Call, company_id: str, request: dict[str, Any]) -> d
 
 @endpoints.handler("get_task_log")
 def get_task_log_v2_9(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return _log_page(call, company_id, request, None)
+
+
+def _log_page(
+    call: Call, company_id: str, request: dict[str, Any], metrics: dict[str, list[str]] | None
+) -> dict[str, Any]:
     earlier = request["navigate_earlier"]
     from_timestamp = request.get("from_timestamp")
     events, total = call.ctx.events.reader.log_page(
@@ -109,11 +124,36 @@ def get_task_log_v2_9(call: Call, company_id: str, request: dict[str, Any]) -> d
         batch_size=request["batch_size"],
         navigate_earlier=earlier,
         from_timestamp=int(from_timestamp) if from_timestamp is not None else None,
+        metric_variants=metrics,
     )
     order = request.get("order")
     if (earlier and order == "asc") or (not earlier and order == "desc"):
         events.reverse()
     return {"events": events, "returned": len(events), "total": total}
+
+
+@endpoints.handler("get_task_log")
+def get_task_log_v2_30(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return _log_page(call, company_id, request, metric_variants(request))
+
+
+@endpoints.handler("clear_task_log")
+def clear_task_log(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    deleted = call.ctx.events.clear_task_log(
+        company_id,
+        request["task"],
+        allow_locked=request["allow_locked"],
+        threshold_sec=request.get("threshold_sec"),
+        include_metrics=request.get("include_metrics"),
+        exclude_metrics=request.get("exclude_metrics"),
+    )
+    return {"deleted": deleted}
+
+
+@endpoints.handler("clear_scroll")
+def clear_scroll(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    call.ctx.events.clear_scroll(request["scroll_id"])
+    return {}
 
 
 @endpoints.handler("download_task_log")

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from ...config import Config
-from ...database.events.base import EventsRejected, EventStore
+from ...database.events.base import EventsRejected, EventStore, LogCut
 from ...database.stores import Stores
 from ...protocol import errors
 from .debug_images import DebugImagesIterator
@@ -19,6 +19,7 @@ from .writing import (
     LOCKED_STATUSES,
     check_models,
     check_tasks,
+    now_ms,
     take_options,
     task_ids_of,
     update_task_stats,
@@ -89,6 +90,29 @@ class EventsBLL:
         if task.get("status") in LOCKED_STATUSES and not allow_locked:
             raise errors.INVALID_TASK_ID("or task published", company=company_id, id=task_id)
         return self.store.delete_tasks(company_id, [task_id])
+
+    def clear_task_log(
+        self,
+        company_id: str,
+        task_id: str,
+        *,
+        allow_locked: bool,
+        threshold_sec: int | None,
+        include_metrics: Sequence[str] | None,
+        exclude_metrics: Sequence[str] | None,
+    ) -> int:
+        """Delete the task's log lines older than ``threshold_sec`` (all when 0 or None),
+        of the included metrics only, not of the excluded ones."""
+        task = task_for_write(company_id, task_id)
+        if task.get("status") in LOCKED_STATUSES and not allow_locked:
+            raise errors.INVALID_TASK_ID("or task published", company=company_id, id=task_id)
+        before = now_ms() - threshold_sec * 1000 if threshold_sec else None
+        return self.store.delete_log_lines(company_id, LogCut(task_id, before, include_metrics, exclude_metrics))
+
+    def clear_scroll(self, scroll_id: str) -> None:
+        """Forget the server state a scroll id names (the iterators' states in Redis); the
+        paged reads' scroll ids are self-contained cursors with nothing to clear."""
+        self.debug_images.forget(scroll_id)
 
     def delete_for_model(self, company_id: str, model_id: str, allow_locked: bool) -> int:
         model = model_for_write(company_id, model_id)

@@ -74,6 +74,9 @@ class DebugImagesIterator:
         self.redis.setex(_KEY + state["id"], self.expiration_sec, json.dumps(state))
         return {"metrics": results, "scroll_id": state["id"]}
 
+    def forget(self, scroll_id: str) -> None:
+        self.redis.delete(_KEY + scroll_id)
+
     def _load(self, scroll_id: str) -> dict[str, Any]:
         raw = self.redis.get(_KEY + scroll_id)
         if raw is None:

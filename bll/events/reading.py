@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -100,12 +100,21 @@ class EventReader:
         return self._page(company, query, "log", [task_id, descending], scroll_id)
 
     def log_page(
-        self, company_id: str, task_id: str, *, batch_size: int, navigate_earlier: bool, from_timestamp: int | None
+        self,
+        company_id: str,
+        task_id: str,
+        *,
+        batch_size: int,
+        navigate_earlier: bool,
+        from_timestamp: int | None,
+        metric_variants: Mapping[str, Sequence[str]] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """get_task_log 2.9: ``batch_size`` events before (or after) ``from_timestamp``,
-        newest first when navigating earlier; never splits one timestamp over two pages."""
+        newest first when navigating earlier; never splits one timestamp over two pages.
+        2.30: only of ``metric_variants`` (``total`` then counts those)."""
         company = events_company(company_id, task_for_read(company_id, task_id))
         query = EventQuery(LOG, [task_id], sort=_sort("timestamp", navigate_earlier), size=batch_size)
+        query.metric_variants = metric_variants
         if from_timestamp is not None:
             if navigate_earlier:
                 query.ts_lt = from_timestamp
@@ -113,12 +122,16 @@ class EventReader:
                 query.ts_gt = from_timestamp
         query.with_total = False
         page = self.store.search(company, query)
-        total = self.store.count(company, LOG, [task_id])
+        if metric_variants is None:
+            total = self.store.count(company, LOG, [task_id])
+        else:
+            every = EventQuery(LOG, [task_id], metric_variants=metric_variants, size=0)
+            total = self.store.search(company, every).total
         events = page.events
         if len(events) >= batch_size and events:
             last = events[-1]["timestamp"]
             same = EventQuery(LOG, [task_id], ts_eq=last, sort=_sort("timestamp", navigate_earlier), size=MAX_SIZE)
-            same.with_total = False
+            same.metric_variants, same.with_total = metric_variants, False
             events = [e for e in events if e["timestamp"] != last] + self.store.search(company, same).events
         return events, total
 

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import struct
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,9 @@ class EventQuery:
 
     ``event_type`` None means every type. ``metrics`` / ``variants`` / ``iters`` restrict
     to those values, ``urls`` to debug images with these URLs; ``series`` to exact
-    (metric, variant) pairs; ``iter_*`` and ``ts_*`` compare ``iter`` and ``timestamp``.
+    (metric, variant) pairs; ``metric_variants`` to metrics, each with any variant (an
+    empty list) or only the listed ones (the API's ``metrics: [{metric, variants}]``);
+    ``iter_*`` and ``ts_*`` compare ``iter`` and ``timestamp``.
     ``sort`` is a list of (field, descending); ``after`` continues
     after the sort key of the last event of the previous page (keyset paging)."""
 
@@ -42,6 +44,7 @@ class EventQuery:
     iters: Sequence[int] | None = None
     series: Sequence[tuple[str, str]] | None = None
     urls: Sequence[str] | None = None
+    metric_variants: Mapping[str, Sequence[str]] | None = None
     iter_lt: int | None = None
     iter_gt: int | None = None
     ts_lt: int | None = None
@@ -51,6 +54,17 @@ class EventQuery:
     after: Sequence[Any] | None = None
     size: int = 500
     with_total: bool = True
+
+
+@dataclass
+class LogCut:
+    """A task's log lines to delete: those with a ``timestamp`` below ``before_ms``
+    (all when None), of the ``include_metrics`` only, not of the ``exclude_metrics``."""
+
+    task: str
+    before_ms: int | None = None
+    include_metrics: Sequence[str] | None = None
+    exclude_metrics: Sequence[str] | None = None
 
 
 @dataclass
@@ -180,6 +194,10 @@ class EventStore(ABC):
     @abstractmethod
     def delete_tasks(self, company_id: str, task_ids: Sequence[str]) -> int:
         """Delete every event of the tasks; returns the number deleted."""
+
+    @abstractmethod
+    def delete_log_lines(self, company_id: str, cut: LogCut) -> int:
+        """Delete the log lines ``cut`` names; the number deleted."""
 
     @abstractmethod
     def search(self, company_id: str, query: EventQuery) -> EventPage:

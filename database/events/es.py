@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
@@ -23,7 +23,7 @@ from elasticsearch_dsl.aggs import Agg
 from elasticsearch_dsl.query import Query
 
 from . import base
-from .base import EventPage, EventQuery, IterationsQuery, take_id
+from .base import EventPage, EventQuery, IterationsQuery, LogCut, take_id
 from .es_templates import event_index_name, install_templates
 
 _SORT = {"timestamp": "timestamp", "iter": "iter", "metric": "metric", "variant": "variant", "id": "_id"}
@@ -103,6 +103,23 @@ class EsEventStore(base.EventStore):
         res = self.es.delete_by_query(
             index=self._index(company_id, None),
             body={"query": Q("terms", task=list(task_ids)).to_dict()},
+            refresh=True,
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            conflicts="proceed",
+        )
+        return int(res.get("deleted", 0))
+
+    def delete_log_lines(self, company_id: str, cut: LogCut) -> int:
+        must = [Q("term", task=cut.task)]
+        if cut.before_ms is not None:
+            must.append(Q("range", timestamp={"lt": cut.before_ms}))
+        if cut.include_metrics:
+            must.append(Q("terms", metric=list(cut.include_metrics)))
+        must_not = [Q("terms", metric=list(cut.exclude_metrics))] if cut.exclude_metrics else []
+        res = self.es.delete_by_query(
+            index=self._index(company_id, "log"),
+            body={"query": Q("bool", filter=must, must_not=must_not).to_dict()},
             refresh=True,
             ignore_unavailable=True,
             allow_no_indices=True,
@@ -213,11 +230,22 @@ def _filters(q: EventQuery) -> list[Query]:
         must.append(Q("bool", should=should, minimum_should_match=1))
     if q.urls is not None:
         must.append(Q("terms", url=list(q.urls)))
+    if q.metric_variants is not None:
+        must.append(metric_variants_query(q.metric_variants))
     for name, lt, gt, eq in (("iter", q.iter_lt, q.iter_gt, None), ("timestamp", q.ts_lt, q.ts_gt, q.ts_eq)):
         bounds = _range(lt, gt, eq)
         if bounds:
             must.append(Q("range", **{name: bounds}))
     return must
+
+
+def metric_variants_query(metric_variants: Mapping[str, Sequence[str]]) -> Query:
+    """Events of the metrics, each of any variant (no variants listed) or of the listed."""
+    should = [
+        Q("bool", filter=[Q("term", metric=m), Q("terms", variant=list(v))]) if v else Q("term", metric=m)
+        for m, v in metric_variants.items()
+    ]
+    return Q("bool", should=should, minimum_should_match=1)
 
 
 def _filtered(q: EventQuery) -> Query:

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +31,7 @@ from .base import (
     HistogramResult,
     IterationsQuery,
     LatestValue,
+    LogCut,
     SeriesInfo,
     as_float32,
     event_id,
@@ -371,6 +372,32 @@ class SqliteEventStore(EventStore):
             self._series_ids.forget(company_id, list(task_ids))
             return narrow + conn.execute(f"DELETE FROM events WHERE {where.sql}", where.params).rowcount
 
+    def delete_log_lines(self, company_id: str, cut: LogCut) -> int:
+        where = _Where(company_id)
+        where.add("type = ?", _LOG)
+        where.add("task = ?", cut.task)
+        summary = _Where(company_id)
+        summary.add("type = ?", _LOG)
+        summary.add("task = ?", cut.task)
+        if cut.before_ms is not None:
+            where.add("timestamp < ?", cut.before_ms)
+        if cut.include_metrics:
+            where.one_of("metric", list(cut.include_metrics))
+        if cut.exclude_metrics:
+            excluded = list(cut.exclude_metrics)
+            where.add(f"metric NOT IN ({','.join('?' * len(excluded))})", *excluded)
+        with self._tx() as conn:  # log lines live in the general table only
+            deleted = int(conn.execute(f"DELETE FROM events WHERE {where.sql}", where.params).rowcount)
+            if deleted:  # the task's log summary, counted again from what is left
+                conn.execute(f"DELETE FROM series WHERE {summary.sql}", summary.params)
+                conn.execute(
+                    "INSERT INTO series SELECT company, type, task, metric, variant, count(iter), count(*), min(iter), "
+                    f"max(iter), min(timestamp), max(timestamp), ? FROM events WHERE {summary.sql} "
+                    "GROUP BY company, type, task, metric, variant",
+                    (sqlite_series.next_generation(), *summary.params),
+                )
+            return deleted
+
     # --- reads -------------------------------------------------------------------------
 
     def _where(self, company_id: str, q: EventQuery) -> _Where:
@@ -389,6 +416,8 @@ class SqliteEventStore(EventStore):
             where.add(f"({pairs or '0'})", *(v for pair in q.series for v in pair))
         if q.urls is not None:
             where.add(f"json_extract(doc, '$.url') IN ({','.join('?' * len(q.urls))})", *q.urls)
+        if q.metric_variants is not None:
+            where.add(*_metric_variants_clause(q.metric_variants))
         bounds: list[tuple[str, str, int | None]] = [("iter", "<", q.iter_lt), ("iter", ">", q.iter_gt)]
         bounds += [("timestamp", "<", q.ts_lt), ("timestamp", ">", q.ts_gt), ("timestamp", "=", q.ts_eq)]
         for column, op, value in bounds:
@@ -607,6 +636,22 @@ class SqliteEventStore(EventStore):
 def _order_key(iteration: int | None, timestamp: int, event_id: str) -> tuple[Any, ...]:
     """(iter, timestamp, id) comparable, a missing iteration lowest (as SQLite's DESC puts it last)."""
     return (iteration if iteration is not None else -(2**64), timestamp, event_id)
+
+
+_LOG = "log"
+
+
+def _metric_variants_clause(metric_variants: Mapping[str, Sequence[str]]) -> tuple[Any, ...]:
+    parts: list[str] = []
+    params: list[Any] = []
+    for metric, variants in metric_variants.items():
+        if variants:
+            parts.append(f"(metric = ? AND variant IN ({','.join('?' * len(variants))}))")
+            params += [metric, *variants]
+        else:
+            parts.append("metric = ?")
+            params.append(metric)
+    return (f"({' OR '.join(parts) or '0'})", *params)
 
 
 def _table(event_type: str | None) -> str:
