@@ -6,7 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
-from .events import model_events
+from .events import metric_variants, model_events
 
 endpoints = Endpoints("events")
 
@@ -64,3 +64,24 @@ def get_task_metrics(call: Call, company_id: str, request: dict[str, Any]) -> di
     return {
         "metrics": metrics.task_metrics(company_id, request["tasks"], request.get("event_type"), model_events(request))
     }
+
+
+@endpoints.handler("scalar_metrics_iter_raw")
+def scalar_metrics_iter_raw(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.events.scalars.raw(
+        company_id,
+        request["task"],
+        request["metric"],
+        key=request["key"],
+        batch_size=request["batch_size"],
+        count_total=request["count_total"],
+        scroll_id=request.get("scroll_id"),
+        model_events=model_events(request),
+    )
+
+
+@endpoints.handler("get_task_single_value_metrics")
+def get_task_single_value_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    scalars = call.ctx.events.scalars
+    tasks = scalars.single_values(company_id, request["tasks"], metric_variants(request), model_events(request))
+    return {"tasks": tasks}

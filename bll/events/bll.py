@@ -14,6 +14,7 @@ from ...protocol import errors
 from .debug_images import DebugImagesIterator
 from .metrics import MetricsReader
 from .reading import EventReader
+from .scalars import ScalarReader
 from .tasks import model_for_write, task_for_write
 from .writing import (
     LOCKED_STATUSES,
@@ -41,6 +42,10 @@ class EventsBLL:
     @cached_property
     def metrics(self) -> MetricsReader:
         return MetricsReader(self.store, int(self.config.get("services.tasks.multi_task_histogram_limit")))
+
+    @cached_property
+    def scalars(self) -> ScalarReader:
+        return ScalarReader(self.store, int(self.config.get("services.events.events_retrieval.max_raw_scalars_size")))
 
     @cached_property
     def debug_images(self) -> DebugImagesIterator:

@@ -87,6 +87,13 @@ def models_ready(company_id: str, model_ids: Sequence[str]) -> dict[str, bool]:
     return {doc["_id"]: bool(doc.get("ready")) for doc in found}
 
 
+def stored_last_metrics(coll: Any, company_id: str, doc_id: str) -> dict[str, Any]:
+    """The ``last_metrics`` a task (or model) document holds now."""
+    doc = coll.find_one({"_id": doc_id, "company": company_id}, {"last_metrics": 1})
+    found = (doc or {}).get("last_metrics")
+    return found if isinstance(found, dict) else {}
+
+
 def task_collection() -> Any:
     return collection(Task)
 

@@ -23,7 +23,7 @@ from ...database.field_ops import update_fields
 from ...database.model.task import TaskStatus
 from ...protocol import errors
 from ...protocol.request_data import text_problem
-from .tasks import model_collection, models_ready, task_collection, task_statuses
+from .tasks import model_collection, models_ready, stored_last_metrics, task_collection, task_statuses
 
 SCALAR = "training_stats_scalar"
 VECTOR = "training_stats_vector"
@@ -373,16 +373,56 @@ def update_task_stats(
     for event in events:
         per_task.setdefault(event["task"], []).append(event)
     now = datetime.now(UTC).replace(tzinfo=None)
-    tasks = task_collection()
     for task_id, task_events in per_task.items():
         update = _task_update(task_events, ignore_iteration, now)
+        coll = model_collection() if task_id in models else task_collection()
         if task_id in models:
             sets = update["$set"]
             for key in [k for k in sets if k.startswith("metric_stats.")]:
                 del sets[key]
-            update_fields(model_collection(), task_id, company_id, update)
-        else:
-            update_fields(tasks, task_id, company_id, update)
+        extremes = _extremes(task_events)
+        if extremes:
+            update["$set"].update(_extreme_iterations(extremes, stored_last_metrics(coll, company_id, task_id)))
+        update_fields(coll, task_id, company_id, update)
+
+
+#: last_metrics path → (min value, its iteration, max value, its iteration) of a batch
+Extremes = dict[str, tuple[float, Any, float, Any]]
+
+
+def _extremes(events: Sequence[Mapping[str, Any]]) -> Extremes:
+    """Per scalar series of the batch, its least and greatest value with their iterations
+    (of equal values the later event, as the min/max of ``_task_update``)."""
+    found: Extremes = {}
+    for event in events:
+        if event["type"] != SCALAR:
+            continue
+        prefix = f"last_metrics.{name_key(event['metric'])}.{name_key(event['variant'])}"
+        value, iteration = event["value"], event.get("iter")
+        old = found.get(prefix)
+        if old is None:
+            found[prefix] = (value, iteration, value, iteration)
+            continue
+        low = (value, iteration) if value <= old[0] else old[:2]
+        high = (value, iteration) if value >= old[2] else old[2:]
+        found[prefix] = (*low, *high)
+    return found
+
+
+def _extreme_iterations(extremes: Extremes, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """``min_value_iteration`` / ``max_value_iteration`` of the series whose batch extreme
+    reaches (or ties) the stored one, which ``$min`` / ``$max`` then keep."""
+    sets: dict[str, Any] = {}
+    for prefix, (low, low_iter, high, high_iter) in extremes.items():
+        _, metric_key, variant_key = prefix.split(".")
+        current = stored.get(metric_key, {}).get(variant_key, {}) if isinstance(stored, Mapping) else {}
+        if not isinstance(current, Mapping):
+            current = {}
+        if low_iter is not None and not low > current.get("min_value", low):
+            sets[f"{prefix}.min_value_iteration"] = low_iter
+        if high_iter is not None and not high < current.get("max_value", high):
+            sets[f"{prefix}.max_value_iteration"] = high_iter
+    return sets
 
 
 def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime) -> dict[str, Any]:
