@@ -13,7 +13,11 @@ is started and measured; every figure is the median of ``--runs`` runs:
 - ``events.scalar_metrics_iter_histogram`` (default 6000 samples) of one task holding
   ``--points`` scalar points in 20 series: latency;
 - ``events.get_task_log`` pages of 500 lines (newest page, and a page in the middle via
-  ``from_timestamp``) of one task holding ``--log-lines`` lines: latency.
+  ``from_timestamp``) of one task holding ``--log-lines`` lines: latency;
+- model events: the same ingest (1 client) of the same lines marked ``model_event: true``
+  against a model, through ``/v2.22/events.add_batch``: events per second;
+- ``events.scalar_metrics_iter_raw`` (2.22): every point of one series of ``--raw-points``
+  points, paged by scroll id with ``batch_size`` 200,000: milliseconds end to end.
 
 With ``--mlflow <path to the mlflow executable>`` (e.g. a separate venv with
 ``pip install mlflow``), the same ingest is measured on an MLflow tracking server
@@ -52,10 +56,12 @@ T0 = 1_700_000_000_000
 SERIES = 20
 
 
-def scalar_body(task: str, first_point: int, count: int = 1000) -> bytes:
+def scalar_body(
+    task: str, first_point: int, count: int = 1000, series_count: int = SERIES, model: bool = False
+) -> bytes:
     lines = []
     for n in range(first_point, first_point + count):
-        it, series = divmod(n, SERIES)
+        it, series = divmod(n, series_count)
         event = {
             "task": task,
             "type": "training_stats_scalar",
@@ -65,7 +71,7 @@ def scalar_body(task: str, first_point: int, count: int = 1000) -> bytes:
             "value": (n % 997) / 7.0,
             "timestamp": T0 + it,
             # the clearml SDK's lines carry this request option from API 2.23 on
-            "model_event": False,
+            "model_event": model,
         }
         lines.append(json.dumps(event))
     return "\n".join(lines).encode()
@@ -104,16 +110,19 @@ class Bench:
     def task(self, name: str) -> str:
         return str(self.api.tasks.create(name=name, type="training")["id"])
 
-    def post_all(self, bodies: list[bytes], clients: int) -> float:
-        return post_all(self.api.url("events.add_batch"), bodies, clients, self.headers)
+    def model(self, name: str) -> str:
+        return str(self.api.models.create(name=name, uri="file:///m.pt", ready=False)["id"])
 
-    def ingest(self, runs: int, batches: int, clients: int) -> float:
+    def post_all(self, bodies: list[bytes], clients: int, version: str | None = None) -> float:
+        return post_all(self.api.url("events.add_batch", version), bodies, clients, self.headers)
+
+    def ingest(self, runs: int, batches: int, clients: int, model: bool = False) -> float:
         rates = []
         for run in range(runs):
-            task = self.task(f"ingest {clients} {run}")
-            bodies = [scalar_body(task, b * 1000) for b in range(batches * clients)]
+            owner = self.model(f"ingest {run}") if model else self.task(f"ingest {clients} {run}")
+            bodies = [scalar_body(owner, b * 1000, model=model) for b in range(batches * clients)]
             cpu = cpu_seconds(self.pid)
-            rates.append(len(bodies) * 1000 / self.post_all(bodies, clients))
+            rates.append(len(bodies) * 1000 / self.post_all(bodies, clients, "2.22" if model else None))
             self.cpu_per_100k.append((cpu_seconds(self.pid) - cpu) * 100_000 / (len(bodies) * 1000))
         return statistics.median(rates)
 
@@ -121,6 +130,23 @@ class Bench:
         for start in range(0, total, 50_000):
             bodies = [make(task, n) for n in range(start, min(total, start + 50_000), 1000)]
             self.post_all(bodies, 4)
+
+    def raw_series(self, runs: int, task: str) -> float:
+        """Median milliseconds to read every point of the task's one series, paged."""
+        times = []
+        for _ in range(runs):
+            request: dict[str, Any] = {"task": task, "metric": {"metric": "metric0"}, "batch_size": 200_000}
+            started, points = time.perf_counter(), 0
+            while True:
+                reply = self.api.call("events.scalar_metrics_iter_raw", request, version="2.22")
+                assert reply.status == 200, reply.envelope
+                if not reply.data["returned"]:
+                    break
+                points += reply.data["returned"]
+                request["scroll_id"] = reply.data["scroll_id"]
+            times.append(time.perf_counter() - started)
+            assert points > 0
+        return statistics.median(times) * 1000
 
     def latency(self, runs: int, endpoint: str, data: dict) -> float:
         """Median milliseconds of ``runs`` calls; the first call's is kept in ``first_ms``."""
@@ -272,6 +298,13 @@ def measure(store: str, args: argparse.Namespace) -> dict[str, float]:
             args.runs, "events.get_task_log", newest
         )
         figures["log page of 500, middle (ms)"] = bench.latency(args.runs, "events.get_task_log", middle)
+        bench.cpu_per_100k.clear()
+        figures["model-event ingest, 1 client (events/s)"] = bench.ingest(args.runs, args.batches, 1, model=True)
+        if args.raw_points:
+            task = bench.task("raw")
+            one_series = functools.partial(scalar_body, series_count=1)
+            bench.fill(lambda t, n: one_series(t, n), task, args.raw_points)
+            figures[f"raw scalars, {args.raw_points:,} points of 1 series (ms)"] = bench.raw_series(args.runs, task)
         return figures
 
 
@@ -281,6 +314,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="1000-event requests per client and run")
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--log-lines", type=int, default=1_000_000)
+    parser.add_argument("--raw-points", type=int, default=1_000_000, help="0: no raw-scalars figure")
     parser.add_argument("--stores", default="sqlite,elasticsearch")
     parser.add_argument("--mlflow", help="path of an mlflow executable: measure MLflow's ingest as the peer")
     args = parser.parse_args()

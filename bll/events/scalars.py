@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...database.events.base import MAX_SIZE, EventQuery, EventStore
+from ...database.events.base import MAX_SIZE, EventQuery, EventStore, PointsQuery
 from ...protocol import errors
 from . import cursor
 from .reading import _one_company
@@ -36,9 +36,10 @@ class ScalarReader:
         scroll_id: str | None,
         model_events: bool,
     ) -> dict[str, Any]:
-        """Up to ``batch_size`` (at most ``max_raw_batch``) points of the metric's series in
-        ascending ``key`` order, per variant ``{y: values, <key>: xs}``; the scroll id
-        continues after the last point. ``total`` (with ``count_total``) counts them all."""
+        """Up to ``batch_size`` (at most ``max_raw_batch``) points of the metric's series,
+        variant by variant, each in ascending ``key`` order, as ``{variant: {y: values,
+        <key>: xs}}``; the scroll id continues after the last point. ``total`` (with
+        ``count_total``) counts them all."""
         company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         field = _RAW_FIELDS[key]
         variants = list(metric.get("variants") or ())
@@ -55,26 +56,16 @@ class ScalarReader:
         if count_total and total is None:
             query.size, query.with_total = 0, True
             total = self.store.search(company, query).total
-        query.sort, query.with_total = [(field, False), ("id", False)], False
-        query.after = after
         wanted = min(batch_size or 10_000, self.max_raw_batch)
+        which = PointsQuery(task_id, metric["metric"], variants, field, after, wanted)
+        points, last_key = self.store.scalar_points(company, which)
         result: dict[str, dict[str, list[Any]]] = {}
         returned = 0
-        last_key = after
-        while returned < wanted:
-            query.size = min(MAX_SIZE, wanted - returned)
-            page = self.store.search(company, query)
-            for event in page.events:
-                series = result.get(event["variant"])
-                if series is None:
-                    series = result[event["variant"]] = {"y": [], key: []}
-                series["y"].append(event["value"])
-                series[key].append(event[field])
-            returned += len(page.events)
-            if page.last_key is not None:
-                last_key = query.after = page.last_key
-            if len(page.events) < query.size:
-                break
+        for variant, xs, values in points:
+            series = result.setdefault(variant, {"y": [], key: []})
+            series["y"] += values
+            series[key] += xs
+            returned += len(xs)
         next_after = last_key if returned else None
         return {
             "variants": result,

@@ -57,6 +57,24 @@ class EventQuery:
 
 
 @dataclass
+class PointsQuery:
+    """Scalar points of one metric of a task (of the listed variants; none: all), ordered
+    by variant, then ``field`` (``iter`` or ``timestamp``); ``after`` continues after the
+    ``last_key`` of the previous answer."""
+
+    task: str
+    metric: str
+    variants: Sequence[str] = ()
+    field: str = "iter"
+    after: Sequence[Any] | None = None
+    size: int = 10000
+
+
+#: Runs of points, each (variant, xs, values), and the key to continue after the last one.
+Points = tuple[list[tuple[str, list[Any], list[Any]]], list[Any] | None]
+
+
+@dataclass
 class LogCut:
     """A task's log lines to delete: those with a ``timestamp`` below ``before_ms``
     (all when None), of the ``include_metrics`` only, not of the ``exclude_metrics``."""
@@ -198,6 +216,36 @@ class EventStore(ABC):
     @abstractmethod
     def delete_log_lines(self, company_id: str, cut: LogCut) -> int:
         """Delete the log lines ``cut`` names; the number deleted."""
+
+    def scalar_points(self, company_id: str, query: PointsQuery) -> Points:
+        """Up to ``query.size`` points (any number: read MAX_SIZE at a time), see
+        ``PointsQuery``. This form pages ``search``; a store may do it more directly."""
+        found: list[tuple[str, list[Any], list[Any]]] = []
+        count = 0
+        page_query = EventQuery(
+            "training_stats_scalar",
+            [query.task],
+            metric_variants={query.metric: list(query.variants)},
+            # ties of a timestamp by iteration, as a store's direct form may order them
+            sort=[(f, False) for f in dict.fromkeys(("variant", query.field, "iter", "id"))],
+            after=query.after,
+            with_total=False,
+        )
+        last_key = list(query.after) if query.after is not None else None
+        while count < query.size:
+            page_query.size = min(MAX_SIZE, query.size - count)
+            page = self.search(company_id, page_query)
+            for event in page.events:
+                if not found or found[-1][0] != event["variant"]:
+                    found.append((event["variant"], [], []))
+                found[-1][1].append(event[query.field])
+                found[-1][2].append(event["value"])
+            count += len(page.events)
+            if page.last_key is not None:
+                last_key = page_query.after = page.last_key
+            if len(page.events) < page_query.size:
+                break
+        return found, last_key
 
     @abstractmethod
     def search(self, company_id: str, query: EventQuery) -> EventPage:

@@ -32,6 +32,8 @@ from .base import (
     IterationsQuery,
     LatestValue,
     LogCut,
+    Points,
+    PointsQuery,
     SeriesInfo,
     as_float32,
     event_id,
@@ -448,6 +450,18 @@ class SqliteEventStore(EventStore):
         narrow = sqlite_scalars.document
         events = [json.loads(r[0]) if r[0] is not None else narrow(r[1], r[2], r[3], r[4:9]) for r in rows]
         return EventPage(events, total, list(rows[-1][9:]) if rows else None)
+
+    def scalar_points(self, company_id: str, query: PointsQuery) -> Points:
+        """From the narrow table, series by series along its primary key (by iteration) or
+        by a bounded sort (by timestamp); the general path when the metric has points in
+        the general table (sent with extra fields)."""
+        conn = self._conn()
+        if conn.execute(
+            "SELECT 1 FROM events WHERE company = ? AND type = ? AND task = ? AND metric = ? LIMIT 1",
+            (company_id, sqlite_scalars.SCALAR, query.task, query.metric),
+        ).fetchone():
+            return super().scalar_points(company_id, query)
+        return sqlite_scalars.points(conn, company_id, query)
 
     def count(self, company_id: str, event_type: str | None, tasks: Sequence[str]) -> int:
         return sqlite_series.count(self._conn(), company_id, event_type, tasks) if tasks else 0

@@ -31,7 +31,7 @@ from functools import lru_cache
 from itertools import repeat
 from typing import Any
 
-from .base import IterationsQuery, as_float32, iso_ms, point_id
+from .base import IterationsQuery, Points, PointsQuery, as_float32, iso_ms, point_id
 from .sqlite_columns import SeriesColumns
 from .sqlite_series import Summary
 
@@ -372,3 +372,41 @@ def delete_tasks(conn: Any, company_id: str, task_ids: Sequence[str]) -> int:
     deleted = conn.execute(f"DELETE FROM scalars WHERE sid IN ({chosen})", [company_id, *task_ids]).rowcount
     conn.execute(f"DELETE FROM scalar_series WHERE company = ? AND task IN ({marks})", [company_id, *task_ids])
     return int(deleted)
+
+
+def points(conn: Any, company_id: str, query: PointsQuery) -> Points:
+    """``EventStore.scalar_points`` over the narrow table (see there); ties of a timestamp
+    are ordered by iteration, which the key then holds."""
+    where, params = "company = ? AND task = ? AND metric = ?", [company_id, query.task, query.metric]
+    if query.variants:
+        where += f" AND variant IN ({','.join('?' * len(query.variants))})"
+        params += list(query.variants)
+    series = conn.execute(f"SELECT variant, sid FROM scalar_series WHERE {where} ORDER BY variant", params).fetchall()
+    after = list(query.after) if query.after is not None else None
+    found: list[tuple[str, list[Any], list[Any]]] = []
+    count = 0
+    last_key = after
+    by_iter = query.field == "iter"
+    for variant, sid in series:
+        if count >= query.size:
+            break
+        if after is not None and variant < after[0]:
+            continue
+        sql, args = "sid = ?", [sid]
+        if after is not None and variant == after[0]:
+            if by_iter:
+                sql, args = sql + " AND iter > ?", [*args, after[1]]
+            else:
+                sql += " AND (timestamp > ? OR (timestamp = ? AND iter > ?))"
+                args += [after[1], after[1], after[2]]
+        order = "iter" if by_iter else "timestamp, iter"
+        columns = "iter, raw" if by_iter else "timestamp, raw, iter"
+        rows = conn.execute(
+            f"SELECT {columns} FROM scalars WHERE {sql} ORDER BY {order} LIMIT ?", [*args, query.size - count]
+        ).fetchall()
+        if rows:
+            xs, values, *_ = zip(*rows, strict=True)  # columns in C, not a loop per point
+            found.append((variant, list(xs), list(values)))
+            count += len(rows)
+            last_key = [variant, rows[-1][0], rows[-1][-1]]
+    return found, last_key

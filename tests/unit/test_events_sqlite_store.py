@@ -5,13 +5,14 @@ table (a scalar with a field of its own) — and the two tables together."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stationmaster.database.events.base import EventQuery, HistogramRequest, IterationsQuery
+from stationmaster.database.events.base import EventQuery, EventStore, HistogramRequest, IterationsQuery, PointsQuery
 from stationmaster.database.events.sqlite import SqliteEventStore
 
 SCALAR = "training_stats_scalar"
@@ -503,3 +504,25 @@ def test_series_ids_kept_in_memory_are_bounded(tmp_path: Path) -> None:
     assert [(s.variant, s.count) for s in store.series("c", SCALAR, ["t"])] == [("a", 2), ("b", 1), ("c", 1)]
     assert len(sqlite_scalars_sids(store)) == 3
     store.close()
+
+
+@pytest.mark.parametrize("field", ["iter", "timestamp"])
+def test_scalar_points_pages_like_the_general_path(store: SqliteEventStore, field: str) -> None:
+    # timestamps tie across iterations, so the order within a timestamp matters too
+    store.add("c", [scalar(i, i / 3, variant=v, ts=1000 + i // 3) for i in range(20) for v in ("b", "a", "c")])
+
+    def read(points: Any, size: int, variants: tuple[str, ...] = ()) -> list[tuple[str, Any, Any]]:
+        found: list[tuple[str, Any, Any]] = []
+        after = None
+        while True:
+            runs, after = points("c", PointsQuery("t", "m", variants, field, after, size))
+            flat = [(v, x, y) for v, xs, ys in runs for x, y in zip(xs, ys, strict=True)]
+            if not flat:
+                return found
+            found += flat
+
+    general = read(functools.partial(EventStore.scalar_points, store), 1000)
+    assert len(general) == 60 and [p[0] for p in general] == sorted(p[0] for p in general)
+    for size in (1, 7, 60, 1000):
+        assert read(store.scalar_points, size) == general, size
+    assert read(store.scalar_points, 4, ("c", "a")) == [p for p in general if p[0] in ("a", "c")]
