@@ -70,3 +70,47 @@ def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> d
         scroll_id=request.get("scroll_id"),
         model_events=model_events(request),
     )
+
+
+@endpoints.handler("get_debug_image_sample")
+def get_debug_image_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    events = call.ctx.events
+    company = events.owner_company(company_id, request["task"], model_events(request))
+    return events.image_samples.get(company, request["task"], request["metric"], request["variant"], **_where(request))
+
+
+@endpoints.handler("next_debug_image_sample")
+def next_debug_image_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    events = call.ctx.events
+    company = events.owner_company(company_id, request["task"], model_events(request))
+    return events.image_samples.next(company, request["task"], request["scroll_id"], **_direction(request))
+
+
+@endpoints.handler("get_plot_sample")
+def get_plot_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    events = call.ctx.events
+    company = events.owner_company(company_id, request["task"], model_events(request))
+    return events.plot_samples.get(company, request["task"], request["metric"], None, **_where(request))
+
+
+@endpoints.handler("next_plot_sample")
+def next_plot_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    events = call.ctx.events
+    company = events.owner_company(company_id, request["task"], model_events(request))
+    return events.plot_samples.next(company, request["task"], request["scroll_id"], **_direction(request))
+
+
+def _where(request: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "iteration": request.get("iteration"),
+        "refresh": request.get("refresh") is True,
+        "scroll_id": request.get("scroll_id"),
+        "navigate_current_metric": request.get("navigate_current_metric", True) is not False,
+    }
+
+
+def _direction(request: dict[str, Any]) -> dict[str, bool]:
+    return {
+        "navigate_earlier": request.get("navigate_earlier", True) is not False,
+        "next_iteration": request.get("next_iteration") is True,
+    }

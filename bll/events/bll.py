@@ -14,8 +14,9 @@ from ...protocol import errors
 from .debug_images import DebugImagesIterator
 from .metrics import MetricsReader
 from .reading import EventReader
+from .samples import SampleNavigator, debug_image_samples, plot_samples
 from .scalars import ScalarReader
-from .tasks import model_for_write, task_for_write
+from .tasks import events_company, model_for_write, task_for_read, task_for_write
 from .writing import (
     LOCKED_STATUSES,
     check_models,
@@ -51,6 +52,22 @@ class EventsBLL:
     def debug_images(self) -> DebugImagesIterator:
         expiration = int(self.config.get("services.events.events_retrieval.state_expiration_sec"))
         return DebugImagesIterator(self.store, self.stores.redis, expiration)
+
+    @cached_property
+    def image_samples(self) -> SampleNavigator:
+        return debug_image_samples(self.store, self.stores.redis, self._expiration)
+
+    @cached_property
+    def plot_samples(self) -> SampleNavigator:
+        return plot_samples(self.store, self.stores.redis, self._expiration)
+
+    @property
+    def _expiration(self) -> int:
+        return int(self.config.get("services.events.events_retrieval.state_expiration_sec"))
+
+    def owner_company(self, company_id: str, task_id: str, model_events: bool) -> str:
+        """Whose events the task's (or model's) are, for a read (400/101, 400/201)."""
+        return events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
 
     @property
     def store(self) -> EventStore:
@@ -118,6 +135,8 @@ class EventsBLL:
         """Forget the server state a scroll id names (the iterators' states in Redis); the
         paged reads' scroll ids are self-contained cursors with nothing to clear."""
         self.debug_images.forget(scroll_id)
+        self.image_samples.forget(scroll_id)
+        self.plot_samples.forget(scroll_id)
 
     def delete_for_model(self, company_id: str, model_id: str, allow_locked: bool) -> int:
         model = model_for_write(company_id, model_id)
