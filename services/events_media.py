@@ -63,7 +63,7 @@ def debug_images_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> d
 def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.events.debug_images.get(
         company_id,
-        [(m["task"], m["metric"]) for m in request["metrics"]],
+        _task_metrics(call, company_id, request, "training_debug_image"),
         iters=request["iters"],
         navigate_earlier=request["navigate_earlier"],
         refresh=request["refresh"],
@@ -114,3 +114,32 @@ def _direction(request: dict[str, Any]) -> dict[str, bool]:
         "navigate_earlier": request.get("navigate_earlier", True) is not False,
         "next_iteration": request.get("next_iteration") is True,
     }
+
+
+@endpoints.handler("plots")
+def plots(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.events.plots.get(
+        company_id,
+        _task_metrics(call, company_id, request, _PLOT),
+        iters=request["iters"],
+        navigate_earlier=request["navigate_earlier"],
+        refresh=request["refresh"],
+        scroll_id=request.get("scroll_id"),
+        model_events=model_events(request),
+    )
+
+
+def _task_metrics(call: Call, company_id: str, request: dict[str, Any], event_type: str) -> list[Any]:
+    """(task, metric, variants) of the request's metrics; an entry without a metric
+    stands for each of the task's metrics of the type (as the reference reads it)."""
+    found: list[Any] = []
+    for entry in request["metrics"]:
+        variants = list(entry.get("variants") or ())
+        if entry.get("metric") is not None:
+            found.append((entry["task"], entry["metric"], variants))
+            continue
+        names = call.ctx.events.metrics.metrics_and_variants(
+            company_id, entry["task"], event_type, model_events(request)
+        )
+        found += [(entry["task"], name, variants) for name in names]
+    return found

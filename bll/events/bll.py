@@ -13,7 +13,7 @@ from ...database.stores import Stores
 from ...protocol import errors
 from .debug_images import DebugImagesIterator
 from .metrics import MetricsReader
-from .reading import EventReader
+from .reading import PLOT, EventReader
 from .samples import SampleNavigator, debug_image_samples, plot_samples
 from .scalars import ScalarReader
 from .tasks import events_company, model_for_write, task_for_read, task_for_write
@@ -52,6 +52,10 @@ class EventsBLL:
     def debug_images(self) -> DebugImagesIterator:
         expiration = int(self.config.get("services.events.events_retrieval.state_expiration_sec"))
         return DebugImagesIterator(self.store, self.stores.redis, expiration)
+
+    @cached_property
+    def plots(self) -> DebugImagesIterator:
+        return DebugImagesIterator(self.store, self.stores.redis, self._expiration, PLOT)
 
     @cached_property
     def image_samples(self) -> SampleNavigator:
@@ -136,6 +140,7 @@ class EventsBLL:
         paged reads' scroll ids are self-contained cursors with nothing to clear."""
         self.debug_images.forget(scroll_id)
         self.image_samples.forget(scroll_id)
+        self.plots.forget(scroll_id)
         self.plot_samples.forget(scroll_id)
 
     def delete_for_model(self, company_id: str, model_id: str, allow_locked: bool) -> int:

@@ -34,15 +34,19 @@ class DebugImagesIterator:
     (``last_min_iter`` / ``last_max_iter``) is the edges of that page: navigating later
     after the earliest page was reached returns the page after it again."""
 
-    def __init__(self, store: EventStore, redis: Redis, expiration_sec: int) -> None:
+    def __init__(self, store: EventStore, redis: Redis, expiration_sec: int, event_type: str = DEBUG_IMAGE) -> None:
+        """``event_type`` PLOT: the same paging of plots (``events.plots``), without the
+        URL-recycling marks (plots have no files)."""
         self.store = store
         self.redis = redis
         self.expiration_sec = expiration_sec
+        self.event_type = event_type
+        self.key = _KEY if event_type == DEBUG_IMAGE else f"{event_type}_state/"
 
     def get(
         self,
         company_id: str,
-        metrics: Sequence[tuple[str, str]],
+        metrics: Sequence[tuple[str, str, Sequence[str]]],
         *,
         iters: int,
         navigate_earlier: bool,
@@ -50,9 +54,10 @@ class DebugImagesIterator:
         scroll_id: str | None,
         model_events: bool = False,
     ) -> dict[str, Any]:
-        owners = tasks_for_read(company_id, [t for t, _ in metrics], model_events=model_events)
+        owners = tasks_for_read(company_id, [task for task, _, _ in metrics], model_events=model_events)
         tasks = {t["id"]: events_company(company_id, t) for t in owners}
-        wanted = sorted({(t, m) for t, m in metrics})
+        only = {(task, metric): sorted(variants) for task, metric, variants in metrics if variants}
+        wanted = sorted({(task, metric) for task, metric, _ in metrics})
         if scroll_id:
             state = self._load(scroll_id)
             if sorted((s["task"], s["metric"]) for s in state["metrics"]) != wanted:
@@ -64,6 +69,8 @@ class DebugImagesIterator:
             state = {"id": uuid.uuid4().hex, "metrics": []}
             for task, metric in wanted:
                 metric_state = {"task": task, "metric": metric}
+                if (task, metric) in only:
+                    metric_state["only"] = only[(task, metric)]
                 if self._reset(tasks[task], metric_state):  # only metrics that have images
                     state["metrics"].append(metric_state)
         results = []
@@ -71,14 +78,14 @@ class DebugImagesIterator:
             company = tasks[metric_state["task"]]
             iterations = self._next_iterations(company, metric_state, iters, navigate_earlier)
             results.append({"task": metric_state["task"], "metric": metric_state["metric"], "iterations": iterations})
-        self.redis.setex(_KEY + state["id"], self.expiration_sec, json.dumps(state))
+        self.redis.setex(self.key + state["id"], self.expiration_sec, json.dumps(state))
         return {"metrics": results, "scroll_id": state["id"]}
 
     def forget(self, scroll_id: str) -> None:
-        self.redis.delete(_KEY + scroll_id)
+        self.redis.delete(self.key + scroll_id)
 
     def _load(self, scroll_id: str) -> dict[str, Any]:
-        raw = self.redis.get(_KEY + scroll_id)
+        raw = self.redis.get(self.key + scroll_id)
         if raw is None:
             raise errors.INVALID_SCROLL_ID("unknown or expired scroll id", scroll_id=scroll_id)
         return dict(json.loads(raw))
@@ -90,7 +97,10 @@ class DebugImagesIterator:
         task, metric = state["task"], state["metric"]
         state["last_min_iter"] = state["last_max_iter"] = None
         variants: dict[str, Any] = {}
-        for series in self.store.series(company, DEBUG_IMAGE, [task], metrics=[metric]):
+        for series in self._series(company, state):
+            if self.event_type != DEBUG_IMAGE:
+                variants[series.variant] = {"recycle_url_marker": None, "last_invalid_iteration": None}
+                continue
             newest = self._events(company, task, metric, series.variant, size=1)
             marker = newest[0].get("url") if newest else None
             invalid = None
@@ -100,6 +110,12 @@ class DebugImagesIterator:
             variants[series.variant] = {"recycle_url_marker": marker, "last_invalid_iteration": invalid}
         state["variants"] = variants
         return bool(variants)
+
+    def _series(self, company: str, state: dict[str, Any]) -> list[Any]:
+        """The series of the state's (task, metric), of its variants only when it names some."""
+        found = self.store.series(company, self.event_type, [state["task"]], metrics=[state["metric"]])
+        only = state.get("only")
+        return [s for s in found if only is None or s.variant in only]
 
     def _events(
         self,
@@ -113,7 +129,7 @@ class DebugImagesIterator:
         below: int | None = None,
     ) -> list[dict[str, Any]]:
         query = EventQuery(
-            DEBUG_IMAGE,
+            self.event_type,
             [task],
             series=[(metric, variant)],
             urls=[url] if url is not None else None,
@@ -144,7 +160,7 @@ class DebugImagesIterator:
             variants = considered
         else:
             considered = [v for v, i in invalid.items() if i is not None and i > high]
-            variants = [s.variant for s in self.store.series(company, DEBUG_IMAGE, [task], metrics=[metric])]
+            variants = [s.variant for s in self._series(company, state)]
         skip = {v: invalid[v] for v in considered if invalid[v] is not None}
         found = self._iterations(
             company, task, metric, variants, skip, low if navigate_earlier else high, navigate_earlier, iters
@@ -153,7 +169,7 @@ class DebugImagesIterator:
             return []
         state["last_min_iter"], state["last_max_iter"] = min(found), max(found)
         images = EventQuery(
-            DEBUG_IMAGE,
+            self.event_type,
             [task],
             series=[(metric, v) for v in variants],
             iters=found,
@@ -189,7 +205,7 @@ class DebugImagesIterator:
             if through is not None:
                 above = through if above is None else max(above, through)
             query = IterationsQuery(
-                DEBUG_IMAGE,
+                self.event_type,
                 task,
                 metric=metric,
                 variant=variant,

@@ -175,7 +175,15 @@ def test_task_statistics_follow_the_events(api: ApiClient) -> None:
     doc = api.tasks.get_by_id(task=task)["task"]
     assert doc["last_iteration"] == 4  # the :monitor: metric does not move it
     entry = doc["last_metrics"][md5("loss")][md5("train")]
-    assert entry == {"metric": "loss", "variant": "train", "value": 7.5, "min_value": -2.0, "max_value": 7.5}
+    assert entry == {
+        "metric": "loss",
+        "variant": "train",
+        "value": 7.5,
+        "min_value": -2.0,
+        "max_value": 7.5,
+        "min_value_iteration": 1,
+        "max_value_iteration": 2,
+    }
     assert doc["last_metrics"][md5(":monitor:machine")][md5("cpu")]["value"] == 1.0
     stats = doc["metric_stats"][md5("img")]
     assert stats["metric"] == "img"

@@ -1,0 +1,51 @@
+"""events.plots (2.20 / 2.22) and debug_images 2.14 on both event stores: pages of
+iterations per (task, metric), with variants and whole-task entries."""
+
+from __future__ import annotations
+
+import pytest
+from support.client import ApiClient
+from support.events_api import add, fails, image, new_task, ok, tenant_of
+
+
+@pytest.fixture
+def api(events_root: ApiClient) -> ApiClient:
+    return tenant_of(events_root)
+
+
+def plot(task: str, it: int, metric: str = "p", variant: str = "v") -> dict:
+    return {"task": task, "type": "plot", "iter": it, "metric": metric, "variant": variant, "plot_str": "{}"}
+
+
+def iterations(answer: dict) -> dict:
+    return {
+        (m["task"], m["metric"]): [(i["iter"], sorted(e["variant"] for e in i["events"])) for i in m["iterations"]]
+        for m in answer["metrics"]
+    }
+
+
+def test_plots_page_iterations_like_debug_images(api: ApiClient) -> None:
+    task = new_task(api)
+    add(api, [plot(task, i, variant=v) for i in range(5) for v in ("a", "b")] + [plot(task, 1, metric="q")])
+    request = {"metrics": [{"task": task, "metric": "p"}], "iters": 2}
+    first = ok(api, "events.plots", request, "2.20")
+    assert iterations(first) == {(task, "p"): [(4, ["a", "b"]), (3, ["a", "b"])]}
+    nxt = ok(api, "events.plots", {**request, "scroll_id": first["scroll_id"]}, "2.20")
+    assert iterations(nxt) == {(task, "p"): [(2, ["a", "b"]), (1, ["a", "b"])]}
+    only_b = {"metrics": [{"task": task, "metric": "p", "variants": ["b"]}], "iters": 1}
+    assert iterations(ok(api, "events.plots", only_b, "2.22")) == {(task, "p"): [(4, ["b"])]}
+    whole = ok(api, "events.plots", {"metrics": [{"task": task}], "iters": 1}, "2.22")
+    assert iterations(whole) == {(task, "p"): [(4, ["a", "b"])], (task, "q"): [(1, ["v"])]}
+    fails(api, "events.plots", {"metrics": []}, "2.20", 400, 12)
+    fails(api, "events.plots", {"metrics": [{"task": "nosuch", "metric": "p"}]}, "2.20", 400, 101)
+
+
+def test_debug_images_2_14_variants(api: ApiClient) -> None:
+    task = new_task(api)
+    add(api, [image(task, i, f"u{i}{v}", variant=v) for i in range(3) for v in ("a", "b")])
+    request = {"metrics": [{"task": task, "metric": "img", "variants": ["a"]}], "iters": 3}
+    assert iterations(ok(api, "events.debug_images", request, "2.14")) == {
+        (task, "img"): [(2, ["a"]), (1, ["a"]), (0, ["a"])]
+    }
+    whole = ok(api, "events.debug_images", {"metrics": [{"task": task}], "iters": 1}, "2.14")
+    assert iterations(whole) == {(task, "img"): [(2, ["a", "b"])]}
