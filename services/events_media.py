@@ -6,7 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
-from .events import model_events
+from .events import metric_variants, model_events
 
 endpoints = Endpoints("events")
 
@@ -25,7 +25,12 @@ def get_task_plots(call: Call, company_id: str, request: dict[str, Any]) -> dict
 def get_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
     page = reader.task_plots(
-        company_id, request["task"], request["iters"], request.get("scroll_id"), model_events(request)
+        company_id,
+        request["task"],
+        request["iters"],
+        request.get("scroll_id"),
+        model_events(request),
+        metric_variants(request),
     )
     return page.as_response("plots")
 
@@ -41,6 +46,21 @@ def get_multi_task_plots_v1_8(call: Call, company_id: str, request: dict[str, An
     reader = call.ctx.events.reader
     return reader.multi_task_plots(
         company_id, request["tasks"], request["iters"], request.get("scroll_id"), True, model_events(request)
+    )
+
+
+@endpoints.handler("get_multi_task_plots")
+def get_multi_task_plots_v2_26(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    if not request["last_iters_per_task_metric"]:
+        return get_multi_task_plots_v1_8(call, company_id, request)
+    reader = call.ctx.events.reader
+    return reader.multi_task_plots_per_metric(
+        company_id,
+        request["tasks"],
+        request["iters"],
+        request.get("scroll_id"),
+        model_events(request),
+        metric_variants(request),
     )
 
 

@@ -18,7 +18,7 @@ _VECTOR = "training_stats_vector"
 def scalar_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
     return metrics.scalar_histogram(
-        company_id, request["task"], request["samples"], request["key"], model_events(request)
+        company_id, request["task"], request["samples"], request["key"], model_events(request), metric_variants(request)
     )
 
 
@@ -28,7 +28,7 @@ def multi_task_scalar_metrics_iter_histogram(call: Call, company_id: str, reques
     if isinstance(tasks, str):
         tasks = [t.strip() for t in tasks.split(",") if t.strip()]
     metrics = call.ctx.events.metrics.multi_task_histogram(
-        company_id, tasks, request["samples"], request["key"], model_events(request)
+        company_id, tasks, request["samples"], request["key"], model_events(request), metric_variants(request)
     )
     return {"metrics": metrics}
 
@@ -85,3 +85,10 @@ def get_task_single_value_metrics(call: Call, company_id: str, request: dict[str
     scalars = call.ctx.events.scalars
     tasks = scalars.single_values(company_id, request["tasks"], metric_variants(request), model_events(request))
     return {"tasks": tasks}
+
+
+@endpoints.handler("get_multi_task_metrics")
+def get_multi_task_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    metrics = call.ctx.events.metrics
+    found = metrics.multi_task_metrics(company_id, request["tasks"], request.get("event_type"), model_events(request))
+    return {"metrics": found}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...database.events.base import (
@@ -18,7 +18,7 @@ from ...database.events.base import (
 )
 from ...database.events.es_templates import EVENT_TYPES
 from ...protocol import errors
-from .reading import _one_company
+from .reading import _one_company, selected
 from .tasks import events_company, task_for_read, tasks_for_read
 from .writing import SCALAR, VECTOR
 
@@ -39,11 +39,19 @@ class MetricsReader:
         self.store = store
         self.multi_task_limit = multi_task_limit
 
-    def curves(self, company: str, task_ids: Sequence[str], samples: int, key: str) -> Curves:
-        """Downsampled (x, y) per scalar series: the average value per bucket."""
+    def curves(
+        self,
+        company: str,
+        task_ids: Sequence[str],
+        samples: int,
+        key: str,
+        metric_variants: Mapping[str, Sequence[str]] | None = None,
+    ) -> Curves:
+        """Downsampled (x, y) per scalar series (of ``metric_variants`` only, when given):
+        the average value per bucket."""
         field = "iter" if key == "iter" else "timestamp"
         by_interval: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        for series in self.store.series(company, SCALAR, task_ids):
+        for series in selected(self.store.series(company, SCALAR, task_ids), metric_variants):
             by_interval[interval_for(series, samples, field)].append((series.task, series.metric, series.variant))
         curves: Curves = {}
         for interval, members in sorted(by_interval.items()):
@@ -54,16 +62,29 @@ class MetricsReader:
         return curves
 
     def scalar_histogram(
-        self, company_id: str, task_id: str, samples: int, key: str, model_events: bool = False
+        self,
+        company_id: str,
+        task_id: str,
+        samples: int,
+        key: str,
+        model_events: bool = False,
+        metric_variants: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, Any]:
         company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
         result: dict[str, Any] = {}
-        for (_, metric, variant), (xs, ys) in sorted(self.curves(company, [task_id], samples, key).items()):
+        curves = self.curves(company, [task_id], samples, key, metric_variants)
+        for (_, metric, variant), (xs, ys) in sorted(curves.items()):
             result.setdefault(metric, {})[variant] = {"name": variant, "x": xs, "y": ys}
         return result
 
     def multi_task_histogram(
-        self, company_id: str, task_ids: Sequence[str], samples: int, key: str, model_events: bool = False
+        self,
+        company_id: str,
+        task_ids: Sequence[str],
+        samples: int,
+        key: str,
+        model_events: bool = False,
+        metric_variants: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, Any]:
         if len(task_ids) > self.multi_task_limit:
             raise errors.VALIDATION_ERROR(f"field tasks: too many tasks (at most {self.multi_task_limit})")
@@ -71,7 +92,8 @@ class MetricsReader:
         company = _one_company(company_id, tasks)
         names = {t["id"]: t.get("name") for t in tasks}
         result: dict[str, Any] = {}
-        for (task, metric, variant), (xs, ys) in sorted(self.curves(company, list(names), samples, key).items()):
+        curves = self.curves(company, list(names), samples, key, metric_variants)
+        for (task, metric, variant), (xs, ys) in sorted(curves.items()):
             result.setdefault(metric, {}).setdefault(variant, {})[task] = {"name": names[task], "x": xs, "y": ys}
         return result
 
@@ -95,6 +117,20 @@ class MetricsReader:
             names = {s.metric for t in types for s in self.store.series(company, t, [task["id"]])}
             result.append({"task": task["id"], "metrics": sorted(names)})
         return result
+
+    def multi_task_metrics(
+        self, company_id: str, task_ids: Sequence[str], event_type: str | None, model_events: bool
+    ) -> list[dict[str, Any]]:
+        """get_multi_task_metrics: every metric of the tasks' events (of one type, or of
+        all) with the union of its variants, both sorted."""
+        tasks = tasks_for_read(company_id, task_ids, model_events=model_events)
+        company = _one_company(company_id, tasks)
+        types = [event_type] if event_type else list(EVENT_TYPES)
+        found: dict[str, set[str]] = defaultdict(set)
+        for kind in types:
+            for series in self.store.series(company, kind, [t["id"] for t in tasks]):
+                found[series.metric].add(series.variant)
+        return [{"metric": m, "variants": sorted(found[m])} for m in sorted(found)]
 
     def vector_histogram(
         self, company_id: str, task_id: str, metric: str, variant: str, model_events: bool = False

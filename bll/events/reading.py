@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from ...database.events.base import MAX_SIZE, EventQuery, EventStore, IterationsQuery
+from ...database.events.base import MAX_SIZE, EventQuery, EventStore, IterationsQuery, SeriesInfo
 from ...protocol import errors
 from . import cursor
 from .tasks import events_company, task_for_read, tasks_for_read
@@ -28,6 +28,18 @@ class Page:
 
     def as_response(self, key: str = "events") -> dict[str, Any]:
         return {key: self.events, "returned": len(self.events), "total": self.total, "scroll_id": self.scroll_id}
+
+
+def selected(series: Iterable[SeriesInfo], metric_variants: Mapping[str, Sequence[str]] | None) -> list[SeriesInfo]:
+    """The series of ``metric_variants`` (metric → its variants, none listed: all); all
+    of them without a filter."""
+    if metric_variants is None:
+        return list(series)
+    return [
+        s
+        for s in series
+        if s.metric in metric_variants and (not metric_variants[s.metric] or s.variant in metric_variants[s.metric])
+    ]
 
 
 def _sort(first: str, descending: bool) -> list[tuple[str, bool]]:
@@ -184,9 +196,11 @@ class EventReader:
         query = EventQuery(event_type, [task_id], iters=last, sort=_sort("iter", True), size=MAX_SIZE)
         return self._page(company, query, f"last_{event_type}", [task_id], scroll_id)
 
-    def _plots_per_series(self, company: str, task_id: str, iters: int) -> list[dict[str, Any]]:
+    def _plots_per_series(
+        self, company: str, task_id: str, iters: int, metric_variants: Mapping[str, Sequence[str]] | None = None
+    ) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
-        for series in self.store.series(company, PLOT, [task_id]):
+        for series in selected(self.store.series(company, PLOT, [task_id]), metric_variants):
             which = IterationsQuery(PLOT, task_id, metric=series.metric, variant=series.variant, limit=iters)
             last = self.store.iterations(company, which)
             query = EventQuery(
@@ -198,11 +212,19 @@ class EventReader:
         return events
 
     def task_plots(
-        self, company_id: str, task_id: str, iters: int, scroll_id: str | None, model_events: bool = False
+        self,
+        company_id: str,
+        task_id: str,
+        iters: int,
+        scroll_id: str | None,
+        model_events: bool = False,
+        metric_variants: Mapping[str, Sequence[str]] | None = None,
     ) -> Page:
-        """get_task_plots 1.8: each plot's last ``iters`` iterations."""
+        """get_task_plots 1.8: each plot's last ``iters`` iterations (2.14: of the
+        ``metric_variants`` only)."""
         company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
-        return self._once(self._plots_per_series(company, task_id, iters), "plots", [task_id], scroll_id)
+        events = self._plots_per_series(company, task_id, iters, metric_variants)
+        return self._once(events, "plots", [task_id, metric_variants], scroll_id)
 
     def multi_task_plots(
         self,
@@ -224,6 +246,32 @@ class EventReader:
             per_task = (self.store.iterations(company, IterationsQuery(PLOT, t, limit=iters)) for t in ids)
             query.iters = sorted({i for found in per_task for i in found})
         page = self._page(company, query, "multi_plots", [ids, per_task_last], scroll_id)
+        plots = _group_plots(page.events, iters, names)
+        return {"plots": plots, "returned": len(plots), "total": page.total, "scroll_id": page.scroll_id}
+
+    def multi_task_plots_per_metric(
+        self,
+        company_id: str,
+        task_ids: Sequence[str],
+        iters: int,
+        scroll_id: str | None,
+        model_events: bool,
+        metric_variants: Mapping[str, Sequence[str]] | None,
+    ) -> dict[str, Any]:
+        """get_multi_task_plots 2.26 (``last_iters_per_task_metric``) / 2.28 (``metrics``):
+        each task's plots of the last ``iters`` iterations of each of its metrics."""
+        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
+        company = _one_company(company_id, tasks)
+        names = {t["id"]: t.get("name") for t in tasks}
+        events: list[dict[str, Any]] = []
+        for task_id in names:
+            series = selected(self.store.series(company, PLOT, [task_id]), metric_variants)
+            for metric in sorted({s.metric for s in series}):
+                last = self.store.iterations(company, IterationsQuery(PLOT, task_id, metric=metric, limit=iters))
+                pairs = [(s.metric, s.variant) for s in series if s.metric == metric]
+                query = EventQuery(PLOT, [task_id], series=pairs, iters=last, size=MAX_SIZE, with_total=False)
+                events.extend(self.store.search(company, query).events)
+        page = self._once(events, "multi_plots_metric", [list(names), metric_variants, iters], scroll_id)
         plots = _group_plots(page.events, iters, names)
         return {"plots": plots, "returned": len(plots), "total": page.total, "scroll_id": page.scroll_id}
 
