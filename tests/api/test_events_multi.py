@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import pytest
 from support.client import ApiClient
-from support.events_api import add, fails, image, new_model, new_task, ok, scalar, tenant_of
+from support.events_api import add, fails, image, new_model, new_task, ok, plot, scalar, tenant_of
 
 
 @pytest.fixture
 def api(events_root: ApiClient) -> ApiClient:
     return tenant_of(events_root)
-
-
-def plot(task: str, it: int, metric: str = "p", variant: str = "v") -> dict:
-    return {"task": task, "type": "plot", "iter": it, "metric": metric, "variant": variant, "plot_str": "{}"}
 
 
 def test_multi_task_metrics(api: ApiClient) -> None:

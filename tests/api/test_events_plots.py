@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import pytest
 from support.client import ApiClient
-from support.events_api import add, fails, image, new_task, ok, tenant_of
+from support.events_api import add, fails, image, new_task, ok, plot, tenant_of
 
 
 @pytest.fixture
 def api(events_root: ApiClient) -> ApiClient:
     return tenant_of(events_root)
-
-
-def plot(task: str, it: int, metric: str = "p", variant: str = "v") -> dict:
-    return {"task": task, "type": "plot", "iter": it, "metric": metric, "variant": variant, "plot_str": "{}"}
 
 
 def iterations(answer: dict) -> dict:

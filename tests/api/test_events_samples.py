@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from support.client import ApiClient
-from support.events_api import add, fails, image, new_task, ok, tenant_of
+from support.events_api import add, fails, image, new_task, ok, plot, tenant_of
 
 V = "2.22"
 
@@ -14,10 +14,6 @@ V = "2.22"
 @pytest.fixture
 def api(events_root: ApiClient) -> ApiClient:
     return tenant_of(events_root)
-
-
-def plot(task: str, it: int, metric: str, variant: str = "v") -> dict:
-    return {"task": task, "type": "plot", "iter": it, "metric": metric, "variant": variant, "plot_str": "{}"}
 
 
 def where(answer: dict) -> tuple:

@@ -45,6 +45,10 @@ def image(task: str, it: int, url: str, metric: str = "img", variant: str = "v")
     }
 
 
+def plot(task: str, it: int, metric: str = "p", variant: str = "v") -> dict:
+    return {"task": task, "type": "plot", "iter": it, "metric": metric, "variant": variant, "plot_str": "{}"}
+
+
 def add(api: ApiClient, events: list[dict], version: str | None = None) -> dict:
     reply = api.call("events.add_batch", batch=events, version=version)
     assert reply.status == 200, reply.envelope
