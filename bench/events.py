@@ -299,6 +299,8 @@ def measure(store: str, args: argparse.Namespace) -> dict[str, float]:
         )
         figures["log page of 500, middle (ms)"] = bench.latency(args.runs, "events.get_task_log", middle)
         bench.cpu_per_100k.clear()
+        if args.no_later:  # a server before issue 17 (an A/B's "before" side)
+            return figures
         figures["model-event ingest, 1 client (events/s)"] = bench.ingest(args.runs, args.batches, 1, model=True)
         if args.raw_points:
             task = bench.task("raw")
@@ -315,6 +317,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--log-lines", type=int, default=1_000_000)
     parser.add_argument("--raw-points", type=int, default=1_000_000, help="0: no raw-scalars figure")
+    parser.add_argument("--no-later", action="store_true", help="only the figures of API 2.9 actions")
     parser.add_argument("--stores", default="sqlite,elasticsearch")
     parser.add_argument("--mlflow", help="path of an mlflow executable: measure MLflow's ingest as the peer")
     args = parser.parse_args()
