@@ -55,6 +55,9 @@ class Version:
 # named versions, declared here and nowhere else (docs/architecture.md, "Versions").
 #: From 2.3 system tags are a field of their own; below, their names are mixed into tags.
 V2_3 = Version(2, 3)
+#: From 2.10 the events reads answer as the reference's later releases do where those
+#: changed without a version block (e.g. debug images of a metric without any).
+V2_10 = Version(2, 10)
 #: From 2.9 tasks carry sectioned hyper-parameters and configuration; below, the legacy
 #: execution.parameters / model_desc fields as well.
 V2_9 = Version(2, 9)

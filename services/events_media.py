@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from ..protocol.versions import V2_10
 from .events import metric_variants, model_events
 
 endpoints = Endpoints("events")
@@ -89,6 +90,7 @@ def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> d
         refresh=request["refresh"],
         scroll_id=request.get("scroll_id"),
         model_events=model_events(request),
+        list_empty=call.requested_version >= V2_10,
     )
 
 
@@ -146,6 +148,7 @@ def plots(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any
         refresh=request["refresh"],
         scroll_id=request.get("scroll_id"),
         model_events=model_events(request),
+        list_empty=True,
     )
 
 

@@ -53,7 +53,11 @@ class DebugImagesIterator:
         refresh: bool,
         scroll_id: str | None,
         model_events: bool = False,
+        list_empty: bool = False,
     ) -> dict[str, Any]:
+        """``list_empty`` (from API 2.10, as later reference releases answer): a requested
+        metric without events is answered too, with no iterations (and kept in the
+        state, so its scroll id serves the same request); before, it is left out."""
         owners = tasks_for_read(company_id, [task for task, _, _ in metrics], model_events=model_events)
         tasks = {t["id"]: events_company(company_id, t) for t in owners}
         only = {(task, metric): sorted(variants) for task, metric, variants in metrics if variants}
@@ -71,7 +75,7 @@ class DebugImagesIterator:
                 metric_state = {"task": task, "metric": metric}
                 if (task, metric) in only:
                     metric_state["only"] = only[(task, metric)]
-                if self._reset(tasks[task], metric_state):  # only metrics that have images
+                if self._reset(tasks[task], metric_state) or list_empty:
                     state["metrics"].append(metric_state)
         results = []
         for metric_state in state["metrics"]:

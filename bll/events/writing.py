@@ -9,6 +9,7 @@ so identical lines (repeated progress output) are all kept, as in the reference.
 from __future__ import annotations
 
 import math
+import operator
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -374,13 +375,12 @@ def update_task_stats(
         per_task.setdefault(event["task"], []).append(event)
     now = datetime.now(UTC).replace(tzinfo=None)
     for task_id, task_events in per_task.items():
-        update = _task_update(task_events, ignore_iteration, now)
+        update, extremes = _task_update_and_extremes(task_events, ignore_iteration, now)
         coll = model_collection() if task_id in models else task_collection()
         if task_id in models:
             sets = update["$set"]
             for key in [k for k in sets if k.startswith("metric_stats.")]:
                 del sets[key]
-        extremes = _extremes(task_events)
         if extremes:
             update["$set"].update(_extreme_iterations(extremes, stored_last_metrics(coll, company_id, task_id)))
         update_fields(coll, task_id, company_id, update)
@@ -388,25 +388,6 @@ def update_task_stats(
 
 #: last_metrics path → (min value, its iteration, max value, its iteration) of a batch
 Extremes = dict[str, tuple[float, Any, float, Any]]
-
-
-def _extremes(events: Sequence[Mapping[str, Any]]) -> Extremes:
-    """Per scalar series of the batch, its least and greatest value with their iterations
-    (of equal values the later event, as the min/max of ``_task_update``)."""
-    found: Extremes = {}
-    for event in events:
-        if event["type"] != SCALAR:
-            continue
-        prefix = f"last_metrics.{name_key(event['metric'])}.{name_key(event['variant'])}"
-        value, iteration = event["value"], event.get("iter")
-        old = found.get(prefix)
-        if old is None:
-            found[prefix] = (value, iteration, value, iteration)
-            continue
-        low = (value, iteration) if value <= old[0] else old[:2]
-        high = (value, iteration) if value >= old[2] else old[2:]
-        found[prefix] = (*low, *high)
-    return found
 
 
 def _extreme_iterations(extremes: Extremes, stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -426,6 +407,15 @@ def _extreme_iterations(extremes: Extremes, stored: Mapping[str, Any]) -> dict[s
 
 
 def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime) -> dict[str, Any]:
+    return _task_update_and_extremes(events, ignore_iteration, now)[0]
+
+
+def _task_update_and_extremes(
+    events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence[str], now: datetime
+) -> tuple[dict[str, Any], Extremes]:
+    """The task document's update for the events, and per scalar series the batch's least
+    and greatest value with their iterations (of equal values the later event)."""
+    extremes: Extremes = {}
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for event in events:
         groups.setdefault((event["type"], event["metric"], event["variant"]), []).append(event)
@@ -451,11 +441,13 @@ def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence
         if event_type != SCALAR:
             continue
         # of equal values or timestamps the later event counts, as the reference's min/max pick
-        values = [e["value"] for e in reversed(members)]
-        newest = max(reversed(members), key=_timestamp_of)
+        latest_first = members[::-1]
+        newest = max(latest_first, key=_timestamp_of)
+        low, high = min(latest_first, key=_value_of), max(latest_first, key=_value_of)
         prefix = f"last_metrics.{metric_key}.{name_key(variant)}"
-        mins[f"{prefix}.min_value"] = min(values)
-        maxs[f"{prefix}.max_value"] = max(values)
+        mins[f"{prefix}.min_value"] = low["value"]
+        maxs[f"{prefix}.max_value"] = high["value"]
+        extremes[prefix] = (low["value"], low.get("iter"), high["value"], high.get("iter"))
         sets[f"{prefix}.metric"] = metric
         sets[f"{prefix}.variant"] = variant
         sets[f"{prefix}.value"] = newest["value"]
@@ -464,8 +456,8 @@ def _task_update(events: Sequence[Mapping[str, Any]], ignore_iteration: Sequence
         update["$min"] = mins
     if maxs:
         update["$max"] = maxs
-    return update
+    return update, extremes
 
 
-def _timestamp_of(event: Mapping[str, Any]) -> Any:
-    return event["timestamp"]
+_timestamp_of = operator.itemgetter("timestamp")
+_value_of = operator.itemgetter("value")

@@ -45,3 +45,18 @@ def test_debug_images_2_14_variants(api: ApiClient) -> None:
     }
     whole = ok(api, "events.debug_images", {"metrics": [{"task": task}], "iters": 1}, "2.14")
     assert iterations(whole) == {(task, "img"): [(2, ["a", "b"])]}
+
+
+def test_from_2_10_a_metric_without_images_is_listed_empty(api: ApiClient) -> None:
+    bare, task = new_task(api), new_task(api)
+    add(api, [image(task, 1, "u")])
+    request = {"metrics": [{"task": bare, "metric": "img"}, {"task": task, "metric": "img"}]}
+    for version in ("2.10", "2.22"):
+        answer = ok(api, "events.debug_images", request, version)
+        assert iterations(answer) == {(bare, "img"): [], (task, "img"): [(1, ["v"])]}, version
+        again = ok(api, "events.debug_images", {**request, "scroll_id": answer["scroll_id"]}, version)
+        assert iterations(again) == {(bare, "img"): [], (task, "img"): []}
+    # below 2.10 the 0.16 answer: only metrics with images
+    assert iterations(ok(api, "events.debug_images", request, "2.9")) == {(task, "img"): [(1, ["v"])]}
+    plots = ok(api, "events.plots", {"metrics": [{"task": bare, "metric": "p"}]}, "2.20")
+    assert iterations(plots) == {(bare, "p"): []}
