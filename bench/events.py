@@ -17,7 +17,9 @@ is started and measured; every figure is the median of ``--runs`` runs:
 - model events: the same ingest (1 client) of the same lines marked ``model_event: true``
   against a model, through ``/v2.22/events.add_batch``: events per second;
 - ``events.scalar_metrics_iter_raw`` (2.22): every point of one series of ``--raw-points``
-  points, paged by scroll id with ``batch_size`` 200,000: milliseconds end to end.
+  points, paged by scroll id with ``batch_size`` 200,000: milliseconds end to end;
+- ``events.next_debug_image_sample`` (2.22): one step of the navigation over a task of
+  1,000 iterations x 3 variants of debug images (100 files each, reused): milliseconds.
 
 With ``--mlflow <path to the mlflow executable>`` (e.g. a separate venv with
 ``pip install mlflow``), the same ingest is measured on an MLflow tracking server
@@ -146,6 +148,37 @@ class Bench:
                 request["scroll_id"] = reply.data["scroll_id"]
             times.append(time.perf_counter() - started)
             assert points > 0
+        return statistics.median(times) * 1000
+
+    def sample_steps(self, steps: int = 60) -> float:
+        """Median milliseconds of one next_debug_image_sample step (earlier, then later)."""
+        task = self.task("samples")
+        lines = [
+            json.dumps(
+                {
+                    "task": task,
+                    "type": "training_debug_image",
+                    "iter": i,
+                    "metric": "img",
+                    "variant": f"v{v}",
+                    "key": f"img/v{v}",
+                    "url": f"http://files/img_v{v}_{i % 100}.png",
+                    "timestamp": T0 + i,
+                }
+            )
+            for i in range(1000)
+            for v in range(3)
+        ]
+        self.post_all(["\n".join(lines[n : n + 1000]).encode() for n in range(0, len(lines), 1000)], 1)
+        start = {"task": task, "metric": "img", "variant": "v1"}
+        scroll = self.api.call("events.get_debug_image_sample", start, version="2.22").data["scroll_id"]
+        times = []
+        for n in range(steps):
+            request = {"task": task, "scroll_id": scroll, "navigate_earlier": n < steps // 2}
+            started = time.perf_counter()
+            reply = self.api.call("events.next_debug_image_sample", request, version="2.22")
+            times.append(time.perf_counter() - started)
+            assert reply.status == 200 and reply.data["event"], reply.envelope
         return statistics.median(times) * 1000
 
     def latency(self, runs: int, endpoint: str, data: dict) -> float:
@@ -307,6 +340,7 @@ def measure(store: str, args: argparse.Namespace) -> dict[str, float]:
             one_series = functools.partial(scalar_body, series_count=1)
             bench.fill(lambda t, n: one_series(t, n), task, args.raw_points)
             figures[f"raw scalars, {args.raw_points:,} points of 1 series (ms)"] = bench.raw_series(args.runs, task)
+        figures["debug image sample, one navigation step (ms)"] = bench.sample_steps()
         return figures
 
 
