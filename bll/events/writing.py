@@ -442,12 +442,15 @@ def _task_update_and_extremes(
             continue
         # of equal values or timestamps the later event counts, as the reference's min/max pick
         latest_first = members[::-1]
+        values = [e["value"] for e in latest_first]
         newest = max(latest_first, key=_timestamp_of)
-        low, high = min(latest_first, key=_value_of), max(latest_first, key=_value_of)
+        low, high = min(values), max(values)
         prefix = f"last_metrics.{metric_key}.{name_key(variant)}"
-        mins[f"{prefix}.min_value"] = low["value"]
-        maxs[f"{prefix}.max_value"] = high["value"]
-        extremes[prefix] = (low["value"], low.get("iter"), high["value"], high.get("iter"))
+        mins[f"{prefix}.min_value"] = low
+        maxs[f"{prefix}.max_value"] = high
+        # list.index finds the first, i.e. the latest, event holding the value (C loops)
+        low_iter, high_iter = latest_first[values.index(low)].get("iter"), latest_first[values.index(high)].get("iter")
+        extremes[prefix] = (low, low_iter, high, high_iter)
         sets[f"{prefix}.metric"] = metric
         sets[f"{prefix}.variant"] = variant
         sets[f"{prefix}.value"] = newest["value"]
@@ -460,4 +463,3 @@ def _task_update_and_extremes(
 
 
 _timestamp_of = operator.itemgetter("timestamp")
-_value_of = operator.itemgetter("value")
