@@ -44,19 +44,28 @@ def delete_for_model(call: Call, company_id: str, request: dict[str, Any]) -> di
     return {"deleted": call.ctx.events.delete_for_model(company_id, request["model"], request["allow_locked"])}
 
 
-def metric_variants(request: dict[str, Any]) -> dict[str, list[str]] | None:
-    """The request's ``metrics: [{metric, variants}]`` filter (none when absent or empty):
-    metric → its variants, an empty list for all of them."""
-    listed = request.get("metrics")
+def declared(call: Call, request: dict[str, Any], name: str) -> Any:
+    """``request[name]`` when the schema block the request was validated with declares
+    the field (so it was checked), else None: a later version's field sent with an older
+    version is not read, as the reference 0.16 did not read it."""
+    action = call.ctx.schemas.action(call.endpoint)
+    block = action.block_for(call.requested_version) if action is not None else None
+    schema = (block.request if block is not None else None) or {}
+    return request.get(name) if name in schema.get("properties", {}) else None
+
+
+def metric_variants(call: Call, request: dict[str, Any]) -> dict[str, list[str]] | None:
+    """The request's ``metrics: [{metric, variants}]`` filter (none when absent, empty or
+    not of the requested version): metric → its variants, an empty list for all of them."""
+    listed = declared(call, request, "metrics")
     if not listed:
         return None
     return {m["metric"]: list(m.get("variants") or ()) for m in listed}
 
 
-def model_events(request: dict[str, Any]) -> bool:
-    """``model_events`` (declared from 2.22): the ids are models'. Read wherever it is
-    sent, as the reference's request models (not versioned) read it."""
-    return request.get("model_events") is True
+def model_events(call: Call, request: dict[str, Any]) -> bool:
+    """``model_events`` (from 2.22): the ids are models'."""
+    return declared(call, request, "model_events") is True
 
 
 @endpoints.handler("get_task_events")
@@ -68,7 +77,7 @@ def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dic
         order=request["order"],
         batch_size=request["batch_size"],
         scroll_id=request.get("scroll_id"),
-        model_events=model_events(request),
+        model_events=model_events(call, request),
     )
     return page.as_response()
 
@@ -77,7 +86,7 @@ def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dic
 def get_scalar_metric_data(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
     return reader.scalar_metric_data(
-        company_id, request["task"], request["metric"], request.get("scroll_id"), model_events(request)
+        company_id, request["task"], request["metric"], request.get("scroll_id"), model_events(call, request)
     ).as_response()
 
 
@@ -134,7 +143,7 @@ def _log_page(
 
 @endpoints.handler("get_task_log")
 def get_task_log_v2_30(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return _log_page(call, company_id, request, metric_variants(request))
+    return _log_page(call, company_id, request, metric_variants(call, request))
 
 
 @endpoints.handler("clear_task_log")
@@ -144,8 +153,8 @@ def clear_task_log(call: Call, company_id: str, request: dict[str, Any]) -> dict
         request["task"],
         allow_locked=request["allow_locked"],
         threshold_sec=request.get("threshold_sec"),
-        include_metrics=request.get("include_metrics"),
-        exclude_metrics=request.get("exclude_metrics"),
+        include_metrics=declared(call, request, "include_metrics"),
+        exclude_metrics=declared(call, request, "exclude_metrics"),
     )
     return {"deleted": deleted}
 

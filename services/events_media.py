@@ -30,8 +30,8 @@ def get_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) ->
         request["task"],
         request["iters"],
         request.get("scroll_id"),
-        model_events(request),
-        metric_variants(request),
+        model_events(call, request),
+        metric_variants(call, request),
     )
     return page.as_response("plots")
 
@@ -46,7 +46,7 @@ def get_multi_task_plots(call: Call, company_id: str, request: dict[str, Any]) -
 def get_multi_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
     return reader.multi_task_plots(
-        company_id, request["tasks"], request["iters"], request.get("scroll_id"), True, model_events(request)
+        company_id, request["tasks"], request["iters"], request.get("scroll_id"), True, model_events(call, request)
     )
 
 
@@ -60,8 +60,8 @@ def get_multi_task_plots_v2_26(call: Call, company_id: str, request: dict[str, A
         request["tasks"],
         request["iters"],
         request.get("scroll_id"),
-        model_events(request),
-        metric_variants(request),
+        model_events(call, request),
+        metric_variants(call, request),
     )
 
 
@@ -89,7 +89,7 @@ def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> d
         navigate_earlier=request["navigate_earlier"],
         refresh=request["refresh"],
         scroll_id=request.get("scroll_id"),
-        model_events=model_events(request),
+        model_events=model_events(call, request),
         list_empty=call.requested_version >= V2_10,
     )
 
@@ -97,28 +97,28 @@ def debug_images_v2_7(call: Call, company_id: str, request: dict[str, Any]) -> d
 @endpoints.handler("get_debug_image_sample")
 def get_debug_image_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     events = call.ctx.events
-    company = events.owner_company(company_id, request["task"], model_events(request))
+    company = events.owner_company(company_id, request["task"], model_events(call, request))
     return events.image_samples.get(company, request["task"], request["metric"], request["variant"], **_where(request))
 
 
 @endpoints.handler("next_debug_image_sample")
 def next_debug_image_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     events = call.ctx.events
-    company = events.owner_company(company_id, request["task"], model_events(request))
+    company = events.owner_company(company_id, request["task"], model_events(call, request))
     return events.image_samples.next(company, request["task"], request["scroll_id"], **_direction(request))
 
 
 @endpoints.handler("get_plot_sample")
 def get_plot_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     events = call.ctx.events
-    company = events.owner_company(company_id, request["task"], model_events(request))
+    company = events.owner_company(company_id, request["task"], model_events(call, request))
     return events.plot_samples.get(company, request["task"], request["metric"], None, **_where(request))
 
 
 @endpoints.handler("next_plot_sample")
 def next_plot_sample(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     events = call.ctx.events
-    company = events.owner_company(company_id, request["task"], model_events(request))
+    company = events.owner_company(company_id, request["task"], model_events(call, request))
     return events.plot_samples.next(company, request["task"], request["scroll_id"], **_direction(request))
 
 
@@ -147,7 +147,7 @@ def plots(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any
         navigate_earlier=request["navigate_earlier"],
         refresh=request["refresh"],
         scroll_id=request.get("scroll_id"),
-        model_events=model_events(request),
+        model_events=model_events(call, request),
         list_empty=True,
     )
 
@@ -157,12 +157,13 @@ def _task_metrics(call: Call, company_id: str, request: dict[str, Any], event_ty
     stands for each of the task's metrics of the type (as the reference reads it)."""
     found: list[Any] = []
     for entry in request["metrics"]:
-        variants = list(entry.get("variants") or ())
+        variants = entry.get("variants")  # declared from 2.14; below it may be anything
+        variants = variants if isinstance(variants, list) and all(type(v) is str for v in variants) else []
         if entry.get("metric") is not None:
             found.append((entry["task"], entry["metric"], variants))
             continue
         names = call.ctx.events.metrics.metrics_and_variants(
-            company_id, entry["task"], event_type, model_events(request)
+            company_id, entry["task"], event_type, model_events(call, request)
         )
         found += [(entry["task"], name, variants) for name in names]
     return found

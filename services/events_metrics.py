@@ -18,7 +18,12 @@ _VECTOR = "training_stats_vector"
 def scalar_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
     return metrics.scalar_histogram(
-        company_id, request["task"], request["samples"], request["key"], model_events(request), metric_variants(request)
+        company_id,
+        request["task"],
+        request["samples"],
+        request["key"],
+        model_events(call, request),
+        metric_variants(call, request),
     )
 
 
@@ -28,7 +33,12 @@ def multi_task_scalar_metrics_iter_histogram(call: Call, company_id: str, reques
     if isinstance(tasks, str):
         tasks = [t.strip() for t in tasks.split(",") if t.strip()]
     metrics = call.ctx.events.metrics.multi_task_histogram(
-        company_id, tasks, request["samples"], request["key"], model_events(request), metric_variants(request)
+        company_id,
+        tasks,
+        request["samples"],
+        request["key"],
+        model_events(call, request),
+        metric_variants(call, request),
     )
     return {"metrics": metrics}
 
@@ -41,20 +51,20 @@ def get_task_latest_scalar_values(call: Call, company_id: str, request: dict[str
 @endpoints.handler("get_scalar_metrics_and_variants")
 def get_scalar_metrics_and_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
-    return {"metrics": metrics.metrics_and_variants(company_id, request["task"], _SCALAR, model_events(request))}
+    return {"metrics": metrics.metrics_and_variants(company_id, request["task"], _SCALAR, model_events(call, request))}
 
 
 @endpoints.handler("get_vector_metrics_and_variants")
 def get_vector_metrics_and_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
-    return {"metrics": metrics.metrics_and_variants(company_id, request["task"], _VECTOR, model_events(request))}
+    return {"metrics": metrics.metrics_and_variants(company_id, request["task"], _VECTOR, model_events(call, request))}
 
 
 @endpoints.handler("vector_metrics_iter_histogram")
 def vector_metrics_iter_histogram(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
     return metrics.vector_histogram(
-        company_id, request["task"], request["metric"], request["variant"], model_events(request)
+        company_id, request["task"], request["metric"], request["variant"], model_events(call, request)
     )
 
 
@@ -62,7 +72,9 @@ def vector_metrics_iter_histogram(call: Call, company_id: str, request: dict[str
 def get_task_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
     return {
-        "metrics": metrics.task_metrics(company_id, request["tasks"], request.get("event_type"), model_events(request))
+        "metrics": metrics.task_metrics(
+            company_id, request["tasks"], request.get("event_type"), model_events(call, request)
+        )
     }
 
 
@@ -76,19 +88,23 @@ def scalar_metrics_iter_raw(call: Call, company_id: str, request: dict[str, Any]
         batch_size=request["batch_size"],
         count_total=request["count_total"],
         scroll_id=request.get("scroll_id"),
-        model_events=model_events(request),
+        model_events=model_events(call, request),
     )
 
 
 @endpoints.handler("get_task_single_value_metrics")
 def get_task_single_value_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     scalars = call.ctx.events.scalars
-    tasks = scalars.single_values(company_id, request["tasks"], metric_variants(request), model_events(request))
+    tasks = scalars.single_values(
+        company_id, request["tasks"], metric_variants(call, request), model_events(call, request)
+    )
     return {"tasks": tasks}
 
 
 @endpoints.handler("get_multi_task_metrics")
 def get_multi_task_metrics(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     metrics = call.ctx.events.metrics
-    found = metrics.multi_task_metrics(company_id, request["tasks"], request.get("event_type"), model_events(request))
+    found = metrics.multi_task_metrics(
+        company_id, request["tasks"], request.get("event_type"), model_events(call, request)
+    )
     return {"metrics": found}

@@ -67,3 +67,22 @@ def test_plots_metrics_filter_and_last_iterations_per_metric(api: ApiClient) -> 
     assert "q" not in ok(api, "events.get_multi_task_plots", per_task, "2.26")["plots"]
     only_q = {"tasks": [one, two], "iters": 1, "metrics": [{"metric": "q"}]}
     assert list(ok(api, "events.get_multi_task_plots", only_q, "2.28")["plots"]) == ["q"]
+
+
+def test_later_fields_sent_with_an_older_version_are_not_read(api: ApiClient) -> None:
+    # the 2.14 / 2.28 filters are not part of the older blocks: not validated, so not read
+    task = new_task(api)
+    add(api, [scalar(task, 1, 1.0, metric="x"), scalar(task, 1, 1.0, metric="y")])
+    garbage = [{"metric": {}, "variants": 3}]
+    hist = ok(api, "events.scalar_metrics_iter_histogram", {"task": task, "metrics": garbage}, "2.9")
+    assert sorted(hist) == ["x", "y"]
+    multi = {"tasks": [task], "metrics": garbage}  # metrics: from 2.28
+    assert sorted(ok(api, "events.multi_task_scalar_metrics_iter_histogram", multi, "2.22")["metrics"]) == ["x", "y"]
+    fails(api, "events.scalar_metrics_iter_histogram", {"task": task, "metrics": garbage}, "2.14", 400, 12)
+    images = {"metrics": [{"task": task, "metric": "img", "variants": {"a": 1}}]}
+    assert ok(api, "events.debug_images", images, "2.10")["metrics"] == [
+        {"task": task, "metric": "img", "iterations": []}
+    ]
+    clear = {"task": task, "include_metrics": 5}
+    assert ok(api, "events.clear_task_log", clear, "2.19") == {"deleted": 0}
+    fails(api, "events.clear_task_log", clear, "2.30", 400, 12)
