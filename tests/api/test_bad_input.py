@@ -416,7 +416,7 @@ def check(case: Case, status: int, envelope: Any) -> str | None:
 
 
 def _client_for(action: ActionSchema, tenant: ApiClient, root_api: ApiClient) -> ApiClient:
-    if action.name == "auth.logout":  # with Basic credentials: logging out revokes the session token
+    if action.name in ("auth.logout", "login.logout"):  # with Basic credentials: logging out revokes the token
         return ApiClient(tenant.base_url, key=tenant.key, secret=tenant.secret)
     if "*" in action.allow_roles or "user" in action.allow_roles:
         return tenant

@@ -22,7 +22,7 @@ from support.server import ServerProcess
 
 MAX_EXAMPLES = 5
 SEED = 13
-EXCLUDED = r"^/(auth\.logout|auth\.revoke_credentials|auth\.edit_user|users\.delete)$"
+EXCLUDED = r"^/(auth\.logout|login\.logout|auth\.revoke_credentials|auth\.edit_user|users\.delete)$"
 
 
 @pytest.fixture(scope="module")

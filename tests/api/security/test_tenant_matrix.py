@@ -25,7 +25,7 @@ from stationmaster.schema import load_schemas
 
 SCHEMAS = load_schemas(cache_dirs=[Path(tempfile.gettempdir()) / "stationmaster-test-schema-cache"])
 #: B's own session would end (its token revoked), not A's objects: called last, apart.
-LAST = ("auth.revoke_credentials", "auth.logout")
+LAST = ("auth.revoke_credentials", "auth.logout", "login.logout")
 ACTIONS = sorted(a.name for a in SCHEMAS.actions() if a.name not in LAST)
 
 
@@ -157,4 +157,5 @@ def test_session_ending_actions_do_not_touch_the_other_company(company_a: Compan
     a_key = company_a.api.key
     assert intruder.call("auth.revoke_credentials", {"access_key": a_key}).code == (400, 300)
     assert intruder.call("auth.logout").status == 200
+    assert intruder.call("login.logout", {}, version="2.13").status == 200  # public: a revoked token is fine
     assert company_a.snapshot() == before
