@@ -204,7 +204,8 @@ def create_backup(data_dir: Path, target: Path, files_root: Path | None, out: IO
     inside = files_root is not None and data_dir in files_root.parents
     paths = list(_walk(data_dir, exclude=files_root if inside else None))
     databases = [p for p in paths if _is_sqlite(p)]
-    others = [p for p in paths if p not in set(databases)]
+    copied = set(databases)
+    others = [p for p in paths if p not in copied]
     partial = target.with_name(target.name + ".partial")
     summary = Summary()
     staging = Path(tempfile.mkdtemp(prefix=".sm-backup-", dir=target.parent))

@@ -84,51 +84,52 @@ class _Exit(Exception):
         self.code = code
 
 
-def _run(func: Any) -> int:
-    from ..database.backup import BackupError, VerifyError
+def _exit_codes(command: Any) -> Any:
+    """Run ``command(args)``, turning the backup errors into messages and exit codes."""
 
-    try:
-        return int(func())
-    except _Exit as ex:
-        print(f"stationmaster: {ex}", file=sys.stderr)
-        return ex.code
-    except BackupError as ex:
-        print(f"stationmaster: {ex}", file=sys.stderr)
-        return 2
-    except VerifyError as ex:
-        print(f"stationmaster: the backup is not usable: {ex}", file=sys.stderr)
-        return 1
+    def run(args: argparse.Namespace) -> int:
+        from ..database.backup import BackupError, VerifyError
+
+        try:
+            return int(command(args))
+        except _Exit as ex:
+            print(f"stationmaster: {ex}", file=sys.stderr)
+            return ex.code
+        except BackupError as ex:
+            print(f"stationmaster: {ex}", file=sys.stderr)
+            return 2
+        except VerifyError as ex:
+            print(f"stationmaster: the backup is not usable: {ex}", file=sys.stderr)
+            return 1
+
+    return run
 
 
+@_exit_codes
 def _backup(args: argparse.Namespace) -> int:
     from ..database.backup import create_backup
 
-    def run() -> int:
-        data_dir, files_root = _paths(args)
-        target = Path(os.path.expanduser(args.to)).resolve()
-        print(f"backup of {data_dir} (files: {files_root}) to {target}")
-        summary = create_backup(data_dir, target, files_root, sys.stdout)
-        print(
-            f"done: {summary.databases} databases, {summary.files} files, "
-            f"{summary.bytes / 1e6:.1f} MB in {summary.seconds:.1f}s -> {target}"
-        )
-        return 0
-
-    return _run(run)
+    data_dir, files_root = _paths(args)
+    target = Path(os.path.expanduser(args.to)).resolve()
+    print(f"backup of {data_dir} (files: {files_root}) to {target}")
+    summary = create_backup(data_dir, target, files_root, sys.stdout)
+    print(
+        f"done: {summary.databases} databases, {summary.files} files, "
+        f"{summary.bytes / 1e6:.1f} MB in {summary.seconds:.1f}s -> {target}"
+    )
+    return 0
 
 
+@_exit_codes
 def _restore(args: argparse.Namespace) -> int:
     from ..database.backup import restore_backup
 
-    def run() -> int:
-        data_dir, files_root = _paths(args)
-        source = Path(os.path.expanduser(args.source)).resolve()
-        print(f"restore of {source} into {data_dir} (files: {files_root})")
-        summary = restore_backup(source, data_dir, files_root, sys.stdout)
-        print(
-            f"done: {summary.bytes / 1e6:.1f} MB in {summary.seconds:.1f}s; "
-            f"start it: stationmaster serve --data-dir {data_dir}"
-        )
-        return 0
-
-    return _run(run)
+    data_dir, files_root = _paths(args)
+    source = Path(os.path.expanduser(args.source)).resolve()
+    print(f"restore of {source} into {data_dir} (files: {files_root})")
+    summary = restore_backup(source, data_dir, files_root, sys.stdout)
+    print(
+        f"done: {summary.bytes / 1e6:.1f} MB in {summary.seconds:.1f}s; "
+        f"start it: stationmaster serve --data-dir {data_dir}"
+    )
+    return 0
