@@ -22,6 +22,7 @@ from .events.base import EventStore
 from .events.factory import open_event_store, open_stats_store
 from .events.stats_base import StatsStore
 from .migration.guard import check_before_serving
+from .model import document_classes
 from .model.base import AUTH_DB, BACKEND_DB
 from .repositories import Documents
 
@@ -84,8 +85,9 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
             lock.release()
         raise
     stores = Stores(data_dir, embedded, redis_main, redis_workers, lock)
-    if not embedded:  # conditional writes a document server may not make atomic
+    if not embedded:  # writes a document server may not make atomic (document_locks.py)
         document_locks.use(document_locks.DocumentLocks(redis_main))
+        document_locks.lock_every_write(document_classes())
     try:
         # ES 5-era events not migrated: refuse before the event stores write templates.
         check_before_serving(config)

@@ -43,10 +43,18 @@ def es_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def team_stores(es_url: str, redis_address: tuple[str, int]) -> Iterator[object]:
+def ferretdb_url() -> Iterator[str]:
+    """MongoDB URL of a real FerretDB 1.24 (MongoDB wire) on SQLite for this session."""
+    from support.services import ferretdb_server
+
+    with ferretdb_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def team_stores(ferretdb_url: str, es_url: str, redis_address: tuple[str, int]) -> Iterator[object]:
     """The team configuration's services for this session: FerretDB (MongoDB wire) on
     SQLite, the Elasticsearch 7.17 node and redis-server (``support.services.TeamStores``)."""
-    from support.services import TeamStores, ferretdb_server
+    from support.services import TeamStores
 
-    with ferretdb_server() as mongo_url:
-        yield TeamStores(mongo_url, es_url, redis_address)
+    yield TeamStores(ferretdb_url, es_url, redis_address)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -75,3 +76,39 @@ def test_dequeue_after_an_agent_popped_the_entry_is_not_queued(tenant: ApiClient
     assert tenant.queues.get_next_task(queue=queue)["entry"]["task"] == task_id
     assert tenant.call("tasks.dequeue", {"task": task_id}).code == (400, 703)
     assert tenant.tasks.get_by_id(task=task_id)["task"]["status"] == "queued"
+
+
+def test_concurrent_writes_of_different_fields_of_one_task_keep_every_one(tenant: ApiClient) -> None:
+    """As the SDK does: its upload thread registers an artifact (``tasks.edit`` of the
+    execution) while its reporter sends scalars (each batch sets the task's last metrics).
+    A document server that applies an update by rewriting the whole document read before
+    (FerretDB 1.24) loses one of two such writes unless they are serialised."""
+    task_id = tenant.tasks.create(name="race", type="training")["id"]
+    tenant.tasks.started(task=task_id)
+    rounds, reporters = 6, 6
+
+    def report(metric: str, iteration: int) -> Callable[[ApiClient], Reply]:
+        event = {"type": "training_stats_scalar", "task": task_id, "metric": metric, "variant": "v"}
+        return lambda api: api.call("events.add_batch", batch=[{**event, "iter": iteration, "value": 1.0}])
+
+    def edit(artifacts: list[dict]) -> Callable[[ApiClient], Reply]:
+        request = {"task": task_id, "force": True, "execution": {"artifacts": artifacts}}
+        return lambda api: api.call("tasks.edit", request)
+
+    for round_no in range(rounds):
+        artifacts = [{"key": f"a{i}", "type": "custom", "mode": "output", "uri": f"f{i}"} for i in range(round_no + 1)]
+        calls = [edit(artifacts)] + [report(f"m{round_no}-{k}", round_no) for k in range(reporters)]
+        barrier = threading.Barrier(len(calls))
+
+        def one(call: Callable[[ApiClient], Reply], barrier: threading.Barrier = barrier) -> tuple[int, int]:
+            client = tenant.with_version(None)  # one HTTP session per thread
+            barrier.wait(timeout=30)
+            return call(client).code
+
+        with ThreadPoolExecutor(len(calls)) as pool:
+            assert set(pool.map(one, calls)) == {(200, 0)}
+    task = tenant.tasks.get_by_id(task=task_id)["task"]
+    assert [a["key"] for a in task["execution"]["artifacts"]] == [f"a{i}" for i in range(rounds)]
+    metrics = {variant["metric"] for metric in task["last_metrics"].values() for variant in metric.values()}
+    assert metrics == {f"m{r}-{k}" for r in range(rounds) for k in range(reporters)}
+    assert task["last_iteration"] == rounds - 1
