@@ -36,6 +36,7 @@ VENVS = Path(os.environ.get("STATIONMASTER_E2E_VENVS") or HERE / ".venvs")
 CLIENTS = {
     "clearml": "python",
     "clearml-agent": "clearml-agent",
+    "clearml-serving": "clearml-serving",
     "trains": "python",
     "trains38": "python",
     "trains-agent": "trains-agent",

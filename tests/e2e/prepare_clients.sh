@@ -4,6 +4,7 @@
 #
 #   clearml        clearml==2.1.12                        (Python 3.10+)
 #   clearml-agent  clearml-agent==3.0.3                   (Python 3.10+)
+#   clearml-serving clearml-serving==1.3.5 + clearml==2.1.12 (Python 3.10+; its CLI)
 #   trains         trains==0.16.4 + pyjwt==1.7.1          (Python 3.10+; PyJWT 2.x breaks its login)
 #   trains38       trains==0.16.4 + pyjwt==1.7.1 + virtualenv, and
 #   trains-agent   trains-agent==0.16.3                   (Python 3.8 only: it imports
@@ -81,6 +82,7 @@ make_wheelhouse() {
 
 make_venv clearml "$py3" clearml==2.1.12
 make_venv clearml-agent "$py3" clearml-agent==3.0.3
+make_venv clearml-serving "$py3" clearml-serving==1.3.5 clearml==2.1.12
 make_venv trains "$py3" trains==0.16.4 pyjwt==1.7.1
 
 if py38=$(find_python38); then
