@@ -145,6 +145,9 @@ WORKER_REGISTERED = ErrorKind(400, 1003, "worker_registered", "Worker already re
 WORKER_NOT_REGISTERED = ErrorKind(400, 1004, "worker_not_registered", "Worker not registered")
 WORKER_STATS_NOT_FOUND = ErrorKind(400, 1005, "worker_stats_not_found", "No statistics for worker")
 
+# pipelines
+CANNOT_REMOVE_ALL_RUNS = ErrorKind(400, 1010, "cannot_remove_all_runs", "At least one run of the pipeline must remain")
+
 # serving (the reference v2.x's subcodes)
 INVALID_CONTAINER_ID = ErrorKind(400, 1050, "invalid_container_id", "Invalid container id")
 CONTAINER_NOT_REGISTERED = ErrorKind(400, 1051, "container_not_registered", "Container not registered")

@@ -11,6 +11,7 @@ from ..bll.companies import CompanyNames
 from ..bll.events.bll import EventsBLL
 from ..bll.models import ModelBLL
 from ..bll.organization import OrgBLL
+from ..bll.pipelines import PipelineBLL
 from ..bll.projects import ProjectBLL
 from ..bll.queues import QueueBLL
 from ..bll.server_info import ServerInfo
@@ -46,6 +47,7 @@ class AppContext:
     workers: WorkerBLL
     serving: ServingBLL
     storage: StorageBLL
+    pipelines: PipelineBLL
     tasks: TaskBLL
     task_lifecycle: TaskLifecycle
     task_params: HyperParamsBLL
@@ -71,6 +73,11 @@ def build_context(
     queues = QueueBLL(stats, updatable, documents.queues, documents.tasks)
     events = EventsBLL(config, stores)
     auth = AuthBLL(config, tokens, companies, documents)
+    workers = WorkerBLL(
+        config, stores.workers_redis, queues, stats, (documents.users, documents.companies, documents.tasks)
+    )
+    tasks = TaskBLL(config, TaskFields.from_schemas(schemas))
+    lifecycle = TaskLifecycle(config, queues, events)
     return AppContext(
         config=config,
         stores=stores,
@@ -86,12 +93,11 @@ def build_context(
         events=events,
         stats=stats,
         queues=queues,
-        workers=WorkerBLL(
-            config, stores.workers_redis, queues, stats, (documents.users, documents.companies, documents.tasks)
-        ),
+        workers=workers,
         serving=ServingBLL(config, stores.workers_redis, stats),
         storage=StorageBLL(config, documents.storage),
-        tasks=TaskBLL(config, TaskFields.from_schemas(schemas)),
-        task_lifecycle=TaskLifecycle(config, queues, events),
+        pipelines=PipelineBLL(tasks, lifecycle, queues, workers, documents.tasks, documents.projects),
+        tasks=tasks,
+        task_lifecycle=lifecycle,
         task_params=HyperParamsBLL(),
     )

@@ -33,6 +33,7 @@ SERVICE_MODULES = (
     "events_media",
     "serving",
     "storage",
+    "pipelines",
 )
 
 
