@@ -47,6 +47,7 @@ def add_move_store_parser(sub: Any) -> None:
     p.add_argument("--files-to", metavar="DIR", help="also copy the file store to this root")
     p.add_argument("--dry-run", action="store_true", help="show what would be copied; write nothing")
     p.add_argument("--resume", action="store_true", help="go on with an interrupted run (skip verified units)")
+    p.add_argument("--verify-only", action="store_true", help="only compare the source and the target")
     p.add_argument("--merge", action="store_true", help="copy into a target that is not empty (same ids replaced)")
     p.add_argument("--parallel", type=_int_in(1, 16), default=2, metavar="N", help="bulk writers at once, 1-16 (2)")
     p.add_argument(
@@ -85,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         resume=args.resume,
         merge=args.merge,
+        verify_only=args.verify_only,
         page_size=args.batch_size,
         writers=args.parallel,
         sample_size=args.sample_size,

@@ -34,6 +34,7 @@ class Options:
     dry_run: bool = False
     resume: bool = False
     merge: bool = False
+    verify_only: bool = False
     page_size: int = 2000
     writers: int = 2
     sample_size: int = 500
@@ -80,6 +81,8 @@ def _move(opts: Options, source: EmbeddedSource, target: TeamTarget) -> int:
     units = source.units()
     state = st.MoveState(target, str(opts.data_dir))
     records = state.load()
+    if opts.verify_only:
+        return _verify_only(opts, source, target, state, units)
     _check_target(opts, target, records, units)
     todo = [u for u in units if not (opts.resume and _verified(records.get(u.name), u))]
     _print_plan(out, units, todo, opts)
@@ -108,6 +111,29 @@ def _move(opts: Options, source: EmbeddedSource, target: TeamTarget) -> int:
     elapsed = time.monotonic() - started
     outcomes += [Outcome(u.name, skipped=True) for u in units if u not in todo]
     return _report(out, outcomes, files_check, elapsed, rates)
+
+
+def _verify_only(
+    opts: Options, source: EmbeddedSource, target: TeamTarget, state: st.MoveState, units: list[Unit]
+) -> int:
+    """Only the verification (after a move, or a later look); recorded in the marker."""
+    print(f"{len(units)} units found; verify {len(units)}", file=opts.out, flush=True)
+    started = time.monotonic()
+    outcomes = []
+    for unit in units:
+        outcome = Outcome(unit.name)
+        try:
+            outcome.check = verify_unit(source, target, unit, opts.sample_size, opts.seed, merged=opts.merge)
+        except EsError as ex:
+            outcome.error = str(ex)
+        else:
+            status = st.VERIFIED if outcome.check.ok else st.FAILED
+            state.record(unit.name, status, source_docs=unit.docs, target_docs=outcome.check.dest_docs)
+        outcomes.append(outcome)
+    files = None
+    if opts.files_to and opts.files_from is not None and opts.files_from.is_dir():
+        files = verify_files(opts.files_from, opts.files_to, opts.sample_size, opts.seed)
+    return _report(opts.out, outcomes, files, time.monotonic() - started, {})
 
 
 def _check_target(opts: Options, target: TeamTarget, records: dict[str, dict[str, Any]], units: list[Unit]) -> None:
@@ -226,7 +252,8 @@ def _report(
             print(f"            - {problem}", file=out)
     copied = sum(o.copied for o in outcomes)
     rate = copied / elapsed if elapsed > 0 else 0.0
-    print(f"copied {copied:,} documents in {elapsed:.1f}s ({rate:,.0f} docs/s)", file=out)
+    if rates:  # not for --verify-only
+        print(f"copied {copied:,} documents in {elapsed:.1f}s ({rate:,.0f} docs/s)", file=out)
     for kind, (count, seconds) in rates.items():  # copy and verification of the units of a kind
         print(f"  {kind}: {count:,.0f} in {seconds:.1f}s ({count / max(seconds, 1e-6):,.0f}/s)", file=out)
     if bad or (files is not None and files.problems):

@@ -18,20 +18,22 @@ COMPANY = "d1bd92a3b039400cbafc60a7a5b1e52b"
 T0 = 1_764_800_000_000  # ms, 2025-12-03
 
 
-def fill(data_dir: Path, tasks: int = 20, scalars: int = 1000, logs: int = 50, stats: int = 30) -> dict[str, int]:
+def fill(
+    data_dir: Path, tasks: int = 20, scalars: int = 1000, logs: int = 50, stats: int = 30, company: str = COMPANY
+) -> dict[str, int]:
     """Fill ``data_dir``; returns how many of each were written. ``scalars`` are spread
     over the first tasks, 2 metrics × 2 variants per iteration."""
     data_dir.mkdir(parents=True, exist_ok=True)
     client = client_class(data_dir / "documents")()
     created = datetime.datetime(2025, 12, 3, 10, 0, 0, 123000)
-    client["auth"]["company"].insert_one({"_id": COMPANY, "name": "team"})
-    client["backend"]["project"].insert_one({"_id": "p" * 32, "name": "proj", "company": COMPANY})
+    client["auth"]["company"].insert_one({"_id": company, "name": "team"})
+    client["backend"]["project"].insert_one({"_id": "p" * 32, "name": "proj", "company": company})
     client["backend"]["task"].insert_many(
         [
             {
                 "_id": f"{i:032x}",
                 "name": f"task {i}",
-                "company": COMPANY,
+                "company": company,
                 "project": "p" * 32,
                 "created": created,
                 "execution": {"parameters": {"lr": str(i)}, "queue": None},
@@ -49,20 +51,20 @@ def fill(data_dir: Path, tasks: int = 20, scalars: int = 1000, logs: int = 50, s
             it, k = divmod(n, 4)
             batch.append(_scalar(task if tasks < 2 else f"{n % min(tasks, 10):032x}", it, k))
             if len(batch) >= 20000:
-                events.add(COMPANY, batch)
+                events.add(company, batch)
                 batch = []
-        events.add(COMPANY, batch)
-        events.add(COMPANY, [_log(task, i) for i in range(logs)])
-        events.add(COMPANY, [_image(task, i) for i in range(3)])
+        events.add(company, batch)
+        events.add(company, [_log(task, i) for i in range(logs)])
+        events.add(company, [_image(task, i) for i in range(3)])
     finally:
         events.close()
     store = SqliteStatsStore(data_dir / FILE_NAME)
     try:
         store.add_worker_stats(
-            COMPANY,
+            company,
             [WorkerStat(T0 + i * 1000, "w1", "cpu", "cpu_usage", "total", 0.5 + i, task, "team") for i in range(stats)],
         )
-        store.add_queue_metrics(COMPANY, [QueueMetric(T0 + i * 1000, "q" * 32, 1.5, i) for i in range(stats)])
+        store.add_queue_metrics(company, [QueueMetric(T0 + i * 1000, "q" * 32, 1.5, i) for i in range(stats)])
     finally:
         store.close()
     return {"tasks": tasks, "scalars": scalars, "logs": logs, "images": 3, "stats": stats}
