@@ -98,11 +98,11 @@ def _move(opts: Options, source: EmbeddedSource, target: TeamTarget) -> int:
     rates: dict[str, list[float]] = {}
     try:
         for unit in todo:
-            began = time.monotonic()
-            outcomes.append(_one(opts, source, target, state, progress, unit, records.get(unit.name, {})))
+            outcome, seconds = _one(opts, source, target, state, progress, unit, records.get(unit.name, {}))
+            outcomes.append(outcome)
             kind = rates.setdefault(unit.kind, [0, 0.0])
-            kind[0] += outcomes[-1].copied
-            kind[1] += time.monotonic() - began
+            kind[0] += outcome.copied
+            kind[1] += seconds
         files_check = _move_files(opts, progress, files) if opts.files_to else None
     except KeyboardInterrupt:
         progress.stop.set()
@@ -182,9 +182,12 @@ def _one(
     progress: Progress,
     unit: Unit,
     record: dict[str, Any],
-) -> Outcome:
+) -> tuple[Outcome, float]:
+    """Copy and verify one unit; the outcome and the seconds the copy took."""
     outcome = Outcome(unit.name)
     resume_from = record if opts.resume else {}
+    began = time.monotonic()
+    seconds = 0.0
     try:
         fields: dict[str, Any] = {"source_docs": unit.docs, "kind": unit.kind}
         if not resume_from.get("after"):
@@ -203,6 +206,7 @@ def _one(
             writers=opts.writers,
         )
         progress.finish_index(unit.name)
+        seconds = time.monotonic() - began
         state.record(unit.name, st.COPIED)
         check = verify_unit(source, target, unit, opts.sample_size, opts.seed, merged=opts.merge)
         outcome.check = check
@@ -214,7 +218,7 @@ def _one(
     except Exception as ex:  # one unit failing must not hide the others' report
         outcome.error = str(ex) if isinstance(ex, EsError) else f"{type(ex).__name__}: {ex}"
         state.record(unit.name, st.FAILED, error=outcome.error[:2000])
-    return outcome
+    return outcome, seconds or time.monotonic() - began
 
 
 def _files_to_copy(opts: Options) -> list[Path]:
@@ -254,7 +258,7 @@ def _report(
     rate = copied / elapsed if elapsed > 0 else 0.0
     if rates:  # not for --verify-only
         print(f"copied {copied:,} documents in {elapsed:.1f}s ({rate:,.0f} docs/s)", file=out)
-    for kind, (count, seconds) in rates.items():  # copy and verification of the units of a kind
+    for kind, (count, seconds) in rates.items():  # the copy of the units of a kind (not their verification)
         print(f"  {kind}: {count:,.0f} in {seconds:.1f}s ({count / max(seconds, 1e-6):,.0f}/s)", file=out)
     if bad or (files is not None and files.problems):
         print(f"{len(bad)} of {len(outcomes)} units NOT verified: see above; the source is unchanged", file=out)
