@@ -12,7 +12,7 @@ from typing import Any
 
 from ..migration.progress import Interrupted, Progress
 from .source import DOCUMENTS, EVENTS, EmbeddedSource, Key, Unit
-from .state import MoveState
+from .state import COPYING, MoveState
 from .target import TeamTarget
 
 DOC_BATCH = 1000
@@ -59,7 +59,7 @@ def copy_unit(
     number of items written by this run."""
     if unit.kind == DOCUMENTS:
         return _copy_documents(source, target, progress, unit, replace=replace or bool(record))
-    after = record.get("after") if record.get("status") == "copying" else None
+    after = record.get("after") if record.get("status") == COPYING else None
     copied = int(record.get("copied", 0)) if after else 0
     progress.advance(unit.name, 0, absolute=copied)
     es = target.es_for(unit)

@@ -190,8 +190,8 @@ def _one(
     seconds = 0.0
     try:
         fields: dict[str, Any] = {"source_docs": unit.docs, "kind": unit.kind}
-        if not resume_from.get("after"):
-            fields.update(after=None, copied=0)
+        if resume_from.get("status") != st.COPYING or not resume_from.get("after"):
+            fields.update(after=None, copied=0)  # a key left by a failed or changed unit is not a place to go on
         state.record(unit.name, st.COPYING, **fields)
         progress.start_index(unit.name, unit.docs)
         outcome.copied = copy_unit(
