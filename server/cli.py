@@ -129,9 +129,11 @@ def _parser() -> argparse.ArgumentParser:
 
     from ..database.migration.command import add_migrate_es_parser
     from .backup_command import add_backup_parsers
+    from .move_command import add_move_store_parser
 
     add_migrate_es_parser(sub)
     add_backup_parsers(sub)
+    add_move_store_parser(sub)
     add_web_parser(sub)
     return parser
 

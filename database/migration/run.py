@@ -182,21 +182,7 @@ def _one(
 def _report(out: TextIO, outcomes: list[Outcome], elapsed: float, opts: Options) -> int:
     print("\nreport", file=out)
     copied = sum(o.copied for o in outcomes)
-    for o in sorted(outcomes, key=lambda o: o.index):
-        if o.skipped:
-            print(f"  skipped   {o.index} (verified by an earlier run)", file=out)
-        elif o.error:
-            print(f"  FAILED    {o.index}: {o.error}", file=out)
-        elif o.check is not None:
-            c = o.check
-            word = "ok      " if c.ok else "MISMATCH"
-            print(
-                f"  {word}  {o.index}: source {c.source_docs:,}, destination {c.dest_docs:,}, "
-                f"{c.sampled:,} sampled documents compared",
-                file=out,
-            )
-            for problem in c.problems:
-                print(f"            - {problem}", file=out)
+    print_outcomes(out, sorted(outcomes, key=lambda o: o.index), "destination")
     bad = [o for o in outcomes if not o.ok]
     if not opts.verify_only:
         rate = copied / elapsed if elapsed > 0 else 0.0
@@ -207,3 +193,22 @@ def _report(out: TextIO, outcomes: list[Outcome], elapsed: float, opts: Options)
         return EXIT_MISMATCH
     print(f"all {len(outcomes)} indices verified", file=out, flush=True)
     return EXIT_OK
+
+
+def print_outcomes(out: TextIO, outcomes: list[Outcome], target_word: str) -> None:
+    """One report line per index (or unit), with the problems found under it."""
+    for o in outcomes:
+        if o.skipped:
+            print(f"  skipped   {o.index} (verified by an earlier run)", file=out)
+        elif o.error:
+            print(f"  FAILED    {o.index}: {o.error}", file=out)
+        elif o.check is not None:
+            c = o.check
+            word = "ok      " if c.ok else "MISMATCH"
+            print(
+                f"  {word}  {o.index}: source {c.source_docs:,}, {target_word} {c.dest_docs:,}, "
+                f"{c.sampled:,} sampled documents compared",
+                file=out,
+            )
+            for problem in c.problems:
+                print(f"            - {problem}", file=out)

@@ -50,10 +50,15 @@ def verify_index(src: EsHttp, dest: EsHttp, index: str, sample_size: int, seed: 
         diffs = compare(convert(hit.get("_source") or {}), doc.get("_source") or {})
         if diffs:
             check.problems.append(f"document {hit['_id']}: " + "; ".join(diffs))
-    if len(check.problems) > MAX_REPORTED:
-        more = len(check.problems) - MAX_REPORTED
-        check.problems = check.problems[:MAX_REPORTED] + [f"... and {more} more"]
+    check.problems = shortened(check.problems)
     return check
+
+
+def shortened(problems: list[str]) -> list[str]:
+    """The first ``MAX_REPORTED`` problems, and how many more there are."""
+    if len(problems) <= MAX_REPORTED:
+        return problems
+    return problems[:MAX_REPORTED] + [f"... and {len(problems) - MAX_REPORTED} more"]
 
 
 def compare(expected: dict[str, Any], actual: dict[str, Any], prefix: str = "") -> list[str]:
