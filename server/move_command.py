@@ -119,7 +119,7 @@ def _target(args: argparse.Namespace) -> Any:
             f"no {' and no '.join(missing)} target: give --config with the team's hosts.conf "
             "(hosts.mongo.backend/auth, hosts.elastic.events/workers), or --mongo / --es"
         )
-    return TargetUrls(backend, auth, events, workers)
+    return TargetUrls(str(backend), str(auth), str(events), str(workers or events))
 
 
 def mongo_databases(url: str) -> tuple[str, str]:
