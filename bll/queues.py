@@ -329,6 +329,19 @@ class QueueBLL:
             return None
         return {"task": entries[0]["task"], "added": entries[0]["added"]}
 
+    def take_task(self, company_id: str, queue_id: str, task_id: str) -> dict[str, Any] | None:
+        """get_next_task 2.21 ``task``: the head entry when it is the task's, taken out
+        by the atomic pull of that task (of two callers one gets it); None otherwise."""
+        entries = self.get_by_id(company_id, queue_id, max_entries=1).get("entries") or []
+        if not entries or entries[0].get("task") != task_id:
+            return None
+        before = self._queues.pull_task(queue_id, company_id, task_id, utcnow())
+        if before is None:
+            return None
+        kept = [e for e in before.get("entries") or [] if e.get("task") != task_id]
+        self._record(company_id, {**before, "entries": kept})
+        return {"task": entries[0]["task"], "added": entries[0]["added"]}
+
     def task_info(self, task_id: str) -> dict[str, Any] | None:
         """``{company, user}`` of a task handed out (get_next_task 2.14 get_task_info)."""
         found = list(self._tasks.find({"_id": task_id}, {"company": 1, "user": 1}, limit=1))

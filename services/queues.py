@@ -7,9 +7,11 @@ from typing import Any
 from ..bll import queues as rules
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from ..protocol.versions import Version
 from .metadata import register_metadata_actions
 
 endpoints = Endpoints("queues")
+TASK_OF_HEAD = Version(2, 21)  # get_next_task's task
 register_metadata_actions(endpoints, "queue", lambda call: call.ctx.queues)
 
 
@@ -84,7 +86,12 @@ def get_next_task(call: Call, company_id: str, request: dict[str, Any]) -> dict[
 
 @endpoints.handler("get_next_task")
 def get_next_task_v2_14(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    entry = call.ctx.queues.get_next_task(company_id, request["queue"])
+    queues, task = call.ctx.queues, request.get("task") if call.requested_version >= TASK_OF_HEAD else None
+    entry = (
+        queues.take_task(company_id, request["queue"], task)
+        if task
+        else queues.get_next_task(company_id, request["queue"])
+    )
     if not entry:
         return {}
     info = call.ctx.queues.task_info(entry["task"]) if request.get("get_task_info") else None

@@ -209,3 +209,18 @@ def test_scrolled_listing_and_max_task_entries(tenant: ApiClient) -> None:
     listed = _call(tenant, "get_all_ex", {"id": [queues[0]], "max_task_entries": 1})["queues"][0]
     assert [e["task"]["id"] for e in listed["entries"]] == tasks[:1]
     assert len(tenant.queues.get_by_id(queue=queues[0])["queue"]["entries"]) == 3
+
+
+def test_get_next_task_of_a_given_task_at_2_21(tenant: ApiClient, queue: str) -> None:
+    a, b = _tasks(tenant, 2)
+    tenant.queues.add_task(queue=queue, task=a)
+    tenant.queues.add_task(queue=queue, task=b)
+    assert _call(tenant, "get_next_task", {"queue": queue, "task": b}, version="2.21") == {}
+    assert _order(tenant, queue) == [a, b]  # not the head: nothing taken
+    reply = _call(tenant, "get_next_task", {"queue": queue, "task": a, "get_task_info": True}, version="2.21")
+    assert reply["entry"]["task"] == a and reply["task_info"]["company"] == tenant.company_id  # type: ignore[attr-defined]
+    assert _order(tenant, queue) == [b]
+    # below 2.21 the field is not read: the head is taken
+    assert _call(tenant, "get_next_task", {"queue": queue, "task": "other"}, version="2.20")["entry"]["task"] == b
+    reply = tenant.call("queues.get_next_task", {"queue": "nope", "task": a}, version="2.21")
+    assert reply.code == (400, 701)
