@@ -8,17 +8,49 @@ from typing import Any
 
 from ..database.repositories.base import ARCHIVED
 from ..database.repositories.models import ModelRepository
+from ..database.repositories.projects import ProjectRepository
 from ..database.vocabulary import utcnow
 from ..protocol import errors
+from ..protocol.versions import Version
 from .auth.identity import Identity
 from .batch import run_batch
 from .models import ModelBLL
+from .projects import ProjectBLL
 
 
 class ModelBatch:
-    def __init__(self, models: ModelBLL, repository: ModelRepository) -> None:
+    def __init__(
+        self, models: ModelBLL, repository: ModelRepository, projects: tuple[ProjectBLL, ProjectRepository]
+    ) -> None:
+        """``projects``: the projects' rules (to create a target by name) and repository."""
         self._models = models
         self._repo = repository
+        self._project_rules, self._projects = projects
+
+    def move(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        """models.move (2.12): the company's models of ``ids`` go to ``project`` (null: no
+        project), or to the project named ``project_name`` (created when the company has
+        none of that name); ``{project_id}``. 400/11 with neither, 400/401 for a project
+        not of the company."""
+        company_id = identity.company
+        if "project" not in request and not request.get("project_name"):
+            raise errors.MISSING_REQUIRED_FIELDS(
+                "project or project_name is required", fields=["project", "project_name"]
+            )
+        project = request.get("project")
+        if request.get("project_name"):
+            found = list(
+                self._projects.find({"company": company_id, "name": request["project_name"]}, {"_id": 1}, limit=1)
+            )
+            project = (
+                found[0]["_id"]
+                if found
+                else self._project_rules.create(identity, {"name": request["project_name"], "description": ""}, version)
+            )
+        elif project and not self._projects.exists(project, {"company": company_id}):
+            raise errors.INVALID_PROJECT_ID(id=project)
+        self._repo.set_project(list(dict.fromkeys(request["ids"])), company_id, project, utcnow())
+        return {"project_id": project}
 
     def archive_many(self, company_id: str, ids: Sequence[str], archive: bool) -> dict[str, Any]:
         """Add (or remove) the ``archived`` system tag; ``archived`` / ``unarchived`` is

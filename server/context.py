@@ -85,7 +85,7 @@ def build_context(
         ),
         projects=projects,
         models=models,
-        model_batch=ModelBatch(models, documents.models),
+        model_batch=ModelBatch(models, documents.models, (projects, documents.projects)),
         organization=organization,
         server=ServerInfo(config, server_uuid, documents),
         events=events,

@@ -106,6 +106,11 @@ def publish_many(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
     return call.ctx.model_batch.publish_many(call.require_identity(), request)
 
 
+@endpoints.handler("move")
+def move(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.model_batch.move(call.require_identity(), request, call.requested_version)
+
+
 @endpoints.handler("update_tags")
 def update_tags(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     batch = call.ctx.model_batch

@@ -166,3 +166,24 @@ def test_scrolled_get_all_and_allow_public(tenant: ApiClient, make_tenant) -> No
     assert listed == {public}
     assert _call(tenant, "get_all_ex", {"id": [public], "allow_public": False})["models"] == []
     assert len(_call(tenant, "get_all_ex", {"id": [public], "allow_public": False}, "2.20")["models"]) == 1
+
+
+def test_move(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    project = tenant.projects.create(name=unique("proj"), description="d")["id"]
+    a, b = new_model(tenant), new_model(tenant)
+    assert _call(tenant, "move", {"ids": [a, b], "project": project}, "2.12") == {"project_id": project}
+    assert _model(tenant, a)["project"] == project and _model(tenant, b)["project"] == project
+    name = unique("target")
+    created = _call(tenant, "move", {"ids": [a], "project_name": name})["project_id"]
+    assert tenant.projects.get_by_id(project=created)["project"]["name"] == name
+    assert _call(tenant, "move", {"ids": [b], "project_name": name}) == {"project_id": created}  # found by name
+    assert _call(tenant, "move", {"ids": [a], "project": None}) == {"project_id": None}
+    assert "project" not in _model(tenant, a)
+    assert tenant.call("models.move", {"ids": [a]}, version=V).code == (400, 11)
+    assert tenant.call("models.move", {"ids": [a], "project": "nope"}, version=V).code == (400, 401)
+    stranger = make_tenant()
+    assert stranger.call("models.move", {"ids": [a], "project": None}, version=V).status == 200
+    assert _model(tenant, a).get("project") is None  # another company's model is skipped
+    _call(tenant, "move", {"ids": [a], "project": project})
+    stranger.call("models.move", {"ids": [a], "project": None}, version=V)
+    assert _model(tenant, a)["project"] == project
