@@ -132,6 +132,7 @@ class ModelBLL:
             base = {"$and": [base, {"company": company_id}]} if base else {"company": company_id}
         scroll = Scroll.of(request) if scrolled else None
         window = scroll.window if scroll else None
+        request = Scroll.ordered(request) if scroll else request
         docs = get_all_docs(self._models, company_id, request, SPEC, base_filter=base, window=window)
         models = [for_output(metadata.to_api(d), version) for d in docs]
         return models, ({"scroll_id": scroll.next_id(len(models))} if scroll else {})

@@ -116,6 +116,7 @@ class QueueBLL:
             base = {"system_tags": {"$nin": self._hidden_tags}}
         scroll = Scroll.of(request) if listing.scroll else None
         window = scroll.window if scroll else None
+        request = Scroll.ordered(request) if scroll else request
         docs = get_all_docs(
             self._queues, company_id, request, QUERY, allow_public=False, base_filter=base, window=window
         )

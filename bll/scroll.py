@@ -41,6 +41,16 @@ class Scroll:
             offset = int(digits)
         return cls(offset, min(int(size), _MAX) if size else DEFAULT_SIZE, bool(request.get("refresh_scroll")))
 
+    @staticmethod
+    def ordered(request: Mapping[str, Any]) -> dict[str, Any]:
+        """The request ordered by its ``order_by`` and then by id: each page of a scroll
+        is read by its own query, so ties must not change places between two calls."""
+        order = request.get("order_by") or []
+        order = [order] if isinstance(order, str) else list(order)
+        if not any(str(f).lstrip("-+") == "id" for f in order):
+            order.append("id")
+        return {**request, "order_by": order}
+
     @property
     def window(self) -> tuple[int, int]:
         """(skip, limit) of the call: with ``refresh``, everything returned so far again."""

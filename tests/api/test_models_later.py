@@ -156,7 +156,9 @@ def test_scrolled_get_all_and_allow_public(tenant: ApiClient, make_tenant) -> No
         data = _call(tenant, action, {"project": [project], "size": 2, "order_by": ["created"], "only_fields": ["id"]})
         while data["models"]:
             seen += [m["id"] for m in data["models"]]
-            data = _call(tenant, action, {"project": [project], "size": 2, "scroll_id": data["scroll_id"]})
+            # the scroll id carries the position: the query is sent again with it
+            query = {"project": [project], "size": 2, "order_by": ["created"], "scroll_id": data["scroll_id"]}
+            data = _call(tenant, action, query)
         assert sorted(seen) == sorted(ids), action
         assert tenant.call(f"models.{action}", {"scroll_id": "x"}, version=V).code == (400, 1104)
     other = make_tenant()
