@@ -17,6 +17,7 @@ from ..database.repositories.users import UserRepository
 from ..database.vocabulary import TaskStatus, new_id, utcnow
 from ..protocol import errors
 from ..protocol.versions import Version
+from . import metadata
 from .auth.identity import Identity
 from .organization import (
     OrgBLL,
@@ -31,6 +32,7 @@ from .organization import (
 )
 from .projects import check_name
 from .query import QuerySpec, get_all_docs
+from .scroll import Scroll
 
 SPEC = QuerySpec(
     pattern_fields=("name", "comment"),
@@ -56,6 +58,8 @@ CREATE_FIELDS = (
 # what models.update (and update_for_task on an existing model) may set: the reference's
 # user-settable model fields (not ready, task or parent)
 UPDATE_FIELDS = ("name", "comment", "tags", "system_tags", "created", "ui_cache", "project", "uri")
+# metadata (create / edit / update) is read from API 2.13 on
+METADATA_VERSION = Version(2, 13)
 # returned only when asked for with only_fields
 _EXCLUDED_BY_DEFAULT = "ui_cache"
 _UPDATABLE_TASK_STATES = (TaskStatus.created, TaskStatus.in_progress)
@@ -93,7 +97,7 @@ class ModelBLL:
         if not doc:
             raise errors.INVALID_MODEL_ID("no such public or company model", id=model_id, company=company_id)
         doc.pop(_EXCLUDED_BY_DEFAULT, None)
-        return for_output(doc, version)
+        return for_output(metadata.to_api(doc), version)
 
     def get_by_task_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
         task = self._tasks.get(task_id, {"company": company_id}, ["output"])
@@ -106,18 +110,52 @@ class ModelBLL:
         return self.get_by_id(company_id, task["output"]["model"], version)
 
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
-        request = conform_tag_filter("model", request, version)
+        return self.listing(company_id, request, version)[0]
+
+    def listing(
+        self,
+        company_id: str,
+        request: Mapping[str, Any],
+        version: Version,
+        scrolled: bool = False,
+        allow_public: bool = True,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """get_all: the models and the answer's extra fields (``scroll_id`` when
+        ``scrolled``, API 2.15, and the request scrolls). ``metadata.<key>.<field>`` keys
+        of the request filter on metadata (a list: any of the values)."""
+        request = metadata.escape_request(conform_tag_filter("model", request, version))
         only = [str(f) for f in request.get("only_fields") or ()]
         if not any(not f.startswith("-") for f in only):
             request = {**request, "only_fields": [*only, f"-{_EXCLUDED_BY_DEFAULT}"]}
-        docs = get_all_docs(self._models, company_id, request, SPEC)
-        return [for_output(d, version) for d in docs]
+        base = metadata.filter_of(request)
+        if not allow_public:  # get_all_ex 2.23
+            base = {"$and": [base, {"company": company_id}]} if base else {"company": company_id}
+        scroll = Scroll.of(request) if scrolled else None
+        window = scroll.window if scroll else None
+        request = Scroll.ordered(request) if scroll else request
+        docs = get_all_docs(self._models, company_id, request, SPEC, base_filter=base, window=window)
+        models = [for_output(metadata.to_api(d), version) for d in docs]
+        return models, ({"scroll_id": scroll.next_id(len(models))} if scroll else {})
 
-    def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+    def get_all_ex(
+        self, company_id: str, request: Mapping[str, Any], version: Version, scrolled: bool = False
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """get_all_ex (and get_by_id_ex): get_all with the joins of only_fields; with
+        ``include_stats`` (2.20) each model's ``stats``."""
         request, joins = split_joins(request, self._joins)
-        models = self.get_all(company_id, request, version)
+        allow_public = version < Version(2, 23) or request.get("allow_public") is not False
+        with_stats = bool(request.get("include_stats")) and version >= Version(2, 20)
+        only = list(request.get("only_fields") or [])
+        drop_labels = with_stats and bool(only) and "labels" not in only
+        if drop_labels:
+            request = {**request, "only_fields": [*only, "labels"]}
+        models, extra = self.listing(company_id, request, version, scrolled, allow_public)
         apply_joins(models, joins, self._joins)
-        return models
+        if with_stats:
+            for model in models:
+                labels = model.pop("labels", None) if drop_labels else model.get("labels")
+                model["stats"] = {"labels_count": len(labels) if isinstance(labels, dict) else 0}
+        return models, extra
 
     def get_frameworks(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
         query: dict[str, Any] = public_or_company(company_id)
@@ -129,7 +167,7 @@ class ModelBLL:
 
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company = "" if request.get("public") else identity.company
-        fields = {k: request[k] for k in CREATE_FIELDS if k in request}
+        fields = _with_metadata({k: request[k] for k in CREATE_FIELDS if k in request}, request, version)
         check_name(fields)
         conform_tags_in("model", fields, version)
         _sort_tags(fields)
@@ -145,7 +183,7 @@ class ModelBLL:
     def edit(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company_id, model_id = identity.company, request["model"]
         self._own_model(company_id, model_id)
-        fields = {k: request[k] for k in CREATE_FIELDS if k in request}
+        fields = _with_metadata({k: request[k] for k in CREATE_FIELDS if k in request}, request, version)
         check_name(fields)
         self._check_references(company_id, fields)
         conform_tags_in("model", fields, version)
@@ -157,7 +195,7 @@ class ModelBLL:
     def update(self, identity: Identity, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
         company_id, model_id = identity.company, request["model"]
         self._own_model(company_id, model_id)
-        fields = {k: request[k] for k in UPDATE_FIELDS if k in request}
+        fields = _with_metadata({k: request[k] for k in UPDATE_FIELDS if k in request}, request, version)
         check_name(fields)
         if "created" in fields:
             fields["created"] = _parse_datetime("created", fields["created"])
@@ -242,7 +280,7 @@ class ModelBLL:
         created it is published (400/206), unless ``force``: those tasks then point at
         ``__DELETED__<id>``."""
         self._own_model(company_id, model_id)
-        model = self._models.get(model_id, None, ["task"]) or {}
+        model = self._models.get(model_id, None, ["task", "uri"]) or {}
         tasks = self._tasks
         using = {"execution.model": model_id, **public_or_company(company_id)}
         num_using = tasks.count(using)
@@ -257,7 +295,19 @@ class ModelBLL:
             tasks.replace_execution_model(using, deleted_ref)
         if published_creator:
             tasks.set_output_model(model["task"], deleted_ref, f"model deleted on {utcnow().isoformat()}")
-        return {"deleted": self._models.delete(model_id, company_id) > 0}
+        return {"deleted": self._models.delete(model_id, company_id) > 0, "url": model.get("uri")}
+
+    def add_or_update_metadata(
+        self, company_id: str, model_id: str, items: Sequence[Mapping[str, Any]], replace: bool
+    ) -> int:
+        self._own_model(company_id, model_id)
+        return self._models.change(
+            model_id, company_id, {**metadata.set_update(items, replace), "last_update": utcnow()}
+        )
+
+    def delete_metadata(self, company_id: str, model_id: str, keys: Sequence[str]) -> int:
+        self._own_model(company_id, model_id)
+        return self._models.change(model_id, company_id, {"last_update": utcnow()}, metadata.unset_paths(keys))
 
     def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> dict[str, int]:
         return {"updated": self.org.set_public(self._models, company_id, ids, errors.INVALID_MODEL_ID, public)}
@@ -328,6 +378,13 @@ class ModelBLL:
         if task.get("project"):
             self._projects.touch(task["project"], now)
         return {"updated": 1, "fields": fields}
+
+
+def _with_metadata(fields: dict[str, Any], request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+    """The fields with the request's metadata in its stored form (API 2.13 on)."""
+    if version >= METADATA_VERSION and isinstance(request.get("metadata"), Mapping):
+        fields["metadata"] = metadata.from_api(request["metadata"])
+    return fields
 
 
 def _sort_tags(fields: dict[str, Any]) -> None:

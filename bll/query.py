@@ -82,12 +82,14 @@ def get_all_docs(
     *,
     allow_public: bool = True,
     base_filter: Mapping[str, Any] | None = None,
+    window: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run a ``get_all`` request on an entity's repository; documents come back with ``id``."""
+    """Run a ``get_all`` request on an entity's repository; documents come back with ``id``.
+    ``window``: (skip, limit) instead of the request's page / page_size (a scroll)."""
     query = build_filter(company_id, request, spec, allow_public=allow_public)
     if base_filter:
         query = {"$and": [query, dict(base_filter)]}
-    skip, limit = paging(request)
+    skip, limit = window if window is not None else paging(request)
     order = order_fields(request)
     projection, excluded = _projection(request)
     if not order:

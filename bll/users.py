@@ -54,6 +54,13 @@ class UserBLL:
         result["preferences"] = _decode(user.get("preferences"))
         return result
 
+    def company_of(self, identity: Identity) -> dict[str, Any]:
+        """organization.get_user_companies' entry: the caller's company and its users."""
+        users = self._users.list_by_name(identity.company, None, None, ("id", "name", "avatar"))
+        owners = [{"id": u["id"], "name": u.get("name"), "avatar": u.get("avatar")} for u in users]
+        name = self._companies.get(identity.company) or ""
+        return {"id": identity.company, "name": name, "allocated": len(owners), "owners": owners}
+
     def get_by_id(self, identity: Identity, user_id: str) -> dict[str, Any]:
         user = self._users.get(user_id, None if identity.role == Role.system else identity.company)
         if not user:

@@ -11,10 +11,12 @@ non-responsive task watchdog away).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,10 +86,11 @@ class WorkerBLL:
         ip: str | None = None,
         queues: Sequence[str] | None = None,
         timeout: int = DEFAULT_TIMEOUT,
+        tags: Mapping[str, Sequence[str] | None] | None = None,
     ) -> dict[str, Any]:
         """Store the worker's record for ``timeout`` seconds; 400/1002 for a timeout
         outside 1..2**31-1, 400/301 for an unknown user, 400/701 for queues not in
-        the company."""
+        the company. ``tags``: its ``tags`` / ``system_tags`` (those given)."""
         if timeout is None or not 0 < timeout <= MAX_SECONDS:
             raise errors.WORKER_REGISTRATION_FAILED("invalid timeout", timeout=timeout, worker=worker)
         user = self._users.get(user_id, company_id, ("id", "name"))
@@ -110,6 +113,7 @@ class WorkerBLL:
             "register_timeout": int(timeout),
             "last_activity_time": now,
         }
+        entry.update({k: list(v) for k, v in (tags or {}).items() if v is not None})
         self._save(entry)
         return entry
 
@@ -132,6 +136,9 @@ class WorkerBLL:
             entry["queue"] = report.get("queue")
             if report.get("queues") is not None:
                 entry["queues"] = list(report["queues"])
+            for field in TAG_FIELDS:
+                if report.get(field) is not None:
+                    entry[field] = list(report[field])
             task_id = report.get("task")
             entry["task"] = self._touch_task(company_id, task_id, report["worker"], now) if task_id else None
             entry["last_report_time"] = now
@@ -165,21 +172,27 @@ class WorkerBLL:
 
     # --- listing ----------------------------------------------------------------------
 
-    def get_all(self, company_id: str, last_seen: int | None = None) -> list[dict[str, Any]]:
+    def get_all(
+        self, company_id: str, last_seen: int | None = None, selection: WorkerSelection | None = None
+    ) -> list[dict[str, Any]]:
         """The company's live worker records; with ``last_seen`` (seconds) only those
-        active within that period."""
+        active within that period, and only those ``selection`` selects."""
         pattern = _glob_escape(f"worker_{company_id}_") + "*"
         keys = list(self._redis.scan_iter(match=pattern, count=500))
         records = [_load(raw) for raw in self._redis.mget(keys) if raw] if keys else []
         if last_seen:
             since = utcnow() - timedelta(seconds=min(max(1, int(last_seen)), MAX_SECONDS))
             records = [w for w in records if w["last_activity_time"] >= since]
+        if selection:
+            records = [w for w in records if selection.selects(w)]
         return records
 
-    def get_all_with_details(self, company_id: str, last_seen: int | None) -> list[dict[str, Any]]:
+    def get_all_with_details(
+        self, company_id: str, last_seen: int | None, selection: WorkerSelection | None = None
+    ) -> list[dict[str, Any]]:
         """``workers.get_all``: records with queue names, sizes and next tasks, and the
         running task's running time (ms) and last iteration."""
-        workers = self.get_all(company_id, last_seen)
+        workers = self.get_all(company_id, last_seen, selection)
         queue_ids = {q for w in workers for q in w.get("queues") or []}
         queue_ids.update(w["queue"] for w in workers if w.get("queue"))
         summaries = self._queues.summaries(queue_ids)
@@ -198,6 +211,46 @@ class WorkerBLL:
         for queue in queues:
             queue["workers"] = by_queue.get(queue.get("id", ""), [])
         return queues
+
+
+TAG_FIELDS = ("tags", "system_tags")
+
+
+@dataclass(frozen=True)
+class WorkerSelection:
+    """The workers a get_all / get_count request selects by tags (2.20 / 2.22) and name
+    (2.30 ``worker_pattern``)."""
+
+    tags: tuple[str, ...] = ()
+    system_tags: tuple[str, ...] = ()
+    pattern: str | None = None
+
+    @classmethod
+    def of(cls, request: Mapping[str, Any], fields: Iterable[str]) -> WorkerSelection:
+        """The selection of the request's ``fields`` (those its version declares)."""
+        wanted = set(fields)
+
+        def tags(name: str) -> tuple[str, ...]:
+            return tuple(request.get(name) or ()) if name in wanted else ()
+
+        pattern = request.get("worker_pattern") if "worker_pattern" in wanted else None
+        return cls(tags("tags"), tags("system_tags"), pattern or None)
+
+    def selects(self, worker: Mapping[str, Any]) -> bool:
+        if self.pattern is not None:
+            name = str(worker.get("id", ""))
+            glob = any(c in self.pattern for c in "*?[")
+            if not (fnmatch.fnmatchcase(name, self.pattern) if glob else self.pattern in name):
+                return False
+        return _tags_match(self.tags, worker.get("tags")) and _tags_match(self.system_tags, worker.get("system_tags"))
+
+
+def _tags_match(wanted: Sequence[str], have: Any) -> bool:
+    """Any of the wanted tags (when some are wanted) and none of the '-' excluded ones."""
+    present = set(have or [])
+    include = [t for t in wanted if not t.startswith("-")]
+    exclude = [t[1:] for t in wanted if t.startswith("-")]
+    return (not include or bool(present.intersection(include))) and not present.intersection(exclude)
 
 
 def _detailed(

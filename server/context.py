@@ -9,6 +9,7 @@ from ..bll.auth import AuthBLL, TokenService
 from ..bll.auth.revocation import TokenRevocations
 from ..bll.companies import CompanyNames
 from ..bll.events.bll import EventsBLL
+from ..bll.model_batch import ModelBatch
 from ..bll.models import ModelBLL
 from ..bll.organization import OrgBLL
 from ..bll.pipelines import PipelineBLL
@@ -39,6 +40,7 @@ class AppContext:
     users: UserBLL
     projects: ProjectBLL
     models: ModelBLL
+    model_batch: ModelBatch
     organization: OrgBLL
     server: ServerInfo
     events: EventsBLL
@@ -70,7 +72,8 @@ def build_context(
     projects = ProjectBLL(organization, documents.projects, documents.tasks, documents.models, documents.users)
     stats = StatsBLL(config, stores)
     updatable = [f for f in schemas.request_properties("queues.update") if f != "queue"]
-    queues = QueueBLL(stats, updatable, documents.queues, documents.tasks)
+    hidden_queues = config.get("services.queues.hidden_tags")
+    queues = QueueBLL(stats, updatable, documents.queues, documents.tasks, hidden_queues)
     events = EventsBLL(config, stores)
     auth = AuthBLL(config, tokens, companies, documents)
     workers = WorkerBLL(
@@ -78,6 +81,7 @@ def build_context(
     )
     tasks = TaskBLL(config, TaskFields.from_schemas(schemas))
     lifecycle = TaskLifecycle(config, queues, events)
+    models = ModelBLL(organization, documents.models, documents.tasks, documents.projects, documents.users)
     return AppContext(
         config=config,
         stores=stores,
@@ -87,7 +91,8 @@ def build_context(
             documents.users, documents.credentials, documents.companies, companies, projects.active_users, auth
         ),
         projects=projects,
-        models=ModelBLL(organization, documents.models, documents.tasks, documents.projects, documents.users),
+        models=models,
+        model_batch=ModelBatch(models, documents.models, (projects, documents.projects)),
         organization=organization,
         server=ServerInfo(config, server_uuid, documents),
         events=events,

@@ -54,6 +54,19 @@ def create_credentials(call: Call, company_id: str, request: dict[str, Any]) -> 
     return {"credentials": call.ctx.auth.create_credentials(identity, creator, label=request.get("label"))}
 
 
+@endpoints.handler("create_credentials")
+def create_credentials_v2_17(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    label = request.get("label")
+    credentials = create_credentials(call, company_id, request)["credentials"]
+    return {"credentials": {**credentials, **({"label": label} if label else {})}}
+
+
+@endpoints.handler("edit_credentials")
+def edit_credentials(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    identity = call.require_identity()
+    return {"updated": call.ctx.auth.edit_credentials(identity, request["access_key"], request.get("label"))}
+
+
 @endpoints.handler("get_credentials")
 def get_credentials(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"credentials": call.ctx.auth.get_credentials(call.require_identity())}

@@ -10,6 +10,11 @@ from ..protocol.endpoints import Endpoints
 endpoints = Endpoints("organization")
 
 
+@endpoints.handler("get_user_companies")
+def get_user_companies(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"companies": [call.ctx.users.company_of(call.require_identity())]}
+
+
 @endpoints.handler("get_tags")
 def get_tags(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return call.ctx.organization.get_tags(

@@ -15,6 +15,11 @@ def get_current_user(call: Call, company_id: str, request: dict[str, Any]) -> di
     return {"user": call.ctx.users.current_user(call.require_identity())}
 
 
+@endpoints.handler("get_current_user")
+def get_current_user_v2_20(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"user": call.ctx.users.current_user(call.require_identity()), "getting_started": {}}
+
+
 @endpoints.handler("get_by_id")
 def get_by_id(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"user": call.ctx.users.get_by_id(call.require_identity(), request["user"])}

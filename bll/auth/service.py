@@ -253,6 +253,13 @@ class AuthBLL:
             self.tokens.revocations.revoke_key(access_key)
         return int(removed)
 
+    def edit_credentials(self, identity: Identity, access_key: str, label: str | None) -> int:
+        """Relabel one of the caller's keys (API 2.20); 400/300 for a key it does not own,
+        as revoke_credentials answers it."""
+        if not self._credentials.set_label(identity.user, identity.company, access_key, label):
+            raise errors.INVALID_USER("invalid user or invalid access key", user=identity.user, access_key=access_key)
+        return 1
+
     def _remove_key(self, identity: Identity, access_key: str) -> int:
         """1 when the key was the caller's and is removed."""
         return self._credentials.remove_key(identity.user, identity.company, access_key)

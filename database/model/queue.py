@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mongoengine import (
     DateTimeField,
+    DictField,
     EmbeddedDocument,
     EmbeddedDocumentListField,
     ListField,
@@ -28,6 +29,7 @@ class Queue(BackendDocument):
 
     id = StringField(primary_key=True)
     name = StringField(required=True, min_length=3)
+    display_name = StringField()
     company = StringField(required=True)
     user = StringField()
     created = DateTimeField(required=True)
@@ -35,3 +37,5 @@ class Queue(BackendDocument):
     system_tags = ListField(StringField(), default=list)
     entries = EmbeddedDocumentListField(Entry, default=list)
     last_update = DateTimeField()
+    # items {key, type, value} under their escaped keys (API 2.13)
+    metadata = DictField()

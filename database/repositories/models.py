@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from ..model.model import Model
 from .base import InProjects
+from .updates import set_and_unset
 
 
 class ModelRepository(InProjects):
@@ -17,3 +20,17 @@ class ModelRepository(InProjects):
             {"_id": model_id, "company": company_id}, {"$set": {"ready": True, "last_update": now}}
         )
         return int(result.modified_count)
+
+    def set_project(self, model_ids: list[str], company_id: str, project: str | None, now: datetime) -> int:
+        """The company's models of ``model_ids`` belong to ``project`` (None: to none)."""
+        update: dict[str, Any] = (
+            {"$set": {"project": project, "last_update": now}}
+            if project
+            else {"$unset": {"project": 1}, "$set": {"last_update": now}}
+        )
+        query = {"_id": {"$in": model_ids}, "company": company_id}
+        return int(self._coll.update_many(query, update).matched_count)
+
+    def change(self, model_id: str, company_id: str, set_fields: Mapping[str, Any], unset: Iterable[str] = ()) -> int:
+        """Set and unset fields of the company's model in one update; the number matched."""
+        return set_and_unset(self._coll, model_id, company_id, set_fields, unset)

@@ -10,6 +10,7 @@ from typing import Any
 from .. import queue_ops
 from ..model.queue import Queue
 from .base import RawRepository
+from .updates import set_and_unset
 
 
 class QueueRepository(RawRepository):
@@ -47,6 +48,10 @@ class QueueRepository(RawRepository):
         number matched."""
         res = self._coll.update_one({"_id": queue_id, "company": company_id}, {"$set": dict(fields)})
         return int(res.matched_count)
+
+    def change(self, queue_id: str, company_id: str, set_fields: Mapping[str, Any], unset: Iterable[str] = ()) -> int:
+        """Set and unset fields of the company's queue in one update; the number matched."""
+        return set_and_unset(self._coll, queue_id, company_id, set_fields, unset)
 
     def delete(self, queue_id: str, company_id: str, only_if_empty: bool) -> bool:
         """Delete the queue (``only_if_empty``: in the same operation as the emptiness check)."""

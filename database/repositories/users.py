@@ -4,7 +4,7 @@ since the sign-in rules work on ``AuthUser`` objects)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -118,18 +118,35 @@ class CredentialsRepository:
 
     def remove_key(self, user_id: str, company: str, access_key: str) -> int:
         """1 when the key was the user's and is removed. Not ``$pull`` with a condition
-        (FerretDB 1.24 pulls only elements equal to it): the list is written back only if
-        it is still the one read (a concurrent login's last_used: read again). The one raw
-        write of this entity: a compare-and-set on the whole list."""
+        (FerretDB 1.24 pulls only elements equal to it): see ``_rewrite_credentials``."""
+        return self._rewrite_credentials(
+            user_id, company, access_key, lambda creds: [c for c in creds if c.get("key") != access_key]
+        )
+
+    def set_label(self, user_id: str, company: str, access_key: str, label: str | None) -> int:
+        """1 when the key is the user's; its label becomes ``label``."""
+        return self._rewrite_credentials(
+            user_id,
+            company,
+            access_key,
+            lambda creds: [{**c, "label": label} if c.get("key") == access_key else c for c in creds],
+        )
+
+    @staticmethod
+    def _rewrite_credentials(
+        user_id: str, company: str, access_key: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+    ) -> int:
+        """Write ``change(credentials)`` when the user has the key: the list is written
+        back only if it is still the one read (a concurrent login's last_used: read
+        again). The raw writes of this entity: a compare-and-set on the whole list."""
         coll = AuthUser._get_collection()
         mine = {"_id": user_id, "company": company}
         while True:
             doc = coll.find_one({**mine, "credentials.key": access_key}, {"credentials": 1})
             if doc is None:
                 return 0
-            kept = [c for c in doc["credentials"] if c.get("key") != access_key]
             if document_locks.update_one(
-                coll, {**mine, "credentials": doc["credentials"]}, {"$set": {"credentials": kept}}
+                coll, {**mine, "credentials": doc["credentials"]}, {"$set": {"credentials": change(doc["credentials"])}}
             ).matched_count:
                 return 1
 

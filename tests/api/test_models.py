@@ -3,25 +3,13 @@ queries, tags below 2.3, tenancy and public models."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from support.client import ApiClient
+from support.models_api import new_model, unique
 
 MISSING = "0" * 32
-
-
-def unique(prefix: str = "model") -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
-
-
-def new_model(api: ApiClient, **fields: Any) -> str:
-    """A model, a draft unless ``ready`` is given (models.create alone makes it ready)."""
-    fields.setdefault("name", unique())
-    fields.setdefault("uri", "file:///models/m.pt")
-    fields.setdefault("ready", False)
-    return str(api.models.create(**fields)["id"])
 
 
 def new_task(api: ApiClient, **fields: Any) -> str:
