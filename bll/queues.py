@@ -229,9 +229,10 @@ class QueueBLL:
         """Delete the queue; a queue with entries only with ``force`` (else 400/702).
         ``reset_tasks`` (API 2.10+): its queued tasks go back to their status before
         queuing; the ids of those reset."""
-        before = self._queues.get(queue_id, company_id) if force and reset_tasks else None
-        if self._queues.delete(queue_id, company_id, only_if_empty=not force):
-            waiting = [e.get("task") for e in (before or {}).get("entries") or []]
+        deleted = self._queues.delete(queue_id, company_id, only_if_empty=not force)
+        if deleted is not None:
+            # the entries the deletion itself removed: a task popped just before stays taken
+            waiting = [e.get("task") for e in deleted.get("entries") or []] if reset_tasks else []
             return self._reset_tasks(company_id, queue_id, waiting, f"Queue {queue_id} was deleted")
         self.get_by_id(company_id, queue_id)
         raise errors.QUEUE_NOT_EMPTY("use force=true to delete", id=queue_id)
@@ -289,11 +290,15 @@ class QueueBLL:
         so that a task queued meanwhile stays) and reset their statuses; the ids reset."""
         waiting = [e.get("task") for e in self.get_by_id(company_id, queue_id).get("entries") or []]
         before = None
+        pulled = []  # only these: a task an agent popped meanwhile is the agent's now
         for task_id in waiting:
-            before = self._queues.pull_task(queue_id, company_id, task_id, utcnow()) or before
+            doc = self._queues.pull_task(queue_id, company_id, task_id, utcnow())
+            if doc is not None:
+                before = doc
+                pulled.append(task_id)
         if before is not None:
             self._record(company_id, self._queues.get(queue_id, company_id) or before)
-        return self._reset_tasks(company_id, queue_id, waiting, f"Queue {queue_id} was cleared")
+        return self._reset_tasks(company_id, queue_id, pulled, f"Queue {queue_id} was cleared")
 
     def _reset_tasks(self, company_id: str, queue_id: str, task_ids: Sequence[str], reason: str) -> list[str]:
         """The queued tasks of ``task_ids`` still assigned to the queue go back to the

@@ -159,6 +159,22 @@ class LockedWrites:
         # mongoengine's save of a new document with its id
         return self._write_one("find_one_and_replace", filter, replacement, args, kwargs)
 
+    def find_one_and_delete(self, filter: Any, *args: Any, **kwargs: Any) -> Any:
+        # a queue deleted with its entries: not while a pop rewrites it
+        doc_id = filter.get("_id") if isinstance(filter, dict) else None
+        if doc_id is None or isinstance(doc_id, dict):
+            return self._collection.find_one_and_delete(filter, *args, **kwargs)
+        with hold_document(self._collection, doc_id):
+            return self._collection.find_one_and_delete(filter, *args, **kwargs)
+
+    def delete_one(self, filter: Any, *args: Any, **kwargs: Any) -> Any:
+        # a document server's write-back racing a delete must not bring the document back
+        doc_id = filter.get("_id") if isinstance(filter, dict) else None
+        if doc_id is None or isinstance(doc_id, dict):
+            return self._collection.delete_one(filter, *args, **kwargs)
+        with hold_document(self._collection, doc_id):
+            return self._collection.delete_one(filter, *args, **kwargs)
+
     def update_many(self, filter: Any, update: Any, upsert: bool = False, **kwargs: Any) -> Any:
         ids = [doc["_id"] for doc in self._collection.find(filter, {"_id": 1})]
         if not ids:
@@ -178,6 +194,10 @@ class LockedWrites:
         def write(query: Any) -> Any:
             return getattr(self._collection, method)(query, change, *args, **kwargs)
 
+        def write_found(query: Any) -> Any:
+            options = {**kwargs, "upsert": False} if "upsert" in kwargs else kwargs
+            return getattr(self._collection, method)(query, change, *args, **options)
+
         def matched(result: Any) -> bool:  # find_one_and_*: the document, or None
             return bool(result.matched_count) if method.endswith("_one") else result is not None
 
@@ -191,7 +211,9 @@ class LockedWrites:
             if found is None:
                 return write(filter)
             with hold_document(self._collection, found["_id"]):
-                result = write({**filter, "_id": found["_id"]})
+                # never an upsert of the found id: it exists (a duplicate key) even if it
+                # stopped matching; the next round finds what matches now
+                result = write_found({**filter, "_id": found["_id"]})
             if matched(result):
                 return result
         return result

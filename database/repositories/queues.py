@@ -53,12 +53,14 @@ class QueueRepository(RawRepository):
         """Set and unset fields of the company's queue in one update; the number matched."""
         return set_and_unset(self._coll, queue_id, company_id, set_fields, unset)
 
-    def delete(self, queue_id: str, company_id: str, only_if_empty: bool) -> bool:
-        """Delete the queue (``only_if_empty``: in the same operation as the emptiness check)."""
+    def delete(self, queue_id: str, company_id: str, only_if_empty: bool) -> dict[str, Any] | None:
+        """Delete the queue (``only_if_empty``: in the same operation as the emptiness
+        check); the document as it was deleted (its last entries), None when nothing was."""
         query: dict[str, Any] = {"_id": queue_id, "company": company_id}
         if only_if_empty:
             query["entries.0"] = {"$exists": False}
-        return bool(self._coll.delete_one(query).deleted_count)
+        doc: dict[str, Any] | None = self._coll.find_one_and_delete(query)
+        return doc
 
     def entries_with_task(self, queue_id: str, company_id: str, task_id: str) -> dict[str, Any] | None:
         """The queue's entries when the task is among them (raw, ``_id``), else None."""
