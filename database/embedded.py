@@ -11,36 +11,46 @@ things make it safe for a threaded server:
 Only one server process may use a data directory at a time; ``DataDirLock`` enforces
 that. A deployment with several API processes uses MongoDB.
 
-Speed (issue 3; none of this changes a result):
+Speed-ups (issue 3; each keeps results identical to litemongo's own code path):
 
-- decoded documents are kept in memory per collection (``_CachedDocuments``): a write
-  drops the entry and the next read decodes the stored row again; updates (which
-  mongomock applies in place to the document it read) read past the cache, so a failed
-  or no-op update can never leave an entry that differs from the row;
-- a filter made only of ``$eq``/``$in`` conditions on strings or ObjectIds over indexed
-  fields (combined with ``$and``) is answered exactly by litemongo's hash indexes: no
-  document is checked against it, and a cursor without a sort reads only the documents
-  of its ``skip``/``limit`` window;
-- inclusion projections of top-level fields copy only what they keep.
+- ``_CachedDocuments``: the documents table of a collection file with its decoded
+  documents kept in memory (up to ``CACHE_LIMIT`` per collection). Writes drop the
+  entry (the next read decodes the stored row), ``drop``/``copy_from`` and commits by
+  another connection (``PRAGMA data_version``) empty the cache. Readers get the shared
+  object: every mongomock reader copies it before handing it out, except ``_update``,
+  which mutates the document it read in place; during an update the cache is bypassed
+  (rows decoded afresh and not kept), exactly as without a cache.
+- ``exact_keys``: a filter that litemongo's hash indexes answer exactly (``$eq``/``$in``/
+  ``$nin`` of strings or ObjectIds on indexed fields, joined by ``$and``, no document of
+  those fields unkeyed) needs no per-document check; a cursor without sort then reads only the
+  documents in its ``skip``/``limit`` window.
+- ``_copy_only_fields``: inclusion projections of top-level fields, and whole-document
+  copies, without mongomock's per-document spec rebuilding and ``copy.copy`` of scalars.
+
+This module is the only one that touches litemongo's (and its vendored mongomock's)
+private parts; ``tests/unit/test_litemongo_tripwire.py`` pins each of them and checks
+that no other module imports litemongo.
 """
 
 from __future__ import annotations
 
+import datetime
 import fcntl
 import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import bson
 import litemongo
 from litemongo import sqlite_store
 from litemongo._vendor.mongomock import collection as mm_collection
 from litemongo._vendor.mongomock import database as mm_database
-
-from . import embedded_fast
+from litemongo._vendor.mongomock import helpers as mm_helpers
+from litemongo._vendor.mongomock import indexing
 
 LOCK = threading.RLock()
 _installed = False
@@ -124,6 +134,397 @@ class _SharedSqlite:
         return getattr(sqlite3, name)
 
 
+# --- speed-ups ---------------------------------------------------------------------------
+
+CACHE_LIMIT = 50_000
+_IMMUTABLE = (str, int, float, bool, type(None), datetime.datetime, bson.ObjectId, bytes)
+_EXACT_VALUES = (str, bson.ObjectId)
+
+
+class _CachedDocuments(sqlite_store.TableDict):
+    """The ``documents`` table with decoded documents kept by encoded key."""
+
+    _cache: dict[str, dict[str, Any]]
+    _version: Any
+    bypass: int
+
+    def start_cache(self) -> None:
+        self._cache = {}
+        self._version = None
+        self.bypass = 0
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def _check_version(self) -> None:
+        # data_version changes only when another connection commits to the file
+        version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+
+    def _remember(self, key: str, encoded: bytes) -> dict[str, Any]:
+        doc: dict[str, Any] = self._decode_doc(encoded)
+        if not self.bypass:
+            if len(self._cache) >= CACHE_LIMIT:
+                del self._cache[next(iter(self._cache))]
+            self._cache[key] = doc
+        return doc
+
+    def _cached(self, key: str) -> dict[str, Any] | None:
+        return None if self.bypass else self._cache.get(key)
+
+    def __getitem__(self, key: Any) -> dict[str, Any]:
+        self._check_version()
+        encoded_key = self.encode_key(key)
+        doc = self._cached(encoded_key)
+        if doc is not None:
+            return doc
+        row = self._cur.execute(
+            f"SELECT {self.DOC} FROM {self._table_name} WHERE {self.ID}=?",
+            (encoded_key,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(encoded_key)
+        return self._remember(encoded_key, row[0])
+
+    def __setitem__(self, key: Any, val: Any) -> None:
+        self._cache.pop(self.encode_key(key), None)
+        try:
+            super().__setitem__(key, val)
+        finally:
+            self._cache.pop(self.encode_key(key), None)
+
+    def __delitem__(self, key: Any) -> None:
+        self._cache.pop(self.encode_key(key), None)
+        super().__delitem__(key)
+
+    def keep(self, key: Any, doc: dict[str, Any]) -> None:
+        """Cache ``doc`` for the row just written under ``key``: the caller guarantees it
+        equals what decoding that row gives (``as_stored`` for values it did not read)."""
+        if self.bypass:
+            return
+        if len(self._cache) >= CACHE_LIMIT:
+            del self._cache[next(iter(self._cache))]
+        self._cache[self.encode_key(key)] = doc
+
+    def as_stored(self, value: Any) -> Any:
+        """``value`` as a stored row gives it back (BSON keeps datetimes to the millisecond)."""
+        return self._decode_doc(self._encode_doc({"v": value}))["v"]
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        self._check_version()
+        cur = self._connection.cursor()
+        try:
+            # rows are copied out of SQLite (cheap); only the uncached ones are decoded
+            for key, encoded in cur.execute(f"SELECT {self.ID}, {self.DOC} FROM {self._table_name} ORDER BY ROWID"):
+                doc = self._cached(key)
+                yield key, (self._remember(key, encoded) if doc is None else doc)
+        finally:
+            cur.close()
+
+    def values(self) -> Iterator[dict[str, Any]]:
+        for _, doc in self.items():
+            yield doc
+
+    def get_many_encoded(self, keys: list[str]) -> Iterator[dict[str, Any]]:
+        self._check_version()
+        if self.bypass:
+            found = dict(self._fetch(keys))
+        else:
+            cache_get = self._cache.get
+            found = {key: doc for key in keys if (doc := cache_get(key)) is not None}
+            if len(found) < len(keys):
+                found.update(self._fetch([key for key in keys if key not in found]))
+        for key in keys:
+            doc = found.get(key)
+            if doc is not None:
+                yield doc
+
+    def _fetch(self, keys: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for start in range(0, len(keys), sqlite_store._MAX_PARAMS):
+            chunk = keys[start : start + sqlite_store._MAX_PARAMS]
+            placeholders = ",".join("?" * len(chunk))
+            rows = self._cur.execute(
+                f"SELECT {self.ID}, {self.DOC} FROM {self._table_name} WHERE {self.ID} IN ({placeholders})",
+                chunk,
+            ).fetchall()
+            for key, encoded in rows:
+                yield key, self._remember(key, encoded)
+
+
+def cached_documents(store: Any) -> _CachedDocuments | None:
+    """The cached documents table of a collection store, or None."""
+    return _documents(store)
+
+
+def _documents(store: Any) -> _CachedDocuments | None:
+    docs = getattr(store, "_documents", None)
+    return docs if isinstance(docs, _CachedDocuments) else None
+
+
+# --- exact index answers ----------------------------------------------------------------
+
+
+def _exact_values(condition: Any) -> list[Any] | None:
+    """The values an ``$eq``/``$in`` condition accepts, when equality on them is exact."""
+    if isinstance(condition, dict):
+        if len(condition) != 1:
+            return None
+        op, value = next(iter(condition.items()))
+        if op == "$eq":
+            return [value] if isinstance(value, _EXACT_VALUES) else None
+        if op == "$in" and isinstance(value, list | tuple) and all(isinstance(v, _EXACT_VALUES) for v in value):
+            return list(value)
+        return None
+    return [condition] if isinstance(condition, _EXACT_VALUES) else None
+
+
+def _excluded_values(condition: Any) -> list[Any] | None:
+    """The values a ``$nin`` condition refuses, when equality on them is exact."""
+    if not isinstance(condition, dict) or len(condition) != 1 or "$nin" not in condition:
+        return None
+    values = condition["$nin"]
+    if not isinstance(values, list | tuple) or not all(isinstance(v, _EXACT_VALUES) for v in values):
+        return None
+    return list(values)
+
+
+def _exact_set(query_index: indexing.CollectionIndexes, spec: Any) -> set[Any] | None:
+    if not isinstance(spec, dict) or not spec:
+        return None
+    fields = query_index._fields
+    result: set[Any] | None = None
+    for field, condition in spec.items():
+        if field == "$and":
+            if not isinstance(condition, list | tuple) or not condition:
+                return None
+            found: set[Any] | None = None
+            for sub in condition:
+                sub_found = _exact_set(query_index, sub)
+                if sub_found is None:
+                    return None
+                found = sub_found if found is None else found & sub_found
+        else:
+            index = fields.get(field)
+            if index is None or index._unkeyed:
+                return None
+            values = _exact_values(condition)
+            if values is None:
+                refused = _excluded_values(condition)
+                if refused is None:
+                    return None
+                # every document whose keys (its value, or its array's elements) avoid them;
+                # a missing or null field has no keys, and matches as in MongoDB
+                keys = {indexing._key_for(value) for value in refused}
+                found = {k for k, doc_keys in index._doc_keys.items() if not doc_keys & keys}
+            else:
+                found = set()
+                for value in values:
+                    key = indexing._key_for(value)
+                    found.update(index._entries.get(key, ()))
+        assert found is not None
+        result = found if result is None else result & found
+    return result
+
+
+def exact_keys(store: Any, spec: Any) -> list[Any] | None:
+    """The store keys (natural order) of exactly the documents matching ``spec``, or None
+    when the indexes cannot tell. Call with the store lock held."""
+    if _documents(store) is None or not isinstance(spec, dict) or not spec:
+        return None
+    store._remove_expired_documents()
+    query_index = store._get_query_index()
+    found = _exact_set(query_index, spec)
+    if found is None:
+        return None
+    return list(query_index.in_natural_order(found))
+
+
+def _shared_find(coll: Any, spec: dict[str, Any], lock: threading.RLock) -> list[dict[str, Any]] | None:
+    """The documents matching ``spec`` as the store holds them (no copies: read only),
+    in natural order; None if ``coll`` is not a cached embedded collection."""
+    if not isinstance(coll, mm_collection.Collection) or coll.codec_options.tz_aware:
+        return None
+    with lock:
+        if _documents(coll._store) is None:
+            return None
+        return list(coll._iter_documents(mm_helpers.patch_datetime_awareness_in_document(spec)))
+
+
+# --- projection ------------------------------------------------------------------------
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    return mm_collection._copy_field(value, dict)
+
+
+def _top_level_include(fields: Any) -> tuple[set[str], bool] | None:
+    """(fields kept, keep ``_id``) for an inclusion projection of top-level fields."""
+    if not isinstance(fields, dict) or not fields:
+        return None
+    keep: set[str] = set()
+    keep_id = True
+    for name, flag in fields.items():
+        if not isinstance(name, str) or "." in name or name.startswith("$") or type(flag) not in (int, bool):
+            return None
+        if name == "_id":
+            keep_id = bool(flag)
+        elif flag:
+            keep.add(name)
+        else:
+            return None
+    return (keep, keep_id) if keep else None
+
+
+# --- installing the speed-ups ---------------------------------------------------------
+
+_ORIGINAL: dict[str, Callable[..., Any]] = {}
+
+
+def _install_speedups(lock: threading.RLock) -> None:
+    """Patch litemongo's classes for speed (called once, under ``lock``, by
+    ``install_thread_safety``)."""
+    _install_store(lock)
+    _install_collection(lock)
+    _install_cursor(lock)
+
+
+def _install_store(lock: threading.RLock) -> None:
+    store_cls = sqlite_store.CollectionStore
+    original_open = store_cls.open
+
+    def open_store(self: Any) -> None:
+        original_open(self)
+        self._documents.__class__ = _CachedDocuments
+        self._documents.start_cache()
+
+    store_cls.open = _under(lock, open_store)
+    for name in ("drop", "copy_from"):
+        method = getattr(store_cls, name)
+
+        def emptied(self: Any, *args: Any, _method: Callable[..., Any] = method) -> Any:
+            docs = _documents(self)
+            try:
+                return _method(self, *args)
+            finally:
+                if docs is not None:
+                    docs.clear_cache()
+
+        setattr(store_cls, name, _under(lock, emptied))
+
+
+def _projector(collection: Any, fields: Any, container: Any = dict) -> Callable[[Any], Any]:
+    """``_copy_only_fields`` for one projection, worked out once for many documents."""
+    if container is dict:
+        if fields is None:
+            return _copy
+        include = _top_level_include(fields)
+        if include is not None:
+            keep, keep_id = include
+
+            def project(doc: Any) -> dict[str, Any]:
+                result = {k: _copy(v) for k, v in doc.items() if k in keep and k != "_id"}
+                if keep_id and "_id" in doc:
+                    result["_id"] = doc["_id"]
+                return result
+
+            return project
+    return functools.partial(_ORIGINAL["copy"], collection, fields=fields, container=container)
+
+
+def _install_collection(lock: threading.RLock) -> None:
+    coll_cls = mm_collection.Collection
+    original_update = coll_cls._update
+    original_iter = coll_cls._iter_documents
+    original_dataset = coll_cls._get_dataset
+    _ORIGINAL["copy"] = coll_cls._copy_only_fields
+
+    @functools.wraps(original_update)
+    def update(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # mongomock changes the document it read in place: read rows afresh meanwhile
+        with lock:
+            docs = _documents(self._store)
+            if docs is None:
+                return original_update(self, *args, **kwargs)
+            docs.bypass += 1
+            try:
+                return original_update(self, *args, **kwargs)
+            finally:
+                docs.bypass -= 1
+
+    @functools.wraps(original_iter)
+    def iter_documents(self: Any, filter: Any) -> Iterable[Any]:  # mongomock's name
+        with lock:
+            store = self._store
+            keys = exact_keys(store, filter)
+            if keys is None:
+                return original_iter(self, filter)
+            return list(store._get_many(keys))
+
+    def copy_only_fields(self: Any, doc: Any, fields: Any, container: Any) -> Any:
+        return _projector(self, fields, container)(doc)
+
+    def get_dataset(self: Any, spec: Any, sort: Any, fields: Any, as_class: Any) -> Iterator[Any]:
+        if sort:
+            return original_dataset(self, spec, sort, fields, as_class)
+        project = _projector(self, fields, as_class)
+        # materialised under the lock, as the method it replaces (cursors read lazily)
+        return iter([project(doc) for doc in self._iter_documents(spec)])
+
+    coll_cls._update = update
+    coll_cls._iter_documents = iter_documents
+    coll_cls._copy_only_fields = copy_only_fields
+    coll_cls._get_dataset = _under(lock, get_dataset)
+
+
+def _install_cursor(lock: threading.RLock) -> None:
+    cursor_cls = mm_collection.Cursor
+    original_results = cursor_cls._compute_results
+
+    @functools.wraps(original_results)
+    def compute_results(self: Any, with_limit_and_skip: bool = False) -> Any:
+        if not with_limit_and_skip or self._sort:
+            return original_results(self, with_limit_and_skip)
+        window = self.__dict__.get("_sm_window")
+        if window is not None and window[0] is self._factory and window[1:3] == (self._skip, self._limit):
+            return window[3]
+        if self.collection.codec_options.tz_aware:
+            return original_results(self, with_limit_and_skip)
+        with lock:
+            collection = self.collection
+            keys = exact_keys(collection._store, self._spec)
+            if keys is None:
+                return original_results(self, with_limit_and_skip)
+            keys = keys[self._skip :]
+            if self._limit:
+                keys = keys[: abs(self._limit)]
+            project = _projector(collection, self._projection)
+            results = [project(doc) for doc in collection._store._get_many(keys)]
+        self._sm_window = (self._factory, self._skip, self._limit, results)
+        return results
+
+    cursor_cls._compute_results = compute_results
+
+
+def _under(lock: threading.RLock, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# --- installation and the client --------------------------------------------------------
+
+
 def install_thread_safety() -> None:
     """Patch litemongo's vendored mongomock once per process (idempotent)."""
     global _installed
@@ -141,7 +542,7 @@ def install_thread_safety() -> None:
         sqlite_store.sqlite3 = _SharedSqlite()
         sqlite_store.CollectionStore.open = _locked(sqlite_store.CollectionStore.open)
         sqlite_store.CollectionStore.close = _locked(sqlite_store.CollectionStore.close)
-        embedded_fast.install(LOCK)
+        _install_speedups(LOCK)
         # The interpreter's thread switch interval is left as it is (docs/embedded-store.md,
         # "Thread switching": a shorter one cost more than it saved once waitress's main
         # loop stopped spinning, issue 24).
@@ -150,7 +551,20 @@ def install_thread_safety() -> None:
 
 def shared_find(coll: Any, query: dict[str, Any]) -> list[dict[str, Any]] | None:
     """Read-only documents matching ``query`` without copies, or None (not embedded)."""
-    return embedded_fast.shared_find(coll, query, LOCK)
+    return _shared_find(coll, query, LOCK)
+
+
+def store_of(coll: Any) -> Any:
+    """The litemongo document store behind ``coll``, or None for a real MongoDB (or any
+    store without the expected internals, which then takes the generic path): what the
+    queue entry and field operations (``queue_ops``, ``field_ops``) change in place
+    under ``LOCK``."""
+    if not isinstance(coll, mm_collection.Collection):
+        return None
+    store = getattr(coll, "_store", None)
+    if store is None or not hasattr(store, "__setitem__"):
+        return None
+    return store
 
 
 def client_class(root: Path) -> type:

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import embedded, embedded_fast
-from .queue_ops import _embedded_store
+from . import embedded
 
 
 def update_fields(coll: Any, doc_id: str, company_id: str, update: dict[str, Any]) -> None:
@@ -25,7 +24,7 @@ def update_fields(coll: Any, doc_id: str, company_id: str, update: dict[str, Any
     (which deep-copies and checks the whole document); anything this does not model —
     another operator, a path through a value that is not an object, ``$min``/``$max``
     over a value that is not a number — takes mongomock's update, as on MongoDB."""
-    store = _embedded_store(coll)
+    store = embedded.store_of(coll)
     if store is None or not update.keys() <= {"$set", "$min", "$max"}:
         coll.update_one({"_id": doc_id, "company": company_id}, update)
         return
@@ -36,7 +35,7 @@ def update_fields(coll: Any, doc_id: str, company_id: str, update: dict[str, Any
             return
         if doc.get("company") != company_id:
             return
-        documents = embedded_fast.cached_documents(store)
+        documents = embedded.cached_documents(store)
         changed = _apply_fields(doc, update, documents.as_stored if documents is not None else _same)
         if changed is None:
             coll.update_one({"_id": doc_id, "company": company_id}, update)

@@ -26,10 +26,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from litemongo._vendor.mongomock import collection as litemongo_collection
 from pymongo import ReturnDocument
 
-from . import document_locks, embedded, embedded_fast
+from . import document_locks, embedded
 
 Entries = list[dict[str, Any]]
 
@@ -37,7 +36,7 @@ Entries = list[dict[str, Any]]
 def pop_head(coll: Any, queue_id: str, company_id: str, now: datetime) -> dict[str, Any] | None:
     """The queue document as it was before its first entry was removed (and
     ``last_update`` set)."""
-    store = _embedded_store(coll)
+    store = embedded.store_of(coll)
 
     def pop(entries: Entries) -> Entries | None:
         return entries[1:]  # an empty queue too: last_update is set, as $pop does
@@ -57,7 +56,7 @@ def push_entry(
 ) -> dict[str, Any] | None:
     """Insert ``entry`` at ``position`` (-1: the end) unless its task is already
     queued; the document afterwards."""
-    store = _embedded_store(coll)
+    store = embedded.store_of(coll)
     task = entry["task"]
 
     def insert(entries: Entries) -> Entries | None:
@@ -77,7 +76,7 @@ def push_entry(
 
 def pull_task(coll: Any, queue_id: str, company_id: str, task_id: str, now: datetime) -> dict[str, Any] | None:
     """Remove every entry of the task if it is queued; the document before."""
-    store = _embedded_store(coll)
+    store = embedded.store_of(coll)
 
     def pull(entries: Entries) -> Entries | None:
         kept = [e for e in entries if e.get("task") != task_id]
@@ -173,7 +172,7 @@ def _keep_decoded(store: Any, queue_id: str, doc: dict[str, Any], added: dict[st
     """Leave the written document in the store's cache, so that the next change does not
     decode all its entries again: the entries it read came decoded from the store, and the
     new values (``last_update``, the added entry) are passed through the store's encoding."""
-    documents = embedded_fast.cached_documents(store)
+    documents = embedded.cached_documents(store)
     if documents is None:
         return
     if added is None:
@@ -182,14 +181,3 @@ def _keep_decoded(store: Any, queue_id: str, doc: dict[str, Any], added: dict[st
         stored = documents.as_stored(added)
         entries = [stored if e is added else e for e in doc["entries"]]
     documents.keep(queue_id, {**doc, "entries": entries, "last_update": documents.as_stored(doc["last_update"])})
-
-
-def _embedded_store(coll: Any) -> Any:
-    """The litemongo document store behind ``coll``, or None for a real MongoDB
-    (or any store without the expected internals, which then takes the generic path)."""
-    if not isinstance(coll, litemongo_collection.Collection):
-        return None
-    store = getattr(coll, "_store", None)
-    if store is None or not hasattr(store, "__setitem__"):
-        return None
-    return store

@@ -9,6 +9,7 @@ from ..bll.auth import AuthBLL, TokenService
 from ..bll.auth.revocation import TokenRevocations
 from ..bll.companies import CompanyNames
 from ..bll.events.bll import EventsBLL
+from ..bll.events.tasks import EventOwners
 from ..bll.model_batch import ModelBatch
 from ..bll.models import ModelBLL
 from ..bll.organization import OrgBLL
@@ -20,6 +21,7 @@ from ..bll.serving import ServingBLL
 from ..bll.statistics import StatsBLL
 from ..bll.storage import StorageBLL
 from ..bll.task import HyperParamsBLL, TaskBLL, TaskLifecycle
+from ..bll.task.access import TaskAccess
 from ..bll.task.task_bll import TaskFields
 from ..bll.users import UserBLL
 from ..bll.workers import WorkerBLL
@@ -74,13 +76,14 @@ def build_context(
     updatable = [f for f in schemas.request_properties("queues.update") if f != "queue"]
     hidden_queues = config.get("services.queues.hidden_tags")
     queues = QueueBLL(stats, updatable, documents.queues, documents.tasks, hidden_queues)
-    events = EventsBLL(config, stores)
+    task_access = TaskAccess(documents.tasks, documents.projects, documents.models)
+    events = EventsBLL(config, stores, EventOwners(task_access))
     auth = AuthBLL(config, tokens, companies, documents)
     workers = WorkerBLL(
         config, stores.workers_redis, queues, stats, (documents.users, documents.companies, documents.tasks)
     )
-    tasks = TaskBLL(config, TaskFields.from_schemas(schemas))
-    lifecycle = TaskLifecycle(config, queues, events)
+    tasks = TaskBLL(config, TaskFields.from_schemas(schemas), task_access)
+    lifecycle = TaskLifecycle(config, queues, events, task_access, documents.models)
     models = ModelBLL(organization, documents.models, documents.tasks, documents.projects, documents.users)
     return AppContext(
         config=config,
@@ -104,5 +107,5 @@ def build_context(
         pipelines=PipelineBLL(tasks, lifecycle, queues, workers, documents.tasks, documents.projects),
         tasks=tasks,
         task_lifecycle=lifecycle,
-        task_params=HyperParamsBLL(),
+        task_params=HyperParamsBLL(task_access),
     )

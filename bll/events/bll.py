@@ -16,7 +16,7 @@ from .metrics import MetricsReader
 from .reading import PLOT, EventReader
 from .samples import SampleNavigator, debug_image_samples, plot_samples
 from .scalars import ScalarReader
-from .tasks import events_company, model_for_write, task_for_read, task_for_write
+from .tasks import EventOwners, events_company
 from .writing import (
     LOCKED_STATUSES,
     check_models,
@@ -30,32 +30,35 @@ from .writing import (
 
 
 class EventsBLL:
-    def __init__(self, config: Config, stores: Stores) -> None:
+    def __init__(self, config: Config, stores: Stores, owners: EventOwners) -> None:
         self.config = config
         self.stores = stores
+        self.owners = owners
         self.ignore_iteration = tuple(config.get("services.events.ignore_iteration.metrics"))
 
     # The readers are made on first use: a context may be built before its event store.
     @cached_property
     def reader(self) -> EventReader:
-        return EventReader(self.store)
+        return EventReader(self.store, self.owners)
 
     @cached_property
     def metrics(self) -> MetricsReader:
-        return MetricsReader(self.store, int(self.config.get("services.tasks.multi_task_histogram_limit")))
+        return MetricsReader(self.store, self.owners, int(self.config.get("services.tasks.multi_task_histogram_limit")))
 
     @cached_property
     def scalars(self) -> ScalarReader:
-        return ScalarReader(self.store, int(self.config.get("services.events.events_retrieval.max_raw_scalars_size")))
+        return ScalarReader(
+            self.store, self.owners, int(self.config.get("services.events.events_retrieval.max_raw_scalars_size"))
+        )
 
     @cached_property
     def debug_images(self) -> DebugImagesIterator:
         expiration = int(self.config.get("services.events.events_retrieval.state_expiration_sec"))
-        return DebugImagesIterator(self.store, self.stores.redis, expiration)
+        return DebugImagesIterator(self.store, self.owners, self.stores.redis, expiration)
 
     @cached_property
     def plots(self) -> DebugImagesIterator:
-        return DebugImagesIterator(self.store, self.stores.redis, self._expiration, PLOT)
+        return DebugImagesIterator(self.store, self.owners, self.stores.redis, self._expiration, PLOT)
 
     @cached_property
     def image_samples(self) -> SampleNavigator:
@@ -71,7 +74,7 @@ class EventsBLL:
 
     def owner_company(self, company_id: str, task_id: str, model_events: bool) -> str:
         """Whose events the task's (or model's) are, for a read (400/101, 400/201)."""
-        return events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        return events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
 
     @property
     def store(self) -> EventStore:
@@ -96,10 +99,10 @@ class EventsBLL:
         if event_options:
             options = take_options(raw_events, allow_locked)
             models = options.models
-            valid_tasks = check_tasks(company_id, options.tasks, options.allow_locked)
-            valid_tasks.update(check_models(company_id, models, options.allow_locked))
+            valid_tasks = check_tasks(self.owners, company_id, options.tasks, options.allow_locked)
+            valid_tasks.update(check_models(self.owners, company_id, models, options.allow_locked))
         else:
-            valid_tasks = check_tasks(company_id, task_ids_of(raw_events), allow_locked)
+            valid_tasks = check_tasks(self.owners, company_id, task_ids_of(raw_events), allow_locked)
         batch = validate_batch(raw_events, worker=worker, valid_tasks=valid_tasks, models=models)
         if not batch.events:
             reasons: dict[str, Any] = dict(batch.errors)
@@ -108,11 +111,11 @@ class EventsBLL:
             added = self.store.add(company_id, batch.events)
         except EventsRejected as ex:
             raise errors.VALIDATION_ERROR(f"events: {ex}", field="events") from ex
-        update_task_stats(company_id, batch.events, self.ignore_iteration, models)
+        update_task_stats(self.owners, company_id, batch.events, self.ignore_iteration, models)
         return {"added": added, "errors": sum(batch.errors.values()), "errors_info": dict(batch.errors)}
 
     def delete_for_task(self, company_id: str, task_id: str, allow_locked: bool) -> int:
-        task = task_for_write(company_id, task_id)
+        task = self.owners.task_for_write(company_id, task_id)
         if task.get("status") in LOCKED_STATUSES and not allow_locked:
             raise errors.INVALID_TASK_ID("or task published", company=company_id, id=task_id)
         return self.store.delete_tasks(company_id, [task_id])
@@ -129,7 +132,7 @@ class EventsBLL:
     ) -> int:
         """Delete the task's log lines older than ``threshold_sec`` (all when 0 or None),
         of the included metrics only, not of the excluded ones."""
-        task = task_for_write(company_id, task_id)
+        task = self.owners.task_for_write(company_id, task_id)
         if task.get("status") in LOCKED_STATUSES and not allow_locked:
             raise errors.INVALID_TASK_ID("or task published", company=company_id, id=task_id)
         before = now_ms() - threshold_sec * 1000 if threshold_sec else None
@@ -144,7 +147,7 @@ class EventsBLL:
         self.plot_samples.forget(scroll_id)
 
     def delete_for_model(self, company_id: str, model_id: str, allow_locked: bool) -> int:
-        model = model_for_write(company_id, model_id)
+        model = self.owners.model_for_write(company_id, model_id)
         if model.get("ready") and not allow_locked:
             raise errors.INVALID_MODEL_ID("or model published", company=company_id, id=model_id)
         return self.store.delete_tasks(company_id, [model_id])

@@ -20,7 +20,7 @@ from redis import Redis
 from ...database.events.base import EventQuery, EventStore, IterationsQuery
 from ...protocol import errors
 from .reading import DEBUG_IMAGE
-from .tasks import events_company, tasks_for_read
+from .tasks import EventOwners, events_company
 
 _KEY = "debug_images_state/"
 
@@ -34,10 +34,13 @@ class DebugImagesIterator:
     (``last_min_iter`` / ``last_max_iter``) is the edges of that page: navigating later
     after the earliest page was reached returns the page after it again."""
 
-    def __init__(self, store: EventStore, redis: Redis, expiration_sec: int, event_type: str = DEBUG_IMAGE) -> None:
+    def __init__(
+        self, store: EventStore, owners: EventOwners, redis: Redis, expiration_sec: int, event_type: str = DEBUG_IMAGE
+    ) -> None:
         """``event_type`` PLOT: the same paging of plots (``events.plots``), without the
         URL-recycling marks (plots have no files)."""
         self.store = store
+        self.owners = owners
         self.redis = redis
         self.expiration_sec = expiration_sec
         self.event_type = event_type
@@ -58,7 +61,7 @@ class DebugImagesIterator:
         """``list_empty`` (from API 2.10, as later reference releases answer): a requested
         metric without events is answered too, with no iterations (and kept in the
         state, so its scroll id serves the same request); before, it is left out."""
-        owners = tasks_for_read(company_id, [task for task, _, _ in metrics], model_events=model_events)
+        owners = self.owners.tasks_for_read(company_id, [task for task, _, _ in metrics], model_events=model_events)
         tasks = {t["id"]: events_company(company_id, t) for t in owners}
         only = {(task, metric): sorted(variants) for task, metric, variants in metrics if variants}
         wanted = sorted({(task, metric) for task, metric, _ in metrics})

@@ -19,7 +19,7 @@ from ...database.events.base import (
 from ...database.events.es_templates import EVENT_TYPES
 from ...protocol import errors
 from .reading import _one_company, selected
-from .tasks import events_company, task_for_read, tasks_for_read
+from .tasks import EventOwners, events_company
 from .writing import SCALAR, VECTOR
 
 #: (task, metric, variant) → (x, y)
@@ -35,8 +35,9 @@ def interval_for(series: SeriesInfo, samples: int, key: str) -> int:
 
 
 class MetricsReader:
-    def __init__(self, store: EventStore, multi_task_limit: int) -> None:
+    def __init__(self, store: EventStore, owners: EventOwners, multi_task_limit: int) -> None:
         self.store = store
+        self.owners = owners
         self.multi_task_limit = multi_task_limit
 
     def curves(
@@ -70,7 +71,7 @@ class MetricsReader:
         model_events: bool = False,
         metric_variants: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, Any]:
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         result: dict[str, Any] = {}
         curves = self.curves(company, [task_id], samples, key, metric_variants)
         for (_, metric, variant), (xs, ys) in sorted(curves.items()):
@@ -88,7 +89,7 @@ class MetricsReader:
     ) -> dict[str, Any]:
         if len(task_ids) > self.multi_task_limit:
             raise errors.VALIDATION_ERROR(f"field tasks: too many tasks (at most {self.multi_task_limit})")
-        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
+        tasks = self.owners.tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
         company = _one_company(company_id, tasks)
         names = {t["id"]: t.get("name") for t in tasks}
         result: dict[str, Any] = {}
@@ -100,7 +101,7 @@ class MetricsReader:
     def metrics_and_variants(
         self, company_id: str, task_id: str, event_type: str, model_events: bool = False
     ) -> dict[str, list[str]]:
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         result: dict[str, list[str]] = {}
         for series in self.store.series(company, event_type, [task_id]):
             result.setdefault(series.metric, []).append(series.variant)
@@ -109,7 +110,7 @@ class MetricsReader:
     def task_metrics(
         self, company_id: str, task_ids: Sequence[str], event_type: str | None, model_events: bool = False
     ) -> list[dict[str, Any]]:
-        tasks = tasks_for_read(company_id, task_ids, model_events=model_events)
+        tasks = self.owners.tasks_for_read(company_id, task_ids, model_events=model_events)
         types = [event_type] if event_type else list(EVENT_TYPES)
         result = []
         for task in tasks:
@@ -123,7 +124,7 @@ class MetricsReader:
     ) -> list[dict[str, Any]]:
         """get_multi_task_metrics: every metric of the tasks' events (of one type, or of
         all) with the union of its variants, both sorted."""
-        tasks = tasks_for_read(company_id, task_ids, model_events=model_events)
+        tasks = self.owners.tasks_for_read(company_id, task_ids, model_events=model_events)
         company = _one_company(company_id, tasks)
         types = [event_type] if event_type else list(EVENT_TYPES)
         found: dict[str, set[str]] = defaultdict(set)
@@ -135,7 +136,7 @@ class MetricsReader:
     def vector_histogram(
         self, company_id: str, task_id: str, metric: str, variant: str, model_events: bool = False
     ) -> dict[str, Any]:
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         query = EventQuery(VECTOR, [task_id], series=[(metric, variant)], sort=[("iter", False), ("id", False)])
         query.size, query.with_total = MAX_SIZE, False
         events = self.store.search(company, query).events
@@ -147,7 +148,7 @@ class MetricsReader:
         }
 
     def latest_scalar_values(self, company_id: str, task_id: str) -> dict[str, Any]:
-        task = task_for_read(company_id, task_id, ("name", "status"))
+        task = self.owners.task_for_read(company_id, task_id, ("name", "status"))
         company = events_company(company_id, task)
         metrics: list[dict[str, Any]] = []
         last_timestamp = 0

@@ -12,7 +12,7 @@ from typing import Any
 from ...database.events.base import MAX_SIZE, EventQuery, EventStore, IterationsQuery, SeriesInfo
 from ...protocol import errors
 from . import cursor
-from .tasks import events_company, task_for_read, tasks_for_read
+from .tasks import EventOwners, events_company
 from .writing import LOG, SCALAR
 
 PLOT = "plot"
@@ -47,8 +47,9 @@ def _sort(first: str, descending: bool) -> list[tuple[str, bool]]:
 
 
 class EventReader:
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, owners: EventOwners) -> None:
         self.store = store
+        self.owners = owners
 
     # --- generic paging ----------------------------------------------------------------
 
@@ -90,14 +91,14 @@ class EventReader:
         scroll_id: str | None,
         model_events: bool = False,
     ) -> Page:
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         query = EventQuery(event_type, [task_id], sort=_sort("timestamp", order == "desc"), size=batch_size)
         return self._page(company, query, "events", [task_id, event_type, order], scroll_id)
 
     def scalar_metric_data(
         self, company_id: str, task_id: str, metric: str, scroll_id: str | None, model_events: bool = False
     ) -> Page:
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         query = EventQuery(SCALAR, [task_id], metrics=[metric], sort=_sort("iter", True), size=MAX_SIZE)
         return self._page(company, query, "scalar_data", [task_id, metric], scroll_id)
 
@@ -107,7 +108,7 @@ class EventReader:
         self, company_id: str, task_id: str, *, descending: bool, batch_size: int, scroll_id: str | None
     ) -> Page:
         """get_task_log 1.0 / 1.7: the log in timestamp order, paged by scroll id."""
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id))
         query = EventQuery(LOG, [task_id], sort=_sort("timestamp", descending), size=batch_size)
         return self._page(company, query, "log", [task_id, descending], scroll_id)
 
@@ -124,7 +125,7 @@ class EventReader:
         """get_task_log 2.9: ``batch_size`` events before (or after) ``from_timestamp``,
         newest first when navigating earlier; never splits one timestamp over two pages.
         2.30: only of ``metric_variants`` (``total`` then counts those)."""
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id))
         query = EventQuery(LOG, [task_id], sort=_sort("timestamp", navigate_earlier), size=batch_size)
         query.metric_variants = metric_variants
         if from_timestamp is not None:
@@ -152,7 +153,7 @@ class EventReader:
         is_json = line_type == "json"
         if not is_json:
             line_format = _checked_format(line_format)
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id))
         return self._log_lines(company, task_id, is_json, line_format)
 
     def _log_lines(self, company: str, task_id: str, is_json: bool, line_format: str) -> Iterator[bytes]:
@@ -176,7 +177,7 @@ class EventReader:
     def top_events(self, company_id: str, task_id: str, event_type: str, iters: int, scroll_id: str | None) -> Page:
         """plots / debug images 1.0: of the newest 10,000 events (by iteration), at most
         ``iters`` per metric and variant."""
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id))
         query = EventQuery(event_type, [task_id], sort=_sort("iter", True), size=MAX_SIZE)
         page = self._page(company, query, f"top_{event_type}", [task_id], scroll_id)
         kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -191,7 +192,7 @@ class EventReader:
         self, company_id: str, task_id: str, event_type: str, iters: int, scroll_id: str | None
     ) -> Page:
         """debug images 1.8: the events of the task's last ``iters`` iterations."""
-        company = events_company(company_id, task_for_read(company_id, task_id))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id))
         last = self.store.iterations(company, IterationsQuery(event_type, task_id, limit=iters))
         query = EventQuery(event_type, [task_id], iters=last, sort=_sort("iter", True), size=MAX_SIZE)
         return self._page(company, query, f"last_{event_type}", [task_id], scroll_id)
@@ -222,7 +223,7 @@ class EventReader:
     ) -> Page:
         """get_task_plots 1.8: each plot's last ``iters`` iterations (2.14: of the
         ``metric_variants`` only)."""
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         events = self._plots_per_series(company, task_id, iters, metric_variants)
         return self._once(events, "plots", [task_id, metric_variants], scroll_id)
 
@@ -237,7 +238,7 @@ class EventReader:
     ) -> dict[str, Any]:
         """get_multi_task_plots: {metric: {variant: {task: {iter: {name, plots}}}}}; 1.0
         groups the newest 10,000 events, 1.8 the events of each task's last iterations."""
-        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
+        tasks = self.owners.tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
         company = _one_company(company_id, tasks)
         names = {t["id"]: t.get("name") for t in tasks}
         ids = list(names)
@@ -260,7 +261,7 @@ class EventReader:
     ) -> dict[str, Any]:
         """get_multi_task_plots 2.26 (``last_iters_per_task_metric``) / 2.28 (``metrics``):
         each task's plots of the last ``iters`` iterations of each of its metrics."""
-        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
+        tasks = self.owners.tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
         company = _one_company(company_id, tasks)
         names = {t["id"]: t.get("name") for t in tasks}
         events: list[dict[str, Any]] = []

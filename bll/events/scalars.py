@@ -10,7 +10,7 @@ from ...database.events.base import MAX_SIZE, EventQuery, EventStore, PointsQuer
 from ...protocol import errors
 from . import cursor
 from .reading import _one_company
-from .tasks import events_company, task_for_read, tasks_for_read
+from .tasks import EventOwners, events_company
 from .writing import SCALAR
 
 #: The iteration the SDKs report single values at (``Logger.report_single_value``).
@@ -20,8 +20,9 @@ _RAW_FIELDS = {"iter": "iter", "timestamp": "timestamp", "iso_time": "timestamp"
 
 
 class ScalarReader:
-    def __init__(self, store: EventStore, max_raw_batch: int) -> None:
+    def __init__(self, store: EventStore, owners: EventOwners, max_raw_batch: int) -> None:
         self.store = store
+        self.owners = owners
         self.max_raw_batch = max_raw_batch
 
     def raw(
@@ -40,7 +41,7 @@ class ScalarReader:
         variant by variant, each in ascending ``key`` order, as ``{variant: {y: values,
         <key>: xs}}``; the scroll id continues after the last point. ``total`` (with
         ``count_total``) counts them all."""
-        company = events_company(company_id, task_for_read(company_id, task_id, model_events=model_events))
+        company = events_company(company_id, self.owners.task_for_read(company_id, task_id, model_events=model_events))
         field = _RAW_FIELDS[key]
         variants = list(metric.get("variants") or ())
         scope = [task_id, metric["metric"], variants, key, model_events]
@@ -83,7 +84,7 @@ class ScalarReader:
     ) -> list[dict[str, Any]]:
         """Per task that has any, its single values ``{metric, variant, value, timestamp}``
         (scalars at SINGLE_VALUE_ITERATION)."""
-        tasks = tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
+        tasks = self.owners.tasks_for_read(company_id, task_ids, ("name",), model_events=model_events)
         company = _one_company(company_id, tasks)
         query = EventQuery(SCALAR, [t["id"] for t in tasks], iters=[SINGLE_VALUE_ITERATION], size=MAX_SIZE)
         query.metric_variants, query.with_total = metric_variants, False

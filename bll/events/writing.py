@@ -20,11 +20,10 @@ from typing import Any
 
 from ...database.events.base import iso_ms, md5
 from ...database.events.es_templates import EVENT_TYPES
-from ...database.field_ops import update_fields
-from ...database.model.task import TaskStatus
+from ...database.vocabulary import TaskStatus
 from ...protocol import errors
 from ...protocol.request_data import text_problem
-from .tasks import model_collection, models_ready, stored_last_metrics, task_collection, task_statuses
+from .tasks import EventOwners
 
 SCALAR = "training_stats_scalar"
 VECTOR = "training_stats_vector"
@@ -293,12 +292,12 @@ def task_ids_of(raw_events: Iterable[Mapping[str, Any]]) -> set[str]:
 
 
 def check_tasks(
-    company_id: str, task_ids: Iterable[str], allow_locked: bool | Mapping[str, bool]
+    owners: EventOwners, company_id: str, task_ids: Iterable[str], allow_locked: bool | Mapping[str, bool]
 ) -> dict[str, str | None]:
     """Task id → None if events may be added to it, else the rejection reason.
     ``allow_locked``: for every task, or per task id (API 2.22 batches)."""
     ids = list(task_ids)
-    found = task_statuses(company_id, ids)
+    found = owners.task_statuses(company_id, ids)
     result: dict[str, str | None] = {}
     for task_id in ids:
         allowed = allow_locked if isinstance(allow_locked, bool) else allow_locked.get(task_id, False)
@@ -311,11 +310,13 @@ def check_tasks(
     return result
 
 
-def check_models(company_id: str, model_ids: Iterable[str], allow_locked: Mapping[str, bool]) -> dict[str, str | None]:
+def check_models(
+    owners: EventOwners, company_id: str, model_ids: Iterable[str], allow_locked: Mapping[str, bool]
+) -> dict[str, str | None]:
     """Model id → None if events may be added to it, else the rejection reason (a
     published model, ``ready``, needs ``allow_locked``)."""
     ids = list(model_ids)
-    ready = models_ready(company_id, ids)
+    ready = owners.models_ready(company_id, ids)
     result: dict[str, str | None] = {}
     for model_id in ids:
         if model_id not in ready:
@@ -362,6 +363,7 @@ def take_options(raw_events: Sequence[Any], default_allow_locked: bool = False) 
 
 
 def update_task_stats(
+    owners: EventOwners,
     company_id: str,
     events: Sequence[Mapping[str, Any]],
     ignore_iteration: Sequence[str],
@@ -376,14 +378,14 @@ def update_task_stats(
     now = datetime.now(UTC).replace(tzinfo=None)
     for task_id, task_events in per_task.items():
         update, extremes = _task_update_and_extremes(task_events, ignore_iteration, now)
-        coll = model_collection() if task_id in models else task_collection()
+        documents = owners.models if task_id in models else owners.tasks
         if task_id in models:
             sets = update["$set"]
             for key in [k for k in sets if k.startswith("metric_stats.")]:
                 del sets[key]
         if extremes:
-            update["$set"].update(_extreme_iterations(extremes, stored_last_metrics(coll, company_id, task_id)))
-        update_fields(coll, task_id, company_id, update)
+            update["$set"].update(_extreme_iterations(extremes, documents.last_metrics(task_id, company_id)))
+        documents.update_statistics(task_id, company_id, update)
 
 
 #: last_metrics path → (min value, its iteration, max value, its iteration) of a batch

@@ -6,38 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...database.model.base import utcnow
-from ...database.model.task import TaskStatus
+from ...database.vocabulary import TaskStatus, utcnow
 from ...protocol import errors
-from ..organization import public_or_company
-from .access import get_for_write, tasks
+from .access import TaskAccess
 from .params import escape_key, unescape_configuration, unescape_hyperparams
 
 #: User properties (``Task.set_user_properties``): editable in every status, as in the reference.
 PROPERTIES_SECTION = "properties"
-
-
-def _readable(company_id: str, task_ids: Sequence[str], field: str) -> list[dict[str, Any]]:
-    ids = list(dict.fromkeys(task_ids))
-    found = {d["_id"]: d for d in tasks().find({"_id": {"$in": ids}, **public_or_company(company_id)}, {field: 1})}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise errors.INVALID_TASK_ID(ids=missing)
-    return [found[i] for i in ids]
-
-
-def _writable(company_id: str, task_id: str, force: bool, field: str, any_status: bool = False) -> dict[str, Any]:
-    task = get_for_write(company_id, task_id, (field,))
-    if not force and not any_status and task.get("status") != TaskStatus.created:
-        raise errors.INVALID_TASK_STATUS(
-            f"{field} can only be changed for tasks in the 'created' status", task=task_id, status=task.get("status")
-        )
-    return task
-
-
-def _write(task_id: str, update: dict[str, Any]) -> int:
-    update.setdefault("$set", {})["last_update"] = utcnow()
-    return int(tasks().update_one({"_id": task_id}, update).matched_count)
 
 
 def _item(raw: Mapping[str, Any], **names: str) -> dict[str, Any]:
@@ -57,11 +32,33 @@ def _properties_only(items: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str,
 
 
 class HyperParamsBLL:
+    def __init__(self, access: TaskAccess) -> None:
+        self.access = access
+        self.tasks = access.tasks
+
+    def _readable(self, company_id: str, task_ids: Sequence[str], field: str) -> list[dict[str, Any]]:
+        return self.access.readable(company_id, task_ids, (field,))
+
+    def _writable(
+        self, company_id: str, task_id: str, force: bool, field: str, any_status: bool = False
+    ) -> dict[str, Any]:
+        task = self.access.get_for_write(company_id, task_id, (field,))
+        if not force and not any_status and task.get("status") != TaskStatus.created:
+            raise errors.INVALID_TASK_STATUS(
+                f"{field} can only be changed for tasks in the 'created' status",
+                task=task_id,
+                status=task.get("status"),
+            )
+        return task
+
+    def _write(self, task_id: str, sets: dict[str, Any] | None = None, unsets: Sequence[str] = ()) -> int:
+        return self.tasks.edit_fields(task_id, {**(sets or {}), "last_update": utcnow()}, unsets)
+
     # --- hyper-parameters ------------------------------------------------------------
 
     def get_hyper_params(self, company_id: str, task_ids: Sequence[str]) -> list[dict[str, Any]]:
         result = []
-        for doc in _readable(company_id, task_ids, "hyperparams"):
+        for doc in self._readable(company_id, task_ids, "hyperparams"):
             items = [
                 _item(item, section=section, name=name)
                 for section, values in unescape_hyperparams(doc.get("hyperparams")).items()
@@ -69,20 +66,20 @@ class HyperParamsBLL:
                 for name, item in values.items()
             ]
             items.sort(key=lambda i: (i["section"], i["name"]))
-            result.append({"task": doc["_id"], "hyperparams": items})
+            result.append({"task": doc["id"], "hyperparams": items})
         return result
 
     def edit_hyper_params(
         self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], replace: str, force: bool
     ) -> int:
         items, properties_only = _properties_only(items)
-        task = _writable(company_id, task_id, force, "hyperparams", any_status=properties_only)
+        task = self._writable(company_id, task_id, force, "hyperparams", any_status=properties_only)
         sections: dict[str, dict[str, Any]] = {}
         for item in items:
             sections.setdefault(item["section"], {})[item["name"]] = dict(item)
         if replace == "all":
             value = {escape_key(s): {escape_key(n): i for n, i in v.items()} for s, v in sections.items()}
-            return _write(task_id, {"$set": {"hyperparams": value}})
+            return self._write(task_id, {"hyperparams": value})
         if replace == "section":
             sets = {
                 f"hyperparams.{escape_key(s)}": {escape_key(n): i for n, i in v.items()} for s, v in sections.items()
@@ -93,21 +90,21 @@ class HyperParamsBLL:
             }
         if not task.get("hyperparams"):
             # dotted $set below a missing or null parent is not portable: start from {}
-            tasks().update_one({"_id": task_id, "hyperparams": None}, {"$set": {"hyperparams": {}}})
-        return _write(task_id, {"$set": sets})
+            self.tasks.start_object(task_id, "hyperparams")
+        return self._write(task_id, sets)
 
     def delete_hyper_params(
         self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], force: bool
     ) -> int:
         items, properties_only = _properties_only(items)
-        _writable(company_id, task_id, force, "hyperparams", any_status=properties_only)
+        self._writable(company_id, task_id, force, "hyperparams", any_status=properties_only)
         paths = []
         for item in items:
             path = f"hyperparams.{escape_key(item['section'])}"
             if item.get("name"):
                 path += f".{escape_key(item['name'])}"
             paths.append(path)
-        return _write(task_id, {"$unset": dict.fromkeys(paths, 1)})
+        return self._write(task_id, unsets=paths)
 
     # --- configuration ---------------------------------------------------------------
 
@@ -115,29 +112,29 @@ class HyperParamsBLL:
         self, company_id: str, task_ids: Sequence[str], names: Sequence[str] | None
     ) -> list[dict[str, Any]]:
         result = []
-        for doc in _readable(company_id, task_ids, "configuration"):
+        for doc in self._readable(company_id, task_ids, "configuration"):
             config = unescape_configuration(doc.get("configuration"))
             items = [_item(item, name=name) for name, item in config.items() if not names or name in names]
             items.sort(key=lambda i: i["name"])
-            result.append({"task": doc["_id"], "configuration": items})
+            result.append({"task": doc["id"], "configuration": items})
         return result
 
     def get_configuration_names(self, company_id: str, task_ids: Sequence[str]) -> list[dict[str, Any]]:
         return [
-            {"task": doc["_id"], "names": sorted(unescape_configuration(doc.get("configuration")))}
-            for doc in _readable(company_id, task_ids, "configuration")
+            {"task": doc["id"], "names": sorted(unescape_configuration(doc.get("configuration")))}
+            for doc in self._readable(company_id, task_ids, "configuration")
         ]
 
     def edit_configuration(
         self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], replace: bool, force: bool
     ) -> int:
-        task = _writable(company_id, task_id, force, "configuration")
+        task = self._writable(company_id, task_id, force, "configuration")
         if replace:
-            return _write(task_id, {"$set": {"configuration": {escape_key(i["name"]): dict(i) for i in items}}})
+            return self._write(task_id, {"configuration": {escape_key(i["name"]): dict(i) for i in items}})
         if not task.get("configuration"):
-            tasks().update_one({"_id": task_id, "configuration": None}, {"$set": {"configuration": {}}})
-        return _write(task_id, {"$set": {f"configuration.{escape_key(i['name'])}": dict(i) for i in items}})
+            self.tasks.start_object(task_id, "configuration")
+        return self._write(task_id, {f"configuration.{escape_key(i['name'])}": dict(i) for i in items})
 
     def delete_configuration(self, company_id: str, task_id: str, names: Sequence[str], force: bool) -> int:
-        _writable(company_id, task_id, force, "configuration")
-        return _write(task_id, {"$unset": {f"configuration.{escape_key(n)}": 1 for n in names}})
+        self._writable(company_id, task_id, force, "configuration")
+        return self._write(task_id, unsets=[f"configuration.{escape_key(n)}" for n in names])

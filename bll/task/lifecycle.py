@@ -9,16 +9,13 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from ...config import Config
-from ...database import document_locks
-from ...database.model.base import utcnow
-from ...database.model.model import Model
-from ...database.model.task import TaskStatus as S
-from ...database.model.task import TaskSystemTags
-from ...database.raw import collection
+from ...database.repositories.models import ModelRepository
 from ...database.repositories.tasks import TaskRepository
+from ...database.vocabulary import TaskStatus as S
+from ...database.vocabulary import TaskSystemTags, utcnow
 from ...protocol import errors
 from ..auth.identity import Identity
-from .access import get_for_write, tasks, touch_project
+from .access import TaskAccess
 from .state_machine import StatusChange, apply_status_change, check_transition
 
 DELETED_PREFIX = "__DELETED__"
@@ -47,26 +44,31 @@ def _change(request: Mapping[str, Any], new_status: str, **extra: Any) -> Status
 
 
 class TaskLifecycle:
-    def __init__(self, config: Config, queues: QueueOps, events: EventOps) -> None:
+    def __init__(
+        self, config: Config, queues: QueueOps, events: EventOps, access: TaskAccess, models: ModelRepository
+    ) -> None:
         self.config = config
         self.queues = queues
         self.events = events
+        self.access = access
+        self.tasks = access.tasks
+        self.models = models
 
     def _apply(self, task: Mapping[str, Any], change: StatusChange) -> dict[str, Any]:
-        result = apply_status_change(TaskRepository(tasks()), task, change)
-        touch_project(task.get("project"))
+        result = apply_status_change(self.tasks, task, change)
+        self.access.touch_project(task.get("project"))
         return result
 
     def set_status(self, company_id: str, request: Mapping[str, Any], new_status: str) -> dict[str, Any]:
         """stopped / failed / completed / close: a plain transition (with its timestamps)."""
-        task = get_for_write(company_id, request["task"])
+        task = self.access.get_for_write(company_id, request["task"])
         extra: dict[str, Any] = {}
         if new_status in (S.stopped, S.completed):
             extra["set"] = {"completed": utcnow()}
         return self._apply(task, _change(request, new_status, **extra))
 
     def started(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"], ("started",))
+        task = self.access.get_for_write(company_id, request["task"], ("started",))
         now = utcnow()
         # keep the first start time; a null one is replaced
         extra = {"min": {"started": now}} if task.get("started") else {"set": {"started": now}}
@@ -85,7 +87,9 @@ class TaskLifecycle:
 
     def stop(self, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
         """Stop directly, or ask the worker running the task to stop ("stopping")."""
-        task = get_for_write(identity.company, request["task"], ("system_tags", "last_worker", "last_update"))
+        task = self.access.get_for_write(
+            identity.company, request["task"], ("system_tags", "last_worker", "last_update")
+        )
         if TaskSystemTags.development in (task.get("system_tags") or ()) or not self._run_by_worker(task):
             new_status, message = S.stopped, f"Stopped by {identity.user_name or identity.user}"
         else:
@@ -98,7 +102,7 @@ class TaskLifecycle:
 
     def enqueue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         queue_id = request.get("queue") or self.queues.default_queue_id(company_id)
-        task = get_for_write(company_id, request["task"], ("execution.queue",))
+        task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
         self.queues.get_by_id(company_id, queue_id)
         change = _change(request, S.queued, allow_same=False, set={"execution.queue": queue_id})
         change.force = False
@@ -107,13 +111,8 @@ class TaskLifecycle:
             self.queues.add_task(company_id, queue_id, task["id"])
         except Exception:
             # put the task back the way it was, whatever its status now is
-            revert: dict[str, Any] = {"$set": {"status": task.get("status")}}
             previous_queue = (task.get("execution") or {}).get("queue")
-            if previous_queue:
-                revert["$set"]["execution.queue"] = previous_queue
-            else:
-                revert["$unset"] = {"execution.queue": 1}
-            tasks().update_one({"_id": task["id"]}, revert)
+            self.tasks.restore_after_failed_enqueue(task["id"], task.get("status"), previous_queue)
             raise
         return {"queued": 1, **result}
 
@@ -134,16 +133,16 @@ class TaskLifecycle:
         return {"removed": removed}
 
     def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"], ("execution.queue",))
+        task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
         # the removal and the status change as one, on a document server: a racing dequeue
         # waits for both, so its removal finds the status already moved
-        with document_locks.hold_document(tasks(), task["id"]):
+        with self.tasks.hold(task["id"]):
             try:
                 self._remove_from_queue(company_id, task, silent=False)
             except errors.ApiError as exc:
                 # Another call took the task out of the queue between our read and our removal:
                 # that is a lost race on the task's status, not a task missing from its queue.
-                if (exc.code, exc.subcode) == (400, 703) and _status_moved(task):
+                if (exc.code, exc.subcode) == (400, 703) and _status_moved(self.tasks, task):
                     raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
                 raise
             change = _change(request, S.created, unset=("execution.queue",))
@@ -153,7 +152,7 @@ class TaskLifecycle:
     # --- publish ---------------------------------------------------------------------
 
     def publish(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"], ("output",))
+        task = self.access.get_for_write(company_id, request["task"], ("output",))
         force = bool(request.get("force"))
         previous = task.get("status")
         if not force:
@@ -167,56 +166,51 @@ class TaskLifecycle:
             change.force = True
             result = self._apply(dict(task, status=S.publishing, status_changed=publishing["status_changed"]), change)
         except Exception:
-            tasks().update_one({"_id": task["id"], "status": S.publishing}, {"$set": {"status": previous}})
+            self.tasks.restore_after_failed_publish(task["id"], previous)
             raise
         return {**result, "committed_versions_results": []}
 
-    @staticmethod
-    def _publish_model(company_id: str, model_id: str) -> None:
-        model = collection(Model).find_one({"_id": model_id}, {"ready": 1, "company": 1})
+    def _publish_model(self, company_id: str, model_id: str) -> None:
+        model = self.models.get(model_id, fields=("ready", "company"))
         if not model or model.get("ready"):
             return
         if model.get("company") != company_id:
             raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
-        collection(Model).update_one({"_id": model_id}, {"$set": {"ready": True, "last_update": utcnow()}})
+        self.models.set_ready(model_id, company_id, utcnow())
 
     # --- reset and delete ------------------------------------------------------------
 
     def _output_models(self, company_id: str, task: Mapping[str, Any]) -> list[dict[str, Any]]:
-        ids = {m["_id"] for m in collection(Model).find({"task": task["id"], "company": company_id}, {"_id": 1})}
+        ids = self.models.ids_of_task(task["id"], company_id)
         output_model = (task.get("output") or {}).get("model")
         if output_model:
             ids.add(output_model)
-        return list(collection(Model).find({"_id": {"$in": list(ids)}, "company": company_id}, {"ready": 1}))
+        return list(self.models.get_many(list(ids), {"company": company_id}, ("ready",)).values())
 
     def _cleanup(self, company_id: str, task: Mapping[str, Any], force: bool) -> dict[str, Any]:
         """Detach children and output models, delete unused draft models and the events."""
         task_id = task["id"]
         models = self._output_models(company_id, task)
         if not force:
-            published_children = tasks().count_documents({"parent": task_id, "status": S.published})
+            published_children = self.tasks.published_children(task_id)
             if published_children:
                 raise errors.TASK_CANNOT_BE_DELETED(
                     "has published children, use force=True", task=task_id, children=published_children
                 )
-            published_models = [m["_id"] for m in models if m.get("ready")]
+            published_models = [m["id"] for m in models if m.get("ready")]
             if published_models:
                 raise errors.TASK_CANNOT_BE_DELETED(
                     "has published output models, use force=True", task=task_id, models=len(published_models)
                 )
         deleted_id = f"{DELETED_PREFIX}{task_id}"
-        updated_children = tasks().update_many({"parent": task_id}, {"$set": {"parent": deleted_id}}).modified_count
+        updated_children = self.tasks.reparent_children(task_id, deleted_id)
         keep: list[str] = []
         drop: list[str] = []
         for model in models:
-            in_use = tasks().find_one({"_id": {"$ne": task_id}, "execution.model": model["_id"]}, {"_id": 1})
-            (keep if model.get("ready") or in_use else drop).append(model["_id"])
-        updated_models = 0
-        if keep:
-            updated_models = (
-                collection(Model).update_many({"_id": {"$in": keep}}, {"$set": {"task": deleted_id}}).modified_count
-            )
-        deleted_models = collection(Model).delete_many({"_id": {"$in": drop}}).deleted_count if drop else 0
+            in_use = self.tasks.input_of_another(model["id"], task_id)
+            (keep if model.get("ready") or in_use else drop).append(model["id"])
+        updated_models = self.models.set_task(keep, deleted_id) if keep else 0
+        deleted_models = self.models.delete_ids(drop) if drop else 0
         deleted_events = self.events.delete_task_events(company_id, [task_id])
         return {
             "updated_children": updated_children,
@@ -226,7 +220,7 @@ class TaskLifecycle:
         }
 
     def reset(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"])
+        task = self.access.get_for_write(company_id, request["task"])
         force = bool(request.get("force"))
         if not force and task.get("status") == S.published:
             raise errors.INVALID_TASK_STATUS(task_id=task["id"], status=task.get("status"))
@@ -253,7 +247,7 @@ class TaskLifecycle:
         return {**answer, **result}
 
     def delete(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"])
+        task = self.access.get_for_write(company_id, request["task"])
         force = bool(request.get("force"))
         if task.get("status") != S.created and not force:
             raise errors.TASK_CANNOT_BE_DELETED(
@@ -261,22 +255,18 @@ class TaskLifecycle:
             )
         self._remove_from_queue(company_id, task, silent=True)
         result = self._cleanup(company_id, task, force)
-        stored = tasks().find_one({"_id": task["id"]})
-        if request["move_to_trash"] and stored:
-            trash = tasks().database[TRASH_COLLECTION]
-            trash.replace_one({"_id": task["id"]}, stored, upsert=True)
-        tasks().delete_one({"_id": task["id"]})
-        touch_project(task.get("project"))
+        self.tasks.remove(task["id"], bool(request["move_to_trash"]), TRASH_COLLECTION)
+        self.access.touch_project(task.get("project"))
         return {"deleted": True, **result}
 
 
-def _status_moved(task: Mapping[str, Any], wait_s: float = 0.2) -> bool:
+def _status_moved(tasks: TaskRepository, task: Mapping[str, Any], wait_s: float = 0.2) -> bool:
     """Whether the stored task left the status (or queue) it was read with. A concurrent
     dequeue removes the queue entry a moment before it changes the status, so a task that
     still looks queued is watched briefly; one whose entry an agent popped stays queued."""
     deadline = time.monotonic() + wait_s
     while True:
-        current = tasks().find_one({"_id": task["id"]}, {"status": 1, "execution.queue": 1}) or {}
+        current = tasks.status_and_queue(task["id"])
         queue = (current.get("execution") or {}).get("queue")
         if current.get("status") != task.get("status") or queue != (task.get("execution") or {}).get("queue"):
             return True

@@ -9,22 +9,17 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ...config import Config
-from ...database import document_locks
-from ...database.model.base import new_id, utcnow
-from ...database.model.model import Model
-from ...database.model.task import TaskStatus
-from ...database.raw import collection
-from ...database.repositories import CollectionReader
 from ...database.repositories.projects import ProjectRepository
 from ...database.repositories.tasks import TaskRepository
 from ...database.repositories.users import UserRepository
+from ...database.vocabulary import TaskStatus, new_id, utcnow
 from ...protocol import errors
 from ...protocol.versions import V2_9, Version
 from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
 from ..query import QuerySpec, get_all_docs
-from .access import check_parent, check_project, get_for_read, get_for_write, tasks, touch_project
+from .access import TaskAccess
 from .params import escape_configuration, escape_hyperparams, escape_path, prepare_for_save
 from .shaping import conform_filter_tags, conform_request_tags, task_for_output
 
@@ -45,14 +40,6 @@ _NOT_STORED_AS_GIVEN = {
 JOIN_REFS = {"project": ProjectRepository(), "parent": TaskRepository(), "user": UserRepository()}
 OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
-
-
-def check_input_model(company_id: str, model_id: str | None) -> None:
-    """An input model (``execution.model``) must exist in the caller's company or be
-    public (400/201); it need not be ready: the reference dropped that check (400/202)
-    in API 2.4."""
-    if model_id and not collection(Model).find_one({"_id": model_id, **public_or_company(company_id)}, {"_id": 1}):
-        raise errors.INVALID_MODEL_ID(model=model_id)
 
 
 def _check_name(name: Any) -> str:
@@ -129,14 +116,16 @@ class TaskFields:
 
 
 class TaskBLL:
-    def __init__(self, config: Config, fields: TaskFields) -> None:
+    def __init__(self, config: Config, fields: TaskFields, access: TaskAccess) -> None:
         self.config = config
         self.fields = fields
+        self.access = access
+        self.tasks = access.tasks
 
     # --- reading ---------------------------------------------------------------------
 
     def get_by_id(self, company_id: str, task_id: str, version: Version) -> dict[str, Any]:
-        return task_for_output(get_for_read(company_id, task_id), version)
+        return task_for_output(self.access.get_for_read(company_id, task_id), version)
 
     def get_all(
         self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
@@ -159,7 +148,7 @@ class TaskBLL:
         if joins:
             split, wanted = split_joins(request, JOIN_REFS)
             request = dict(split)
-        docs = get_all_docs(CollectionReader(tasks()), company_id, request, TASK_QUERY)
+        docs = get_all_docs(self.tasks, company_id, request, TASK_QUERY)
         if wanted:
             apply_joins(docs, wanted, JOIN_REFS)
         return [task_for_output(doc, version) for doc in docs]
@@ -168,7 +157,7 @@ class TaskBLL:
         query: dict[str, Any] = public_or_company(company_id)
         if projects:
             query["project"] = {"$in": list(projects)}
-        return sorted(t for t in tasks().distinct("type", query) if t)
+        return sorted(t for t in self.tasks.distinct("type", query) if t)
 
     # --- creating --------------------------------------------------------------------
 
@@ -193,9 +182,9 @@ class TaskBLL:
         prepare_for_save(fields, previous)
         if "name" in fields or previous is None:
             fields["name"] = _check_name(fields.get("name"))
-        check_project(company_id, fields.get("project"))
-        check_parent(company_id, fields.get("parent"))
-        check_input_model(company_id, (fields.get("execution") or {}).get("model"))
+        self.access.check_project(company_id, fields.get("project"))
+        self.access.check_parent(company_id, fields.get("parent"))
+        self.access.check_input_model(company_id, (fields.get("execution") or {}).get("model"))
         if "execution" in fields or previous is None:
             fields["execution"] = _execution(fields.get("execution"))
         for key in ("tags", "system_tags"):
@@ -228,14 +217,14 @@ class TaskBLL:
 
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
         doc = self.build_new(identity, request, version)
-        tasks().insert_one(doc)
-        touch_project(doc.get("project"))
+        self.tasks.insert(doc)
+        self.access.touch_project(doc.get("project"))
         return str(doc["_id"])
 
     # --- changing --------------------------------------------------------------------
 
     def edit(self, company_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"])
+        task = self.access.get_for_write(company_id, request["task"])
         if not request.get("force") and task.get("status") != TaskStatus.created:
             raise errors.INVALID_TASK_STATUS(expected=TaskStatus.created, status=task.get("status"))
         fields = self._prepare(company_id, request, version, previous=task)
@@ -244,48 +233,45 @@ class TaskBLL:
         return self._write(task, fields)
 
     def update(self, company_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
-        task = get_for_write(company_id, request["task"])
+        task = self.access.get_for_write(company_id, request["task"])
         fields = {k: request[k] for k in self.fields.update if request.get(k) is not None}
         conform_request_tags(fields, version)
         if "name" in fields:
             fields["name"] = _check_name(fields["name"])
         if request.get("output__error") is not None:
             fields["output.error"] = request["output__error"]
-        check_project(company_id, fields.get("project"))
+        self.access.check_project(company_id, fields.get("project"))
         return self._write(task, fields)
 
     def update_batch(self, company_id: str, items: Sequence[Mapping[str, Any]], version: Version) -> int:
         for item in items:  # every item is checked before anything is written
-            get_for_write(company_id, item["task"])
-            check_project(company_id, item.get("project"))
+            self.access.get_for_write(company_id, item["task"])
+            self.access.check_project(company_id, item.get("project"))
         return sum(self.update(company_id, item, version)["updated"] for item in items)
 
-    @staticmethod
-    def _write(task: Mapping[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    def _write(self, task: Mapping[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         if not fields:
             return {"updated": 0}
         fields["last_update"] = utcnow()
-        result = tasks().update_one({"_id": task["id"]}, {"$set": fields})
-        touch_project(fields.get("project") or task.get("project"))
+        matched = self.tasks.set_fields(task["id"], fields)
+        self.access.touch_project(fields.get("project") or task.get("project"))
         shown = dict(fields)
         if "hyperparams" in shown or "configuration" in shown:
             task_for_output(shown, V2_9)
-        return {"updated": result.matched_count, "fields": shown}
+        return {"updated": matched, "fields": shown}
 
     def set_requirements(self, company_id: str, task_id: str, requirements: dict[str, Any]) -> dict[str, Any]:
-        task = get_for_write(company_id, task_id, ("script",))
+        task = self.access.get_for_write(company_id, task_id, ("script",))
         if not task.get("script"):
             raise errors.MISSING_TASK_FIELDS("Task has no script field", task=task_id)
-        result = tasks().update_one(
-            {"_id": task_id}, {"$set": {"script.requirements": requirements, "last_update": utcnow()}}
-        )
-        return {"updated": result.matched_count, "fields": {"script.requirements": requirements}}
+        matched = self.tasks.set_fields(task_id, {"script.requirements": requirements, "last_update": utcnow()})
+        return {"updated": matched, "fields": {"script.requirements": requirements}}
 
     def add_or_update_artifacts(
         self, company_id: str, task_id: str, artifacts: Sequence[Mapping[str, Any]]
     ) -> dict[str, list[str]]:
         for _attempt in range(10):  # optimistic: retry if another writer changed the list
-            task = get_for_write(company_id, task_id, ("execution.artifacts",))
+            task = self.access.get_for_write(company_id, task_id, ("execution.artifacts",))
             current = (task.get("execution") or {}).get("artifacts")
             merged = {(a.get("key"), a.get("mode", "output")): a for a in current or ()}
             added: list[str] = []
@@ -296,48 +282,37 @@ class TaskBLL:
                 key = (item["key"], item["mode"])
                 (updated if key in merged else added).append(item["key"])
                 merged[key] = item
-            result = document_locks.update_one(
-                tasks(),
-                {"_id": task_id, "execution.artifacts": current},
-                {"$set": {"execution.artifacts": _sorted_artifacts(merged.values()), "last_update": utcnow()}},
-            )
-            if result.matched_count:
+            if self.tasks.set_artifacts_if(task_id, current, _sorted_artifacts(merged.values()), utcnow()):
                 return {"added": added, "updated": updated}
         raise errors.UPDATE_FAILED("artifacts changed concurrently", task=task_id)
 
     def ping(self, company_id: str, task_id: str) -> None:
-        get_for_write(company_id, task_id, ("_id",))
-        tasks().update_one({"_id": task_id}, {"$set": {"last_update": utcnow()}})
+        self.access.get_for_write(company_id, task_id, ("_id",))
+        self.tasks.set_fields(task_id, {"last_update": utcnow()})
 
     def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> int:
         ids = list(dict.fromkeys(ids))
-        if public:
-            query: dict[str, Any] = {"_id": {"$in": ids}, "company": company_id}
-            update: dict[str, Any] = {"$set": {"company": "", "company_origin": company_id}}
-        else:
-            query = {"_id": {"$in": ids}, "company": "", "company_origin": company_id}
-            update = {"$set": {"company": company_id}, "$unset": {"company_origin": 1}}
-        found = {d["_id"] for d in tasks().find(query, {"_id": 1})}
+        found = self.tasks.movable_to_public(ids, company_id, public)
         missing = [i for i in ids if i not in found]
         if missing:
             raise errors.INVALID_TASK_ID(ids=missing)
-        return int(tasks().update_many(query, update).modified_count)
+        return self.tasks.move_to_public(ids, company_id, public)
 
     # --- cloning ---------------------------------------------------------------------
 
     def clone(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
         company_id = identity.company
-        source = get_for_read(company_id, request["task"])
+        source = self.access.get_for_read(company_id, request["task"])
         execution, hyperparams, configuration = _cloned_params(source, request)
         project = request.get("new_task_project") or source.get("project")
         parent = request.get("new_task_parent") or source.get("parent")
         validate_all = bool(request.get("validate_references"))
         if validate_all or request.get("new_task_project"):
-            check_project(company_id, project)
+            self.access.check_project(company_id, project)
         if validate_all or request.get("new_task_parent"):
-            check_parent(company_id, parent)
+            self.access.check_parent(company_id, parent)
         if validate_all or (request.get("execution_overrides") or {}).get("model") is not None:
-            check_input_model(company_id, execution.get("model"))
+            self.access.check_input_model(company_id, execution.get("model"))
         fields = {"tags": request.get("new_task_tags"), "system_tags": request.get("new_task_system_tags")}
         conform_request_tags(fields, version)
         now = utcnow()
@@ -363,6 +338,6 @@ class TaskBLL:
             "hyperparams": hyperparams,
             "configuration": configuration,
         }
-        tasks().insert_one({k: v for k, v in doc.items() if v is not None})
-        touch_project(project)
+        self.tasks.insert({k: v for k, v in doc.items() if v is not None})
+        self.access.touch_project(project)
         return str(doc["_id"])

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from mongoengine import Document
 
+from ..field_ops import update_fields
 from ..raw import as_api, collection, find_for_reading, projection_of
 
 ARCHIVED = "archived"  # the system tag of archived tasks, models and projects
@@ -98,6 +99,15 @@ class RawRepository(CollectionReader):
         self._coll.insert_one(stored)
         return str(stored["_id"])
 
+    def _insert_as_given(self, fields: Mapping[str, Any]) -> str:
+        """Insert a new document checked as ``Document.save`` checks it (mongoengine's
+        ``ValidationError`` when it is not valid) but stored as given: without the
+        defaults of its embedded documents that ``to_mongo`` would add; its id."""
+        self.document(**{("id" if k == "_id" else k): v for k, v in fields.items()}).validate()
+        stored = {("_id" if k == "id" else k): v for k, v in fields.items()}
+        self._coll.insert_one(stored)
+        return str(stored["_id"])
+
 
 class OwnedRepository(RawRepository):
     """Documents a company owns and may make public (``company == ""``, the owner kept in
@@ -112,6 +122,21 @@ class OwnedRepository(RawRepository):
 
     def exists(self, obj_id: str, scope: Mapping[str, Any] | None = None) -> bool:
         return self._exists({"_id": obj_id, **(scope or {})})
+
+    def get_many(
+        self, ids: Sequence[str], scope: Mapping[str, Any] | None = None, fields: Iterable[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """id → document (with ``id``) of those of ``ids`` within ``scope``."""
+        found = self._coll.find({"_id": {"$in": list(ids)}, **(scope or {})}, projection_of(fields))
+        return {d["_id"]: as_api(d) or {} for d in found}
+
+    def get_own(self, obj_id: str, company_id: str, fields: Iterable[str] | None = None) -> dict[str, Any] | None:
+        """The company's own document (not a public one), with ``id``; None otherwise."""
+        return self._find_one({"_id": obj_id, "company": company_id}, fields)
+
+    def is_public(self, obj_id: str) -> bool:
+        """Whether the document is a public one (``company`` empty)."""
+        return self._exists({"_id": obj_id, "company": {"$in": ["", None]}})
 
     def create(self, fields: Mapping[str, Any]) -> str:
         """Store a new document (checked by its document class); its id."""
@@ -146,6 +171,19 @@ class InProjects(OwnedRepository):
     def leave_project(self, project_id: str) -> int:
         """Every one of the project is left without a project; the number modified."""
         return int(self._coll.update_many({"project": project_id}, {"$unset": {"project": 1}}).modified_count)
+
+    # --- the statistics every event batch writes (bll/events/writing.py) ----------------
+
+    def last_metrics(self, doc_id: str, company_id: str) -> dict[str, Any]:
+        """The ``last_metrics`` the company's document holds now ({} when none)."""
+        doc = self._coll.find_one({"_id": doc_id, "company": company_id}, {"last_metrics": 1})
+        found = (doc or {}).get("last_metrics")
+        return found if isinstance(found, dict) else {}
+
+    def update_statistics(self, doc_id: str, company_id: str, update: dict[str, Any]) -> None:
+        """Apply the event batch's update (``$set`` / ``$min`` / ``$max`` of dotted
+        paths) to the company's document, the embedded store's fast way (field_ops)."""
+        update_fields(self._coll, doc_id, company_id, update)
 
 
 def _public_move(ids: Sequence[str], company_id: str, public: bool) -> tuple[dict[str, Any], dict[str, Any]]:

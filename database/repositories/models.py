@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,3 +34,16 @@ class ModelRepository(InProjects):
     def change(self, model_id: str, company_id: str, set_fields: Mapping[str, Any], unset: Iterable[str] = ()) -> int:
         """Set and unset fields of the company's model in one update; the number matched."""
         return set_and_unset(self._coll, model_id, company_id, set_fields, unset)
+
+    def ids_of_task(self, task_id: str, company_id: str) -> set[str]:
+        """The company's models created by the task."""
+        return {d["_id"] for d in self._coll.find({"task": task_id, "company": company_id}, {"_id": 1})}
+
+    def set_task(self, model_ids: Sequence[str], task_ref: str) -> int:
+        """The models' ``task`` becomes ``task_ref``; the number modified."""
+        return int(
+            self._coll.update_many({"_id": {"$in": list(model_ids)}}, {"$set": {"task": task_ref}}).modified_count
+        )
+
+    def delete_ids(self, model_ids: Sequence[str]) -> int:
+        return int(self._coll.delete_many({"_id": {"$in": list(model_ids)}}).deleted_count)

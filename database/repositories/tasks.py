@@ -92,3 +92,79 @@ class TaskRepository(InProjects):
             query["status_changed"] = task["status_changed"]
         query.update(where or {})
         return bool(document_locks.update_one(self._coll, query, update).matched_count)
+
+    # --- the task rules' reads and writes (bll/task/) ------------------------------------
+
+    def insert(self, fields: Mapping[str, Any]) -> str:
+        """Store a new task, checked by the document class (``choices`` of status and
+        type, ``required``, lengths and types; mongoengine's ``ValidationError``, 400/800,
+        when it is not valid) and stored as given; its id."""
+        return self._insert_as_given(fields)
+
+    def set_fields(self, task_id: str, fields: Mapping[str, Any]) -> int:
+        """Set (dotted) fields of the task; the number matched (0 or 1)."""
+        return int(self._coll.update_one({"_id": task_id}, {"$set": dict(fields)}).matched_count)
+
+    def edit_fields(self, task_id: str, sets: Mapping[str, Any] | None = None, unsets: Sequence[str] = ()) -> int:
+        """Set and unset (dotted) fields of the task; the number matched (0 or 1)."""
+        update: dict[str, Any] = {}
+        if sets:
+            update["$set"] = dict(sets)
+        if unsets:
+            update["$unset"] = dict.fromkeys(unsets, 1)
+        return int(self._coll.update_one({"_id": task_id}, update).matched_count)
+
+    def start_object(self, task_id: str, field: str) -> None:
+        """A missing or null ``field`` becomes {} (a dotted ``$set`` below a missing or
+        null parent is not portable)."""
+        self._coll.update_one({"_id": task_id, field: None}, {"$set": {field: {}}})
+
+    def set_artifacts_if(self, task_id: str, current: Any, artifacts: list[dict[str, Any]], now: datetime) -> bool:
+        """Replace the task's artifacts while they are still ``current`` (a compare and
+        set); whether they were replaced."""
+        result = document_locks.update_one(
+            self._coll,
+            {"_id": task_id, "execution.artifacts": current},
+            {"$set": {"execution.artifacts": artifacts, "last_update": now}},
+        )
+        return bool(result.matched_count)
+
+    def restore_after_failed_enqueue(self, task_id: str, status: Any, queue_id: str | None) -> None:
+        """Put back the status and queue the task had before an enqueue that failed."""
+        update: dict[str, Any] = {"$set": {"status": status}}
+        if queue_id:
+            update["$set"]["execution.queue"] = queue_id
+        else:
+            update["$unset"] = {"execution.queue": 1}
+        self._coll.update_one({"_id": task_id}, update)
+
+    def restore_after_failed_publish(self, task_id: str, status: Any) -> None:
+        """A task left ``publishing`` by a publish that failed gets its status back."""
+        self._coll.update_one({"_id": task_id, "status": TaskStatus.publishing}, {"$set": {"status": status}})
+
+    def status_and_queue(self, task_id: str) -> dict[str, Any]:
+        """The stored ``status`` and ``execution.queue`` of the task ({} when gone)."""
+        return self._coll.find_one({"_id": task_id}, {"status": 1, "execution.queue": 1}) or {}
+
+    def hold(self, task_id: str) -> Any:
+        """A context holding the task's document lock (on a document server; else none)."""
+        return document_locks.hold_document(self._coll, task_id)
+
+    def published_children(self, task_id: str) -> int:
+        return int(self._coll.count_documents({"parent": task_id, "status": TaskStatus.published}))
+
+    def reparent_children(self, task_id: str, parent: str) -> int:
+        """The task's children get ``parent`` as their parent; the number modified."""
+        return int(self._coll.update_many({"parent": task_id}, {"$set": {"parent": parent}}).modified_count)
+
+    def input_of_another(self, model_id: str, task_id: str) -> bool:
+        """Whether a task other than ``task_id`` uses the model as its input model."""
+        return self._exists({"_id": {"$ne": task_id}, "execution.model": model_id})
+
+    def remove(self, task_id: str, to_trash: bool, trash: str) -> None:
+        """Delete the task; with ``to_trash`` keep a copy in the collection ``trash``."""
+        if to_trash:
+            stored = self._coll.find_one({"_id": task_id})
+            if stored:
+                self._coll.database[trash].replace_one({"_id": task_id}, stored, upsert=True)
+        self._coll.delete_one({"_id": task_id})

@@ -1,4 +1,4 @@
-"""The embedded store's decoded-document cache and index fast paths (database/embedded_fast.py).
+"""The embedded store's decoded-document cache and index fast paths (database/embedded.py).
 
 Every read must equal what decoding the stored row gives: a second client on the same
 directory (its own connection and cache) reads the rows afresh. Query results must equal
@@ -18,7 +18,7 @@ import pytest
 from bson import ObjectId
 from support.shapes import type_tree
 
-from stationmaster.database import embedded_fast
+from stationmaster.database import embedded
 from stationmaster.database.embedded import client_class
 
 
@@ -44,7 +44,7 @@ def rows(root: Path) -> dict[Any, dict[str, Any]]:
 
 def cache_of(coll: Any) -> dict[str, Any]:
     docs = coll._store._documents
-    assert isinstance(docs, embedded_fast._CachedDocuments)
+    assert isinstance(docs, embedded._CachedDocuments)
     return docs._cache
 
 
@@ -165,7 +165,7 @@ def test_concurrent_updates_and_reads(coll: Any, root: Path) -> None:
 
 
 def test_cache_size_is_bounded(coll: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(embedded_fast, "CACHE_LIMIT", 5)
+    monkeypatch.setattr(embedded, "CACHE_LIMIT", 5)
     coll.insert_many([{"_id": i, "company": "c"} for i in range(20)])
     assert len(list(coll.find())) == 20
     assert len(cache_of(coll)) <= 5
@@ -247,7 +247,7 @@ def test_query_results_equal_mongomock(root: Path, seed: int) -> None:
 def test_exact_keys_refuses_what_the_indexes_cannot_answer(coll: Any) -> None:
     coll.insert_many([{"_id": "a", "company": "c", "tags": ["x"]}, {"_id": "b", "company": 1}])
     store = coll._store
-    assert embedded_fast.exact_keys(store, {"company": "c"}) is not None
+    assert embedded.exact_keys(store, {"company": "c"}) is not None
     for spec in (
         {"company": 1},  # numbers share keys with bools
         {"company": None},
@@ -258,11 +258,11 @@ def test_exact_keys_refuses_what_the_indexes_cannot_answer(coll: Any) -> None:
         {"$or": [{"company": "c"}]},
         {"company": {"$regex": "c"}},
     ):
-        assert embedded_fast.exact_keys(store, spec) is None, spec
-    assert [k[2:] for k in embedded_fast.exact_keys(store, {"tags": {"$nin": ["x"]}}) or []] == ["b"]
+        assert embedded.exact_keys(store, spec) is None, spec
+    assert [k[2:] for k in embedded.exact_keys(store, {"tags": {"$nin": ["x"]}}) or []] == ["b"]
     coll.insert_one({"_id": "z", "nested": [{"key": "k"}]})
-    assert embedded_fast.exact_keys(store, {"nested.key": "k"}) is None  # path through an array
-    assert embedded_fast.exact_keys(store, {"nested.key": {"$nin": ["k"]}}) is None
+    assert embedded.exact_keys(store, {"nested.key": "k"}) is None  # path through an array
+    assert embedded.exact_keys(store, {"nested.key": {"$nin": ["k"]}}) is None
 
 
 def test_the_embedded_store_leaves_the_thread_switch_interval_alone(root: Path) -> None:

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from stationmaster.database.embedded import client_class
+from stationmaster.database.embedded import client_class, store_of
 from stationmaster.database.field_ops import update_fields
-from stationmaster.database.queue_ops import _embedded_store
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678901)
 DOC = {
@@ -67,7 +66,7 @@ def test_the_update_gives_what_mongomock_gives(tmp_path: Path, update: dict[str,
         expected = _outcome(lambda: plain.update_one({"_id": "t", "company": "c"}, update))
         assert _outcome(lambda: update_fields(fast, "t", "c", update)) == expected
         assert fast.find_one({"_id": "t"}) == plain.find_one({"_id": "t"})
-    documents = _embedded_store(fast)._documents
+    documents = store_of(fast)._documents
     cached = documents._cache.get(documents.encode_key("t"))
     if cached is not None:
         documents.clear_cache()

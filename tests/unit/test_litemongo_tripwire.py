@@ -1,19 +1,24 @@
 """Tripwire for the embedded store's patches of litemongo (issue 14 item 2).
 
-``database/embedded.py``, ``embedded_fast.py`` and ``queue_ops.py`` patch or call private
-parts of litemongo and of its vendored mongomock. A litemongo release may move or change
-them silently: ``embedded.install_thread_safety`` skips a method it does not find, and a
+``database/embedded.py`` — the one module that imports litemongo (checked below) — patches
+or calls private parts of litemongo and of its vendored mongomock; ``queue_ops.py`` and
+``field_ops.py`` reach the store only through its functions (``store_of``,
+``cached_documents``, ``LOCK``). A litemongo release may move or change those parts
+silently: ``embedded.install_thread_safety`` skips a method it does not find, and a
 changed signature would only show as wrong answers. These tests pin what the patches were
-written against; when one fails after an upgrade, re-read the three modules against the
-new litemongo before changing the pinned facts here.
+written against (names, signatures, and the private attributes of live objects); when one
+fails after an upgrade, re-read database/embedded.py against the new litemongo before
+changing the pinned facts here.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +27,7 @@ from litemongo._vendor.mongomock import collection as mm_collection
 from litemongo._vendor.mongomock import database as mm_database
 from litemongo._vendor.mongomock import helpers as mm_helpers
 from litemongo._vendor.mongomock import indexing
+from support import imports
 
 from stationmaster.database import embedded
 
@@ -103,8 +109,7 @@ def _owner_name(owner: Any) -> str:
 def test_the_installed_litemongo_is_one_the_patches_were_checked_against() -> None:
     version = importlib.metadata.version("litemongo")
     assert version in CHECKED_VERSIONS, (
-        f"litemongo {version}: re-check database/embedded.py, embedded_fast.py and queue_ops.py "
-        "against it, then add it to CHECKED_VERSIONS"
+        f"litemongo {version}: re-check database/embedded.py against it, then add it to CHECKED_VERSIONS"
     )
 
 
@@ -124,3 +129,46 @@ def test_a_patched_function_keeps_its_signature(
     unpatched: dict[str, list[str]], owner: Any, name: str, parameters: list[str]
 ) -> None:
     assert unpatched[f"{_owner_name(owner)}.{name}"] == parameters
+
+
+#: Private attributes of live litemongo objects the patches read or call, by object.
+INSTANCE_ATTRIBUTES = {
+    "collection": ("_store", "codec_options", "_iter_documents"),
+    "store": ("_documents", "_get_query_index", "_remove_expired_documents", "__getitem__", "__setitem__"),
+    "documents": ("_connection", "_cur", "_table_name", "_decode_doc", "_encode_doc", "ID", "DOC"),
+    "cursor": ("_spec", "_projection", "_sort", "_skip", "_limit", "_factory"),
+}
+
+
+def test_the_private_attributes_of_live_objects_exist(tmp_path: Path) -> None:
+    client = embedded.client_class(tmp_path)()
+    try:
+        coll = client["db"]["things"]
+        coll.insert_one({"_id": "a", "x": 1})
+        live = {
+            "collection": coll,
+            "store": coll._store,
+            "documents": coll._store._documents,
+            "cursor": coll.find({"x": 1}),
+        }
+        missing = {
+            what: [name for name in names if not hasattr(live[what], name)]
+            for what, names in INSTANCE_ATTRIBUTES.items()
+        }
+        assert {what: names for what, names in missing.items() if names} == {}, "litemongo moved them"
+        assert embedded.store_of(coll) is coll._store
+        assert embedded.cached_documents(coll._store) is coll._store._documents
+        assert coll.find_one({"_id": "a"}) == {"_id": "a", "x": 1}
+    finally:
+        client.close()
+
+
+_IMPORTS_LITEMONGO = re.compile(r"^\s*(?:from|import)\s+litemongo\b", re.MULTILINE)
+
+
+def test_only_the_embedded_module_imports_litemongo() -> None:
+    """Every patch of, and every call into, litemongo's internals stays in one module."""
+    importers = sorted(
+        module for module, path in imports.modules() if _IMPORTS_LITEMONGO.search(path.read_text(encoding="utf-8"))
+    )
+    assert importers == ["database.embedded"]

@@ -12,8 +12,8 @@ from typing import Any
 import mongomock
 import pytest
 
-from stationmaster.database.embedded import client_class
-from stationmaster.database.queue_ops import _embedded_store, pop_head, pull_task, push_entry
+from stationmaster.database.embedded import client_class, store_of
+from stationmaster.database.queue_ops import pop_head, pull_task, push_entry
 
 T0 = datetime(2026, 1, 1)
 NOW = datetime(2026, 1, 2)
@@ -28,7 +28,7 @@ def coll(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
 
 
 def test_paths(coll: Any) -> None:
-    assert (_embedded_store(coll) is not None) == (type(coll).__module__.startswith("litemongo"))
+    assert (store_of(coll) is not None) == (type(coll).__module__.startswith("litemongo"))
 
 
 def test_pop_returns_the_document_before_and_removes_the_head(coll: Any) -> None:
@@ -49,7 +49,7 @@ def test_empty_missing_and_foreign_queues(coll: Any) -> None:
     before = pop_head(coll, "empty", "c", NOW)
     assert before is not None and before["entries"] == []
     assert coll.find_one({"_id": "empty"})["last_update"] == NOW
-    if _embedded_store(coll) is not None:  # (mongomock's $pop fails on a missing field; MongoDB's does not)
+    if store_of(coll) is not None:  # (mongomock's $pop fails on a missing field; MongoDB's does not)
         assert (pop_head(coll, "bare", "c", NOW) or {}).get("entries") == []
     assert pop_head(coll, "nope", "c", NOW) is None
     assert pop_head(coll, "empty", "other-company", NOW) is None
@@ -103,7 +103,7 @@ def test_the_document_left_in_the_cache_is_what_the_row_decodes_to(tmp_path: Pat
     datetimes included, which BSON does not keep."""
     coll = client_class(tmp_path / "docs")().db.queue
     coll.insert_one({"_id": "q", "company": "c", "entries": [{"task": f"t{i}", "added": T0} for i in range(3)]})
-    documents = _embedded_store(coll)._documents
+    documents = store_of(coll)._documents
     fine = datetime(2026, 1, 2, 3, 4, 5, 678901)
     changes = [
         lambda: pop_head(coll, "q", "c", fine),

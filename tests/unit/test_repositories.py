@@ -93,3 +93,39 @@ def test_users_listed_by_name_with_a_projection(documents: Documents) -> None:
     assert users.update("u1", "c1", {"name": "alicia"}) == 1
     assert (users.get("u1") or {})["name"] == "alicia"
     assert documents.companies.name("nope") is None
+
+
+def task(task_id: str, **extra: object) -> dict[str, object]:
+    return {
+        "_id": task_id,
+        "company": "c1",
+        "user": "u",
+        "name": "a task",
+        "type": "training",
+        "status": "created",
+        "created": NOW,
+    } | extra
+
+
+@pytest.mark.parametrize(("field", "value"), [("status", "no-such-status"), ("type", "no-such-type")])
+def test_a_task_insert_outside_the_choices_is_refused_at_the_seam(documents: Documents, field: str, value: str) -> None:
+    """tasks.create / tasks.clone store through TaskRepository.insert: the document's
+    choices are checked there, and the error names the field (400/800 at the API)."""
+    with pytest.raises(ValidationError) as caught:
+        documents.tasks.insert(task("t-bad", **{field: value}))
+    assert field in str(caught.value)
+    error = as_api_error(caught.value)
+    assert error is not None and (error.code, error.subcode) == (400, 800)
+    assert field in str(error)
+    assert documents.tasks.get("t-bad") is None
+
+
+def test_a_task_insert_is_stored_as_given(documents: Documents) -> None:
+    """Checked by the document class, stored without the defaults its embedded
+    documents would add (``script.binary``, ``execution.test_split``)."""
+    fields = task("t-ok", script={"repository": "r"}, execution={"artifacts": []}, tags=[])
+    assert documents.tasks.insert(fields) == "t-ok"
+    stored = documents.tasks.get("t-ok")
+    assert stored == {"id": "t-ok", **{k: v for k, v in fields.items() if k != "_id"}}
+    with pytest.raises(DuplicateKeyError):
+        documents.tasks.insert(fields)
