@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from ..database.repositories.base import ARCHIVED
 from ..database.repositories.models import ModelRepository
 from ..database.repositories.projects import ProjectRepository
@@ -39,18 +41,25 @@ class ModelBatch:
             )
         project = request.get("project")
         if request.get("project_name"):
-            found = list(
-                self._projects.find({"company": company_id, "name": request["project_name"]}, {"_id": 1}, limit=1)
-            )
-            project = (
-                found[0]["_id"]
-                if found
-                else self._project_rules.create(identity, {"name": request["project_name"], "description": ""}, version)
-            )
+            project = self._project_named(identity, request["project_name"], version)
         elif project and not self._projects.exists(project, {"company": company_id}):
             raise errors.INVALID_PROJECT_ID(id=project)
         self._repo.set_project(list(dict.fromkeys(request["ids"])), company_id, project, utcnow())
         return {"project_id": project}
+
+    def _project_named(self, identity: Identity, name: str, version: Version) -> str:
+        """The company's project of that name, created when there is none (a concurrent
+        move that created it first wins: its project is used)."""
+        for _ in range(2):
+            found = list(self._projects.find({"company": identity.company, "name": name}, {"_id": 1}, limit=1))
+            if found:
+                return str(found[0]["_id"])
+            try:
+                return str(self._project_rules.create(identity, {"name": name, "description": ""}, version))
+            except (DuplicateKeyError, errors.ApiError) as exc:
+                if isinstance(exc, errors.ApiError) and (exc.code, exc.subcode) != (400, 801):
+                    raise
+        raise errors.EXPECTED_UNIQUE_DATA("project name", name=name)
 
     def archive_many(self, company_id: str, ids: Sequence[str], archive: bool) -> dict[str, Any]:
         """Add (or remove) the ``archived`` system tag; ``archived`` / ``unarchived`` is
@@ -99,11 +108,12 @@ class ModelBatch:
     def _edit(self, company_id: str, model_id: str, field: str, add: Sequence[str], remove: Sequence[str]) -> bool:
         """Model tags stay sorted and distinct (as the reference keeps them): read, change,
         write (nothing when they are already so); 400/201 for a model not the company's."""
-        doc = self._repo.get(model_id, {"company": company_id}, [field])
-        if doc is None:
-            raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
-        before = list(doc.get(field) or [])
-        after = sorted((set(before) | set(add)) - set(remove))
-        if after != before:
-            self._repo.change(model_id, company_id, {field: after, "last_update": utcnow()})
+        with self._repo.hold(model_id):  # two API processes changing the tags lose neither change
+            doc = self._repo.get(model_id, {"company": company_id}, [field])
+            if doc is None:
+                raise errors.INVALID_MODEL_ID(id=model_id, company=company_id)
+            before = list(doc.get(field) or [])
+            after = sorted((set(before) | set(add)) - set(remove))
+            if after != before:
+                self._repo.change(model_id, company_id, {field: after, "last_update": utcnow()})
         return True

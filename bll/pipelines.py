@@ -108,15 +108,18 @@ class PipelineBLL:
         succeeded, failed = [], []
         for run_id in _unique(i for i in request["ids"] if i in runs):
             try:
-                succeeded.append(self._delete_run(company_id, run_id))
+                succeeded.append(self._delete_run(company_id, project, run_id))
             except errors.ApiError as exc:
                 failed.append(
                     {"id": run_id, "error": {"codes": [exc.code, exc.subcode], "msg": exc.msg, "data": exc.data}}
                 )
         return {"succeeded": succeeded, "failed": failed}
 
-    def _delete_run(self, company_id: str, run_id: str) -> dict[str, Any]:
-        steps = [doc["_id"] for doc in self._task_docs.find({"company": company_id, "parent": run_id}, {"_id": 1})]
+    def _delete_run(self, company_id: str, project: str, run_id: str) -> dict[str, Any]:
+        # the run's steps: its children in the pipeline's project, where the SDK puts them
+        # (a clone of a step made elsewhere keeps the parent, and is not the run's)
+        query = {"company": company_id, "project": project, "parent": run_id}
+        steps = [doc["_id"] for doc in self._task_docs.find(query, {"_id": 1})]
         for step in steps:
             self._lifecycle.delete(company_id, {"task": step, "force": True, "move_to_trash": False})
         result = self._lifecycle.delete(company_id, {"task": run_id, "force": True, "move_to_trash": False})

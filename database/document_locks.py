@@ -33,7 +33,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from mongoengine import Document
@@ -101,9 +101,20 @@ def use(locks: DocumentLocks | None) -> None:
     _locks = locks
 
 
+#: Without a document server (the embedded store: one process) a read, change and write
+#: of one document is still made by several threads at once; it holds one of these
+#: re-entrant locks, chosen by the name (a shared stripe only makes two names wait for
+#: each other, never wait forever: nothing holding one takes another but the task → queue
+#: order of a dequeue, and a stripe is re-entrant).
+_LOCAL_STRIPES = tuple(threading.RLock() for _ in range(256))
+
+
 def hold(name: str) -> Any:
-    """A context manager holding the lock ``name`` (nothing without a document server)."""
-    return _locks.hold(name) if _locks is not None else nullcontext()
+    """A context manager holding the lock ``name``: the document server's Redis lock, or
+    a lock of this process on the embedded store."""
+    if _locks is not None:
+        return _locks.hold(name)
+    return _LOCAL_STRIPES[hash(name) % len(_LOCAL_STRIPES)]
 
 
 def hold_document(coll: Any, doc_id: str) -> Any:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .. import document_locks
 from ..model.model import Model
 from .base import InProjects
 from .updates import set_and_unset
@@ -34,6 +35,11 @@ class ModelRepository(InProjects):
     def change(self, model_id: str, company_id: str, set_fields: Mapping[str, Any], unset: Iterable[str] = ()) -> int:
         """Set and unset fields of the company's model in one update; the number matched."""
         return set_and_unset(self._coll, model_id, company_id, set_fields, unset)
+
+    def hold(self, model_id: str) -> Any:
+        """A context holding the model's document lock (on a document server; else none):
+        a read, change and write of it as one."""
+        return document_locks.hold_document(self._coll, model_id)
 
     def ids_of_task(self, task_id: str, company_id: str) -> set[str]:
         """The company's models created by the task."""

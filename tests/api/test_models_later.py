@@ -3,6 +3,8 @@ actions, update_tags, get_by_id_ex, scrolled listings and stats, delete's url.""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from support.client import ApiClient
@@ -132,6 +134,23 @@ def test_update_tags(tenant: ApiClient) -> None:
     assert _model(tenant, a)["tags"] == ["x", "z"] and _model(tenant, b)["tags"] == ["z"]
     assert tenant.call("models.update_tags", body, version="2.1").data == {"updated": 2}  # served from 1.0
     assert tenant.call("models.update_tags", {"ids": [a], "add_tags": "z"}, version=V).code == (400, 12)
+
+
+def test_concurrent_update_tags_keep_every_tag(tenant: ApiClient) -> None:
+    """Each update_tags reads, changes and writes the list: racing callers (on the team
+    configuration, several API processes) must not lose each other's tags."""
+    model = new_model(tenant, tags=[])
+    tags = [f"t{i}" for i in range(12)]
+    barrier = threading.Barrier(len(tags))
+
+    def add(tag: str) -> int:
+        client = tenant.with_version(None)  # one HTTP session per thread
+        barrier.wait(timeout=30)
+        return client.call("models.update_tags", {"ids": [model], "add_tags": [tag]}, version=V).status
+
+    with ThreadPoolExecutor(len(tags)) as pool:
+        assert set(pool.map(add, tags)) == {200}
+    assert _model(tenant, model)["tags"] == sorted(tags)
 
 
 def test_get_by_id_ex_and_stats(tenant: ApiClient) -> None:

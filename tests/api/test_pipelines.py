@@ -110,6 +110,8 @@ def test_delete_runs_deletes_runs_with_their_steps_and_keeps_one(api: ApiClient)
     runs = [api.pipelines.start_pipeline(task=p["controller"], queue=p["queue"])["pipeline"] for _ in range(2)]
     step = api.tasks.create(name="step one", type="training", project=p["project"], parent=runs[0])["id"]
     other = api.tasks.create(name="not a run", type="training", project=p["project"])["id"]
+    elsewhere = api.projects.create(name=f"{p['name']}-other", description="")["id"]
+    step_clone = api.tasks.clone(task=step, new_task_project=elsewhere)["id"]  # keeps the parent: not a step
 
     everything = api.call("pipelines.delete_runs", {"project": p["project"], "ids": [*runs, p["controller"]]})
     assert everything.code == (400, 1010)  # no run of the pipeline would remain
@@ -122,6 +124,7 @@ def test_delete_runs_deletes_runs_with_their_steps_and_keeps_one(api: ApiClient)
     left = {t["id"] for t in _tasks_in(api, p["project"])}
     assert left == {p["controller"], runs[1], other}  # the step went with its run, the non-run stayed
     assert api.call("tasks.get_by_id", {"task": step}).code == (400, 101)
+    assert api.tasks.get_by_id(task=step_clone)["task"]["project"] == elsewhere
     assert [e["task"] for e in api.queues.get_by_id(queue=p["queue"])["queue"]["entries"]] == [runs[1]]
 
     nothing = api.pipelines.delete_runs(project=p["project"], ids=[other])  # not a run: ignored
