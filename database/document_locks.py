@@ -172,19 +172,19 @@ class LockedWrites:
 
     def find_one_and_delete(self, filter: Any, *args: Any, **kwargs: Any) -> Any:
         # a queue deleted with its entries: not while a pop rewrites it
-        doc_id = filter.get("_id") if isinstance(filter, dict) else None
-        if doc_id is None or isinstance(doc_id, dict):
-            return self._collection.find_one_and_delete(filter, *args, **kwargs)
-        with hold_document(self._collection, doc_id):
-            return self._collection.find_one_and_delete(filter, *args, **kwargs)
+        return self._delete_by_id("find_one_and_delete", filter, args, kwargs)
 
     def delete_one(self, filter: Any, *args: Any, **kwargs: Any) -> Any:
         # a document server's write-back racing a delete must not bring the document back
-        doc_id = filter.get("_id") if isinstance(filter, dict) else None
-        if doc_id is None or isinstance(doc_id, dict):
-            return self._collection.delete_one(filter, *args, **kwargs)
+        return self._delete_by_id("delete_one", filter, args, kwargs)
+
+    def _delete_by_id(self, method: str, filter: Any, args: Any, kwargs: dict[str, Any]) -> Any:
+        """A delete naming one ``_id`` under that document's lock (any other as it is)."""
+        doc_id = _plain_id(filter)
+        if doc_id is None:
+            return getattr(self._collection, method)(filter, *args, **kwargs)
         with hold_document(self._collection, doc_id):
-            return self._collection.delete_one(filter, *args, **kwargs)
+            return getattr(self._collection, method)(filter, *args, **kwargs)
 
     def update_many(self, filter: Any, update: Any, upsert: bool = False, **kwargs: Any) -> Any:
         ids = [doc["_id"] for doc in self._collection.find(filter, {"_id": 1})]
@@ -212,8 +212,8 @@ class LockedWrites:
         def matched(result: Any) -> bool:  # find_one_and_*: the document, or None
             return bool(result.matched_count) if method.endswith("_one") else result is not None
 
-        doc_id = filter.get("_id") if isinstance(filter, dict) else None
-        if doc_id is not None and not isinstance(doc_id, dict):
+        doc_id = _plain_id(filter)
+        if doc_id is not None:
             with hold_document(self._collection, doc_id):
                 return write(filter)
         result = None
@@ -228,6 +228,12 @@ class LockedWrites:
             if matched(result):
                 return result
         return result
+
+
+def _plain_id(filter: Any) -> Any:
+    """The one ``_id`` a filter names (not an operator such as ``$in``), or None."""
+    doc_id = filter.get("_id") if isinstance(filter, dict) else None
+    return None if isinstance(doc_id, dict) else doc_id
 
 
 def lock_every_write(documents: Iterable[type[Document]]) -> None:

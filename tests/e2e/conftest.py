@@ -10,6 +10,7 @@ session also writes all of them, per test, to that Markdown file.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -32,6 +33,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    """A folder of the test's own for servers it starts itself, outside any checkout."""
+    path = Path(tempfile.mkdtemp(prefix="sm-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +75,6 @@ def _harness(team_stores: Any, scaled: bool = False) -> Iterator[E2E]:
     finally:
         harness.stop()
         if os.environ.get("STATIONMASTER_E2E_KEEP") != "1":
-            import shutil
-
             shutil.rmtree(root, ignore_errors=True)
 
 

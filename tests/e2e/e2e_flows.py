@@ -8,6 +8,8 @@ from typing import Any
 from e2e_harness import E2E, client_bin
 
 TERMINAL = {"completed", "failed", "stopped", "closed", "published"}
+#: read-back keys holding local paths, which differ from run to run (compare their bytes)
+LOCAL_COPIES = ("debug_image", "file_artifact", "model_file")
 # trains tasks import jwt so that PyJWT (1.7.1) is among their detected requirements
 TRAINS_IMPORT = {"from clearml import Task": "import jwt  # noqa: F401\nfrom trains import Task"}
 
@@ -73,3 +75,8 @@ def read_back(e2e: E2E, task_id: str, client: str = "clearml") -> dict[str, Any]
 
 def workers(e2e: E2E) -> dict[str, dict[str, Any]]:
     return {w["id"]: w for w in e2e.api.workers.get_all()["workers"]}
+
+
+def without_copies(back: dict[str, Any]) -> dict[str, Any]:
+    """A read-back without its local paths (``LOCAL_COPIES``)."""
+    return {k: v for k, v in back.items() if k not in LOCAL_COPIES}

@@ -3,21 +3,16 @@ server started on the restored directory gives the SDK back everything it stored
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 import test_tracking as tracking
+from e2e_flows import LOCAL_COPIES, without_copies
 from e2e_harness import E2E
 from support.server import ServerProcess, command_env
 
 # the local copies the SDK downloads: compared by content, their paths differ per run
-LOCAL_COPIES = ("debug_image", "file_artifact", "model_file")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -28,17 +23,6 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
-
-
-@pytest.fixture
-def root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="sm-e2e-backup-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def without_copies(back: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in back.items() if k not in LOCAL_COPIES}
 
 
 def test_a_restored_backup_serves_what_the_sdk_stored(root: Path) -> None:

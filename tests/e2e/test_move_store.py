@@ -8,29 +8,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import test_tracking as tracking
+from e2e_flows import LOCAL_COPIES, without_copies
 from e2e_harness import E2E
 from support.server import ServerProcess, command_env, write_config
 
-LOCAL_COPIES = ("debug_image", "file_artifact", "model_file")  # local paths differ per run
 MOVE_REDIS_DB = 10
-
-
-@pytest.fixture
-def root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="sm-e2e-move-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def without_copies(back: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in back.items() if k not in LOCAL_COPIES}
 
 
 def test_the_sdk_reads_back_from_the_team_configuration_after_a_move(root: Path, team_stores: Any) -> None:
