@@ -14,6 +14,7 @@ from ..database.repositories.tasks import TaskRepository
 from ..protocol import errors
 from ..protocol.versions import Version
 from .auth.identity import Identity
+from .batch import run_batch
 from .organization import public_or_company
 from .queues import QueueBLL
 from .task.lifecycle import TaskLifecycle
@@ -105,15 +106,8 @@ class PipelineBLL:
         }
         if not runs - set(request["ids"]):
             raise errors.CANNOT_REMOVE_ALL_RUNS(project=project)
-        succeeded, failed = [], []
-        for run_id in _unique(i for i in request["ids"] if i in runs):
-            try:
-                succeeded.append(self._delete_run(company_id, project, run_id))
-            except errors.ApiError as exc:
-                failed.append(
-                    {"id": run_id, "error": {"codes": [exc.code, exc.subcode], "msg": exc.msg, "data": exc.data}}
-                )
-        return {"succeeded": succeeded, "failed": failed}
+        chosen = [i for i in request["ids"] if i in runs]
+        return run_batch(lambda run_id: self._delete_run(company_id, project, run_id), chosen)
 
     def _delete_run(self, company_id: str, project: str, run_id: str) -> dict[str, Any]:
         # the run's steps: its children in the pipeline's project, where the SDK puts them
@@ -123,7 +117,7 @@ class PipelineBLL:
         for step in steps:
             self._lifecycle.delete(company_id, {"task": step, "force": True, "move_to_trash": False})
         result = self._lifecycle.delete(company_id, {"task": run_id, "force": True, "move_to_trash": False})
-        return {"id": run_id, **result, "deleted_steps": len(steps)}
+        return {**result, "deleted_steps": len(steps)}
 
 
 def _with_args(hyperparams: Mapping[str, Any], args: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -141,7 +135,3 @@ def _with_args(hyperparams: Mapping[str, Any], args: Sequence[Mapping[str, Any]]
             "value": "" if value is None else str(value),
         }
     return merged
-
-
-def _unique(ids: Any) -> list[str]:
-    return list(dict.fromkeys(ids))
