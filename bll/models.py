@@ -38,6 +38,7 @@ SPEC = QuerySpec(
     pattern_fields=("name", "comment"),
     fields=("ready",),
     list_fields=("tags", "system_tags", "framework", "uri", "id", "user", "project", "task", "parent"),
+    datetime_fields=("last_update",),
     # what the reference's text index covers
     text_fields=("name", "_id", "comment", "parent", "task", "project"),
 )
@@ -382,7 +383,7 @@ class ModelBLL:
 
 def _with_metadata(fields: dict[str, Any], request: Mapping[str, Any], version: Version) -> dict[str, Any]:
     """The fields with the request's metadata in its stored form (API 2.13 on)."""
-    if version >= METADATA_VERSION and isinstance(request.get("metadata"), Mapping):
+    if version >= METADATA_VERSION and isinstance(request.get("metadata"), (Mapping, list)):
         fields["metadata"] = metadata.from_api(request["metadata"])
     return fields
 

@@ -68,6 +68,14 @@ def model_events(call: Call, request: dict[str, Any]) -> bool:
     return declared(call, request, "model_events") is True
 
 
+def scrolled(call: Call, request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """``no_scroll`` (2.22): the answer without its scroll id. The ids keep no state here,
+    so there is nothing to skip saving."""
+    if declared(call, request, "no_scroll") is True:
+        answer.pop("scroll_id", None)
+    return answer
+
+
 @endpoints.handler("get_task_events")
 def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     page = call.ctx.events.reader.task_events(
@@ -85,9 +93,10 @@ def get_task_events(call: Call, company_id: str, request: dict[str, Any]) -> dic
 @endpoints.handler("get_scalar_metric_data")
 def get_scalar_metric_data(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
-    return reader.scalar_metric_data(
+    page = reader.scalar_metric_data(
         company_id, request["task"], request["metric"], request.get("scroll_id"), model_events(call, request)
-    ).as_response()
+    )
+    return scrolled(call, request, page.as_response())
 
 
 @endpoints.handler("get_task_log")

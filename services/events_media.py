@@ -7,7 +7,7 @@ from typing import Any
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
 from ..protocol.versions import V2_10
-from .events import metric_variants, model_events
+from .events import metric_variants, model_events, scrolled
 
 endpoints = Endpoints("events")
 
@@ -33,7 +33,7 @@ def get_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) ->
         model_events(call, request),
         metric_variants(call, request),
     )
-    return page.as_response("plots")
+    return scrolled(call, request, page.as_response("plots"))
 
 
 @endpoints.handler("get_multi_task_plots")
@@ -45,9 +45,10 @@ def get_multi_task_plots(call: Call, company_id: str, request: dict[str, Any]) -
 @endpoints.handler("get_multi_task_plots")
 def get_multi_task_plots_v1_8(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     reader = call.ctx.events.reader
-    return reader.multi_task_plots(
+    answer = reader.multi_task_plots(
         company_id, request["tasks"], request["iters"], request.get("scroll_id"), True, model_events(call, request)
     )
+    return scrolled(call, request, answer)
 
 
 @endpoints.handler("get_multi_task_plots")
@@ -55,7 +56,7 @@ def get_multi_task_plots_v2_26(call: Call, company_id: str, request: dict[str, A
     if not request["last_iters_per_task_metric"]:
         return get_multi_task_plots_v1_8(call, company_id, request)
     reader = call.ctx.events.reader
-    return reader.multi_task_plots_per_metric(
+    answer = reader.multi_task_plots_per_metric(
         company_id,
         request["tasks"],
         request["iters"],
@@ -63,6 +64,7 @@ def get_multi_task_plots_v2_26(call: Call, company_id: str, request: dict[str, A
         model_events(call, request),
         metric_variants(call, request),
     )
+    return scrolled(call, request, answer)
 
 
 @endpoints.handler("debug_images")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from support.client import ApiClient
-from support.events_api import add, fails, image, new_task, ok, plot, tenant_of
+from support.events_api import add, fails, image, new_task, ok, plot, scalar, tenant_of
 
 
 @pytest.fixture
@@ -60,3 +60,22 @@ def test_from_2_10_a_metric_without_images_is_listed_empty(api: ApiClient) -> No
     assert iterations(ok(api, "events.debug_images", request, "2.9")) == {(task, "img"): [(1, ["v"])]}
     plots = ok(api, "events.plots", {"metrics": [{"task": bare, "metric": "p"}]}, "2.20")
     assert iterations(plots) == {(bare, "p"): []}
+
+
+def test_no_scroll_answers_without_a_scroll_id(api: ApiClient) -> None:
+    """no_scroll (2.22, in clearml 2.1's bundle): the same events, no scroll_id; before 2.22
+    the field is not declared and the answer keeps its scroll id."""
+    task = new_task(api)
+    add(api, [plot(task, i) for i in range(3)] + [scalar(task, i, float(i)) for i in range(3)])
+    calls = (
+        ("events.get_task_plots", {"task": task, "iters": 2}),
+        ("events.get_multi_task_plots", {"tasks": [task], "iters": 2}),
+        ("events.get_scalar_metric_data", {"task": task, "metric": "loss"}),
+    )
+    for action, request in calls:
+        plain = ok(api, action, request, "2.22")
+        quiet = ok(api, action, {**request, "no_scroll": True}, "2.23")
+        assert "scroll_id" in plain and "scroll_id" not in quiet, action
+        assert {k: v for k, v in plain.items() if k != "scroll_id"} == quiet, action
+        assert "scroll_id" in ok(api, action, {**request, "no_scroll": True}, "2.9"), action
+        fails(api, action, {**request, "no_scroll": "yes"}, "2.22", 400, 12)

@@ -44,6 +44,37 @@ def test_metadata_create_edit_and_actions(tenant: ApiClient) -> None:
     assert _model(tenant, model)["metadata"] == {"u": {"key": "u", "value": "2"}}
 
 
+def test_metadata_as_a_list_of_items_in_create_edit_update(tenant: ApiClient) -> None:
+    """The SDK's bundle (clearml 2.1, v2_23) declares metadata of create / edit / update as a
+    list of items; a dictionary by key is accepted too (the reference's own schema)."""
+    items = [{"key": "a", "type": "int", "value": "1"}, {"key": "b.c", "value": "x"}]
+    model = _call(tenant, "create", {"name": unique(), "uri": "u", "metadata": items})["id"]
+    assert _model(tenant, model)["metadata"] == {"a": items[0], "b.c": items[1]}
+    _call(tenant, "edit", {"model": model, "metadata": [{"key": "e", "value": "2"}]})
+    assert _model(tenant, model)["metadata"] == {"e": {"key": "e", "value": "2"}}
+    _call(tenant, "update", {"model": model, "metadata": [{"key": "u", "value": "3"}]})
+    assert _model(tenant, model)["metadata"] == {"u": {"key": "u", "value": "3"}}
+    for bad in ([{"key": "k", "value": 5}], "text", [1]):
+        reply = tenant.call("models.edit", {"model": model, "metadata": bad}, version=V)
+        assert reply.code == (400, 12) and "metadata" in reply.meta["result_msg"], bad
+    assert _model(tenant, model)["metadata"] == {"u": {"key": "u", "value": "3"}}
+
+
+def test_get_all_filters_on_last_update(tenant: ApiClient) -> None:
+    project = tenant.projects.create(name=unique("proj"), description="d")["id"]
+    model = new_model(tenant, project=project)
+    new_model(tenant, project=project)  # never changed: no last_update
+    _call(tenant, "add_or_update_metadata", {"model": model, "metadata": [{"key": "k", "value": "v"}]})
+    stamp = _model(tenant, model)["last_update"]  # set by changes, not by models.create
+    for version in ("2.9", V):
+        found = tenant.with_version(version).models.get_all(project=[project], last_update=[f">={stamp}"])
+        assert [m["id"] for m in found["models"]] == [model]
+        found = tenant.with_version(version).models.get_all(project=[project], last_update=[f"<{stamp}"])
+        assert found["models"] == []
+    reply = tenant.call("models.get_all", {"last_update": [">=not a date"]}, version=V)
+    assert reply.code == (400, 12) and "last_update" in reply.meta["result_msg"]
+
+
 def test_metadata_filters_projection_and_order(tenant: ApiClient) -> None:
     project = tenant.projects.create(name=unique("proj"), description="d")["id"]
     a = _call(tenant, "create", {"name": unique(), "uri": "u", "project": project, "metadata": {"k.1": {"value": "b"}}})

@@ -174,6 +174,8 @@ def test_queue_metrics_follow_the_queue(api: ApiClient) -> None:
     assert all(w >= 0 for w in metrics["avg_waiting_times"])
     (total,) = api.queues.get_queue_metrics(**span)["queues"]
     assert total["queue"] == "total" and total["dates"] == metrics["dates"]
+    # refresh (in clearml 2.1's bundle) is accepted: the answer is current anyway
+    assert api.queues.get_queue_metrics(queue_ids=[queue], refresh=True, **span)["queues"] == [metrics]
     missing = api.queues.get_queue_metrics(queue_ids=["no-such-queue"], **span)["queues"]
     assert missing == [{"queue": "no-such-queue", "dates": [], "avg_waiting_times": [], "queue_lengths": []}]
 
