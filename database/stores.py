@@ -89,6 +89,12 @@ def open_stores(config: Config, data_dir: Path, *, lock_data_dir: bool = True) -
         document_locks.use(document_locks.DocumentLocks(redis_main))
         document_locks.lock_every_write(document_classes())
     try:
+        if not embedded:  # a move-store run into these stores that did not finish
+            from mongoengine.connection import get_db
+
+            from .move.state import check_before_serving as check_move
+
+            check_move(get_db(BACKEND_DB))
         # ES 5-era events not migrated: refuse before the event stores write templates.
         check_before_serving(config)
         stores.events = open_event_store(config, data_dir)

@@ -20,6 +20,29 @@ COPYING, COPIED, VERIFIED, FAILED = "copying", "copied", "verified", "failed"
 RUN = "_run"  # the run's own record: the source data directory
 
 
+class MoveUnfinished(RuntimeError):
+    """The document server holds a move-store run that did not end verified."""
+
+
+def check_before_serving(backend_db: Any) -> None:
+    """The start-up hook of a server on a document server: refuse while its marker names
+    a unit that is not verified (a move interrupted, or one whose verification failed):
+    the server would show part of the installation, and its writes would mix with a
+    resumed copy. Nothing to check without a marker (no move ever ran here)."""
+    pending = sorted(
+        f"{d['_id']} ({d.get('status')})"
+        for d in backend_db[MARKER].find({"_id": {"$ne": RUN}}, {"status": 1})
+        if d.get("status") != VERIFIED
+    )
+    if pending:
+        shown = ", ".join(pending[:5]) + (f" and {len(pending) - 5} more" if len(pending) > 5 else "")
+        raise MoveUnfinished(
+            f"this document store holds a move-store run that did not finish: {shown}. Finish it with the same "
+            f"`stationmaster move-store ... --resume` (or --verify-only), or drop the collection {MARKER} of the "
+            "backend database to serve the data as it is"
+        )
+
+
 class MoveState:
     def __init__(self, target: TeamTarget, source: str) -> None:
         self.coll = target.dbs["backend"][MARKER]

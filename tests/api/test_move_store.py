@@ -206,6 +206,12 @@ def test_a_move_killed_midway_resumes_from_its_marker_and_verifies(
     without = move(*args)  # an earlier run is there: it must be named
     assert without.returncode == 2 and "--resume" in without.stdout
 
+    # a server on the half-moved stores refuses to start, naming the unit and the fix
+    half = ServerProcess(tmp_path / "half" / "data", config_dir=config)
+    with pytest.raises(RuntimeError) as refused:
+        half.start(timeout=120)
+    assert f"{unit} (copying)" in str(refused.value) and "--resume" in str(refused.value)
+
     resumed = move(*args, "--resume")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"ok        {unit}: source 60,000, target 60,000, 500 sampled" in resumed.stdout
@@ -214,6 +220,8 @@ def test_a_move_killed_midway_resumes_from_its_marker_and_verifies(
     assert es_count(team_stores, unit) == 60_000
     assert marker.find_one({"_id": unit})["status"] == "verified"
     assert "skipped" in move(*args, "--resume").stdout  # all verified: nothing to copy
+    served = ServerProcess(tmp_path / "served" / "data", config_dir=config).start(timeout=120)
+    served.stop()  # verified: the same stores serve
 
 
 # --- refusals and failures --------------------------------------------------------------
