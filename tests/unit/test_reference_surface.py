@@ -158,3 +158,12 @@ def test_every_v2_0_action_is_served_at_its_reference_versions(registry: Endpoin
             reference.add(min(Version.parse(v) for v in REFERENCE[name]["handlers"]))
         assert lowest in reference, f"{name}: served from {lowest}, the reference from {sorted(reference)}"
         assert registry.resolve(name, Version(2, 31)) is not None, name
+
+
+def test_the_actions_page_is_current() -> None:
+    """docs/api-actions.md is what tests/support/actions_table.py prints (regenerate it
+    with that command after adding or changing an action)."""
+    from support.actions_table import table
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "api-actions.md"
+    assert page.read_text() == table(), "docs/api-actions.md is stale: .venv/bin/python tests/support/actions_table.py"
