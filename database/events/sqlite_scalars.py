@@ -32,6 +32,7 @@ from itertools import repeat
 from typing import Any
 
 from .base import IterationsQuery, Points, PointsQuery, as_float32, iso_ms, point_id
+from .gc_pause import gc_paused
 from .sqlite_columns import SeriesColumns
 from .sqlite_series import Summary
 
@@ -401,12 +402,14 @@ def points(conn: Any, company_id: str, query: PointsQuery) -> Points:
                 args += [after[1], after[1], after[2]]
         order = "iter" if by_iter else "timestamp, iter"
         columns = "iter, raw" if by_iter else "timestamp, raw, iter"
-        rows = conn.execute(
-            f"SELECT {columns} FROM scalars WHERE {sql} ORDER BY {order} LIMIT ?", [*args, query.size - count]
-        ).fetchall()
-        if rows:
-            xs, values, *_ = zip(*rows, strict=True)  # columns in C, not a loop per point
-            found.append((variant, list(xs), list(values)))
-            count += len(rows)
-            last_key = [variant, rows[-1][0], rows[-1][-1]]
+        with gc_paused():  # many row tuples, no cycles (gc_pause.py)
+            rows = conn.execute(
+                f"SELECT {columns} FROM scalars WHERE {sql} ORDER BY {order} LIMIT ?", [*args, query.size - count]
+            ).fetchall()
+            if rows:
+                xs, values, *_ = zip(*rows, strict=True)  # columns in C, not a loop per point
+                found.append((variant, list(xs), list(values)))
+                count += len(rows)
+                last_key = [variant, rows[-1][0], rows[-1][-1]]
+            del rows
     return found, last_key
