@@ -107,6 +107,8 @@ class Bench:
         self.headers = {**api.auth_headers(), "Content-Type": "application/json-lines"}
         #: server CPU seconds per 100,000 ingested events, per run of ``ingest``
         self.cpu_per_100k: list[float] = []
+        #: server CPU seconds per read of ``raw_series``
+        self.raw_cpu: list[float] = []
         self.first_ms = float("nan")
 
     def task(self, name: str) -> str:
@@ -134,9 +136,11 @@ class Bench:
             self.post_all(bodies, 4)
 
     def raw_series(self, runs: int, task: str) -> float:
-        """Median milliseconds to read every point of the task's one series, paged."""
+        """Median milliseconds to read every point of the task's one series, paged (the
+        server's CPU seconds of each read in ``raw_cpu``)."""
         times = []
         for _ in range(runs):
+            cpu = cpu_seconds(self.pid)
             request: dict[str, Any] = {"task": task, "metric": {"metric": "metric0"}, "batch_size": 200_000}
             started, points = time.perf_counter(), 0
             while True:
@@ -147,6 +151,7 @@ class Bench:
                 points += reply.data["returned"]
                 request["scroll_id"] = reply.data["scroll_id"]
             times.append(time.perf_counter() - started)
+            self.raw_cpu.append(cpu_seconds(self.pid) - cpu)
             assert points > 0
         return statistics.median(times) * 1000
 
@@ -340,6 +345,7 @@ def measure(store: str, args: argparse.Namespace) -> dict[str, float]:
             one_series = functools.partial(scalar_body, series_count=1)
             bench.fill(lambda t, n: one_series(t, n), task, args.raw_points)
             figures[f"raw scalars, {args.raw_points:,} points of 1 series (ms)"] = bench.raw_series(args.runs, task)
+            figures["raw scalars: server CPU s per read"] = statistics.median(bench.raw_cpu)
         figures["debug image sample, one navigation step (ms)"] = bench.sample_steps()
         return figures
 
