@@ -165,5 +165,5 @@ def test_the_actions_page_is_current() -> None:
     with that command after adding or changing an action)."""
     from support.actions_table import table
 
-    page = Path(__file__).resolve().parents[2] / "docs" / "api-actions.md"
+    page = Path(__file__).resolve().parents[2] / "docs/api-actions.md"
     assert page.read_text() == table(), "docs/api-actions.md is stale: .venv/bin/python tests/support/actions_table.py"
