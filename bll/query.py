@@ -206,12 +206,21 @@ def _parse_date(key: str, text: str) -> datetime:
 
 
 def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value.get("fields"):
-        raise errors.VALIDATION_ERROR(f"field {key}: expected {{pattern, fields}}", field=key)
-    if value.get("pattern") is None:
+    """``{fields, pattern}`` (a regex on each field) or ``{fields, datetime}`` (each field
+    within the date conditions, e.g. ``[">2024-01-01"]``, as the SDK's triggers send from
+    API 2.23 on); ``_any_`` / ``_or_``: one field matches, ``_all_`` / ``_and_``: every one."""
+    if not isinstance(value, Mapping) or not value.get("fields") or not isinstance(value["fields"], list):
+        raise errors.VALIDATION_ERROR(f"field {key}: expected {{pattern or datetime, fields}}", field=key)
+    names = [_field_name(f"{key}.fields", f) for f in value["fields"]]
+    if value.get("datetime") is not None:
+        if value.get("pattern") is not None:
+            raise errors.VALIDATION_ERROR(f"field {key}: pattern and datetime exclude each other", field=key)
+        parts = [{"$and": _datetime_clauses(name, value["datetime"])} for name in names]
+    elif value.get("pattern") is None:
         raise errors.VALIDATION_ERROR(f"field {key}.pattern: required", field=f"{key}.pattern")
-    regex = pattern(value["pattern"], f"{key}.pattern", ignore_case=True)
-    parts = [{_field_name(f"{key}.fields", f): {"$regex": regex}} for f in value["fields"]]
+    else:
+        regex = pattern(value["pattern"], f"{key}.pattern", ignore_case=True)
+        parts = [{name: {"$regex": regex}} for name in names]
     return {"$or" if key in ("_any_", "_or_") else "$and": parts}
 
 

@@ -182,3 +182,25 @@ def test_order_by_legacy_parameter_below_2_9(tenant: ApiClient) -> None:
         project=[project], order_by=["-execution.parameters.lr"], only_fields=["name", "execution.parameters.lr"]
     )["tasks"]
     assert [t["execution"]["parameters"]["lr"] for t in tasks] == ["20", "3", "1"]
+
+
+def test_any_and_all_with_date_conditions(tenant: ApiClient) -> None:
+    """``_any_`` / ``_or_`` with ``datetime`` instead of ``pattern``: what clearml 2.1's
+    triggers send ({fields: [last_update, last_change], datetime: [">..."]})."""
+    project = make_project(tenant)
+    task_id = tenant.tasks.create(name="dated", type="training", project=project)["id"]
+    tenant.tasks.started(task=task_id)
+    for key in ("_any_", "_or_", "_all_"):
+        recent = {"fields": ["status_changed", "last_update"], "datetime": [">2000-01-01"]}
+        found = tenant.tasks.get_all(project=[project], **{key: recent})["tasks"]
+        assert [t["id"] for t in found] == [task_id], key
+        future = {"fields": ["status_changed", "last_update"], "datetime": [">=2999-01-01"]}
+        assert tenant.tasks.get_all(project=[project], **{key: future})["tasks"] == [], key
+    between = {"fields": ["created"], "datetime": [">2000-01-01", "<2999-01-01"]}
+    assert [t["id"] for t in tenant.tasks.get_all(project=[project], _any_=between)["tasks"]] == [task_id]
+    bad = tenant.call("tasks.get_all", {"_any_": {"fields": ["created"], "datetime": ["not a date"]}})
+    assert bad.code == (400, 12) and "created" in bad.meta["result_msg"]
+    both = tenant.call("tasks.get_all", {"_any_": {"fields": ["name"], "pattern": "x", "datetime": [">2000"]}})
+    assert both.code == (400, 12) and "_any_" in both.meta["result_msg"]
+    injected = tenant.call("tasks.get_all", {"_or_": {"fields": ["$where"], "datetime": [">2000-01-01"]}})
+    assert injected.code == (400, 12) and "_or_.fields" in injected.meta["result_msg"]
