@@ -321,10 +321,15 @@ def test_profile_creates_credentials_shown_once_with_a_clearml_conf(tab: Tab) ->
 
 
 def test_sdk_links_open_the_right_tab(tab: Tab) -> None:
-    """The SDK prints <web>/projects/<p>/experiments/<t>/output/log; it opens the console."""
+    """The SDK prints <web>/projects/<p>/experiments/<t>/output/log (…/tasks/… from API 2.31);
+    it opens the console."""
     page, site = tab.page, tab.site
     tab.go(experiment(site, site.ids["main"], "output/log"), ".console .line")
     assert page.get_attribute("[data-tab=console]", "aria-selected") == "true"
     log = PageLog(page)
     tab.go(f"/projects/*/experiments/{site.ids['main']}/output/metrics/scalar", ".chart canvas")
+    assert log.errors == []
+    # clearml 2.1 prints /projects/<p>/tasks/<t>/output/log to a server announcing API 2.31
+    tab.go(f"/projects/{site.ids['project']}/tasks/{site.ids['main']}/output/log", ".console .line")
+    assert page.get_attribute("[data-tab=console]", "aria-selected") == "true"
     assert log.errors == []

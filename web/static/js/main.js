@@ -28,7 +28,8 @@ export function route(path) {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (!parts.length) return { screen: "projects", params: {} };
   if (parts[0] === "projects" && parts.length === 1) return { screen: "projects", params: {} };
-  if (parts[0] === "projects" && parts[2] === "experiments" && parts[3]) {
+  // clearml 2.1 prints .../tasks/<id>/... to a server announcing API 2.31, .../experiments/<id>/... below
+  if (parts[0] === "projects" && (parts[2] === "experiments" || parts[2] === "tasks") && parts[3]) {
     const rest = parts.slice(4).join("/");
     return { screen: "experiment", params: { project: parts[1], id: parts[3], tab: EXPERIMENT_TABS[rest] || rest || "overview" } };
   }
