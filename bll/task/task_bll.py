@@ -14,7 +14,7 @@ from ...database.repositories.tasks import TaskRepository
 from ...database.repositories.users import UserRepository
 from ...database.vocabulary import TaskStatus, new_id, utcnow
 from ...protocol import errors
-from ...protocol.versions import V2_9, Version
+from ...protocol.versions import V2_9, V2_10, Version
 from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
@@ -85,6 +85,9 @@ def _cloned_params(source: Mapping[str, Any], request: Mapping[str, Any]) -> tup
     if new_configuration:
         configuration = escape_configuration(new_configuration)
     return execution, hyperparams, configuration
+
+
+_DEFAULT_SCRIPT = {"binary": "python", "repository": "", "entry_point": ""}
 
 
 def _cloned_system_tags(source: Mapping[str, Any], given: Sequence[str] | None, version: Version) -> list[str]:
@@ -213,6 +216,10 @@ class TaskBLL:
         }
         # like the reference's default Output(): clients expect the object to exist
         doc["output"] = {"destination": request["output_dest"]} if request.get("output_dest") is not None else {}
+        if version >= V2_10 and not doc.get("script"):
+            # the reference's default Script() after v0.16: clearml 2.1's Dataset sets
+            # task.data.script.diff on a task it created without one
+            doc["script"] = dict(_DEFAULT_SCRIPT)
         return doc
 
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:

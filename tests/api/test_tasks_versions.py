@@ -80,3 +80,19 @@ def test_handler_minimum_versions(tenant: ApiClient) -> None:
     assert reply.code == (400, 101)  # handler 1.0 serves it
     # a version above the maximum goes to the newest handler
     assert tenant.call("tasks.get_all", {"id": ["x"]}, version="2.15").status == 200
+
+
+def test_a_task_created_without_script_has_the_default_one_from_2_10(tenant: ApiClient) -> None:
+    """clearml 2.1's Dataset.create makes a task without a script and then sets
+    task.data.script.diff: from API 2.10 a new task has the reference's default script;
+    below, as in v0.16.1, none."""
+    new = tenant.with_version("2.13").tasks.create(name="dataset task", type="data_processing")["id"]
+    script = tenant.tasks.get_by_id(task=new)["task"]["script"]
+    assert script == {"binary": "python", "repository": "", "entry_point": ""}
+    tenant.with_version("2.13").tasks.set_requirements(task=new, requirements={"pip": "numpy"})
+    given = tenant.with_version("2.13").tasks.create(
+        name="with script", type="training", script={"repository": "https://example.org/r.git", "entry_point": "a.py"}
+    )["id"]
+    assert tenant.tasks.get_by_id(task=given)["task"]["script"]["entry_point"] == "a.py"
+    old = tenant.with_version("2.9").tasks.create(name="old caller", type="training")["id"]
+    assert "script" not in tenant.with_version("2.9").tasks.get_by_id(task=old)["task"]
