@@ -212,6 +212,7 @@ def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not value.get("fields") or not isinstance(value["fields"], list):
         raise errors.VALIDATION_ERROR(f"field {key}: expected {{pattern or datetime, fields}}", field=key)
     names = [_field_name(f"{key}.fields", f) for f in value["fields"]]
+    parts: list[dict[str, Any]]
     if value.get("datetime") is not None:
         if value.get("pattern") is not None:
             raise errors.VALIDATION_ERROR(f"field {key}: pattern and datetime exclude each other", field=key)
