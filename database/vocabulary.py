@@ -75,6 +75,10 @@ class TaskType:
         "qc",
         "custom",
     )
+    #: Reports (API 2.23, the reports service only): tasks.create and the tasks
+    #: schema's ``task_type`` do not take it; stored documents may have it.
+    report = "report"
+    STORED = (*ALL, report)
 
 
 class TaskSystemTags:

@@ -99,6 +99,11 @@ TASK_PUBLISH_IN_PROGRESS = ErrorKind(400, 129, "task_publish_in_progress", "Task
 TASK_NOT_FOUND = ErrorKind(400, 130, "task_not_found", "Task not found")
 EVENTS_NOT_ADDED = ErrorKind(400, 131, "events_not_added", "Events not added")
 
+# reports
+OPERATION_SUPPORTED_ON_REPORTS_ONLY = ErrorKind(
+    400, 150, "operation_supported_on_reports_only", "The task is not a report"
+)
+
 # models
 MODEL_ERROR = ErrorKind(400, 200, "model_error", "Model error")
 INVALID_MODEL_ID = ErrorKind(400, 201, "invalid_model_id", "Invalid model id")

@@ -16,6 +16,7 @@ from ..bll.organization import OrgBLL
 from ..bll.pipelines import PipelineBLL
 from ..bll.projects import ProjectBLL
 from ..bll.queues import QueueBLL
+from ..bll.reports import ReportBLL
 from ..bll.server_info import ServerInfo
 from ..bll.serving import ServingBLL
 from ..bll.statistics import StatsBLL
@@ -52,6 +53,7 @@ class AppContext:
     serving: ServingBLL
     storage: StorageBLL
     pipelines: PipelineBLL
+    reports: ReportBLL
     tasks: TaskBLL
     task_lifecycle: TaskLifecycle
     task_params: HyperParamsBLL
@@ -105,6 +107,7 @@ def build_context(
         serving=ServingBLL(config, stores.workers_redis, stats),
         storage=StorageBLL(config, documents.storage),
         pipelines=PipelineBLL(tasks, lifecycle, queues, workers, documents.tasks, documents.projects),
+        reports=ReportBLL(tasks, task_access, documents.reports, documents.projects, models, events),
         tasks=tasks,
         task_lifecycle=lifecycle,
         task_params=HyperParamsBLL(task_access),

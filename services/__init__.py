@@ -34,6 +34,7 @@ SERVICE_MODULES = (
     "serving",
     "storage",
     "pipelines",
+    "reports",
 )
 
 

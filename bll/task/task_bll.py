@@ -131,10 +131,19 @@ class TaskBLL:
         return task_for_output(self.access.get_for_read(company_id, task_id), version)
 
     def get_all(
-        self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
+        self,
+        company_id: str,
+        request: Mapping[str, Any],
+        version: Version,
+        *,
+        joins: bool = False,
+        base_filter: Mapping[str, Any] | None = None,
+        window: tuple[int, int] | None = None,
     ) -> list[dict[str, Any]]:
         """``get_all`` (and with ``joins`` ``get_all_ex``, where ``only_fields`` may name
-        fields of the referenced project, parent task or user, e.g. ``project.name``)."""
+        fields of the referenced project, parent task or user, e.g. ``project.name``).
+        ``base_filter``: a condition every task also meets; ``window``: (skip, limit)
+        instead of the request's paging (a scroll)."""
         request = dict(conform_filter_tags(request, version))
         only = request.get("only_fields")
         if only:
@@ -151,7 +160,7 @@ class TaskBLL:
         if joins:
             split, wanted = split_joins(request, JOIN_REFS)
             request = dict(split)
-        docs = get_all_docs(self.tasks, company_id, request, TASK_QUERY)
+        docs = get_all_docs(self.tasks, company_id, request, TASK_QUERY, base_filter=base_filter, window=window)
         if wanted:
             apply_joins(docs, wanted, JOIN_REFS)
         return [task_for_output(doc, version) for doc in docs]

@@ -16,6 +16,7 @@ from .companies import CompanyRepository
 from .models import ModelRepository
 from .projects import ProjectRepository
 from .queues import QueueRepository
+from .reports import ReportRepository
 from .settings import SettingsRepository
 from .storage import StorageSettingsRepository
 from .tasks import TaskRepository
@@ -33,5 +34,6 @@ class Documents:
     models: ModelRepository = field(default_factory=ModelRepository)
     tasks: TaskRepository = field(default_factory=TaskRepository)
     queues: QueueRepository = field(default_factory=QueueRepository)
+    reports: ReportRepository = field(default_factory=ReportRepository)
     settings: SettingsRepository = field(default_factory=SettingsRepository)
     storage: StorageSettingsRepository = field(default_factory=StorageSettingsRepository)
