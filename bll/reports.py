@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..database.repositories.projects import ProjectRepository
@@ -23,6 +23,7 @@ from ..protocol.versions import Version
 from .auth.identity import Identity
 from .events.bll import EventsBLL
 from .events.reading import DEBUG_IMAGE
+from .events.tasks import events_company
 from .models import ModelBLL
 from .organization import public_or_company, writable
 from .scroll import Scroll
@@ -321,29 +322,40 @@ class ReportBLL:
             tasks, extra = self._task_listing(company_id, query, version, allow_public)
         result: dict[str, Any] = {"tasks": tasks, **extra}
         ids = [str(t["id"]) for t in tasks if t.get("id")]
-        for section in SECTIONS:
-            options = request.get(section)
-            if options is not None:
-                result[section] = self._section(company_id, section, options, ids, model_events)
+        wanted = [section for section in SECTIONS if request.get(section) is not None]
+        groups = self._by_events_company(company_id, ids, model_events) if wanted and ids else []
+        for section in wanted:
+            result[section] = self._section(company_id, section, request[section], groups, model_events)
         return result
 
+    def _by_events_company(self, company_id: str, ids: list[str], model_events: bool) -> list[list[str]]:
+        """The ids grouped by whose events they are (the caller's, or a public task's
+        owner): the multi-task readers read one company's events at a time."""
+        owners = self._events.owners.tasks_for_read(company_id, ids, model_events=model_events)
+        groups: dict[str, list[str]] = {}
+        for owner in owners:
+            groups.setdefault(events_company(company_id, owner), []).append(str(owner["id"]))
+        return list(groups.values())
+
     def _section(
-        self, company_id: str, section: str, options: Mapping[str, Any], ids: list[str], model_events: bool
+        self, company_id: str, section: str, options: Mapping[str, Any], groups: list[list[str]], model_events: bool
     ) -> Any:
         metrics = {m["metric"]: list(m.get("variants") or ()) for m in options.get("metrics") or ()} or None
         if section == "debug_images":
+            ids = [task for group in groups for task in group]
             return self._debug_images(company_id, ids, options["iters"], metrics, model_events)
         if section == "plots":
-            return self._plots(company_id, ids, options, metrics, model_events)
+            return _merged(self._plots(company_id, ids, options, metrics, model_events) for ids in groups)
         if section == "scalar_metrics_iter_histogram":
-            if not ids:
-                return {}
-            return self._events.metrics.multi_task_histogram(
-                company_id, ids, options["samples"], options["key"], model_events, metrics
+            histograms = self._events.metrics
+            return _merged(
+                histograms.multi_task_histogram(
+                    company_id, ids, options["samples"], options["key"], model_events, metrics
+                )
+                for ids in groups
             )
-        if not ids:
-            return []
-        return self._events.scalars.single_values(company_id, ids, None, model_events)
+        scalars = self._events.scalars
+        return [item for ids in groups for item in scalars.single_values(company_id, ids, None, model_events)]
 
     def _debug_images(
         self,
@@ -385,8 +397,6 @@ class ReportBLL:
         metrics: dict[str, list[str]] | None,
         model_events: bool,
     ) -> dict[str, Any]:
-        if not ids:
-            return {}
         reader = self._events.reader
         iters = options["iters"]
         if options.get("last_iters_per_task_metric"):  # 2.26
@@ -413,6 +423,19 @@ def _message(request: Mapping[str, Any]) -> str:
     """The status message: the request's ``message`` (what the reference reads) or its
     ``comment`` (what the reference's schema declares)."""
     return str(request.get("message") or request.get("comment") or "")
+
+
+def _merged(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The nested answers of several companies' reads ({metric: {variant: {task: ...}}})
+    as one: dictionaries merged key by key, tasks never collide."""
+    result: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, Mapping) and isinstance(result.get(key), dict):
+                result[key] = _merged([result[key], value])
+            else:
+                result[key] = dict(value) if isinstance(value, Mapping) else value
+    return result
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from support.client import ApiClient
-from support.events_api import add, image, new_task, plot, scalar
+from support.events_api import add, image, new_task, plot, scalar, tenant_of
 
 V = "2.26"
 
@@ -44,6 +44,12 @@ def _report(api: ApiClient, report_id: str) -> dict:
 @pytest.fixture
 def project(tenant: ApiClient) -> str:
     return _project(tenant)
+
+
+@pytest.fixture
+def api(events_root: ApiClient) -> ApiClient:
+    """A fresh tenant on a server of each event store (the task data tests)."""
+    return tenant_of(events_root)
 
 
 def test_create_puts_the_report_in_the_hidden_reports_project(tenant: ApiClient, project: str) -> None:
@@ -240,7 +246,8 @@ def test_bad_input_is_400_naming_the_field(tenant: ApiClient, action: str, data:
     assert field in msg
 
 
-def test_get_task_data_answers_the_embedded_events(tenant: ApiClient, project: str) -> None:
+def test_get_task_data_answers_the_embedded_events(api: ApiClient) -> None:
+    tenant, project = api, _project(api)
     task = tenant.tasks.create(name="trained", type="training", project=project)["id"]
     other = tenant.tasks.create(name="second", type="training", project=project)["id"]
     add(
@@ -288,7 +295,8 @@ def test_get_task_data_answers_the_embedded_events(tenant: ApiClient, project: s
     assert set(plain) == {"tasks"} and [t["id"] for t in plain["tasks"]] == [task]
 
 
-def test_get_task_data_metric_filters_and_hidden_tasks(tenant: ApiClient, project: str) -> None:
+def test_get_task_data_metric_filters_and_hidden_tasks(api: ApiClient) -> None:
+    tenant, project = api, _project(api)
     task = tenant.tasks.create(name="trained", type="training", project=project)["id"]
     add(
         tenant,
@@ -316,7 +324,8 @@ def test_get_task_data_metric_filters_and_hidden_tasks(tenant: ApiClient, projec
     assert empty == {"tasks": [], "debug_images": [], "plots": {}}
 
 
-def test_get_task_data_of_models_from_2_25(tenant: ApiClient) -> None:
+def test_get_task_data_of_models_from_2_25(api: ApiClient) -> None:
+    tenant = api
     model = tenant.models.create(name=_name("model"), uri="file:///m.pt", ready=False)["id"]
     event = {**scalar(model, 1, 3.0), "model_event": True}
     reply = tenant.call("events.add_batch", batch=[event], version="2.22")
@@ -324,3 +333,28 @@ def test_get_task_data_of_models_from_2_25(tenant: ApiClient) -> None:
     data = _ok(tenant, "get_task_data", {"id": [model], "model_events": True, "scalar_metrics_iter_histogram": {}})
     assert [m["id"] for m in data["tasks"]] == [model]
     assert data["scalar_metrics_iter_histogram"]["loss"]["train"][model]["y"] == [3.0]
+
+
+def test_get_task_data_subprojects_and_public_tasks(api: ApiClient, events_root: ApiClient) -> None:
+    parent_name = _name("parent")
+    parent = _project(api, parent_name)
+    child = _project(api, f"{parent_name}/child")
+    top = api.tasks.create(name="top task", type="training", project=parent)["id"]
+    below = api.tasks.create(name="child task", type="training", project=child)["id"]
+    add(api, [scalar(top, 1, 1.0), scalar(below, 1, 2.0)])
+    request = {"project": [parent], "only_fields": ["id"], "scalar_metrics_iter_histogram": {}}
+    assert [t["id"] for t in _ok(api, "get_task_data", request)["tasks"]] == [top]
+    deep = _ok(api, "get_task_data", {**request, "include_subprojects": True})
+    assert sorted(t["id"] for t in deep["tasks"]) == sorted([top, below])
+    assert set(deep["scalar_metrics_iter_histogram"]["loss"]["train"]) == {top, below}
+    # a public task of another company: its events are read from its owner's
+    owner = tenant_of(events_root)
+    public = owner.tasks.create(name="public task", type="training")["id"]
+    add(owner, [scalar(public, 1, 5.0)])
+    assert owner.tasks.make_public(ids=[public])["updated"] == 1
+    mixed = _ok(api, "get_task_data", {"id": [top, public], "scalar_metrics_iter_histogram": {}, "plots": {}})
+    assert sorted(t["id"] for t in mixed["tasks"]) == sorted([top, public])
+    series = mixed["scalar_metrics_iter_histogram"]["loss"]["train"]
+    assert series[public]["y"] == [5.0] and series[top]["y"] == [1.0]
+    only_mine = _ok(api, "get_task_data", {"id": [top, public], "allow_public": False})
+    assert [t["id"] for t in only_mine["tasks"]] == [top]
