@@ -80,7 +80,7 @@ def test_report_text_and_assets_by_version(tenant: ApiClient) -> None:
     assert "report_assets" not in _report(tenant, at_2_23["id"])
     # not served below 2.23
     reply = tenant.call("reports.create", {"name": _name()}, version="2.22")
-    assert reply.status != 200
+    assert (reply.status, *reply.code) == (404, 404, 0)
 
 
 def test_update_and_its_status_rules(tenant: ApiClient) -> None:
