@@ -290,6 +290,8 @@ def test_get_task_data_answers_the_embedded_events(api: ApiClient) -> None:
             ],
         }
     ]
+    paged = _ok(tenant, "get_task_data", {**request, "page": 1, "page_size": 1, "debug_images": {"iters": 1}})
+    assert [t["id"] for t in paged["tasks"]] == [task] and len(paged["debug_images"]) == 1
     # sections not asked for are not answered; single values are a 2.25 section
     plain = _ok(tenant, "get_task_data", {"id": [task], "single_value_metrics": {}}, "2.23")
     assert set(plain) == {"tasks"} and [t["id"] for t in plain["tasks"]] == [task]
