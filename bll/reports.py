@@ -26,6 +26,7 @@ from .events.reading import DEBUG_IMAGE
 from .events.tasks import events_company
 from .models import ModelBLL
 from .organization import public_or_company, writable
+from .patterns import literal
 from .scroll import Scroll
 from .task.access import TaskAccess
 from .task.state_machine import StatusChange, apply_status_change
@@ -40,6 +41,8 @@ UPDATABLE = ("name", "tags", "comment", "report", "report_assets")
 _PUBLISHED_UPDATABLE = {"name", "tags", "comment"}
 #: The event sections of get_task_data, none of them a task filter.
 SECTIONS = ("debug_images", "plots", "scalar_metrics_iter_histogram", "single_value_metrics")
+#: What search_text searches in a report (as the reference's text index, for reports).
+TEXT_FIELDS = ("_id", "name", "comment", "report")
 _NOT_FILTERS = (*SECTIONS, "model_events", "search_hidden", "include_subprojects", "allow_public")
 
 
@@ -248,23 +251,34 @@ class ReportBLL:
             if not ids:
                 return {"tasks": []}
             query["project"] = ids
-        tasks, extra = self._task_listing(company_id, query, version, request.get("allow_public") is not False)
+        text = query.pop("search_text", None)
+        searched = {"$or": [{f: {"$regex": literal(text, "search_text")}} for f in TEXT_FIELDS]} if text else None
+        allow_public = request.get("allow_public") is not False
+        tasks, extra = self._task_listing(company_id, query, version, allow_public, searched)
         return {"tasks": tasks, **extra}
 
     def _task_listing(
-        self, company_id: str, query: dict[str, Any], version: Version, allow_public: bool
+        self,
+        company_id: str,
+        query: dict[str, Any],
+        version: Version,
+        allow_public: bool,
+        condition: Mapping[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The tasks of a get_all_ex query (scrolled with ``size`` / ``scroll_id``) that
+        also meet ``condition``, without public ones unless ``allow_public``."""
         scroll = Scroll.of(query)
         for key in ("scroll_id", "size", "refresh_scroll"):
             query.pop(key, None)
         if scroll:
             query = Scroll.ordered(query)
+        conditions = [dict(c) for c in (condition, None if allow_public else {"company": company_id}) if c]
         tasks = self._tasks.get_all(
             company_id,
             query,
             version,
             joins=True,
-            base_filter=None if allow_public else {"company": company_id},
+            base_filter={"$and": conditions} if conditions else None,
             window=scroll.window if scroll else None,
         )
         return tasks, ({"scroll_id": scroll.next_id(len(tasks))} if scroll else {})

@@ -170,6 +170,8 @@ def test_get_all_ex_lists_reports_with_the_task_filters(tenant: ApiClient, proje
     assert tagged[0]["project"]["name"].endswith("/.reports")
     found = _ok(tenant, "get_all_ex", {"search_text": "gamma", "only_fields": ["id"]})["tasks"]
     assert [t["id"] for t in found] == [root["id"]]
+    in_text = _ok(tenant, "get_all_ex", {"search_text": "TEXT A", "only_fields": ["id"]})["tasks"]
+    assert [t["id"] for t in in_text] == [a["id"]]
     _ok(tenant, "archive", {"task": b["id"]})
     active = _ok(tenant, "get_all_ex", {"project": [project], "system_tags": ["-archived"], "only_fields": ["id"]})
     assert [t["id"] for t in active["tasks"]] == [a["id"]]
