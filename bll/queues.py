@@ -132,6 +132,11 @@ class QueueBLL:
         entries = self.get_by_id(company_id, queue_id, max_entries=1).get("entries") or []
         return entries[0].get("task") if entries else None
 
+    def id_by_name(self, company_id: str, name: str) -> str | None:
+        """The id of the company's queue of exactly that name, None when there is none."""
+        found = list(self._queues.find({"company": company_id, "name": name}, {"_id": 1}, limit=1))
+        return str(found[0]["_id"]) if found else None
+
     def default_queue_id(self, company_id: str) -> str:
         return str(self.get_default(company_id)["id"])
 

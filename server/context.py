@@ -23,6 +23,7 @@ from ..bll.statistics import StatsBLL
 from ..bll.storage import StorageBLL
 from ..bll.task import HyperParamsBLL, TaskBLL, TaskLifecycle
 from ..bll.task.access import TaskAccess
+from ..bll.task.batch import QueueTarget, TaskBatch
 from ..bll.task.task_bll import TaskFields
 from ..bll.users import UserBLL
 from ..bll.workers import WorkerBLL
@@ -56,6 +57,7 @@ class AppContext:
     reports: ReportBLL
     tasks: TaskBLL
     task_lifecycle: TaskLifecycle
+    task_batch: TaskBatch
     task_params: HyperParamsBLL
     registry: EndpointRegistry | None = None
 
@@ -110,5 +112,6 @@ def build_context(
         reports=ReportBLL(tasks, task_access, documents.reports, documents.projects, models, events),
         tasks=tasks,
         task_lifecycle=lifecycle,
+        task_batch=TaskBatch(lifecycle, (projects, documents.projects), QueueTarget(queues, workers)),
         task_params=HyperParamsBLL(task_access),
     )

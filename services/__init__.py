@@ -23,6 +23,7 @@ SERVICE_MODULES = (
     "tasks",
     "tasks_status",
     "tasks_params",
+    "tasks_batch",
     "projects",
     "models",
     "organization",

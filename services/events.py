@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call, RawResult
 from ..protocol.endpoints import Endpoints
+from .declared import declared
 
 endpoints = Endpoints("events")
 
@@ -42,16 +43,6 @@ def delete_for_task(call: Call, company_id: str, request: dict[str, Any]) -> dic
 @endpoints.handler("delete_for_model")
 def delete_for_model(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": call.ctx.events.delete_for_model(company_id, request["model"], request["allow_locked"])}
-
-
-def declared(call: Call, request: dict[str, Any], name: str) -> Any:
-    """``request[name]`` when the schema block the request was validated with declares
-    the field (so it was checked), else None: a later version's field sent with an older
-    version is not read, as the reference 0.16 did not read it."""
-    action = call.ctx.schemas.action(call.endpoint)
-    block = action.block_for(call.requested_version) if action is not None else None
-    schema = (block.request if block is not None else None) or {}
-    return request.get(name) if name in schema.get("properties", {}) else None
 
 
 def metric_variants(call: Call, request: dict[str, Any]) -> dict[str, list[str]] | None:

@@ -7,6 +7,7 @@ from typing import Any
 from ..database.model.task import TaskStatus
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .declared import declared_only
 
 endpoints = Endpoints("tasks")
 
@@ -43,7 +44,9 @@ def stop(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]
 
 @endpoints.handler("enqueue")
 def enqueue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_lifecycle.enqueue(company_id, request)
+    ctx = call.ctx
+    request = declared_only(call, request)
+    return ctx.task_batch.queue_target.enqueue(ctx.task_lifecycle, call.require_identity(), request)
 
 
 @endpoints.handler("dequeue")
@@ -58,9 +61,9 @@ def publish(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, A
 
 @endpoints.handler("reset")
 def reset(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_lifecycle.reset(company_id, request)
+    return call.ctx.task_lifecycle.reset(company_id, declared_only(call, request))
 
 
 @endpoints.handler("delete")
 def delete(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_lifecycle.delete(company_id, request)
+    return call.ctx.task_lifecycle.delete(company_id, declared_only(call, request))

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from ...config import Config
-from ...database.events.base import EventsRejected, EventStore, LogCut
+from ...database.events.base import EventQuery, EventsRejected, EventStore, LogCut
 from ...database.stores import Stores
 from ...protocol import errors
 from .debug_images import DebugImagesIterator
@@ -151,6 +151,22 @@ class EventsBLL:
         if model.get("ready") and not allow_locked:
             raise errors.INVALID_MODEL_ID("or model published", company=company_id, id=model_id)
         return self.store.delete_tasks(company_id, [model_id])
+
+    def debug_image_urls(self, company_id: str, task_ids: Sequence[str]) -> list[str]:
+        """The distinct urls of the tasks' debug images, sorted (for ``return_file_urls``)."""
+        if getattr(self.stores, "events", None) is None:
+            return []
+        urls: dict[str, None] = {}
+        after = None
+        while True:
+            query = EventQuery(
+                "training_debug_image", list(task_ids), sort=(("id", False),), after=after, size=1000, with_total=False
+            )
+            page = self.store.search(company_id, query)
+            urls.update((str(e["url"]), None) for e in page.events if e.get("url"))
+            if len(page.events) < query.size or page.last_key is None:
+                return sorted(urls)
+            after = page.last_key
 
     def delete_task_events(self, company_id: str, task_ids: Sequence[str]) -> int:
         """Delete every event of the given tasks; returns how many were deleted."""

@@ -31,6 +31,7 @@ class QueueOps(Protocol):
 
 class EventOps(Protocol):
     def delete_task_events(self, company_id: str, task_ids: Any) -> int: ...
+    def debug_image_urls(self, company_id: str, task_ids: Any) -> list[str]: ...
 
 
 def _change(request: Mapping[str, Any], new_status: str, **extra: Any) -> StatusChange:
@@ -187,8 +188,12 @@ class TaskLifecycle:
             ids.add(output_model)
         return list(self.models.get_many(list(ids), {"company": company_id}, ("ready",)).values())
 
-    def _cleanup(self, company_id: str, task: Mapping[str, Any], force: bool) -> dict[str, Any]:
-        """Detach children and output models, delete unused draft models and the events."""
+    def _cleanup(
+        self, company_id: str, task: Mapping[str, Any], force: bool, request: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Detach children and output models, delete unused draft models (all kept with
+        ``delete_output_models: false``) and the events; with ``return_file_urls`` the
+        answer's ``urls`` name the files of what went (2.13)."""
         task_id = task["id"]
         models = self._output_models(company_id, task)
         if not force:
@@ -206,17 +211,34 @@ class TaskLifecycle:
         updated_children = self.tasks.reparent_children(task_id, deleted_id)
         keep: list[str] = []
         drop: list[str] = []
+        delete_models = request.get("delete_output_models", True) is not False
         for model in models:
             in_use = self.tasks.input_of_another(model["id"], task_id)
-            (keep if model.get("ready") or in_use else drop).append(model["id"])
+            (keep if model.get("ready") or in_use or not delete_models else drop).append(model["id"])
+        urls = self._file_urls(company_id, task, drop) if request.get("return_file_urls") else None
         updated_models = self.models.set_task(keep, deleted_id) if keep else 0
         deleted_models = self.models.delete_ids(drop) if drop else 0
         deleted_events = self.events.delete_task_events(company_id, [task_id])
-        return {
+        answer: dict[str, Any] = {
             "updated_children": updated_children,
             "updated_models": updated_models,
             "deleted_models": deleted_models,
             "events": {"deleted": deleted_events},
+        }
+        if urls is not None:
+            answer["urls"] = urls
+        return answer
+
+    def _file_urls(self, company_id: str, task: Mapping[str, Any], model_ids: list[str]) -> dict[str, list[str]]:
+        """The files the caller may delete with the task: its output artifacts' and the
+        deleted models' uris, and its debug images' urls."""
+        artifacts = (task.get("execution") or {}).get("artifacts") or ()
+        artifact_urls = [a["uri"] for a in artifacts if a.get("uri") and a.get("mode", "output") == "output"]
+        models = self.models.get_many(model_ids, {"company": company_id}, ("uri",)).values() if model_ids else ()
+        return {
+            "model_urls": sorted({str(m["uri"]) for m in models if m.get("uri")}),
+            "event_urls": self.events.debug_image_urls(company_id, [task["id"]]),
+            "artifact_urls": list(dict.fromkeys(artifact_urls)),
         }
 
     def reset(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,7 +250,7 @@ class TaskLifecycle:
         dequeued = self._remove_from_queue(company_id, task, silent=True)
         if dequeued:
             answer["dequeued"] = dequeued
-        answer.update(self._cleanup(company_id, task, force))
+        answer.update(self._cleanup(company_id, task, force, request))
         sets: dict[str, Any] = {"last_iteration": 0, "last_metrics": {}, "metric_stats": {}}
         unsets = ["output.result", "output.model", "output.error", "last_worker", "last_worker_report"]
         unsets += ["started", "completed", "published"]
@@ -240,7 +262,8 @@ class TaskLifecycle:
             artifacts = (task.get("execution") or {}).get("artifacts")
             if artifacts:
                 sets["execution.artifacts"] = [a for a in artifacts if a.get("mode") == "input"]
-        change = StatusChange(S.created, "reset", "reset", force=force, set=sets, unset=tuple(unsets))
+        reason, message = request.get("status_reason") or "reset", request.get("status_message") or "reset"
+        change = StatusChange(S.created, reason, message, force=force, set=sets, unset=tuple(unsets))
         result = self._apply(task, change)
         result["fields"].pop("execution.artifacts", None)
         result["fields"].pop("execution", None)
@@ -254,7 +277,7 @@ class TaskLifecycle:
                 "due to status, use force=True", task=task["id"], expected=S.created, current=task.get("status")
             )
         self._remove_from_queue(company_id, task, silent=True)
-        result = self._cleanup(company_id, task, force)
+        result = self._cleanup(company_id, task, force, request)
         self.tasks.remove(task["id"], bool(request["move_to_trash"]), TRASH_COLLECTION)
         self.access.touch_project(task.get("project"))
         return {"deleted": True, **result}

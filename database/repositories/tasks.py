@@ -168,3 +168,13 @@ class TaskRepository(InProjects):
             if stored:
                 self._coll.database[trash].replace_one({"_id": task_id}, stored, upsert=True)
         self._coll.delete_one({"_id": task_id})
+
+    def set_project(self, task_ids: list[str], company_id: str, project: str | None, now: datetime) -> int:
+        """The company's tasks of ``task_ids`` belong to ``project`` (None: to none)."""
+        update: dict[str, Any] = (
+            {"$set": {"project": project, "last_update": now}}
+            if project
+            else {"$unset": {"project": 1}, "$set": {"last_update": now}}
+        )
+        query = {"_id": {"$in": task_ids}, "company": company_id}
+        return int(self._coll.update_many(query, update).matched_count)

@@ -64,7 +64,6 @@ SAME_AS_REFERENCE = {
 NOT_IN_REFERENCE = {"debug.apiex", "debug.echo", "debug.ex", "debug.ping_auth"}
 
 # differences still to close, with the issue that closes them
-_STATUS_FIELDS = [f"tasks.{a} request {f}" for a in ("delete", "reset") for f in ("status_message", "status_reason")]
 _PROJECTS_2_23 = [
     "projects.delete request delete_contents",
     "projects.get_all request basename",
@@ -88,49 +87,26 @@ _TASKS_2_23 = [
     "tasks.add_or_update_artifacts request force",
     "tasks.add_or_update_artifacts response updated",
     "tasks.add_or_update_model",
-    "tasks.archive",
-    "tasks.archive_many",
     "tasks.clone request new_project_name",
     "tasks.clone request new_task_container",
     "tasks.clone request new_task_input_models",
     "tasks.completed request publish",
     "tasks.create request container",
     "tasks.create request models",
-    "tasks.delete request delete_external_artifacts",
-    "tasks.delete request delete_output_models",
-    "tasks.delete request return_file_urls",
-    "tasks.delete_artifacts",
-    "tasks.delete_many",
     "tasks.delete_models",
-    "tasks.dequeue_many",
     "tasks.edit request container",
     "tasks.edit request models",
     "tasks.edit request runtime",
-    "tasks.enqueue request queue_name",
-    "tasks.enqueue request verify_watched_queue",
-    "tasks.enqueue_many",
     "tasks.get_all request refresh_scroll",
     "tasks.get_all request scroll_id",
     "tasks.get_all request search_hidden",
     "tasks.get_all request size",
     "tasks.get_configuration_names request skip_empty",
-    "tasks.move",
-    "tasks.publish_many",
-    "tasks.reset request delete_external_artifacts",
-    "tasks.reset request delete_output_models",
-    "tasks.reset request return_file_urls",
-    "tasks.reset_many",
-    "tasks.stop_many",
-    "tasks.unarchive_many",
     "tasks.validate request container",
     "tasks.validate request models",
 ]
-KNOWN: dict[str, dict[str, str]] = {
-    bundle: dict.fromkeys(_STATUS_FIELDS, "issue 16 (tasks): to declare; the reference records them with the reset")
-    for bundle in ("trains-2.9", "clearml-2.9", "clearml-agent-2.5")
-}
+KNOWN: dict[str, dict[str, str]] = {}
 KNOWN["clearml-2.23"] = {
-    **dict.fromkeys(_STATUS_FIELDS, "issue 16 (tasks): to declare"),
     **dict.fromkeys(_PROJECTS_2_23, "issue 16 (projects): to serve"),
     **dict.fromkeys(_TASKS_2_23, "issue 16 (tasks): to serve"),
 }
