@@ -9,9 +9,14 @@ from ..protocol.call import Call
 
 
 def _properties(call: Call) -> dict[str, Any]:
-    action = call.ctx.schemas.action(call.endpoint)
+    schemas = call.ctx.schemas
+    action = schemas.action(call.endpoint)
     block = action.block_for(call.requested_version) if action is not None else None
     schema = (block.request if block is not None else None) or {}
+    if "$ref" in schema and action is not None:  # a request defined in the service's definitions
+        definitions = schemas.services[action.service].definitions
+        while "$ref" in schema:
+            schema = definitions[schema["$ref"].rpartition("/")[2]]
     return dict(schema.get("properties", {}))
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .declared import declared_only
 
 endpoints = Endpoints("tasks")
 
@@ -32,23 +33,23 @@ def get_types(call: Call, company_id: str, request: dict[str, Any]) -> dict[str,
 
 @endpoints.handler("create")
 def create(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"id": call.ctx.tasks.create(call.require_identity(), request, call.requested_version)}
+    return {"id": call.ctx.tasks.create(call.require_identity(), declared_only(call, request), call.requested_version)}
 
 
 @endpoints.handler("validate")
 def validate(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    call.ctx.tasks.build_new(call.require_identity(), request, call.requested_version)
+    call.ctx.tasks.build_new(call.require_identity(), declared_only(call, request), call.requested_version)
     return {}
 
 
 @endpoints.handler("clone")
 def clone(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"id": call.ctx.tasks.clone(call.require_identity(), request, call.requested_version)}
+    return {"id": call.ctx.tasks.clone(call.require_identity(), declared_only(call, request), call.requested_version)}
 
 
 @endpoints.handler("edit")
 def edit(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.tasks.edit(company_id, request, call.requested_version)
+    return call.ctx.tasks.edit(company_id, declared_only(call, request), call.requested_version)
 
 
 @endpoints.handler("update")
@@ -85,3 +86,13 @@ def make_public(call: Call, company_id: str, request: dict[str, Any]) -> dict[st
 @endpoints.handler("make_private")
 def make_private(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"updated": call.ctx.tasks.set_public(company_id, request["ids"], public=False)}
+
+
+@endpoints.handler("add_or_update_model")
+def add_or_update_model(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"updated": call.ctx.tasks.add_or_update_model(company_id, request)}
+
+
+@endpoints.handler("delete_models")
+def delete_models(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return {"updated": call.ctx.tasks.delete_models(company_id, request)}

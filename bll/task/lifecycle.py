@@ -252,7 +252,7 @@ class TaskLifecycle:
             answer["dequeued"] = dequeued
         answer.update(self._cleanup(company_id, task, force, request))
         sets: dict[str, Any] = {"last_iteration": 0, "last_metrics": {}, "metric_stats": {}}
-        unsets = ["output.result", "output.model", "output.error", "last_worker", "last_worker_report"]
+        unsets = ["output.result", "output.model", "models.output", "output.error", "last_worker", "last_worker_report"]
         unsets += ["started", "completed", "published"]
         if request.get("clear_all"):
             sets["execution"] = {"test_split": 0, "artifacts": []}

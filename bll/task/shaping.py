@@ -12,6 +12,7 @@ from typing import Any
 
 from ...protocol.versions import V2_9, Version
 from ..organization import conform_tag_filter, conform_tags_in, conform_tags_out
+from . import task_models
 from .params import prepare_for_output
 
 ENTITY = "task"
@@ -30,5 +31,6 @@ def task_for_output(doc: dict[str, Any], version: Version) -> dict[str, Any]:
     """The API form of a stored task for the requested version (in place)."""
     doc.pop("company_origin", None)
     prepare_for_output(doc, legacy=version < V2_9)
+    task_models.for_output(doc, version)
     conform_tags_out([doc], version)
     return doc

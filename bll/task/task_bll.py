@@ -19,6 +19,7 @@ from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
 from ..query import QuerySpec, get_all_docs
+from . import task_models
 from .access import TaskAccess
 from .params import escape_configuration, escape_hyperparams, escape_path, prepare_for_save
 from .shaping import conform_filter_tags, conform_request_tags, task_for_output
@@ -192,13 +193,17 @@ class TaskBLL:
             if previous is not None and key in fields and isinstance(previous.get(key), dict):
                 fields[key] = {**previous[key], **fields[key]}
         prepare_for_save(fields, previous)
+        if "execution" in fields or previous is None:
+            fields["execution"] = _execution(fields.get("execution"))
+        fields.update(task_models.prepare_for_save(fields, request, utcnow()))
+        for kind in (task_models.INPUT, task_models.OUTPUT):
+            for item in fields.get(f"models.{kind}") or ():
+                self.access.check_input_model(company_id, item["model"])
         if "name" in fields or previous is None:
             fields["name"] = _check_name(fields.get("name"))
         self.access.check_project(company_id, fields.get("project"))
         self.access.check_parent(company_id, fields.get("parent"))
         self.access.check_input_model(company_id, (fields.get("execution") or {}).get("model"))
-        if "execution" in fields or previous is None:
-            fields["execution"] = _execution(fields.get("execution"))
         for key in ("tags", "system_tags"):
             if key in fields or previous is None:
                 fields[key] = sorted(set(fields.get(key) or ()))
@@ -225,6 +230,12 @@ class TaskBLL:
         }
         # like the reference's default Output(): clients expect the object to exist
         doc["output"] = {"destination": request["output_dest"]} if request.get("output_dest") is not None else {}
+        output_model = doc.pop("output.model", None)
+        if output_model:
+            doc["output"]["model"] = output_model
+        models = {k.partition(".")[2]: doc.pop(k) for k in list(doc) if k.startswith("models.")}
+        if models:
+            doc["models"] = models
         if version >= V2_10 and not doc.get("script"):
             # the reference's default Script() after v0.16: clearml 2.1's Dataset sets
             # task.data.script.diff on a task it created without one
@@ -269,7 +280,9 @@ class TaskBLL:
         if not fields:
             return {"updated": 0}
         fields["last_update"] = utcnow()
-        matched = self.tasks.set_fields(task["id"], fields)
+        unsets = [k for k, v in fields.items() if v is None]  # a field set to None is removed
+        sets = {k: v for k, v in fields.items() if v is not None}
+        matched = self.tasks.edit_fields(task["id"], sets, unsets)
         self.access.touch_project(fields.get("project") or task.get("project"))
         shown = dict(fields)
         if "hyperparams" in shown or "configuration" in shown:
@@ -302,6 +315,50 @@ class TaskBLL:
                 return {"added": added, "updated": updated}
         raise errors.UPDATE_FAILED("artifacts changed concurrently", task=task_id)
 
+    # --- models (2.13) ----------------------------------------------------------------
+
+    def _models_of(self, company_id: str, task_id: str) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        task = self.access.get_for_write(company_id, task_id, ("models", "execution.model", "output.model"))
+        shown = copy.deepcopy(task)
+        task_models.for_output(shown, task_models.V2_13)
+        models = shown.get("models") or {}
+        return task, {kind: list(models.get(kind) or []) for kind in (task_models.INPUT, task_models.OUTPUT)}
+
+    def _write_models(self, task: Mapping[str, Any], models: Mapping[str, list[dict[str, Any]]], kind: str) -> int:
+        legacy = "execution.model" if kind == task_models.INPUT else "output.model"
+        fields = {f"models.{kind}": models[kind], legacy: task_models.legacy_model(models, kind)}
+        return int(self._write(task, fields)["updated"])
+
+    def add_or_update_model(self, company_id: str, request: Mapping[str, Any]) -> int:
+        """tasks.add_or_update_model (2.13): the task's model of that type and name is
+        ``model`` (added, or replacing the entry of the same name); ``iteration`` raises
+        the task's last iteration."""
+        task_id, kind, model_id = request["task"], request["type"], request["model"]
+        self.access.check_input_model(company_id, model_id)
+        with self.tasks.hold(task_id):
+            task, models = self._models_of(company_id, task_id)
+            entry = {"name": request["name"], "model": model_id, "updated": utcnow()}
+            models[kind] = [m for m in models[kind] if m.get("name") != entry["name"]] + [entry]
+            updated = self._write_models(task, models, kind)
+        if request.get("iteration") is not None:
+            self.tasks.report_iteration(task_id, company_id, int(request["iteration"]), utcnow())
+        return updated
+
+    def delete_models(self, company_id: str, request: Mapping[str, Any]) -> int:
+        """tasks.delete_models (2.13): remove the task's model entries of those names and
+        types (absent ones are ignored)."""
+        task_id = request["task"]
+        with self.tasks.hold(task_id):
+            task, models = self._models_of(company_id, task_id)
+            updated = 0
+            for kind in (task_models.INPUT, task_models.OUTPUT):
+                names = {m["name"] for m in request["models"] if m["type"] == kind}
+                kept = [m for m in models[kind] if m.get("name") not in names]
+                if len(kept) != len(models[kind]):
+                    models[kind] = kept
+                    updated = max(updated, self._write_models(task, models, kind))
+        return updated
+
     def ping(self, company_id: str, task_id: str) -> None:
         self.access.get_for_write(company_id, task_id, ("_id",))
         self.tasks.set_fields(task_id, {"last_update": utcnow()})
@@ -315,6 +372,34 @@ class TaskBLL:
         return self.tasks.move_to_public(ids, company_id, public)
 
     # --- cloning ---------------------------------------------------------------------
+
+    def _clone_models_and_container(
+        self, company_id: str, source: Mapping[str, Any], request: Mapping[str, Any], doc: dict[str, Any]
+    ) -> None:
+        """The clone keeps the source's input models (2.13 lists; not its output models) and
+        its container, or takes ``new_task_input_models`` / ``new_task_container``."""
+        stored: Mapping[str, Any] = source["models"] if isinstance(source.get("models"), dict) else {}
+        inputs = request.get("new_task_input_models")
+        if inputs is None and "model" not in (request.get("execution_overrides") or {}):
+            inputs = stored.get(task_models.INPUT)
+        if inputs is not None:
+            items = task_models.prepare_for_save({"models": {task_models.INPUT: inputs}}, {}, utcnow())
+            for item in items["models.input"]:
+                self.access.check_input_model(company_id, item["model"])
+            doc["models"] = {task_models.INPUT: items["models.input"], task_models.OUTPUT: []}
+            first = task_models.legacy_model(doc["models"], task_models.INPUT)
+            execution = doc["execution"]
+            if first:
+                execution["model"] = first
+            elif request.get("new_task_input_models") is not None:
+                execution.pop("model", None)
+        container = request.get("new_task_container")
+        if container is None:
+            container = source.get("container")
+        if container is not None:
+            fields: dict[str, Any] = {"container": container, "execution": doc["execution"]}
+            task_models.prepare_for_save(fields, {}, utcnow())
+            doc["container"], doc["execution"] = fields["container"], fields["execution"]
 
     def clone(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
         company_id = identity.company
@@ -354,6 +439,7 @@ class TaskBLL:
             "hyperparams": hyperparams,
             "configuration": configuration,
         }
+        self._clone_models_and_container(company_id, source, request, doc)
         self.tasks.insert({k: v for k, v in doc.items() if v is not None})
         self.access.touch_project(project)
         return str(doc["_id"])

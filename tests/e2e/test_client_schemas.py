@@ -86,24 +86,13 @@ _PROJECTS_2_23 = [
 _TASKS_2_23 = [
     "tasks.add_or_update_artifacts request force",
     "tasks.add_or_update_artifacts response updated",
-    "tasks.add_or_update_model",
     "tasks.clone request new_project_name",
-    "tasks.clone request new_task_container",
-    "tasks.clone request new_task_input_models",
     "tasks.completed request publish",
-    "tasks.create request container",
-    "tasks.create request models",
-    "tasks.delete_models",
-    "tasks.edit request container",
-    "tasks.edit request models",
-    "tasks.edit request runtime",
     "tasks.get_all request refresh_scroll",
     "tasks.get_all request scroll_id",
     "tasks.get_all request search_hidden",
     "tasks.get_all request size",
     "tasks.get_configuration_names request skip_empty",
-    "tasks.validate request container",
-    "tasks.validate request models",
 ]
 KNOWN: dict[str, dict[str, str]] = {}
 KNOWN["clearml-2.23"] = {

@@ -107,13 +107,6 @@ NOT_YET: dict[str, str] = {
         "issue 16 (projects)",
     ),
     **dict.fromkeys(
-        [
-            "tasks.add_or_update_model",
-            "tasks.delete_models",
-        ],
-        "issue 16 (tasks)",
-    ),
-    **dict.fromkeys(
         ["organization.prepare_download_for_get_all", "organization.download_for_get_all"],
         "issue 18",
     ),
