@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from ..protocol.versions import V2_10
 from .declared import declared_only
 
 endpoints = Endpoints("tasks")
@@ -44,7 +45,13 @@ def validate(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, 
 
 @endpoints.handler("clone")
 def clone(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"id": call.ctx.tasks.clone(call.require_identity(), declared_only(call, request), call.requested_version)}
+    request = declared_only(call, request)
+    identity = call.require_identity()
+    if request.get("new_project_name") and not request.get("new_task_project"):
+        # 2.13: into the project of that name, created when missing
+        project = call.ctx.task_batch.project_named(identity, request["new_project_name"], call.requested_version)
+        request["new_task_project"] = project
+    return {"id": call.ctx.tasks.clone(identity, request, call.requested_version)}
 
 
 @endpoints.handler("edit")
@@ -69,7 +76,12 @@ def set_requirements(call: Call, company_id: str, request: dict[str, Any]) -> di
 
 @endpoints.handler("add_or_update_artifacts")
 def add_or_update_artifacts(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.tasks.add_or_update_artifacts(company_id, request["task"], request["artifacts"])
+    if call.requested_version < V2_10:
+        return call.ctx.tasks.add_or_update_artifacts(company_id, request["task"], request["artifacts"])
+    # 2.10: only a draft or running task's unless forced; {updated: 1}
+    force = bool(request.get("force"))
+    call.ctx.tasks.add_or_update_artifacts(company_id, request["task"], request["artifacts"], check_status=not force)
+    return {"updated": 1}
 
 
 @endpoints.handler("ping")

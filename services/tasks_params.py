@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .declared import declared
 
 endpoints = Endpoints("tasks")
 
@@ -40,7 +41,8 @@ def get_configurations(call: Call, company_id: str, request: dict[str, Any]) -> 
 
 @endpoints.handler("get_configuration_names")
 def get_configuration_names(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"configurations": call.ctx.task_params.get_configuration_names(company_id, request["tasks"])}
+    skip_empty = declared(call, request, "skip_empty") is True
+    return {"configurations": call.ctx.task_params.get_configuration_names(company_id, request["tasks"], skip_empty)}
 
 
 @endpoints.handler("edit_configuration")

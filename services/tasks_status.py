@@ -7,7 +7,7 @@ from typing import Any
 from ..database.model.task import TaskStatus
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
-from .declared import declared_only
+from .declared import declared, declared_only
 
 endpoints = Endpoints("tasks")
 
@@ -29,7 +29,13 @@ def failed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, An
 
 @endpoints.handler("completed")
 def completed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.completed)
+    result = call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.completed)
+    if declared(call, request, "publish") is True and result.get("updated"):
+        # 2.20: a task completed with publish is published too (any output model with it)
+        text = {k: request[k] for k in ("status_reason", "status_message") if k in request}
+        publishing = {"task": request["task"], "force": True, "publish_model": True, **text}
+        result["published"] = call.ctx.task_lifecycle.publish(company_id, publishing)["updated"]
+    return result
 
 
 @endpoints.handler("close")

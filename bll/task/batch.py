@@ -185,7 +185,7 @@ class TaskBatch:
             )
         project = request.get("project")
         if request.get("project_name"):
-            project = self._project_named(identity, request["project_name"], version)
+            project = self.project_named(identity, request["project_name"], version)
         elif project and not self._projects.exists(project, {"company": company_id}):
             raise errors.INVALID_PROJECT_ID(id=project)
         ids = list(dict.fromkeys(request["ids"]))
@@ -197,7 +197,8 @@ class TaskBatch:
                 self._access.touch_project(touched)
         return {"project_id": project}
 
-    def _project_named(self, identity: Identity, name: str, version: Version) -> str:
+    def project_named(self, identity: Identity, name: str, version: Version) -> str:
+        """The id of the company's project of that name, created when missing."""
         for _ in range(2):
             found = list(self._projects.find({"company": identity.company, "name": name}, {"_id": 1}, limit=1))
             if found:

@@ -119,11 +119,17 @@ class HyperParamsBLL:
             result.append({"task": doc["id"], "configuration": items})
         return result
 
-    def get_configuration_names(self, company_id: str, task_ids: Sequence[str]) -> list[dict[str, Any]]:
-        return [
-            {"task": doc["id"], "names": sorted(unescape_configuration(doc.get("configuration")))}
-            for doc in self._readable(company_id, task_ids, "configuration")
-        ]
+    def get_configuration_names(
+        self, company_id: str, task_ids: Sequence[str], skip_empty: bool = False
+    ) -> list[dict[str, Any]]:
+        """Each task's configuration item names; with ``skip_empty`` (2.13, its default
+        there) not those of items without a value."""
+        answer = []
+        for doc in self._readable(company_id, task_ids, "configuration"):
+            items = unescape_configuration(doc.get("configuration"))
+            names = [n for n, item in items.items() if not skip_empty or (item or {}).get("value") not in (None, "")]
+            answer.append({"task": doc["id"], "names": sorted(names)})
+        return answer
 
     def edit_configuration(
         self, company_id: str, task_id: str, items: Sequence[Mapping[str, Any]], replace: bool, force: bool

@@ -297,10 +297,16 @@ class TaskBLL:
         return {"updated": matched, "fields": {"script.requirements": requirements}}
 
     def add_or_update_artifacts(
-        self, company_id: str, task_id: str, artifacts: Sequence[Mapping[str, Any]]
+        self, company_id: str, task_id: str, artifacts: Sequence[Mapping[str, Any]], check_status: bool = False
     ) -> dict[str, list[str]]:
+        """Add artifacts, or replace those of the same key and mode; with ``check_status``
+        only a draft or running task's (400/110)."""
         for _attempt in range(10):  # optimistic: retry if another writer changed the list
             task = self.access.get_for_write(company_id, task_id, ("execution.artifacts",))
+            if check_status and task.get("status") not in (TaskStatus.created, TaskStatus.in_progress):
+                raise errors.INVALID_TASK_STATUS(
+                    task_id=task_id, status=task.get("status"), expected=[TaskStatus.created, TaskStatus.in_progress]
+                )
             current = (task.get("execution") or {}).get("artifacts")
             merged = {(a.get("key"), a.get("mode", "output")): a for a in current or ()}
             added: list[str] = []

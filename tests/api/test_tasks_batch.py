@@ -243,3 +243,54 @@ def test_get_by_id_ex(tenant: ApiClient) -> None:
     by_id = {t["id"]: t for t in answer["tasks"]}
     assert set(by_id) == {a, b} and by_id[a]["project"]["id"] == project and "name" in by_id[a]["project"]
     assert tenant.call("tasks.get_by_id_ex", {}, version="2.11").code == (400, 12)
+
+
+def test_add_or_update_artifacts_from_2_10_answers_updated_and_checks_the_status(tenant: ApiClient) -> None:
+    task = _task(tenant)
+    artifact = {"key": "a", "type": "blob", "uri": "http://files/a"}
+    assert _ok(tenant, "add_or_update_artifacts", {"task": task, "artifacts": [artifact]}, "2.10") == {"updated": 1}
+    # clearml 2.1 (v2.23) reads `updated` as a number and sends force
+    assert _ok(tenant, "add_or_update_artifacts", {"task": task, "artifacts": [artifact]}) == {"updated": 1}
+    _ok(tenant, "completed", {"task": task, "force": True})
+    again = {"task": task, "artifacts": [{**artifact, "key": "b"}]}
+    assert tenant.call("tasks.add_or_update_artifacts", again, version=V).code == (400, 110)
+    assert _ok(tenant, "add_or_update_artifacts", {**again, "force": True}) == {"updated": 1}
+    assert [a["key"] for a in _get(tenant, task)["execution"]["artifacts"]] == ["a", "b"]
+    # 2.9 as v0.16.1: the keys added and updated, any status
+    old = _ok(tenant, "add_or_update_artifacts", {"task": task, "artifacts": [{**artifact, "key": "c"}]}, "2.9")
+    assert old == {"added": ["c"], "updated": []}
+
+
+def test_completed_with_publish_from_2_20(tenant: ApiClient) -> None:
+    task = _task(tenant)
+    _ok(tenant, "started", {"task": task})
+    answer = _ok(tenant, "completed", {"task": task, "publish": True}, "2.20")
+    assert answer["updated"] == 1 and answer["published"] == 1
+    assert _get(tenant, task)["status"] == "published"
+    other = _task(tenant)
+    _ok(tenant, "started", {"task": other})
+    assert "published" not in _ok(tenant, "completed", {"task": other, "publish": True}, "2.13")  # not read there
+    assert _get(tenant, other)["status"] == "completed"
+
+
+def test_get_configuration_names_skips_empty_items_from_2_13(tenant: ApiClient) -> None:
+    task = _task(tenant, configuration={"full": {"name": "full", "value": "x"}, "empty": {"name": "empty"}})
+    [names] = _ok(tenant, "get_configuration_names", {"tasks": [task]}, "2.13")["configurations"]
+    assert names == {"task": task, "names": ["full"]}
+    [names] = _ok(tenant, "get_configuration_names", {"tasks": [task], "skip_empty": False}, "2.13")["configurations"]
+    assert names["names"] == ["empty", "full"]
+    [names] = _ok(tenant, "get_configuration_names", {"tasks": [task]}, "2.9")["configurations"]
+    assert names["names"] == ["empty", "full"]
+
+
+def test_clone_into_a_project_by_name_from_2_13(tenant: ApiClient) -> None:
+    source = _task(tenant)
+    name = unique("clones")
+    clone = _ok(tenant, "clone", {"task": source, "new_project_name": name}, "2.13")["id"]
+    [project] = tenant.projects.get_all(name=f"^{name}$")["projects"]
+    assert _get(tenant, clone)["project"] == project["id"]
+    again = _ok(tenant, "clone", {"task": source, "new_project_name": name}, "2.13")["id"]
+    assert _get(tenant, again)["project"] == project["id"]
+    target = str(tenant.projects.create(name=unique("p"), description="")["id"])
+    third = _ok(tenant, "clone", {"task": source, "new_project_name": name, "new_task_project": target})["id"]
+    assert _get(tenant, third)["project"] == target

@@ -84,15 +84,10 @@ _PROJECTS_2_23 = [
     "projects.validate_delete",
 ]
 _TASKS_2_23 = [
-    "tasks.add_or_update_artifacts request force",
-    "tasks.add_or_update_artifacts response updated",
-    "tasks.clone request new_project_name",
-    "tasks.completed request publish",
     "tasks.get_all request refresh_scroll",
     "tasks.get_all request scroll_id",
     "tasks.get_all request search_hidden",
     "tasks.get_all request size",
-    "tasks.get_configuration_names request skip_empty",
 ]
 KNOWN: dict[str, dict[str, str]] = {}
 KNOWN["clearml-2.23"] = {
