@@ -32,8 +32,8 @@ def completed(call: Call, company_id: str, request: dict[str, Any]) -> dict[str,
     result = call.ctx.task_lifecycle.set_status(company_id, request, TaskStatus.completed)
     if declared(call, request, "publish") is True and result.get("updated"):
         # 2.20: a task completed with publish is published too (any output model with it)
-        text = {k: request[k] for k in ("status_reason", "status_message") if k in request}
-        publishing = {"task": request["task"], "force": True, "publish_model": True, **text}
+        publishing: dict[str, Any] = {"task": request["task"], "force": True, "publish_model": True}
+        publishing.update({k: request[k] for k in ("status_reason", "status_message") if k in request})
         result["published"] = call.ctx.task_lifecycle.publish(company_id, publishing)["updated"]
     return result
 
