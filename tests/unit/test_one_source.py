@@ -46,8 +46,11 @@ def test_a_property_added_to_the_schema_is_stored(schemas: SchemaRepo) -> None:
     """The one-source property: a new request property reaches the stored fields with no
     list in the code to update."""
     definitions = schemas.services["tasks"].definitions
-    definitions["create_request"]["properties"]["new_field"] = {"type": "string"}
+    action = schemas.action("tasks.create")
+    assert action is not None
+    newest = action.versions[-1].request["$ref"].rpartition("/")[2]  # the newest block's request
+    definitions[newest]["properties"]["new_field"] = {"type": "string"}
     try:
         assert "new_field" in TaskFields.from_schemas(schemas).create
     finally:
-        del definitions["create_request"]["properties"]["new_field"]
+        del definitions[newest]["properties"]["new_field"]
