@@ -19,12 +19,14 @@ def get_by_id(call: Call, company_id: str, request: dict[str, Any]) -> dict[str,
 
 @endpoints.handler("get_all")
 def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"tasks": call.ctx.tasks.get_all(company_id, request, call.requested_version)}
+    tasks, extra = call.ctx.tasks.listing(company_id, request, call.requested_version)
+    return {"tasks": tasks, **extra}
 
 
 @endpoints.handler("get_all_ex")
 def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"tasks": call.ctx.tasks.get_all(company_id, request, call.requested_version, joins=True)}
+    tasks, extra = call.ctx.tasks.listing(company_id, request, call.requested_version, joins=True)
+    return {"tasks": tasks, **extra}
 
 
 @endpoints.handler("get_types")

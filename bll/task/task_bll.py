@@ -19,6 +19,7 @@ from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
 from ..query import QuerySpec, get_all_docs
+from ..scroll import Scroll
 from . import task_models
 from .access import TaskAccess
 from .params import escape_configuration, escape_hyperparams, escape_path, prepare_for_save
@@ -39,6 +40,9 @@ _NOT_STORED_AS_GIVEN = {
     "tasks.update": ("task", "output__error"),
 }
 JOIN_REFS = {"project": ProjectRepository(), "parent": TaskRepository(), "user": UserRepository()}
+V2_15 = Version(2, 15)
+#: the system tag of tasks get_all leaves out from 2.10 unless search_hidden
+HIDDEN_TAG = "hidden"
 OUTPUT_SCHEMES = ("s3", "gs", "azure", "http", "https", "file")
 _LEGACY_PROJECTIONS = (("execution.parameters", "hyperparams"), ("execution.model_desc", "configuration"))
 
@@ -165,6 +169,24 @@ class TaskBLL:
         if wanted:
             apply_joins(docs, wanted, JOIN_REFS)
         return [task_for_output(doc, version) for doc in docs]
+
+    def listing(
+        self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """tasks.get_all / get_all_ex as the version asks: from 2.10 (the reference after
+        0.16) without the hidden tasks (system tag ``hidden``) unless ``search_hidden`` or
+        ``id`` is given; from 2.15 scrolled with ``size`` / ``scroll_id`` (``bll/scroll.py``).
+        The tasks and the answer's extra fields (``scroll_id``)."""
+        base = None
+        if version >= V2_10 and not request.get("search_hidden") and not request.get("id"):
+            base = {"system_tags": {"$ne": HIDDEN_TAG}}
+        scroll = Scroll.of(request) if version >= V2_15 else None
+        if scroll:
+            request = Scroll.ordered(request)
+        tasks = self.get_all(
+            company_id, request, version, joins=joins, base_filter=base, window=scroll.window if scroll else None
+        )
+        return tasks, ({"scroll_id": scroll.next_id(len(tasks))} if scroll else {})
 
     def get_types(self, company_id: str, projects: Sequence[str] | None) -> list[str]:
         query: dict[str, Any] = public_or_company(company_id)

@@ -294,3 +294,37 @@ def test_clone_into_a_project_by_name_from_2_13(tenant: ApiClient) -> None:
     target = str(tenant.projects.create(name=unique("p"), description="")["id"])
     third = _ok(tenant, "clone", {"task": source, "new_project_name": name, "new_task_project": target})["id"]
     assert _get(tenant, third)["project"] == target
+
+
+def test_get_all_leaves_hidden_tasks_out_from_2_10(tenant: ApiClient) -> None:
+    mark = unique("hid")
+    shown, hidden = _task(tenant, comment=mark), _task(tenant, comment=mark, system_tags=["hidden"])
+    query = {"comment": mark, "only_fields": ["id"]}
+
+    def ids(version: str, **more: Any) -> set[str]:
+        return {t["id"] for t in _ok(tenant, "get_all", {**query, **more}, version)["tasks"]}
+
+    assert ids("2.9") == {shown, hidden}  # as v0.16.1
+    assert ids("2.10") == {shown} and ids(V) == {shown}
+    assert ids(V, search_hidden=True) == {shown, hidden}
+    assert ids(V, id=[hidden]) == {hidden}
+    ex = _ok(tenant, "get_all_ex", {**query, "search_hidden": False}, V)["tasks"]
+    assert {t["id"] for t in ex} == {shown}
+
+
+def test_get_all_scrolls_from_2_15(tenant: ApiClient) -> None:
+    mark = unique("scroll")
+    made = [_task(tenant, comment=mark) for _ in range(5)]
+    query = {"comment": mark, "only_fields": ["id"], "size": 2}
+    seen: list[str] = []
+    answer = _ok(tenant, "get_all", query, "2.15")
+    while answer["tasks"]:
+        seen += [t["id"] for t in answer["tasks"]]
+        answer = _ok(tenant, "get_all", {**query, "scroll_id": answer["scroll_id"]}, "2.15")
+    assert sorted(seen) == sorted(made) and len(seen) == 5
+    refreshed = _ok(tenant, "get_all", {**query, "scroll_id": "offset-2", "refresh_scroll": True}, V)["tasks"]
+    assert len(refreshed) == 4
+    assert "scroll_id" not in _ok(tenant, "get_all", query, "2.14")  # no scroll below 2.15
+    bad = tenant.call("tasks.get_all", {**query, "scroll_id": "nonsense"}, version=V)
+    assert bad.status == 400 and "scroll" in bad.meta["result_msg"].lower()
+    assert tenant.call("tasks.get_all", {**query, "size": 0}, version=V).code == (400, 12)

@@ -83,16 +83,9 @@ _PROJECTS_2_23 = [
     "projects.move",
     "projects.validate_delete",
 ]
-_TASKS_2_23 = [
-    "tasks.get_all request refresh_scroll",
-    "tasks.get_all request scroll_id",
-    "tasks.get_all request search_hidden",
-    "tasks.get_all request size",
-]
 KNOWN: dict[str, dict[str, str]] = {}
 KNOWN["clearml-2.23"] = {
     **dict.fromkeys(_PROJECTS_2_23, "issue 16 (projects): to serve"),
-    **dict.fromkeys(_TASKS_2_23, "issue 16 (tasks): to serve"),
 }
 
 
