@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..bll.auth import AuthBLL, TokenService
 from ..bll.auth.revocation import TokenRevocations
 from ..bll.companies import CompanyNames
+from ..bll.downloads import DownloadBLL
 from ..bll.events.bll import EventsBLL
 from ..bll.events.tasks import EventOwners
 from ..bll.model_batch import ModelBatch
@@ -54,6 +55,7 @@ class AppContext:
     serving: ServingBLL
     storage: StorageBLL
     pipelines: PipelineBLL
+    downloads: DownloadBLL
     reports: ReportBLL
     tasks: TaskBLL
     task_lifecycle: TaskLifecycle
@@ -110,6 +112,7 @@ def build_context(
         storage=StorageBLL(config, documents.storage),
         pipelines=PipelineBLL(tasks, lifecycle, queues, workers, documents.tasks, documents.projects),
         reports=ReportBLL(tasks, task_access, documents.reports, documents.projects, models, events),
+        downloads=DownloadBLL(config, stores.redis, tasks, models),
         tasks=tasks,
         task_lifecycle=lifecycle,
         task_batch=TaskBatch(lifecycle, (projects, documents.projects), QueueTarget(queues, workers)),

@@ -27,6 +27,7 @@ SERVICE_MODULES = (
     "projects",
     "models",
     "organization",
+    "organization_downloads",
     "queues",
     "workers",
     "events",

@@ -106,10 +106,6 @@ NOT_YET: dict[str, str] = {
         ],
         "issue 16 (projects)",
     ),
-    **dict.fromkeys(
-        ["organization.prepare_download_for_get_all", "organization.download_for_get_all"],
-        "issue 18",
-    ),
 }
 
 
