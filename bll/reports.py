@@ -175,9 +175,9 @@ class ReportBLL:
         return {"updated": updated, "fields": fields}
 
     def move(self, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
+        task = self._report_for_write(identity.company, request["task"])  # an unknown id first: 400/101
         if "project" not in request and not request.get("project_name"):
             raise errors.MISSING_REQUIRED_FIELDS("project or project_name is required", field="project")
-        task = self._report_for_write(identity.company, request["task"])
         name = request.get("project_name")
         if name:
             name = str(name).strip("/")
