@@ -1,10 +1,11 @@
-"""The projects.* rules: names unique per company, delete guards, task statistics."""
+"""The projects.* rules: names unique per company, delete guards, task statistics; from
+API 2.13 the project tree (bll/project_tree.py), from 2.14 hidden projects."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..database.repositories.models import ModelRepository
@@ -13,7 +14,7 @@ from ..database.repositories.tasks import TaskRepository
 from ..database.repositories.users import UserRepository
 from ..database.vocabulary import TaskStatus, new_id, utcnow
 from ..protocol import errors
-from ..protocol.versions import Version
+from ..protocol.versions import V2_13, V2_14, Version
 from .auth.identity import Identity
 from .organization import (
     OrgBLL,
@@ -26,6 +27,7 @@ from .organization import (
     split_joins,
     writable,
 )
+from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree
 from .query import QuerySpec, get_all_docs
 from .task.params import unescape_key
 
@@ -36,6 +38,13 @@ SPEC = QuerySpec(
     pattern_fields=("name", "description"),
     list_fields=("tags", "system_tags", "id"),
     text_fields=("name", "_id", "description"),  # what the reference's text index covers
+)
+#: from 2.13: the tree's filters (``parent`` and ``path`` list filters, ``basename`` exact)
+TREE_SPEC = QuerySpec(
+    pattern_fields=SPEC.pattern_fields,
+    list_fields=(*SPEC.list_fields, "parent", "path"),
+    fields=("basename",),
+    text_fields=SPEC.text_fields,
 )
 # only these task types count towards a project's run time (as in the reference)
 _RUNTIME_TYPES = ("training", "testing")
@@ -57,49 +66,91 @@ class ProjectBLL:
         tasks: TaskRepository,
         models: ModelRepository,
         users: UserRepository,
+        max_depth: int,
+        delete_events: Callable[[str, list[str]], int],
     ) -> None:
+        """``max_depth``: the deepest project path (services.projects.sub_projects.max_depth);
+        ``delete_events``: deletes the events of tasks and models (projects.delete with
+        ``delete_contents``)."""
         self.org = org
         self._projects = projects
         self._tasks = tasks
         self._models = models
         # references get_all_ex can join (``only_fields: ["user.name"]``)
-        self._refs = {"user": users}
+        self._refs: dict[str, Any] = {"user": users}
+        self._tree_refs: dict[str, Any] = {"user": users, "parent": projects}
+        self.tree = ProjectTree(projects, tasks, models, max_depth, delete_events)
 
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
+        """From 2.13 a name with '/' is a path: the missing ancestors are created."""
         fields = {k: request[k] for k in EDITABLE if k in request}
         check_name(fields)
         conform_tags_in("project", fields, version)
+        parent = None
+        if version >= V2_13:
+            parent = self.tree.prepare_create(identity.company, identity.user, fields)
+        else:
+            fields |= {"basename": fields["name"], "parent": None, "path": []}
         now = utcnow()
-        return self._projects.create(
+        project_id = self._projects.create(
             {"id": new_id(), "user": identity.user, "company": identity.company, "created": now, "last_update": now}
             | fields
         )
+        if parent:
+            self._projects.touch(parent, now)
+        return project_id
 
     def get_by_id(self, company_id: str, project_id: str, version: Version) -> dict[str, Any]:
         doc = self._projects.get(project_id, public_or_company(company_id))
         if not doc:
             raise errors.INVALID_PROJECT_ID(id=project_id)
-        return for_output(doc, version)
+        return _tree_out(for_output(doc, version), version, keep_path=True)
 
     def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
         request = conform_tag_filter("project", request, version)
-        docs = get_all_docs(self._projects, company_id, request, SPEC)
-        return [for_output(d, version) for d in docs]
+        spec, base = SPEC, None
+        if version >= V2_13:
+            request, spec = _tree_search(request), TREE_SPEC
+            if version >= V2_14 and not request.get("search_hidden") and not request.get("id"):
+                base = {"system_tags": {"$nin": [HIDDEN]}}
+        docs = get_all_docs(self._projects, company_id, request, spec, base_filter=base)
+        keep_path = "path" in (request.get("only_fields") or ())
+        return [_tree_out(for_output(d, version), version, keep_path) for d in docs]
 
     def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
-        request, joins = split_joins(request, self._refs)
+        refs = self._tree_refs if version >= V2_13 else self._refs
+        request, joins = split_joins(request, refs)
+        mark_hidden = version >= V2_14 and bool(request.get("search_hidden"))
+        only = list(request.get("only_fields") or [])
+        drop_tags = mark_hidden and bool(only) and "system_tags" not in only
+        if drop_tags:
+            request = {**request, "only_fields": [*only, "system_tags"]}
         projects = self.get_all(company_id, request, version)
-        apply_joins(projects, joins, self._refs)
+        apply_joins(projects, joins, refs)
+        for project in projects:
+            if version >= V2_13 and isinstance(project.get("parent"), str):
+                project["parent"] = {"id": project["parent"]}  # expanded, as the reference does
+            tags = project.pop("system_tags", None) if drop_tags else project.get("system_tags")
+            if mark_hidden and HIDDEN in (tags or []):
+                project["hidden"] = True
         if not request.get("include_stats") or not projects:
             return projects
         state = request.get("stats_for_state")
         if state is not None and state not in STATES:
             raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
         states = [s for s in STATES if state is None or s == state]
-        stats = self._stats(company_id, [p["id"] for p in projects if "id" in p])
+        ids = [str(p["id"]) for p in projects if "id" in p]
+        children: dict[str, list[dict[str, Any]]] = {}
+        if version >= V2_13 and request.get("stats_with_children", True):
+            children = self.tree.children_of(ids, bool(request.get("search_hidden")))
+        stats = self._stats(company_id, ids + [c["id"] for found in children.values() for c in found])
         for project in projects:
-            per_project = stats.get(str(project.get("id")), {})
-            project["stats"] = {s: per_project.get(s, _empty_stats()) for s in states}
+            pid = str(project.get("id"))
+            members = [pid, *(c["id"] for c in children.get(pid, []))]
+            project["stats"] = {s: _summed([stats[m][s] for m in members if m in stats]) for s in states}
+            if version >= V2_13:
+                found = sorted(children.get(pid, []), key=lambda c: str(c["name"]))
+                project["sub_projects"] = [{"id": c["id"], "name": c["name"]} for c in found]
         return projects
 
     def _stats(self, company_id: str, project_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -120,14 +171,36 @@ class ProjectBLL:
         return result
 
     def update(self, company_id: str, project_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
+        """From 2.13 a new name keeps the project's location and renames its descendants."""
         writable(self._projects, company_id, project_id, errors.INVALID_PROJECT_ID)
         fields = {k: request[k] for k in EDITABLE if k in request}
         check_name(fields)
         conform_tags_in("project", fields, version)
+        old = self._projects.get(project_id, None, ["name"]) or {}
+        renamed = version >= V2_13 and "name" in fields and fields["name"] != old.get("name")
+        if renamed:
+            fields.update(self.tree.rename(company_id, old, fields["name"]))
         fields["last_update"] = utcnow()
         updated = self._projects.update(project_id, company_id, fields)
+        if renamed:
+            self.tree.rename_descendants(project_id, str(old["name"]), fields["name"])
         conform_tags_out([fields], version)
         return {"updated": updated, "fields": fields}
+
+    def move(self, identity: Identity, project_id: str, new_location: str | None) -> dict[str, int]:
+        return {"moved": self.tree.move(identity.company, identity.user, project_id, new_location or "")}
+
+    def merge(self, company_id: str, project_id: str, destination: str | None) -> dict[str, int]:
+        return self.tree.merge(company_id, project_id, destination)
+
+    def validate_delete(self, company_id: str, project_id: str) -> dict[str, int]:
+        writable(self._projects, company_id, project_id, errors.INVALID_PROJECT_ID)
+        return self.tree.validate_delete(company_id, project_id)
+
+    def delete_tree(self, company_id: str, project_id: str, force: bool, delete_contents: bool) -> dict[str, Any]:
+        """projects.delete from 2.13: the project with its descendants."""
+        writable(self._projects, company_id, project_id, errors.INVALID_PROJECT_ID)
+        return self.tree.delete(company_id, project_id, force, delete_contents)
 
     def delete(self, company_id: str, project_id: str, force: bool) -> dict[str, Any]:
         """Refused while active (non-archived) tasks or models are in the project, unless
@@ -215,3 +288,37 @@ class ProjectBLL:
 
 def _empty_stats() -> dict[str, Any]:
     return {"total_runtime": 0, "status_count": dict.fromkeys(TaskStatus.ALL, 0)}
+
+
+def _summed(sections: list[dict[str, Any]]) -> dict[str, Any]:
+    """One project's statistics section with its descendants' added."""
+    total = _empty_stats()
+    for section in sections:
+        total["total_runtime"] += section["total_runtime"]
+        for status, count in section["status_count"].items():
+            total["status_count"][status] = total["status_count"].get(status, 0) + count
+    return total
+
+
+def _tree_search(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A 2.13 get_all request as a filter: ``path`` is not filtered on directly; a
+    ``parent`` matches at any depth (``path``), with ``shallow_search`` only the direct
+    children (and without a ``parent`` the top level)."""
+    request = {k: v for k, v in request.items() if k != "path"}
+    if not request.get("shallow_search"):
+        if "parent" in request:
+            request["path"] = request.pop("parent")
+    elif "parent" not in request:
+        request["parent"] = [None]
+    return request
+
+
+def _tree_out(doc: dict[str, Any], version: Version, keep_path: bool) -> dict[str, Any]:
+    """Below 2.13 a project answers without its tree fields; from 2.13 without ``path``
+    unless asked for (as the reference excludes it by default)."""
+    if version < V2_13:
+        for field in TREE_FIELDS:
+            doc.pop(field, None)
+    elif not keep_path:
+        doc.pop("path", None)
+    return doc

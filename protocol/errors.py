@@ -124,6 +124,23 @@ INVALID_PROJECT_ID = ErrorKind(400, 401, "invalid_project_id", "Invalid project 
 PROJECT_HAS_TASKS = ErrorKind(400, 402, "project_has_tasks", "Project contains tasks")
 PROJECT_NOT_FOUND = ErrorKind(400, 403, "project_not_found", "Project not found")
 PROJECT_HAS_MODELS = ErrorKind(400, 405, "project_has_models", "Project contains models")
+PROJECT_HAS_DATASETS = ErrorKind(400, 406, "project_has_datasets", "Project contains dataset versions")
+INVALID_PROJECT_NAME = ErrorKind(400, 407, "invalid_project_name", "Invalid project name")
+CANNOT_UPDATE_PROJECT_LOCATION = ErrorKind(
+    400, 408, "cannot_update_project_location", "A rename cannot change the project's location"
+)
+PROJECT_PATH_EXCEEDS_MAX = ErrorKind(400, 409, "project_path_exceeds_max", "Project path too deep")
+PROJECT_SOURCE_AND_DESTINATION_ARE_THE_SAME = ErrorKind(
+    400, 410, "project_source_and_destination_are_the_same", "Source and destination are the same"
+)
+PROJECT_CANNOT_BE_MOVED_UNDER_ITSELF = ErrorKind(
+    400, 411, "project_cannot_be_moved_under_itself", "A project cannot move under itself or a descendant"
+)
+PROJECT_CANNOT_BE_MERGED_INTO_ITS_CHILD = ErrorKind(
+    400, 412, "project_cannot_be_merged_into_its_child", "A project cannot merge into a descendant"
+)
+PROJECT_HAS_PIPELINES = ErrorKind(400, 413, "project_has_pipelines", "Project contains active pipelines")
+PUBLIC_PROJECT_EXISTS = ErrorKind(400, 414, "public_project_exists", "A public project has this name")
 
 # queues
 INVALID_QUEUE_ID = ErrorKind(400, 701, "invalid_queue_id", "Invalid queue id")

@@ -61,3 +61,8 @@ V2_10 = Version(2, 10)
 #: From 2.9 tasks carry sectioned hyper-parameters and configuration; below, the legacy
 #: execution.parameters / model_desc fields as well.
 V2_9 = Version(2, 9)
+#: From 2.13 a project name with '/' is a path of subprojects (parent, path, basename),
+#: and projects.delete removes the project's tree.
+V2_13 = Version(2, 13)
+#: From 2.14 projects.get_all / get_all_ex leave the hidden projects out unless asked.
+V2_14 = Version(2, 14)

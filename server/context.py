@@ -77,13 +77,21 @@ def build_context(
     documents = stores.documents
     companies = CompanyNames(documents.companies)
     organization = OrgBLL(documents.tasks, documents.models)
-    projects = ProjectBLL(organization, documents.projects, documents.tasks, documents.models, documents.users)
     stats = StatsBLL(config, stores)
     updatable = [f for f in schemas.request_properties("queues.update") if f != "queue"]
     hidden_queues = config.get("services.queues.hidden_tags")
     queues = QueueBLL(stats, updatable, documents.queues, documents.tasks, hidden_queues)
     task_access = TaskAccess(documents.tasks, documents.projects, documents.models)
     events = EventsBLL(config, stores, EventOwners(task_access))
+    projects = ProjectBLL(
+        organization,
+        documents.projects,
+        documents.tasks,
+        documents.models,
+        documents.users,
+        max_depth=config.get("services.projects.sub_projects.max_depth"),
+        delete_events=events.delete_task_events,
+    )
     auth = AuthBLL(config, tokens, companies, documents)
     workers = WorkerBLL(
         config, stores.workers_redis, queues, stats, (documents.users, documents.companies, documents.tasks)

@@ -40,6 +40,27 @@ def delete(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, An
     return call.ctx.projects.delete(company_id, request["project"], bool(request.get("force")))
 
 
+@endpoints.handler("delete")
+def delete_v2_13(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    force, contents = bool(request.get("force")), bool(request.get("delete_contents"))
+    return call.ctx.projects.delete_tree(company_id, request["project"], force, contents)
+
+
+@endpoints.handler("move")
+def move(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.move(call.require_identity(), request["project"], request.get("new_location"))
+
+
+@endpoints.handler("merge")
+def merge(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.merge(company_id, request["project"], request.get("destination_project"))
+
+
+@endpoints.handler("validate_delete")
+def validate_delete(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    return call.ctx.projects.validate_delete(company_id, request["project"])
+
+
 @endpoints.handler("get_unique_metric_variants")
 def get_unique_metric_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": call.ctx.projects.unique_metric_variants(company_id, request.get("project"))}

@@ -9,11 +9,13 @@ from .base import BackendDocument
 
 class Project(BackendDocument):
     """A company's folder of tasks and models. ``company == ""`` marks a public project,
-    whose owner is kept in ``company_origin``."""
+    whose owner is kept in ``company_origin``. From API 2.13 projects form trees: ``name``
+    is the full path (``a/b/c``), ``basename`` its last part, ``parent`` the project one
+    level up and ``path`` the ids of every ancestor, the top one first."""
 
     meta = {
         "collection": "project",
-        "indexes": ["company", "system_tags", "-last_update"],
+        "indexes": ["company", "system_tags", "-last_update", "parent", "path"],
     }
 
     id = StringField(primary_key=True)
@@ -31,3 +33,6 @@ class Project(BackendDocument):
     logo_url = StringField()
     logo_blob = StringField()
     company_origin = StringField()
+    basename = StringField()
+    parent = StringField()
+    path = ListField(StringField())

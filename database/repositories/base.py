@@ -172,6 +172,44 @@ class InProjects(OwnedRepository):
         """Every one of the project is left without a project; the number modified."""
         return int(self._coll.update_many({"project": project_id}, {"$unset": {"project": 1}}).modified_count)
 
+    # --- the contents of a project tree (projects.* from API 2.13) -----------------------
+
+    def count_in_projects(self, project_ids: Sequence[str], query: Mapping[str, Any] | None = None) -> int:
+        """How many are in one of the projects (and match ``query``)."""
+        found = self._coll.find({"project": {"$in": list(project_ids)}, **(query or {})}, {"_id": 1})
+        return len(list(found))
+
+    def projects_holding(self, project_ids: Sequence[str], query: Mapping[str, Any] | None = None) -> set[str]:
+        """Which of the projects hold one (matching ``query``)."""
+        return set(self.distinct("project", {"project": {"$in": list(project_ids)}, **(query or {})}))
+
+    def move_to_project(self, source_id: str, destination_id: str | None) -> int:
+        """Every one of ``source_id`` goes to ``destination_id`` (None: no project); the
+        number moved."""
+        if destination_id is None:
+            return self.leave_project(source_id)
+        update = {"$set": {"project": destination_id}}
+        return int(self._coll.update_many({"project": source_id}, update).modified_count)
+
+    def leave_projects(self, project_ids: Sequence[str]) -> int:
+        """Every one of the projects is left without a project; the number modified."""
+        query = {"project": {"$in": list(project_ids)}}
+        return int(self._coll.update_many(query, {"$unset": {"project": 1}}).modified_count)
+
+    def in_projects(self, project_ids: Sequence[str], fields: Iterable[str]) -> list[dict[str, Any]]:
+        """The documents of the projects (``id`` and ``fields``)."""
+        found = self._coll.find({"project": {"$in": list(project_ids)}}, projection_of(fields))
+        return [as_api(d) or {} for d in found]
+
+    def delete_in_projects(self, project_ids: Sequence[str]) -> int:
+        return int(self._coll.delete_many({"project": {"$in": list(project_ids)}}).deleted_count)
+
+    def detach(self, field: str, ids: Sequence[str], project_ids: Sequence[str]) -> int:
+        """Outside the projects, unset ``field`` where it names one of ``ids`` (a parent
+        task, a creating task); the number modified."""
+        query = {field: {"$in": list(ids)}, "project": {"$nin": list(project_ids)}}
+        return int(self._coll.update_many(query, {"$unset": {field: 1}}).modified_count)
+
     # --- the statistics every event batch writes (bll/events/writing.py) ----------------
 
     def last_metrics(self, doc_id: str, company_id: str) -> dict[str, Any]:

@@ -65,12 +65,8 @@ NOT_IN_REFERENCE = {"debug.apiex", "debug.echo", "debug.ex", "debug.ping_auth"}
 
 # differences still to close, with the issue that closes them
 _PROJECTS_2_23 = [
-    "projects.delete request delete_contents",
-    "projects.get_all request basename",
     "projects.get_all request refresh_scroll",
     "projects.get_all request scroll_id",
-    "projects.get_all request search_hidden",
-    "projects.get_all request shallow_search",
     "projects.get_all request size",
     "projects.get_hyper_parameters request include_subprojects",
     "projects.get_hyperparam_values",
@@ -79,9 +75,6 @@ _PROJECTS_2_23 = [
     "projects.get_project_tags",
     "projects.get_task_parents",
     "projects.get_unique_metric_variants request include_subprojects",
-    "projects.merge",
-    "projects.move",
-    "projects.validate_delete",
 ]
 KNOWN: dict[str, dict[str, str]] = {}
 KNOWN["clearml-2.23"] = {
