@@ -84,12 +84,12 @@ class ProjectBLL:
     def create(self, identity: Identity, request: Mapping[str, Any], version: Version) -> str:
         """From 2.13 a name with '/' is a path: the missing ancestors are created."""
         fields = {k: request[k] for k in EDITABLE if k in request}
-        check_name(fields)
         conform_tags_in("project", fields, version)
         parent = None
         if version >= V2_13:
             parent = self.tree.prepare_create(identity.company, identity.user, fields)
         else:
+            check_name(fields)
             fields |= {"basename": fields["name"], "parent": None, "path": []}
         now = utcnow()
         project_id = self._projects.create(
@@ -174,7 +174,8 @@ class ProjectBLL:
         """From 2.13 a new name keeps the project's location and renames its descendants."""
         writable(self._projects, company_id, project_id, errors.INVALID_PROJECT_ID)
         fields = {k: request[k] for k in EDITABLE if k in request}
-        check_name(fields)
+        if version < V2_13:
+            check_name(fields)
         conform_tags_in("project", fields, version)
         old = self._projects.get(project_id, None, ["name"]) or {}
         renamed = version >= V2_13 and "name" in fields and fields["name"] != old.get("name")

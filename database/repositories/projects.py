@@ -39,8 +39,12 @@ class ProjectRepository(OwnedRepository):
 
     def place(self, project_id: str, fields: Mapping[str, Any]) -> int:
         """Set the tree fields (``name``, ``parent``, ``path``, ``last_update``...) of a
-        project; the number matched."""
-        return int(self._coll.update_one({"_id": project_id}, {"$set": dict(fields)}).matched_count)
+        project, a None one unset; the number matched."""
+        update: dict[str, Any] = {"$set": {k: v for k, v in fields.items() if v is not None}}
+        unset = {k: 1 for k, v in fields.items() if v is None}
+        if unset:
+            update["$unset"] = unset
+        return int(self._coll.update_one({"_id": project_id}, update).matched_count)
 
     def delete_ids(self, project_ids: Sequence[str]) -> int:
         return int(self._coll.delete_many({"_id": {"$in": list(project_ids)}}).deleted_count)

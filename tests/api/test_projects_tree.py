@@ -1,0 +1,330 @@
+"""Subprojects (API 2.13) and hidden projects (2.14): a name with '/' is a path; parent,
+path and basename; get_all's tree filters; renaming, moving and merging trees; deleting a
+tree and validate_delete. Below 2.13 nothing of it changes (docs/projects.md)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from support.client import ApiClient
+
+V = "2.14"
+
+
+def _root(prefix: str = "Root") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _call(api: ApiClient, action: str, data: dict[str, Any], version: str = V) -> dict[str, Any]:
+    reply = api.call(f"projects.{action}", data, version=version)
+    assert reply.status == 200, reply.meta
+    return reply.data
+
+
+def _code(api: ApiClient, action: str, data: dict[str, Any], version: str = V) -> tuple[int, int]:
+    return api.call(f"projects.{action}", data, version=version).code
+
+
+def _create(api: ApiClient, name: str, version: str = V, **fields: Any) -> str:
+    return str(_call(api, "create", {"name": name, "description": "", **fields}, version)["id"])
+
+
+def _by_name(api: ApiClient, name: str, version: str = V) -> dict[str, Any]:
+    found = _call(api, "get_all", {"name": f"^{name}$", "only_fields": ["id", "name", "basename", "parent", "path"]})
+    assert len(found["projects"]) == 1, found
+    return dict(found["projects"][0])
+
+
+def _get(api: ApiClient, pid: str, version: str = V) -> dict[str, Any]:
+    return dict(_call(api, "get_by_id", {"project": pid}, version)["project"])
+
+
+def test_create_a_path_creates_the_missing_ancestors(tenant: ApiClient) -> None:
+    root = _root()
+    leaf = _create(tenant, f" {root}//Mid / Leaf/")
+    top, mid = _by_name(tenant, root), _by_name(tenant, f"{root}/Mid")
+    project = _get(tenant, leaf)
+    assert project["name"] == f"{root}/Mid/Leaf" and project["basename"] == "Leaf"
+    assert project["parent"] == mid["id"] and project["path"] == [top["id"], mid["id"]]
+    assert mid["parent"] == top["id"] and mid["path"] == [top["id"]] and mid["basename"] == "Mid"
+    assert top.get("parent") is None and top["path"] == [] and top["basename"] == root
+    # an existing ancestor is reused; get_all answers no path unless asked
+    sibling = _create(tenant, f"{root}/Mid/Other")
+    assert _get(tenant, sibling)["path"] == [top["id"], mid["id"]]
+    listed = _call(tenant, "get_all", {"id": [sibling]})["projects"][0]
+    assert listed["parent"] == mid["id"] and "path" not in listed
+
+
+def test_create_refusals(tenant: ApiClient) -> None:
+    root = _root()
+    assert _code(tenant, "create", {"name": "/", "description": ""}) == (400, 407)
+    assert _code(tenant, "create", {"name": " / / ", "description": ""}) == (400, 407)
+    assert _code(tenant, "create", {"name": "ab/cde", "description": ""}) == (400, 800)  # the ancestor "ab"
+    _create(tenant, f"{root}/Child")
+    assert _code(tenant, "create", {"name": f"{root}/Child", "description": ""}) == (400, 801)
+    assert _code(tenant, "create", {"name": f"{root}//Child/", "description": ""}) == (400, 801)
+    too_deep = "/".join([root, *(f"level{i}" for i in range(10))])
+    assert _code(tenant, "create", {"name": too_deep, "description": ""}) == (400, 409)
+    assert not _call(tenant, "get_all", {"name": f"^{root}/level0"})["projects"]  # nothing created
+
+
+def test_a_public_project_name_cannot_be_an_ancestor(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    stranger = make_tenant()
+    name = _root("Public")
+    pid = _create(stranger, name)
+    assert stranger.projects.make_public(ids=[pid]) == {"updated": 1}
+    # the public project is visible to the tenant, which cannot write under it
+    assert _code(tenant, "create", {"name": f"{name}/mine", "description": ""}) == (400, 414)
+    assert _code(tenant, "create", {"name": name, "description": ""}) == (400, 414)
+
+
+def test_below_2_13_a_name_with_a_slash_is_one_project(tenant: ApiClient) -> None:
+    root = _root()
+    pid = _create(tenant, f"{root}/flat", version="2.9")
+    assert not _call(tenant, "get_all", {"name": f"^{root}$"}, "2.9")["projects"]
+    project = _get(tenant, pid, "2.9")
+    assert project["name"] == f"{root}/flat"
+    assert not {"basename", "parent", "path"} & set(project)
+    listed = _call(tenant, "get_all", {"id": [pid]}, "2.9")["projects"][0]
+    assert not {"basename", "parent", "path"} & set(listed)
+    # at 2.13 it is a top-level project, and it can hold a subproject
+    top = _call(tenant, "get_all", {"shallow_search": True, "id": [pid]})["projects"]
+    assert [p["id"] for p in top] == [pid]
+    child = _create(tenant, f"{root}/flat/child")
+    assert _get(tenant, child)["parent"] == pid
+    # a 2.9 rename changes only that project's name; a 2.9 delete only that project
+    assert _call(tenant, "update", {"project": pid, "name": f"{root}/renamed"}, "2.9")["updated"] == 1
+    assert _get(tenant, child)["name"] == f"{root}/flat/child"
+    assert _call(tenant, "delete", {"project": pid}, "2.9") == {"deleted": 1, "disassociated_tasks": 0}
+    assert _get(tenant, child)["name"] == f"{root}/flat/child"
+
+
+def test_get_all_tree_filters(tenant: ApiClient) -> None:
+    root = _root("Search")
+    p1 = _create(tenant, f"{root}/project1")
+    p2 = _create(tenant, f"{root}/project1/project2")
+    p4 = _create(tenant, f"{root}/project1/project2/project1")
+    top = _by_name(tenant, root)["id"]
+
+    def ids(**request: Any) -> set[str]:
+        return {p["id"] for p in _call(tenant, "get_all", request)["projects"]}
+
+    assert ids(name="project1", parent=[top]) == {p1, p2, p4}
+    assert ids(name="project1", parent=[top], shallow_search=True) == {p1}
+    assert ids(name="project1", parent=[p1]) == {p2, p4}
+    assert ids(name="project1", parent=[p2]) == {p4}
+    assert ids(basename="project2") == {p2}
+    assert ids(basename="project2", shallow_search=True) == set()
+    assert top in ids(shallow_search=True) and not {p1, p2, p4} & ids(shallow_search=True)
+    assert ids(parent=[top], path=[p2]) == {p1, p2, p4}  # path is not a filter of its own
+    # the same through get_all_ex, whose parent is {"id": ...}
+    found = _call(tenant, "get_all_ex", {"id": [p2]})["projects"][0]
+    assert found["parent"] == {"id": p1} and found["basename"] == "project2"
+    joined = _call(tenant, "get_all_ex", {"id": [p2], "only_fields": ["parent.name"]})["projects"][0]
+    assert joined["parent"] == {"id": p1, "name": f"{root}/project1"}
+
+
+def test_hidden_projects(tenant: ApiClient) -> None:
+    root = _root("Hidden")
+    visible = _create(tenant, root)
+    hidden = _create(tenant, f"{root}/.datasets/ds", system_tags=["hidden", "dataset"])
+    folder = _by_name(tenant, f"{root}/.datasets")["id"]
+
+    def ids(request: dict[str, Any], version: str = V, action: str = "get_all") -> set[str]:
+        return {p["id"] for p in _call(tenant, action, {"parent": [visible], **request}, version)["projects"]}
+
+    assert ids({}) == {folder}
+    assert ids({"search_hidden": True}) == {folder, hidden}
+    assert ids({}, "2.13") == {folder, hidden}  # hidden from 2.14 on
+    assert {p["id"] for p in _call(tenant, "get_all", {"id": [hidden]})["projects"]} == {hidden}
+    marked = _call(tenant, "get_all_ex", {"parent": [visible], "search_hidden": True, "only_fields": ["name"]})
+    flags = {p["id"]: p.get("hidden") for p in marked["projects"]}
+    assert flags == {folder: None, hidden: True}
+    assert all("system_tags" not in p for p in marked["projects"])
+    # the statistics of a project count its children's tasks, hidden ones only with search_hidden
+    tenant.tasks.create(name="in hidden", type="training", project=hidden)
+    tenant.tasks.create(name="in folder", type="training", project=folder)
+
+    def stats(search_hidden: bool) -> dict[str, Any]:
+        request = {"id": [visible], "include_stats": True, "search_hidden": search_hidden}
+        return dict(_call(tenant, "get_all_ex", request)["projects"][0])
+
+    shown = stats(False)
+    assert shown["stats"]["active"]["status_count"]["created"] == 1
+    assert shown["sub_projects"] == [{"id": folder, "name": f"{root}/.datasets"}]
+    everything = stats(True)
+    assert everything["stats"]["active"]["status_count"]["created"] == 2
+    assert [p["id"] for p in everything["sub_projects"]] == [folder, hidden]
+    # below 2.13 the statistics are the project's own
+    old = _call(tenant, "get_all_ex", {"id": [visible], "include_stats": True}, "2.9")["projects"][0]
+    assert old["stats"]["active"]["status_count"]["created"] == 0 and "sub_projects" not in old
+
+
+def test_rename_renames_the_descendants(tenant: ApiClient) -> None:
+    root = _root()
+    pr1 = _create(tenant, f"{root}/Pr1")
+    child = _create(tenant, f"{root}/Pr1/Pr2")
+    assert _code(tenant, "update", {"project": pr1, "name": f"{root}x/Pr2"}) == (400, 408)
+    assert _code(tenant, "update", {"project": pr1, "name": "Pr2"}) == (400, 408)
+    result = _call(tenant, "update", {"project": pr1, "name": f"{root}/ Renamed "})
+    assert result["updated"] == 1 and result["fields"]["name"] == f"{root}/Renamed"
+    assert _get(tenant, pr1)["basename"] == "Renamed"
+    assert _get(tenant, child)["name"] == f"{root}/Renamed/Pr2"
+    other = _create(tenant, f"{root}/Taken")
+    assert _code(tenant, "update", {"project": other, "name": f"{root}/Renamed"}) == (400, 801)
+
+
+def test_move(tenant: ApiClient) -> None:
+    a, b = _root("MoveA"), _root("MoveB")
+    project = _create(tenant, f"{a}/Pr")
+    child = _create(tenant, f"{a}/Pr/Child")
+    grandchild = _create(tenant, f"{a}/Pr/Child/Deep")
+    assert _call(tenant, "move", {"project": project, "new_location": f"{b}/Sub"}) == {"moved": 3}
+    new_b, sub = _by_name(tenant, b), _by_name(tenant, f"{b}/Sub")
+    moved = _get(tenant, grandchild)
+    assert moved["name"] == f"{b}/Sub/Pr/Child/Deep" and moved["basename"] == "Deep"
+    assert moved["path"] == [new_b["id"], sub["id"], project, child]
+    assert _get(tenant, project)["parent"] == sub["id"]
+    # the old location stays, empty
+    assert not _call(tenant, "get_all", {"parent": [_by_name(tenant, a)["id"]]})["projects"]
+    # to the top level
+    assert _call(tenant, "move", {"project": child, "new_location": ""}) == {"moved": 2}
+    top = _get(tenant, child)
+    assert top["name"] == "Child" and top.get("parent") is None and top["path"] == []
+    assert _get(tenant, grandchild)["path"] == [child]
+
+
+def test_move_refusals(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    root = _root("MoveX")
+    project = _create(tenant, f"{root}/Pr")
+    _create(tenant, f"{root}/Pr/Child")
+    assert _code(tenant, "move", {"project": project, "new_location": f"{root}/Pr"}) == (400, 411)
+    assert _code(tenant, "move", {"project": project, "new_location": f"{root}/Pr/Child"}) == (400, 411)
+    assert _code(tenant, "move", {"project": project, "new_location": f"{root}/Pr/Child/New"}) == (400, 411)
+    assert not _call(tenant, "get_all", {"name": "/New$"})["projects"]  # nothing created
+    assert _code(tenant, "move", {"project": project, "new_location": root}) == (400, 410)
+    assert _code(tenant, "move", {"project": "no-such-project", "new_location": root}) == (400, 401)
+    assert _code(tenant, "move", {"new_location": root}) == (400, 12)
+    other = _root("MoveY")
+    _create(tenant, f"{other}/Pr")
+    assert _code(tenant, "move", {"project": project, "new_location": other}) == (400, 801)
+    assert _get(tenant, project)["name"] == f"{root}/Pr"
+    deep = "/".join(f"lvl{i}x" for i in range(9))
+    assert _code(tenant, "move", {"project": project, "new_location": deep}) == (400, 409)
+    assert _code(make_tenant(), "move", {"project": project, "new_location": other}) == (400, 401)
+    # an action of 2.13 the reference also routes below it
+    assert tenant.call("projects.move", {"project": project, "new_location": root}, version="2.9").code == (400, 410)
+
+
+def test_merge(tenant: ApiClient) -> None:
+    root = _root("Merge")
+    destination = _create(tenant, f"{root}/Dest")
+    source = _create(tenant, f"{root}/Src")
+    child = _create(tenant, f"{root}/Src/Child")
+    leaf = _create(tenant, f"{root}/Src/Child/Leaf")
+    task = tenant.tasks.create(name="task t", type="training", project=source)["id"]
+    archived = tenant.tasks.create(name="task a", type="training", project=source, system_tags=["archived"])["id"]
+    model = tenant.models.create(name="model m", uri="file:///m", project=source)["id"]
+    assert _code(tenant, "merge", {"project": source, "destination_project": source}) == (400, 410)
+    assert _code(tenant, "merge", {"project": source, "destination_project": child}) == (400, 412)
+    assert _code(tenant, "merge", {"project": source, "destination_project": "nope"}) == (400, 401)
+    assert _code(tenant, "merge", {"project": "nope", "destination_project": destination}) == (400, 401)
+    result = _call(tenant, "merge", {"project": source, "destination_project": destination})
+    assert result == {"moved_entities": 3, "moved_projects": 1}
+    assert _code(tenant, "get_by_id", {"project": source}) == (400, 401)
+    assert _get(tenant, leaf)["name"] == f"{root}/Dest/Child/Leaf"
+    assert _get(tenant, child)["parent"] == destination
+    for tid in (task, archived):
+        assert tenant.tasks.get_by_id(task=tid)["task"]["project"] == destination
+    assert tenant.models.get_by_id(model=model)["model"]["project"] == destination
+
+
+def test_merge_name_clash_changes_nothing(tenant: ApiClient) -> None:
+    root = _root("Clash")
+    destination = _create(tenant, f"{root}/Dest")
+    _create(tenant, f"{root}/Dest/Child")
+    source = _create(tenant, f"{root}/Src")
+    _create(tenant, f"{root}/Src/Child")
+    task = tenant.tasks.create(name="task t", type="training", project=source)["id"]
+    assert _code(tenant, "merge", {"project": source, "destination_project": destination}) == (400, 801)
+    assert tenant.tasks.get_by_id(task=task)["task"]["project"] == source
+    assert _get(tenant, source)["name"] == f"{root}/Src"
+
+
+def test_validate_delete_counts_the_tree(tenant: ApiClient) -> None:
+    root = _root("Validate")
+    top = _create(tenant, root)
+    child = _create(tenant, f"{root}/child")
+    tenant.tasks.create(name="task t", type="training", project=top)
+    tenant.tasks.create(name="task a", type="training", project=child, system_tags=["archived"])
+    tenant.models.create(name="model m", uri="file:///m", project=child)
+    pipeline = _create(tenant, f"{root}/.pipelines/pipe", system_tags=["hidden", "pipeline"])
+    tenant.tasks.create(name="controller", type="controller", project=pipeline, system_tags=["pipeline"])
+    dataset = _create(tenant, f"{root}/.datasets/ds", system_tags=["hidden", "dataset"])
+    tenant.tasks.create(name="version", type="data_processing", project=dataset, system_tags=["dataset"])
+    assert _call(tenant, "validate_delete", {"project": top}, "2.26") == {
+        "tasks": 2,
+        "non_archived_tasks": 1,
+        "models": 1,
+        "non_archived_models": 1,
+        "reports": 0,
+        "non_archived_reports": 0,
+        "pipelines": 1,
+        "datasets": 1,
+    }
+    assert _call(tenant, "validate_delete", {"project": child})["non_archived_tasks"] == 0
+    assert _code(tenant, "validate_delete", {"project": "nope"}) == (400, 401)
+    # the refusals, in the reference's order
+    assert _code(tenant, "delete", {"project": top}) == (400, 413)
+    assert _code(tenant, "delete", {"project": f"{pipeline}"}) == (400, 413)
+    assert _code(tenant, "delete", {"project": dataset}) == (400, 406)
+    assert _code(tenant, "delete", {"project": child}) == (400, 405)  # its model is active
+
+
+def test_delete_a_tree(tenant: ApiClient) -> None:
+    root = _root("Delete")
+    top = _create(tenant, root)
+    child = _create(tenant, f"{root}/child")
+    grandchild = _create(tenant, f"{root}/child/leaf")
+    task = tenant.tasks.create(name="task t", type="training", project=grandchild)["id"]
+    assert _code(tenant, "delete", {"project": top}) == (400, 402)
+    assert _code(tenant, "delete", {"project": "nope"}) == (400, 401)
+    assert _call(tenant, "delete", {"project": child, "force": True}) == {
+        "deleted": 2,
+        "disassociated_tasks": 1,
+        "deleted_tasks": 0,
+        "deleted_models": 0,
+    }
+    assert "project" not in tenant.tasks.get_by_id(task=task)["task"]
+    for pid in (child, grandchild):
+        assert _code(tenant, "get_by_id", {"project": pid}) == (400, 401)
+    assert _get(tenant, top)["name"] == root
+    # an empty tree needs no force
+    assert _call(tenant, "delete", {"project": top})["deleted"] == 1
+
+
+def test_delete_contents(tenant: ApiClient) -> None:
+    root = _root("Contents")
+    top = _create(tenant, root)
+    child = _create(tenant, f"{root}/child")
+    outside = _create(tenant, _root("Outside"))
+    parent_task = tenant.tasks.create(name="task p", type="training", project=child)["id"]
+    kept = tenant.tasks.create(name="task k", type="training", project=outside, parent=parent_task)["id"]
+    model = tenant.models.create(name="model m", uri="file:///weights.bin", project=top)["id"]
+    user = tenant.tasks.create(name="task u", type="training", project=outside, execution={"model": model})["id"]
+    tenant.tasks.add_or_update_artifacts(
+        task=parent_task, artifacts=[{"key": "a", "type": "file", "mode": "output", "uri": "file:///art"}]
+    )
+    result = _call(tenant, "delete", {"project": top, "force": True, "delete_contents": True})
+    assert result == {
+        "deleted": 2,
+        "disassociated_tasks": 0,
+        "deleted_tasks": 1,
+        "deleted_models": 1,
+        "urls": {"model_urls": ["file:///weights.bin"], "artifact_urls": ["file:///art"]},
+    }
+    assert tenant.call("tasks.get_by_id", {"task": parent_task}).code == (400, 101)
+    assert tenant.call("models.get_by_id", {"model": model}).code == (400, 201)
+    assert "parent" not in tenant.tasks.get_by_id(task=kept)["task"]
+    assert tenant.tasks.get_by_id(task=user)["task"]["execution"]["model"] == f"__DELETED__{model}"
