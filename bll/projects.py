@@ -141,7 +141,7 @@ class ProjectBLL:
         states = [s for s in STATES if state is None or s == state]
         ids = [str(p["id"]) for p in projects if "id" in p]
         children: dict[str, list[dict[str, Any]]] = {}
-        if version >= V2_13 and request.get("stats_with_children", True):
+        if version >= V2_13:
             children = self.tree.children_of(ids, bool(request.get("search_hidden")))
         stats = self._stats(company_id, ids + [c["id"] for found in children.values() for c in found])
         for project in projects:
