@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from ..database.repositories.models import ModelRepository
 from ..database.repositories.projects import ProjectRepository
 from ..database.repositories.tasks import TaskRepository
@@ -100,7 +102,14 @@ class ProjectTree:
         now = utcnow()
         fields = {"id": new_id(), "user": user, "company": company_id, "created": now, "last_update": now}
         fields |= {"name": name, "description": ""} | self.placement(name, parent)
-        self._projects.create(fields)
+        try:
+            self._projects.create(fields)
+        except DuplicateKeyError:
+            # a concurrent call created it first: that one is the ancestor
+            existing = self.own_by_name(company_id, name)
+            if not existing:
+                raise
+            return existing
         if parent:
             self._projects.touch(parent["id"], now)
         return {"id": fields["id"], "name": name, "parent": fields["parent"], "path": fields["path"]}

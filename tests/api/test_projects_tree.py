@@ -5,6 +5,7 @@ tree and validate_delete. Below 2.13 nothing of it changes (docs/projects.md).""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from support.client import ApiClient
@@ -328,3 +329,16 @@ def test_delete_contents(tenant: ApiClient) -> None:
     assert tenant.call("models.get_by_id", {"model": model}).code == (400, 201)
     assert "parent" not in tenant.tasks.get_by_id(task=kept)["task"]
     assert tenant.tasks.get_by_id(task=user)["task"]["execution"]["model"] == f"__DELETED__{model}"
+
+
+def test_concurrent_creates_share_their_new_ancestors(tenant: ApiClient) -> None:
+    root = _root("Concurrent")
+    names = [f"{root}/Mid/leaf{i}" for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(
+            pool.map(lambda n: tenant.call("projects.create", {"name": n, "description": ""}, version=V).code, names)
+        )
+    assert codes == [(200, 0)] * len(names)
+    mid = _by_name(tenant, f"{root}/Mid")
+    children = _call(tenant, "get_all", {"parent": [mid["id"]], "shallow_search": True})["projects"]
+    assert sorted(p["name"] for p in children) == sorted(names)
