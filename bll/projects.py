@@ -118,6 +118,29 @@ class ProjectBLL:
         return [_tree_out(for_output(d, version), version, keep_path) for d in docs]
 
     def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+        """get_all with joins; from 2.13 ``active_users``, ``check_own_contents`` and
+        statistics over each project's descendants; from 2.14 hidden projects marked."""
+        users: list[str] = list(request.get("active_users") or []) if version >= V2_13 else []
+        selected: set[str] | None = None
+        if users:
+            ids, selected = self._with_active_users(company_id, users, request.get("id"))
+            if not ids:
+                return []
+            request = {**request, "id": ids}
+        projects = self._listed_ex(company_id, request, version)
+        state = request.get("stats_for_state")
+        if state is not None and state not in STATES:
+            raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
+        ids = [str(p["id"]) for p in projects if "id" in p]
+        if version >= V2_13 and request.get("check_own_contents") and ids:
+            own = self._own_contents(company_id, ids, state, users)
+            for project in projects:
+                project.update(own.get(str(project.get("id")), {}))
+        if request.get("include_stats") and projects:
+            self._add_stats(company_id, projects, request, version, users, selected)
+        return projects
+
+    def _listed_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
         refs = self._tree_refs if version >= V2_13 else self._refs
         request, joins = split_joins(request, refs)
         mark_hidden = version >= V2_14 and bool(request.get("search_hidden"))
@@ -133,17 +156,26 @@ class ProjectBLL:
             tags = project.pop("system_tags", None) if drop_tags else project.get("system_tags")
             if mark_hidden and HIDDEN in (tags or []):
                 project["hidden"] = True
-        if not request.get("include_stats") or not projects:
-            return projects
+        return projects
+
+    def _add_stats(
+        self,
+        company_id: str,
+        projects: list[dict[str, Any]],
+        request: Mapping[str, Any],
+        version: Version,
+        users: list[str],
+        selected: set[str] | None,
+    ) -> None:
         state = request.get("stats_for_state")
-        if state is not None and state not in STATES:
-            raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
         states = [s for s in STATES if state is None or s == state]
         ids = [str(p["id"]) for p in projects if "id" in p]
         children: dict[str, list[dict[str, Any]]] = {}
         if version >= V2_13:
             children = self.tree.children_of(ids, bool(request.get("search_hidden")))
-        stats = self._stats(company_id, ids + [c["id"] for found in children.values() for c in found])
+            if selected is not None:
+                children = {pid: [c for c in found if c["id"] in selected] for pid, found in children.items()}
+        stats = self._stats(company_id, ids + [c["id"] for found in children.values() for c in found], users)
         for project in projects:
             pid = str(project.get("id"))
             members = [pid, *(c["id"] for c in children.get(pid, []))]
@@ -151,13 +183,53 @@ class ProjectBLL:
             if version >= V2_13:
                 found = sorted(children.get(pid, []), key=lambda c: str(c["name"]))
                 project["sub_projects"] = [{"id": c["id"], "name": c["name"]} for c in found]
-        return projects
 
-    def _stats(self, company_id: str, project_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def _with_active_users(self, company_id: str, users: list[str], requested: Any) -> tuple[list[str], set[str]]:
+        """get_all_ex's ``active_users`` (2.13): the projects the users created or hold
+        tasks or models of theirs, with their ancestors (within ``requested`` ids, at any
+        depth below them, when given); and every such project with its ancestors."""
+        scope = {**public_or_company(company_id), "user": {"$in": users}}
+        within: list[str] | None = None
+        if requested:
+            requested = requested if isinstance(requested, list) else [requested]
+            below = self._projects.descendants([str(r) for r in requested])
+            within = [*map(str, requested), *(c["id"] for c in below)]
+        project_scope = {**scope, **({"_id": {"$in": within}} if within is not None else {})}
+        found = {str(i) for i in self._projects.distinct("_id", project_scope)}
+        entity_scope = {**scope, **({"project": {"$in": within}} if within is not None else {})}
+        for repository in (self._tasks, self._models):
+            found.update(str(p) for p in repository.distinct("project", entity_scope) if p)
+        selected = set(found)
+        for doc in self._projects.get_many(list(found), None, ["path"]).values():
+            selected.update(doc.get("path") or [])
+        ids = sorted(selected & set(map(str, requested))) if requested else sorted(selected)
+        return ids, selected
+
+    def _own_contents(
+        self, company_id: str, ids: list[str], state: str | None, users: list[str]
+    ) -> dict[str, dict[str, int]]:
+        """check_own_contents (2.13): each project's own tasks and models (not its
+        descendants'), of the state asked for and of the active users when given."""
+        query: dict[str, Any] = {**public_or_company(company_id)}
+        if state == ARCHIVED:
+            query["system_tags"] = ARCHIVED
+        elif state is not None:
+            query["system_tags"] = {"$nin": [ARCHIVED]}
+        if users:
+            query["user"] = {"$in": users}
+        counts: dict[str, dict[str, int]] = {pid: {"own_tasks": 0, "own_models": 0} for pid in ids}
+        for key, repository in (("own_tasks", self._tasks), ("own_models", self._models)):
+            for doc in repository.find({**query, "project": {"$in": ids}}, {"project": 1}):
+                counts[doc["project"]][key] += 1
+        return counts
+
+    def _stats(self, company_id: str, project_ids: list[str], users: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
         """Task counts per status and run time (seconds, completed − started) per
-        project, separately for active and archived tasks."""
+        project, separately for active and archived tasks (of ``users`` when given)."""
         result: dict[str, dict[str, Any]] = defaultdict(lambda: {s: _empty_stats() for s in STATES})
         query = {**public_or_company(company_id), "project": {"$in": project_ids}}
+        if users:
+            query["user"] = {"$in": list(users)}
         fields = {"project": 1, "status": 1, "system_tags": 1, "type": 1, "started": 1, "completed": 1}
         for task in self._tasks.find(query, fields):
             system_tags = task.get("system_tags")
@@ -265,8 +337,9 @@ class ProjectBLL:
         """Who created tasks or models in these projects (any project when empty), for
         ``users.get_all_ex`` with ``active_in_projects``."""
         query: dict[str, Any] = {"company": company_id}
-        if project_ids:
-            query["project"] = {"$in": project_ids}
+        if project_ids:  # with their subprojects (API 2.13 trees)
+            below = [c["id"] for c in self._projects.descendants(project_ids)]
+            query["project"] = {"$in": [*project_ids, *below]}
         if user_ids:
             query["user"] = {"$in": user_ids}
         users: set[str] = set()

@@ -342,3 +342,35 @@ def test_concurrent_creates_share_their_new_ancestors(tenant: ApiClient) -> None
     mid = _by_name(tenant, f"{root}/Mid")
     children = _call(tenant, "get_all", {"parent": [mid["id"]], "shallow_search": True})["projects"]
     assert sorted(p["name"] for p in children) == sorted(names)
+
+
+def test_get_all_ex_active_users_and_own_contents(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    colleague = make_tenant(company=tenant.company_id)  # type: ignore[attr-defined]
+    root = _root("Users")
+    child = _create(colleague, f"{root}/Child")
+    top = _by_name(tenant, root)["id"]
+    me = tenant.user_id  # type: ignore[attr-defined]
+
+    def ex(**request: Any) -> list[dict[str, Any]]:
+        return list(_call(tenant, "get_all_ex", request)["projects"])
+
+    assert ex(id=[top], active_users=[me]) == []  # the colleague created both
+    task = tenant.tasks.create(name="mine", type="training", project=child)["id"]
+    tenant.tasks.create(name="mine archived", type="training", project=child, system_tags=["archived"])
+    colleague.tasks.create(name="theirs", type="training", project=child)
+    tenant.models.create(name="my model", uri="file:///m", project=top)
+    assert [p["id"] for p in ex(id=[top], active_users=[me])] == [top]
+    assert {p["id"] for p in ex(active_users=[me], parent=[top])} == {child}
+    stats = ex(id=[top], active_users=[me], include_stats=True)[0]["stats"]["active"]["status_count"]
+    assert stats["created"] == 1
+    assert ex(id=[top], include_stats=True)[0]["stats"]["active"]["status_count"]["created"] == 2
+    # own contents: the project's own, not its descendants'
+    own = {p["id"]: (p["own_tasks"], p["own_models"]) for p in ex(id=[top, child], check_own_contents=True)}
+    assert own == {top: (0, 1), child: (2, 0)}
+    archived = ex(id=[child], check_own_contents=True, stats_for_state="archived")[0]
+    assert archived["own_tasks"] == 1
+    assert "own_tasks" not in ex(id=[child])[0]
+    # users.get_all_ex's active_in_projects counts the subprojects too
+    active = {u["id"] for u in tenant.users.get_all_ex(active_in_projects=[top])["users"]}
+    assert active == {me, colleague.user_id}  # type: ignore[attr-defined]
+    assert tenant.tasks.get_by_id(task=task)["task"]["project"] == child
