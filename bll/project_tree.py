@@ -87,9 +87,13 @@ class ProjectTree:
             raise errors.PUBLIC_PROJECT_EXISTS(name=name)
         return None
 
-    def ensure(self, company_id: str, user: str, name: str) -> dict[str, Any] | None:
+    def ensure(
+        self, company_id: str, user: str, name: str, extra: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """The company's project ``name`` (a path), created with its missing ancestors;
-        None for the top level (an empty name)."""
+        None for the top level (an empty name). ``extra``: more fields of the project
+        when it is created (e.g. the system tags of a hidden ``.reports`` project; its
+        ancestors get none)."""
         parts = [p.strip() for p in name.split(SEPARATOR) if p.strip()]
         if not parts:
             return None
@@ -101,7 +105,7 @@ class ProjectTree:
         parent = self.ensure(company_id, user, SEPARATOR.join(parts[:-1]))
         now = utcnow()
         fields = {"id": new_id(), "user": user, "company": company_id, "created": now, "last_update": now}
-        fields |= {"name": name, "description": ""} | self.placement(name, parent)
+        fields |= {"name": name, "description": ""} | dict(extra or {}) | self.placement(name, parent)
         try:
             self._projects.create(fields)
         except DuplicateKeyError:
