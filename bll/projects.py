@@ -106,12 +106,17 @@ class ProjectBLL:
             raise errors.INVALID_PROJECT_ID(id=project_id)
         return _tree_out(for_output(doc, version), version, keep_path=True)
 
-    def get_all(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+    def get_all(
+        self, company_id: str, request: Mapping[str, Any], version: Version, *, by_id: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """``by_id``: whether the caller named ids (then hidden projects are listed too);
+        by default, whether the request filters by id."""
         request = conform_tag_filter("project", request, version)
         spec, base = SPEC, None
+        by_id = bool(request.get("id")) if by_id is None else by_id
         if version >= V2_13:
             request, spec = _tree_search(request), TREE_SPEC
-            if version >= V2_14 and not request.get("search_hidden") and not request.get("id"):
+            if version >= V2_14 and not request.get("search_hidden") and not by_id:
                 base = {"system_tags": {"$nin": [HIDDEN]}}
         docs = get_all_docs(self._projects, company_id, request, spec, base_filter=base)
         keep_path = "path" in (request.get("only_fields") or ())
@@ -122,12 +127,13 @@ class ProjectBLL:
         statistics over each project's descendants; from 2.14 hidden projects marked."""
         users: list[str] = list(request.get("active_users") or []) if version >= V2_13 else []
         selected: set[str] | None = None
+        by_id = bool(request.get("id"))
         if users:
             ids, selected = self._with_active_users(company_id, users, request.get("id"))
             if not ids:
                 return []
             request = {**request, "id": ids}
-        projects = self._listed_ex(company_id, request, version)
+        projects = self._listed_ex(company_id, request, version, by_id)
         state = request.get("stats_for_state")
         if state is not None and state not in STATES:
             raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
@@ -140,7 +146,9 @@ class ProjectBLL:
             self._add_stats(company_id, projects, request, version, users, selected)
         return projects
 
-    def _listed_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+    def _listed_ex(
+        self, company_id: str, request: Mapping[str, Any], version: Version, by_id: bool
+    ) -> list[dict[str, Any]]:
         refs = self._tree_refs if version >= V2_13 else self._refs
         request, joins = split_joins(request, refs)
         mark_hidden = version >= V2_14 and bool(request.get("search_hidden"))
@@ -148,7 +156,7 @@ class ProjectBLL:
         drop_tags = mark_hidden and bool(only) and "system_tags" not in only
         if drop_tags:
             request = {**request, "only_fields": [*only, "system_tags"]}
-        projects = self.get_all(company_id, request, version)
+        projects = self.get_all(company_id, request, version, by_id=by_id)
         apply_joins(projects, joins, refs)
         for project in projects:
             if version >= V2_13 and isinstance(project.get("parent"), str):

@@ -360,6 +360,10 @@ def test_get_all_ex_active_users_and_own_contents(tenant: ApiClient, make_tenant
     colleague.tasks.create(name="theirs", type="training", project=child)
     tenant.models.create(name="my model", uri="file:///m", project=top)
     assert [p["id"] for p in ex(id=[top], active_users=[me])] == [top]
+    hidden = _create(tenant, f"{root}/.hidden", system_tags=["hidden"])
+    tenant.tasks.create(name="in hidden", type="training", project=hidden)
+    assert hidden not in {p["id"] for p in ex(active_users=[me])}  # still hidden
+    assert hidden in {p["id"] for p in ex(active_users=[me], search_hidden=True)}
     assert {p["id"] for p in ex(active_users=[me], parent=[top])} == {child}
     stats = ex(id=[top], active_users=[me], include_stats=True)[0]["stats"]["active"]["status_count"]
     assert stats["created"] == 1
