@@ -119,8 +119,9 @@ class ProjectBLL:
             if version >= V2_14 and not request.get("search_hidden") and not by_id:
                 base = {"system_tags": {"$nin": [HIDDEN]}}
         docs = get_all_docs(self._projects, company_id, request, spec, base_filter=base)
-        keep_path = "path" in (request.get("only_fields") or ())
-        return [_tree_out(for_output(d, version), version, keep_path) for d in docs]
+        only = request.get("only_fields") or ()
+        keep_path, fill = "path" in only, not only or "basename" in only
+        return [_tree_out(for_output(d, version), version, keep_path, fill) for d in docs]
 
     def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
         """get_all with joins; from 2.13 ``active_users``, ``check_own_contents`` and
@@ -395,12 +396,15 @@ def _tree_search(request: Mapping[str, Any]) -> dict[str, Any]:
     return request
 
 
-def _tree_out(doc: dict[str, Any], version: Version, keep_path: bool) -> dict[str, Any]:
+def _tree_out(doc: dict[str, Any], version: Version, keep_path: bool, fill_basename: bool = True) -> dict[str, Any]:
     """Below 2.13 a project answers without its tree fields; from 2.13 without ``path``
     unless asked for (as the reference excludes it by default)."""
     if version < V2_13:
         for field in TREE_FIELDS:
             doc.pop(field, None)
-    elif not keep_path:
+        return doc
+    if fill_basename and "name" in doc and "basename" not in doc:
+        doc["basename"] = doc["name"]  # stored before the tree: a top-level project
+    if not keep_path:
         doc.pop("path", None)
     return doc

@@ -69,3 +69,13 @@ def test_a_move_plan_renames_and_repaths_the_subtree(tree: ProjectTree) -> None:
     with pytest.raises(ApiError) as caught:  # 4 levels at most here
         tree.move("c1", "u1", bbb["id"], "One/Two/Three")
     assert (caught.value.code, caught.value.subcode) == (400, 409)
+
+
+def test_a_project_stored_before_the_tree_answers_its_name_as_basename() -> None:
+    from stationmaster.bll.projects import _tree_out
+    from stationmaster.protocol.versions import Version
+
+    legacy = {"id": "p1", "name": "a/b", "path": []}
+    assert _tree_out(dict(legacy), Version(2, 13), keep_path=False) == {"id": "p1", "name": "a/b", "basename": "a/b"}
+    assert _tree_out(dict(legacy), Version(2, 13), keep_path=False, fill_basename=False) == {"id": "p1", "name": "a/b"}
+    assert _tree_out(dict(legacy), Version(2, 9), keep_path=True) == {"id": "p1", "name": "a/b"}
