@@ -29,9 +29,14 @@ from .organization import (
 )
 from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree
 from .query import QuerySpec, get_all_docs
+from .scroll import Scroll
 from .task.params import unescape_key
 
 ARCHIVED = "archived"
+#: get_all / get_all_ex scroll (size, scroll_id, refresh_scroll) from 2.15; get_all_ex's
+#: stats_with_children from 2.16
+SCROLL_VERSION = Version(2, 15)
+STATS_CHILDREN_VERSION = Version(2, 16)
 STATES = ("active", "archived")
 EDITABLE = ("name", "description", "tags", "system_tags", "default_output_destination")
 SPEC = QuerySpec(
@@ -106,11 +111,31 @@ class ProjectBLL:
             raise errors.INVALID_PROJECT_ID(id=project_id)
         return _tree_out(for_output(doc, version), version, keep_path=True)
 
+    def listing(self, company_id: str, request: Mapping[str, Any], version: Version, ex: bool) -> dict[str, Any]:
+        """The answer of get_all (``ex``: get_all_ex): the projects, and from 2.15 with
+        ``size`` or a ``scroll_id`` one page of them and the next page's ``scroll_id``."""
+        scroll = Scroll.of(request) if version >= SCROLL_VERSION else None
+        if scroll:
+            request = Scroll.ordered(request)
+        window = scroll.window if scroll else None
+        if ex:
+            projects = self.get_all_ex(company_id, request, version, window=window)
+        else:
+            projects = self.get_all(company_id, request, version, window=window)
+        return {"projects": projects, **({"scroll_id": scroll.next_id(len(projects))} if scroll else {})}
+
     def get_all(
-        self, company_id: str, request: Mapping[str, Any], version: Version, *, by_id: bool | None = None
+        self,
+        company_id: str,
+        request: Mapping[str, Any],
+        version: Version,
+        *,
+        by_id: bool | None = None,
+        window: tuple[int, int] | None = None,
     ) -> list[dict[str, Any]]:
         """``by_id``: whether the caller named ids (then hidden projects are listed too);
-        by default, whether the request filters by id."""
+        by default, whether the request filters by id. ``window``: (skip, limit) of a
+        scroll."""
         request = conform_tag_filter("project", request, version)
         spec, base = SPEC, None
         by_id = bool(request.get("id")) if by_id is None else by_id
@@ -118,12 +143,14 @@ class ProjectBLL:
             request, spec = _tree_search(request), TREE_SPEC
             if version >= V2_14 and not request.get("search_hidden") and not by_id:
                 base = {"system_tags": {"$nin": [HIDDEN]}}
-        docs = get_all_docs(self._projects, company_id, request, spec, base_filter=base)
+        docs = get_all_docs(self._projects, company_id, request, spec, base_filter=base, window=window)
         only = request.get("only_fields") or ()
         keep_path, fill = "path" in only, not only or "basename" in only
         return [_tree_out(for_output(d, version), version, keep_path, fill) for d in docs]
 
-    def get_all_ex(self, company_id: str, request: Mapping[str, Any], version: Version) -> list[dict[str, Any]]:
+    def get_all_ex(
+        self, company_id: str, request: Mapping[str, Any], version: Version, window: tuple[int, int] | None = None
+    ) -> list[dict[str, Any]]:
         """get_all with joins; from 2.13 ``active_users``, ``check_own_contents`` and
         statistics over each project's descendants; from 2.14 hidden projects marked."""
         users: list[str] = list(request.get("active_users") or []) if version >= V2_13 else []
@@ -134,7 +161,7 @@ class ProjectBLL:
             if not ids:
                 return []
             request = {**request, "id": ids}
-        projects = self._listed_ex(company_id, request, version, by_id)
+        projects = self._listed_ex(company_id, request, version, by_id, window)
         state = request.get("stats_for_state")
         if state is not None and state not in STATES:
             raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
@@ -148,7 +175,12 @@ class ProjectBLL:
         return projects
 
     def _listed_ex(
-        self, company_id: str, request: Mapping[str, Any], version: Version, by_id: bool
+        self,
+        company_id: str,
+        request: Mapping[str, Any],
+        version: Version,
+        by_id: bool,
+        window: tuple[int, int] | None,
     ) -> list[dict[str, Any]]:
         refs = self._tree_refs if version >= V2_13 else self._refs
         request, joins = split_joins(request, refs)
@@ -157,7 +189,7 @@ class ProjectBLL:
         drop_tags = mark_hidden and bool(only) and "system_tags" not in only
         if drop_tags:
             request = {**request, "only_fields": [*only, "system_tags"]}
-        projects = self.get_all(company_id, request, version, by_id=by_id)
+        projects = self.get_all(company_id, request, version, by_id=by_id, window=window)
         apply_joins(projects, joins, refs)
         for project in projects:
             if version >= V2_13 and isinstance(project.get("parent"), str):
@@ -180,7 +212,8 @@ class ProjectBLL:
         states = [s for s in STATES if state is None or s == state]
         ids = [str(p["id"]) for p in projects if "id" in p]
         children: dict[str, list[dict[str, Any]]] = {}
-        if version >= V2_13:
+        with_children = version < STATS_CHILDREN_VERSION or request.get("stats_with_children", True)
+        if version >= V2_13 and with_children:
             children = self.tree.children_of(ids, bool(request.get("search_hidden")))
             if selected is not None:
                 children = {pid: [c for c in found if c["id"] in selected] for pid, found in children.items()}

@@ -22,12 +22,12 @@ def get_by_id(call: Call, company_id: str, request: dict[str, Any]) -> dict[str,
 
 @endpoints.handler("get_all")
 def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"projects": call.ctx.projects.get_all(company_id, request, call.requested_version)}
+    return call.ctx.projects.listing(company_id, request, call.requested_version, ex=False)
 
 
 @endpoints.handler("get_all_ex")
 def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"projects": call.ctx.projects.get_all_ex(company_id, request, call.requested_version)}
+    return call.ctx.projects.listing(company_id, request, call.requested_version, ex=True)
 
 
 @endpoints.handler("update")

@@ -378,3 +378,29 @@ def test_get_all_ex_active_users_and_own_contents(tenant: ApiClient, make_tenant
     active = {u["id"] for u in tenant.users.get_all_ex(active_in_projects=[top])["users"]}
     assert active == {me, colleague.user_id}  # type: ignore[attr-defined]
     assert tenant.tasks.get_by_id(task=task)["task"]["project"] == child
+
+
+def test_scroll_and_stats_with_children(tenant: ApiClient) -> None:
+    root = _root("Scroll")
+    top = _create(tenant, root)
+    names = [f"{root}/p{i}" for i in range(5)]
+    ids = [_create(tenant, n) for n in names]
+    for action in ("get_all", "get_all_ex"):
+        seen: list[str] = []
+        answer = _call(tenant, action, {"parent": [top], "size": 2, "order_by": ["name"]}, "2.15")
+        while answer["projects"]:
+            seen += [p["id"] for p in answer["projects"]]
+            answer = _call(
+                tenant, action, {"parent": [top], "scroll_id": answer["scroll_id"], "order_by": ["name"]}, "2.15"
+            )
+        assert seen == ids
+        again = {"parent": [top], "scroll_id": answer["scroll_id"], "refresh_scroll": True, "size": 1}
+        assert len(_call(tenant, action, again, "2.15")["projects"]) == 5
+        assert _code(tenant, action, {"scroll_id": "nonsense"}, "2.15") == (400, 1104)
+        assert "scroll_id" not in _call(tenant, action, {"parent": [top], "size": 2})  # 2.14: no scroll
+    tenant.tasks.create(name="below", type="training", project=ids[0])
+    request = {"id": [top], "include_stats": True}
+    counted = _call(tenant, "get_all_ex", request, "2.16")["projects"][0]
+    assert counted["stats"]["active"]["status_count"]["created"] == 1 and len(counted["sub_projects"]) == 5
+    own = _call(tenant, "get_all_ex", {**request, "stats_with_children": False}, "2.16")["projects"][0]
+    assert own["stats"]["active"]["status_count"]["created"] == 0 and own["sub_projects"] == []
