@@ -27,6 +27,7 @@ from .events.tasks import events_company
 from .models import ModelBLL
 from .organization import public_or_company, writable
 from .patterns import literal
+from .project_tree import ProjectTree
 from .scroll import Scroll
 from .task.access import TaskAccess
 from .task.state_machine import StatusChange, apply_status_change
@@ -64,7 +65,10 @@ class ReportBLL:
         projects: ProjectRepository,
         models: ModelBLL,
         events: EventsBLL,
+        tree: ProjectTree,
     ) -> None:
+        """``tree``: files a new ``.reports`` project in the project tree (API 2.13)."""
+        self._tree = tree
         self._tasks = tasks
         self._access = access
         self._reports = reports
@@ -92,19 +96,11 @@ class ReportBLL:
         found = list(self._projects.find({"company": identity.company, "name": name}, {"_id": 1}, limit=1))
         if found:
             return str(found[0]["_id"])
-        now = utcnow()
-        return self._projects.create(
-            {
-                "id": new_id(),
-                "company": identity.company,
-                "user": identity.user,
-                "name": name,
-                "description": description,
-                "system_tags": sorted(system_tags),
-                "created": now,
-                "last_update": now,
-            }
-        )
+        # made in the tree: under its project (parent, path), renamed and moved with it
+        extra = {"description": description, "system_tags": sorted(system_tags)}
+        project = self._tree.ensure(identity.company, identity.user, name, extra)
+        assert project is not None  # a .reports name is never empty
+        return str(project["id"])
 
     def _reports_project(self, identity: Identity, project_name: str) -> str:
         return self._find_or_create(

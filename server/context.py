@@ -119,7 +119,7 @@ def build_context(
         serving=ServingBLL(config, stores.workers_redis, stats),
         storage=StorageBLL(config, documents.storage),
         pipelines=PipelineBLL(tasks, lifecycle, queues, workers, documents.tasks, documents.projects),
-        reports=ReportBLL(tasks, task_access, documents.reports, documents.projects, models, events),
+        reports=ReportBLL(tasks, task_access, documents.reports, documents.projects, models, events, projects.tree),
         downloads=DownloadBLL(config, stores.redis, tasks, models),
         tasks=tasks,
         task_lifecycle=lifecycle,

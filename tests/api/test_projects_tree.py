@@ -404,3 +404,19 @@ def test_scroll_and_stats_with_children(tenant: ApiClient) -> None:
     assert counted["stats"]["active"]["status_count"]["created"] == 1 and len(counted["sub_projects"]) == 5
     own = _call(tenant, "get_all_ex", {**request, "stats_with_children": False}, "2.16")["projects"][0]
     assert own["stats"]["active"]["status_count"]["created"] == 0 and own["sub_projects"] == []
+
+
+def test_a_reports_project_is_filed_in_the_tree(tenant: ApiClient) -> None:
+    root = _root("Reports")
+    project = _create(tenant, f"{root}/Sub")
+    reply = tenant.call("reports.create", {"name": "my report", "project": project}, version="2.23")
+    assert reply.status == 200, reply.meta
+    reports = _get(tenant, reply.data["project_id"])
+    assert reports["name"] == f"{root}/Sub/.reports" and reports["parent"] == project
+    assert reports["path"] == [_by_name(tenant, root)["id"], project]
+    assert "hidden" in reports["system_tags"]
+    # it is renamed and moved with its project
+    _call(tenant, "update", {"project": project, "name": f"{root}/Renamed"})
+    assert _get(tenant, reports["id"])["name"] == f"{root}/Renamed/.reports"
+    assert _call(tenant, "move", {"project": project, "new_location": ""}) == {"moved": 2}
+    assert _get(tenant, reports["id"])["name"] == "Renamed/.reports"
