@@ -16,7 +16,7 @@ from ..database.repositories.tasks import TaskRepository
 from ..database.repositories.users import UserRepository
 from ..database.vocabulary import TaskStatus, new_id, utcnow
 from ..protocol import errors
-from ..protocol.versions import Version
+from ..protocol.versions import V2_13, Version
 from . import metadata
 from .auth.identity import Identity
 from .organization import (
@@ -125,6 +125,8 @@ class ModelBLL:
         ``scrolled``, API 2.15, and the request scrolls). ``metadata.<key>.<field>`` keys
         of the request filter on metadata (a list: any of the values)."""
         request = metadata.escape_request(conform_tag_filter("model", request, version))
+        if version >= V2_13 and request.get("include_subprojects") and request.get("project"):
+            request = {**request, "project": self._with_subprojects(request["project"])}
         only = [str(f) for f in request.get("only_fields") or ()]
         if not any(not f.startswith("-") for f in only):
             request = {**request, "only_fields": [*only, f"-{_EXCLUDED_BY_DEFAULT}"]}
@@ -137,6 +139,19 @@ class ModelBLL:
         docs = get_all_docs(self._models, company_id, request, SPEC, base_filter=base, window=window)
         models = [for_output(metadata.to_api(d), version) for d in docs]
         return models, ({"scroll_id": scroll.next_id(len(models))} if scroll else {})
+
+    def _with_subprojects(self, projects: Any) -> list[Any]:
+        """A ``project`` filter with ``include_subprojects`` (get_all_ex 2.13, get_all
+        2.26): each project id with those of its descendants (the project tree's ``path``);
+        excluded values (``-id``, ``__$not``) and nulls stay as they are."""
+        values = projects if isinstance(projects, list) else [projects]
+        plain, negated = [], False
+        for value in values:
+            if isinstance(value, str) and not negated and value != "__$not" and not value.startswith("-"):
+                plain.append(value)
+            negated = value == "__$not"
+        below = [c["id"] for c in self._projects.descendants(plain)] if plain else []
+        return [*(b for b in below if b not in values), *values]
 
     def get_all_ex(
         self, company_id: str, request: Mapping[str, Any], version: Version, scrolled: bool = False

@@ -420,3 +420,29 @@ def test_a_reports_project_is_filed_in_the_tree(tenant: ApiClient) -> None:
     assert _get(tenant, reports["id"])["name"] == f"{root}/Renamed/.reports"
     assert _call(tenant, "move", {"project": project, "new_location": ""}) == {"moved": 2}
     assert _get(tenant, reports["id"])["name"] == "Renamed/.reports"
+
+
+def test_models_include_subprojects(tenant: ApiClient) -> None:
+    root = _root("Models")
+    top = _create(tenant, root)
+    child = _create(tenant, f"{root}/child")
+    other = _create(tenant, _root("Other"))
+    mine = {tenant.models.create(name=f"model {p}", uri="file:///m", project=p)["id"]: p for p in (top, child, other)}
+
+    def found(version: str, action: str, **request: Any) -> set[str]:
+        reply = tenant.call(f"models.{action}", {"only_fields": ["id"], **request}, version=version)
+        assert reply.status == 200, reply.meta
+        return {m["id"] for m in reply.data["models"]} & set(mine)
+
+    by_project = {p: m for m, p in mine.items()}
+    assert found("2.13", "get_all_ex", project=[top]) == {by_project[top]}
+    assert found("2.13", "get_all_ex", project=[top], include_subprojects=True) == {by_project[top], by_project[child]}
+    assert found("2.26", "get_all", project=top, include_subprojects=True) == {by_project[top], by_project[child]}
+    excluded = found("2.26", "get_all", project=["-" + top], include_subprojects=True)
+    assert by_project[top] not in excluded and by_project[other] in excluded
+    # models.move by name at 2.13 files the target in the tree
+    moved = tenant.call(
+        "models.move", {"ids": [by_project[other]], "project_name": f"{root}/new/place"}, version="2.13"
+    )
+    assert moved.status == 200, moved.meta
+    assert _get(tenant, moved.data["project_id"])["parent"] == _by_name(tenant, f"{root}/new")["id"]
