@@ -37,6 +37,8 @@ ARCHIVED = "archived"
 #: stats_with_children from 2.16
 SCROLL_VERSION = Version(2, 15)
 STATS_CHILDREN_VERSION = Version(2, 16)
+#: get_all_ex's allow_public from 2.23
+ALLOW_PUBLIC_VERSION = Version(2, 23)
 STATES = ("active", "archived")
 EDITABLE = ("name", "description", "tags", "system_tags", "default_output_destination")
 SPEC = QuerySpec(
@@ -132,10 +134,11 @@ class ProjectBLL:
         *,
         by_id: bool | None = None,
         window: tuple[int, int] | None = None,
+        allow_public: bool = True,
     ) -> list[dict[str, Any]]:
         """``by_id``: whether the caller named ids (then hidden projects are listed too);
         by default, whether the request filters by id. ``window``: (skip, limit) of a
-        scroll."""
+        scroll. ``allow_public``: false lists the company's own projects only."""
         request = conform_tag_filter("project", request, version)
         spec, base = SPEC, None
         by_id = bool(request.get("id")) if by_id is None else by_id
@@ -143,7 +146,9 @@ class ProjectBLL:
             request, spec = _tree_search(request), TREE_SPEC
             if version >= V2_14 and not request.get("search_hidden") and not by_id:
                 base = {"system_tags": {"$nin": [HIDDEN]}}
-        docs = get_all_docs(self._projects, company_id, request, spec, base_filter=base, window=window)
+        docs = get_all_docs(
+            self._projects, company_id, request, spec, allow_public=allow_public, base_filter=base, window=window
+        )
         only = request.get("only_fields") or ()
         keep_path, fill = "path" in only, not only or "basename" in only
         return [_tree_out(for_output(d, version), version, keep_path, fill) for d in docs]
@@ -189,7 +194,10 @@ class ProjectBLL:
         drop_tags = mark_hidden and bool(only) and "system_tags" not in only
         if drop_tags:
             request = {**request, "only_fields": [*only, "system_tags"]}
-        projects = self.get_all(company_id, request, version, by_id=by_id, window=window)
+        allow_public = not request.get("non_public")  # 2.1 non_public; 2.23 allow_public wins
+        if version >= ALLOW_PUBLIC_VERSION and request.get("allow_public") is not None:
+            allow_public = bool(request["allow_public"])
+        projects = self.get_all(company_id, request, version, by_id=by_id, window=window, allow_public=allow_public)
         apply_joins(projects, joins, refs)
         for project in projects:
             if version >= V2_13 and isinstance(project.get("parent"), str):

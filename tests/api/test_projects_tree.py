@@ -446,3 +446,19 @@ def test_models_include_subprojects(tenant: ApiClient) -> None:
     )
     assert moved.status == 200, moved.meta
     assert _get(tenant, moved.data["project_id"])["parent"] == _by_name(tenant, f"{root}/new")["id"]
+
+
+def test_get_all_ex_public_projects_or_not(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
+    stranger = make_tenant()
+    public = _create(stranger, _root("Shared"))
+    assert stranger.projects.make_public(ids=[public]) == {"updated": 1}
+    mine = _create(tenant, _root("Mine"))
+
+    def ids(version: str, **request: Any) -> set[str]:
+        return {p["id"] for p in _call(tenant, "get_all_ex", {"id": [public, mine], **request}, version)["projects"]}
+
+    assert ids("2.9") == {public, mine}
+    assert ids("2.9", non_public=True) == {mine}
+    assert ids("2.23", non_public=True) == {mine}
+    assert ids("2.23", allow_public=False) == {mine}
+    assert ids("2.23", allow_public=True, non_public=True) == {public, mine}
