@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..database.repositories.models import ModelRepository
@@ -27,6 +28,7 @@ from .organization import (
     split_joins,
     writable,
 )
+from .project_children import STATS_FILTERS, child_filter, dataset_filter, select, tags_filter
 from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree
 from .query import QuerySpec, get_all_docs
 from .scroll import Scroll
@@ -37,8 +39,10 @@ ARCHIVED = "archived"
 #: stats_with_children from 2.16
 SCROLL_VERSION = Version(2, 15)
 STATS_CHILDREN_VERSION = Version(2, 16)
-#: get_all_ex's allow_public from 2.23
+#: get_all_ex's allow_public from 2.23, children_type from 2.24, children_tags from 2.25
 ALLOW_PUBLIC_VERSION = Version(2, 23)
+CHILDREN_TYPE_VERSION = Version(2, 24)
+CHILDREN_TAGS_VERSION = Version(2, 25)
 STATES = ("active", "archived")
 EDITABLE = ("name", "description", "tags", "system_tags", "default_output_destination")
 SPEC = QuerySpec(
@@ -157,26 +161,42 @@ class ProjectBLL:
         self, company_id: str, request: Mapping[str, Any], version: Version, window: tuple[int, int] | None = None
     ) -> list[dict[str, Any]]:
         """get_all with joins; from 2.13 ``active_users``, ``check_own_contents`` and
-        statistics over each project's descendants; from 2.14 hidden projects marked."""
+        statistics over each project's descendants; from 2.14 hidden projects marked;
+        from 2.24 ``children_type`` (2.25 ``children_tags``)."""
         users: list[str] = list(request.get("active_users") or []) if version >= V2_13 else []
+        kind = request.get("children_type") if version >= CHILDREN_TYPE_VERSION else None
+        tags = request.get("children_tags") if version >= CHILDREN_TAGS_VERSION else None
+        allow_public = not request.get("non_public")  # 2.1 non_public; 2.23 allow_public wins
+        if version >= ALLOW_PUBLIC_VERSION and request.get("allow_public") is not None:
+            allow_public = bool(request["allow_public"])
         selected: set[str] | None = None
         by_id = bool(request.get("id"))
-        if users:
-            ids, selected = self._with_active_users(company_id, users, request.get("id"))
+        if users or kind:
+            repositories = (self._projects, self._tasks, self._models)
+            ids, selected = select(
+                repositories,
+                company_id,
+                users=users,
+                requested=request.get("id"),
+                children_type=kind,
+                children_tags=tags,
+                allow_public=allow_public,
+            )
             if not ids:
                 return []
             request = {**request, "id": ids}
-        projects = self._listed_ex(company_id, request, version, by_id, window)
+        projects = self._listed_ex(company_id, request, version, by_id, window, allow_public)
         state = request.get("stats_for_state")
         if state is not None and state not in STATES:
             raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
         ids = [str(p["id"]) for p in projects if "id" in p]
+        children = _Children(kind, tags, users, selected)
         if version >= V2_13 and request.get("check_own_contents") and ids:
-            own = self._own_contents(company_id, ids, state, users)
+            own = self._own_contents(company_id, ids, state, children)
             for project in projects:
                 project.update(own.get(str(project.get("id")), {}))
         if request.get("include_stats") and projects:
-            self._add_stats(company_id, projects, request, version, users, selected)
+            self._add_stats(company_id, projects, request, version, children)
         return projects
 
     def _listed_ex(
@@ -186,6 +206,7 @@ class ProjectBLL:
         version: Version,
         by_id: bool,
         window: tuple[int, int] | None,
+        allow_public: bool,
     ) -> list[dict[str, Any]]:
         refs = self._tree_refs if version >= V2_13 else self._refs
         request, joins = split_joins(request, refs)
@@ -194,9 +215,6 @@ class ProjectBLL:
         drop_tags = mark_hidden and bool(only) and "system_tags" not in only
         if drop_tags:
             request = {**request, "only_fields": [*only, "system_tags"]}
-        allow_public = not request.get("non_public")  # 2.1 non_public; 2.23 allow_public wins
-        if version >= ALLOW_PUBLIC_VERSION and request.get("allow_public") is not None:
-            allow_public = bool(request["allow_public"])
         projects = self.get_all(company_id, request, version, by_id=by_id, window=window, allow_public=allow_public)
         apply_joins(projects, joins, refs)
         for project in projects:
@@ -213,8 +231,7 @@ class ProjectBLL:
         projects: list[dict[str, Any]],
         request: Mapping[str, Any],
         version: Version,
-        users: list[str],
-        selected: set[str] | None,
+        selection: _Children,
     ) -> None:
         state = request.get("stats_for_state")
         states = [s for s in STATES if state is None or s == state]
@@ -222,64 +239,89 @@ class ProjectBLL:
         children: dict[str, list[dict[str, Any]]] = {}
         with_children = version < STATS_CHILDREN_VERSION or request.get("stats_with_children", True)
         if version >= V2_13 and with_children:
-            children = self.tree.children_of(ids, bool(request.get("search_hidden")))
-            if selected is not None:
-                children = {pid: [c for c in found if c["id"] in selected] for pid, found in children.items()}
-        stats = self._stats(company_id, ids + [c["id"] for found in children.values() for c in found], users)
+            search_hidden = bool(request.get("search_hidden")) or selection.kind is not None
+            children = self.tree.children_of(ids, search_hidden)
+            if selection.selected is not None:
+                children = {pid: [c for c in found if c["id"] in selection.selected] for pid, found in children.items()}
+        members = {pid: [pid, *(c["id"] for c in children.get(pid, []))] for pid in ids}
+        if selection.kind == "dataset":
+            per_project = self._dataset_stats(company_id, members, selection)
+        else:
+            every = [m for group in members.values() for m in group]
+            stats = self._stats(company_id, every, selection.users, selection.task_filter())
+            per_project = {
+                pid: {s: _summed([stats[m][s] for m in group if m in stats]) for s in states}
+                for pid, group in members.items()
+            }
         for project in projects:
             pid = str(project.get("id"))
-            members = [pid, *(c["id"] for c in children.get(pid, []))]
-            project["stats"] = {s: _summed([stats[m][s] for m in members if m in stats]) for s in states}
+            project["stats"] = per_project.get(pid, {})
             if version >= V2_13:
                 found = sorted(children.get(pid, []), key=lambda c: str(c["name"]))
                 project["sub_projects"] = [{"id": c["id"], "name": c["name"]} for c in found]
 
-    def _with_active_users(self, company_id: str, users: list[str], requested: Any) -> tuple[list[str], set[str]]:
-        """get_all_ex's ``active_users`` (2.13): the projects the users created or hold
-        tasks or models of theirs, with their ancestors (within ``requested`` ids, at any
-        depth below them, when given); and every such project with its ancestors."""
-        scope = {**public_or_company(company_id), "user": {"$in": users}}
-        within: list[str] | None = None
-        if requested:
-            requested = requested if isinstance(requested, list) else [requested]
-            below = self._projects.descendants([str(r) for r in requested])
-            within = [*map(str, requested), *(c["id"] for c in below)]
-        project_scope = {**scope, **({"_id": {"$in": within}} if within is not None else {})}
-        found = {str(i) for i in self._projects.distinct("_id", project_scope)}
-        entity_scope = {**scope, **({"project": {"$in": within}} if within is not None else {})}
-        for repository in (self._tasks, self._models):
-            found.update(str(p) for p in repository.distinct("project", entity_scope) if p)
-        selected = set(found)
-        for doc in self._projects.get_many(list(found), None, ["path"]).values():
-            selected.update(doc.get("path") or [])
-        ids = sorted(selected & set(map(str, requested))) if requested else sorted(selected)
-        return ids, selected
+    def _dataset_stats(
+        self, company_id: str, members: Mapping[str, list[str]], selection: _Children
+    ) -> dict[str, dict[str, Any]]:
+        """children_type dataset: ``stats.datasets`` — how many dataset projects are
+        below each project (in it or its descendants) and their tags."""
+        every = [m for group in members.values() for m in group]
+        base = child_filter(company_id, selection.users, selection.tags)
+        query = {"$and": [dataset_filter(base), {"parent": {"$in": every}}]}
+        found = list(self._projects.find(query, {"parent": 1, "tags": 1}))
+        answer: dict[str, dict[str, Any]] = {}
+        for pid, group in members.items():
+            datasets = [d for d in found if d.get("parent") in set(group)]
+            tags = sorted({t for d in datasets for t in d.get("tags") or []})
+            answer[pid] = {"datasets": {"count": len(datasets), "tags": tags}}
+        return answer
 
     def _own_contents(
-        self, company_id: str, ids: list[str], state: str | None, users: list[str]
+        self, company_id: str, ids: list[str], state: str | None, selection: _Children
     ) -> dict[str, dict[str, int]]:
         """check_own_contents (2.13): each project's own tasks and models (not its
-        descendants'), of the state asked for and of the active users when given."""
+        descendants'), of the state asked for, of the active users and the children_type
+        when given; with children_type dataset its own dataset projects instead."""
+        if selection.kind == "dataset":
+            base = child_filter(company_id, selection.users, selection.tags)
+            counts = {pid: {"own_datasets": 0} for pid in ids}
+            for doc in self._projects.find({"$and": [dataset_filter(base), {"parent": {"$in": ids}}]}, {"parent": 1}):
+                counts[doc["parent"]]["own_datasets"] += 1
+            return counts
         query: dict[str, Any] = {**public_or_company(company_id)}
         if state == ARCHIVED:
             query["system_tags"] = ARCHIVED
         elif state is not None:
             query["system_tags"] = {"$nin": [ARCHIVED]}
-        if users:
-            query["user"] = {"$in": users}
-        counts: dict[str, dict[str, int]] = {pid: {"own_tasks": 0, "own_models": 0} for pid in ids}
+        if selection.users:
+            query["user"] = {"$in": selection.users}
+        extra = selection.task_filter()
+        found: dict[str, dict[str, int]] = {pid: {"own_tasks": 0, "own_models": 0} for pid in ids}
         for key, repository in (("own_tasks", self._tasks), ("own_models", self._models)):
-            for doc in repository.find({**query, "project": {"$in": ids}}, {"project": 1}):
-                counts[doc["project"]][key] += 1
-        return counts
+            scoped: dict[str, Any] = {**query, "project": {"$in": ids}}
+            if extra and repository is self._tasks:
+                scoped = {"$and": [scoped, extra]}
+            elif extra:
+                continue  # a pipeline or a report is a task: no model counts
+            for doc in repository.find(scoped, {"project": 1}):
+                found[doc["project"]][key] += 1
+        return found
 
-    def _stats(self, company_id: str, project_ids: list[str], users: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    def _stats(
+        self,
+        company_id: str,
+        project_ids: list[str],
+        users: Sequence[str] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, dict[str, Any]]:
         """Task counts per status and run time (seconds, completed − started) per
         project, separately for active and archived tasks (of ``users`` when given)."""
         result: dict[str, dict[str, Any]] = defaultdict(lambda: {s: _empty_stats() for s in STATES})
         query = {**public_or_company(company_id), "project": {"$in": project_ids}}
         if users:
             query["user"] = {"$in": list(users)}
+        if extra:
+            query = {"$and": [query, dict(extra)]}
         fields = {"project": 1, "status": 1, "system_tags": 1, "type": 1, "started": 1, "completed": 1}
         for task in self._tasks.find(query, fields):
             system_tags = task.get("system_tags")
@@ -408,6 +450,24 @@ class ProjectBLL:
 
     def set_public(self, company_id: str, ids: Sequence[str], public: bool) -> dict[str, int]:
         return {"updated": self.org.set_public(self._projects, company_id, ids, errors.INVALID_PROJECT_ID, public)}
+
+
+@dataclass(frozen=True)
+class _Children:
+    """get_all_ex's selection by children: ``kind`` (children_type), ``tags``
+    (children_tags), ``users`` (active_users) and the projects selected (None: all)."""
+
+    kind: str | None
+    tags: Any
+    users: list[str]
+    selected: set[str] | None
+
+    def task_filter(self) -> dict[str, Any] | None:
+        """What the statistics of a pipeline or report selection count."""
+        if self.kind not in STATS_FILTERS:
+            return None
+        kind = STATS_FILTERS[str(self.kind)]
+        return {"$and": [kind, tags_filter(self.tags)]} if self.tags else dict(kind)
 
 
 def _empty_stats() -> dict[str, Any]:

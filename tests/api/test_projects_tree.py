@@ -462,3 +462,45 @@ def test_get_all_ex_public_projects_or_not(tenant: ApiClient, make_tenant) -> No
     assert ids("2.23", non_public=True) == {mine}
     assert ids("2.23", allow_public=False) == {mine}
     assert ids("2.23", allow_public=True, non_public=True) == {public, mine}
+
+
+def test_get_all_ex_children_type(tenant: ApiClient) -> None:
+    root = _create(tenant, _root("Kinds"))
+    name = _get(tenant, root)["name"]
+    ds_parent = _create(tenant, f"{name}/Project1")
+    dataset = _create(
+        tenant, f"{name}/Project1/.datasets/ds", system_tags=["hidden", "dataset"], tags=["hello", "world"]
+    )
+    tenant.tasks.create(name="dataset task", type="data_processing", project=dataset, system_tags=["dataset"])
+    pipe_parent = _create(tenant, f"{name}/Project2")
+    pipeline = _create(tenant, f"{name}/Project2/.pipelines/pipe", system_tags=["hidden", "pipeline"])
+    tenant.tasks.create(name="controller", type="controller", project=pipeline, system_tags=["pipeline"])
+    tenant.tasks.create(name="regular", type="training", project=pipeline)
+    report_parent = _create(tenant, f"{name}/Project3")
+    report = tenant.call(
+        "reports.create", {"name": "a report", "project": report_parent, "tags": ["t1"]}, version="2.25"
+    )
+    assert report.status == 200, report.meta
+
+    def listed(version: str = "2.25", **request: Any) -> dict[str, dict[str, Any]]:
+        base = {"parent": [root], "shallow_search": True, "include_stats": True, "check_own_contents": True}
+        answer = _call(tenant, "get_all_ex", {**base, **request}, version)["projects"]
+        return {p["basename"]: p for p in answer}
+
+    assert set(listed()) == {"Project1", "Project2", "Project3"}
+    datasets = listed(children_type="dataset")
+    assert set(datasets) == {"Project1"}
+    assert datasets["Project1"]["stats"] == {"datasets": {"count": 1, "tags": ["hello", "world"]}}
+    assert datasets["Project1"]["own_datasets"] == 0 and "own_tasks" not in datasets["Project1"]
+    pipelines = listed(children_type="pipeline")
+    assert set(pipelines) == {"Project2"}
+    assert pipelines["Project2"]["stats"]["active"]["status_count"]["created"] == 1  # the controller only
+    assert pipelines["Project2"]["own_tasks"] == 0
+    reports = listed(children_type="report")
+    assert set(reports) == {"Project3"}
+    assert set(listed(children_type="report", children_tags=["t1"])) == {"Project3"}
+    assert listed(children_type="report", children_tags=["other"]) == {}
+    assert set(listed(children_type="dataset", children_tags=["-hello"])) == set()
+    assert set(listed("2.23", children_type="dataset")) == {"Project1", "Project2", "Project3"}  # 2.24 on
+    assert _code(tenant, "get_all_ex", {"children_type": "nonsense"}, "2.25") == (400, 12)
+    assert ds_parent and pipe_parent
