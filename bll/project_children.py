@@ -18,6 +18,7 @@ from typing import Any
 from ..database.repositories.models import ModelRepository
 from ..database.repositories.projects import ProjectRepository
 from ..database.repositories.tasks import TaskRepository
+from ..protocol import errors
 from .project_tree import DATASET_TAG, DATASETS_PROJECT, PIPELINE_TAG, REPORTS_TAG
 from .query import QuerySpec, build_filter
 
@@ -44,6 +45,21 @@ def child_filter(company_id: str, users: Sequence[str], tags: Any, allow_public:
 def tags_filter(tags: Any) -> dict[str, Any]:
     """Only the ``tags`` list filter of ``child_filter`` (no company scope)."""
     built = build_filter("-", {"tags": tags}, _SPEC, allow_public=False)
+    clauses = built["$and"][1:] if "$and" in built else []
+    return {"$and": clauses} if clauses else {}
+
+
+def stats_filter(fields: Any) -> dict[str, Any]:
+    """get_all_ex's ``include_stats_filter`` (2.17): for each task field the values it may
+    have (a leading '-' excludes one), as the tasks that the statistics count."""
+    if not isinstance(fields, dict):
+        raise errors.VALIDATION_ERROR("an object of field: [values] expected", field="include_stats_filter")
+    for name, values in fields.items():
+        if not (values and isinstance(values, list) and all(isinstance(v, str) for v in values)):
+            raise errors.VALIDATION_ERROR(f"List of strings expected for the field: {name}", field=name)
+    if not fields:
+        return {}
+    built = build_filter("-", fields, QuerySpec(list_fields=tuple(fields)), allow_public=False)
     clauses = built["$and"][1:] if "$and" in built else []
     return {"$and": clauses} if clauses else {}
 

@@ -28,7 +28,7 @@ from .organization import (
     split_joins,
     writable,
 )
-from .project_children import STATS_FILTERS, child_filter, dataset_filter, select, tags_filter
+from .project_children import STATS_FILTERS, child_filter, dataset_filter, select, stats_filter, tags_filter
 from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree
 from .query import QuerySpec, get_all_docs
 from .scroll import Scroll
@@ -39,6 +39,9 @@ ARCHIVED = "archived"
 #: stats_with_children from 2.16
 SCROLL_VERSION = Version(2, 15)
 STATS_CHILDREN_VERSION = Version(2, 16)
+#: get_all_ex's include_stats_filter from 2.17, include_dataset_stats from 2.20
+STATS_FILTER_VERSION = Version(2, 17)
+DATASET_STATS_VERSION = Version(2, 20)
 #: get_all_ex's allow_public from 2.23, children_type from 2.24, children_tags from 2.25
 ALLOW_PUBLIC_VERSION = Version(2, 23)
 CHILDREN_TYPE_VERSION = Version(2, 24)
@@ -190,14 +193,48 @@ class ProjectBLL:
         if state is not None and state not in STATES:
             raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
         ids = [str(p["id"]) for p in projects if "id" in p]
-        children = _Children(kind, tags, users, selected)
+        explicit = request.get("include_stats_filter") if version >= STATS_FILTER_VERSION else None
+        chosen = stats_filter(explicit) if explicit is not None else None
+        children = _Children(kind, tags, users, selected, chosen)
         if version >= V2_13 and request.get("check_own_contents") and ids:
             own = self._own_contents(company_id, ids, state, children)
             for project in projects:
                 project.update(own.get(str(project.get("id")), {}))
         if request.get("include_stats") and projects:
             self._add_stats(company_id, projects, request, version, children)
+        if version >= DATASET_STATS_VERSION and request.get("include_dataset_stats") and projects:
+            found = self._dataset_runtime(company_id, ids, users)
+            for project in projects:
+                project["dataset_stats"] = found.get(str(project.get("id")))
         return projects
+
+    def _dataset_runtime(self, company_id: str, ids: list[str], users: list[str]) -> dict[str, dict[str, int]]:
+        """include_dataset_stats (2.20): the file count and size of each project's last
+        updated active task that has a runtime (a dataset version's)."""
+        query: dict[str, Any] = {
+            **public_or_company(company_id),
+            "project": {"$in": ids},
+            "system_tags": {"$nin": [ARCHIVED]},
+            "runtime": {"$exists": True},
+        }
+        if users:
+            query["user"] = {"$in": users}
+        latest: dict[str, dict[str, Any]] = {}
+        for task in self._tasks.find(query, {"project": 1, "runtime": 1, "last_update": 1}):
+            runtime = task.get("runtime")
+            if not isinstance(runtime, dict) or not runtime:
+                continue
+            current = latest.get(task["project"])
+            stamp = task.get("last_update")
+            if current is None or (stamp is not None and (current["at"] is None or stamp >= current["at"])):
+                latest[task["project"]] = {"at": stamp, "runtime": runtime}
+        return {
+            pid: {
+                "file_count": int(found["runtime"].get("ds_file_count", 0) or 0),
+                "total_size": int(found["runtime"].get("ds_total_size", 0) or 0),
+            }
+            for pid, found in latest.items()
+        }
 
     def _listed_ex(
         self,
@@ -461,9 +498,13 @@ class _Children:
     tags: Any
     users: list[str]
     selected: set[str] | None
+    explicit: dict[str, Any] | None = None  # include_stats_filter (2.17), when sent
 
     def task_filter(self) -> dict[str, Any] | None:
-        """What the statistics of a pipeline or report selection count."""
+        """What the statistics count: the include_stats_filter when sent, else a pipeline
+        or report selection's tasks."""
+        if self.explicit is not None:
+            return self.explicit or None
         if self.kind not in STATS_FILTERS:
             return None
         kind = STATS_FILTERS[str(self.kind)]

@@ -504,3 +504,33 @@ def test_get_all_ex_children_type(tenant: ApiClient) -> None:
     assert set(listed("2.23", children_type="dataset")) == {"Project1", "Project2", "Project3"}  # 2.24 on
     assert _code(tenant, "get_all_ex", {"children_type": "nonsense"}, "2.25") == (400, 12)
     assert ds_parent and pipe_parent
+
+
+def test_get_all_ex_include_stats_filter_and_dataset_stats(tenant: ApiClient) -> None:
+    root = _create(tenant, _root("Filtered"))
+    name = _get(tenant, root)["name"]
+    child = _create(tenant, f"{name}/child")
+    tenant.tasks.create(name="training one", type="training", project=root)
+    tenant.tasks.create(name="testing one", type="testing", project=child)
+    tenant.tasks.create(name="tagged one", type="testing", project=child, tags=["x"])
+
+    def created(version: str, **request: Any) -> int:
+        answer = _call(tenant, "get_all_ex", {"id": [root], "include_stats": True, **request}, version)
+        return int(answer["projects"][0]["stats"]["active"]["status_count"]["created"])
+
+    assert created("2.17") == 3
+    assert created("2.17", include_stats_filter={"type": ["testing"]}) == 2
+    assert created("2.17", include_stats_filter={"type": ["testing"], "tags": ["-x"]}) == 1
+    assert created("2.16", include_stats_filter={"type": ["testing"]}) == 3  # from 2.17
+    bad = {"id": [root], "include_stats": True, "include_stats_filter": {"type": "testing"}}
+    assert _code(tenant, "get_all_ex", bad, "2.17") == (400, 12)
+    own = _call(
+        tenant,
+        "get_all_ex",
+        {"id": [child], "check_own_contents": True, "include_stats_filter": {"tags": ["x"]}},
+        "2.17",
+    )
+    assert own["projects"][0]["own_tasks"] == 1
+    # no task with a runtime: dataset_stats is null
+    stats = _call(tenant, "get_all_ex", {"id": [root], "include_dataset_stats": True}, "2.20")["projects"][0]
+    assert "dataset_stats" in stats and stats["dataset_stats"] is None

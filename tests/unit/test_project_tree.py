@@ -79,3 +79,30 @@ def test_a_project_stored_before_the_tree_answers_its_name_as_basename() -> None
     assert _tree_out(dict(legacy), Version(2, 13), keep_path=False) == {"id": "p1", "name": "a/b", "basename": "a/b"}
     assert _tree_out(dict(legacy), Version(2, 13), keep_path=False, fill_basename=False) == {"id": "p1", "name": "a/b"}
     assert _tree_out(dict(legacy), Version(2, 9), keep_path=True) == {"id": "p1", "name": "a/b"}
+
+
+def test_dataset_stats_read_the_last_updated_runtime(tree: ProjectTree) -> None:
+    from datetime import datetime
+
+    from stationmaster.bll.organization import OrgBLL
+    from stationmaster.bll.projects import ProjectBLL
+    from stationmaster.database.repositories import Documents
+
+    documents = Documents()
+    rules = ProjectBLL(
+        OrgBLL(documents.tasks, documents.models),
+        documents.projects,
+        documents.tasks,
+        documents.models,
+        documents.users,
+        10,
+        lambda company, ids: 0,
+    )
+    project = tree.ensure("c1", "u1", "Datasets/one")
+    assert project
+    for i, (files, size) in enumerate([(1, 10), (2, 1000)]):
+        fields = {"id": f"t{i}", "company": "c1", "name": f"version {i}", "type": "data_processing"}
+        fields |= {"project": project["id"], "runtime": {"ds_file_count": files, "ds_total_size": size}}
+        documents.tasks._insert_as_given(fields | {"last_update": datetime(2026, 1, 1, 12, i)})
+    assert rules._dataset_runtime("c1", [project["id"]], []) == {project["id"]: {"file_count": 2, "total_size": 1000}}
+    assert rules._dataset_runtime("c1", [project["id"]], ["someone else"]) == {}
