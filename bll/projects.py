@@ -420,12 +420,22 @@ class ProjectBLL:
         deleted = self._projects.delete(project_id, company_id)
         return {"deleted": deleted, "disassociated_tasks": moved}
 
-    def unique_metric_variants(self, company_id: str, project_id: str | None) -> list[dict[str, str]]:
+    def _in_project(self, project_id: str, include_subprojects: bool) -> Any:
+        """A tasks filter on ``project``: the project, with its descendants'
+        (``include_subprojects``, 2.13)."""
+        if not include_subprojects:
+            return project_id
+        return {"$in": [project_id, *(c["id"] for c in self._projects.descendants([project_id]))]}
+
+    def unique_metric_variants(
+        self, company_id: str, project_id: str | None, include_subprojects: bool = False
+    ) -> list[dict[str, str]]:
         """Every (metric, variant) pair in the ``last_metrics`` of the project's tasks
-        (all projects without one), with the hashes used as keys there."""
+        (all projects without one; with ``include_subprojects`` its descendants' too), with
+        the hashes used as keys there."""
         query: dict[str, Any] = public_or_company(company_id)
         if project_id:
-            query["project"] = project_id
+            query["project"] = self._in_project(project_id, include_subprojects)
         found: dict[tuple[str, str], dict[str, str]] = {}
         for task in self._tasks.find(query, {"last_metrics": 1}):
             for metric_hash, variants in (task.get("last_metrics") or {}).items():
@@ -444,11 +454,14 @@ class ProjectBLL:
                     )
         return [found[k] for k in sorted(found)]
 
-    def hyper_parameters(self, company_id: str, project_id: str | None, page: int, page_size: int) -> dict[str, Any]:
-        """The distinct (section, name) pairs of the tasks' hyper-parameters, sorted, paged."""
+    def hyper_parameters(
+        self, company_id: str, project_id: str | None, page: int, page_size: int, include_subprojects: bool = False
+    ) -> dict[str, Any]:
+        """The distinct (section, name) pairs of the tasks' hyper-parameters, sorted, paged
+        (with ``include_subprojects`` the descendants' tasks too)."""
         query: dict[str, Any] = public_or_company(company_id)
         if project_id:
-            query["project"] = project_id
+            query["project"] = self._in_project(project_id, include_subprojects)
         pairs: set[tuple[str, str]] = set()
         for task in self._tasks.find(query, {"hyperparams": 1}):
             for section, params in (task.get("hyperparams") or {}).items():

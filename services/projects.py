@@ -63,12 +63,14 @@ def validate_delete(call: Call, company_id: str, request: dict[str, Any]) -> dic
 
 @endpoints.handler("get_unique_metric_variants")
 def get_unique_metric_variants(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"metrics": call.ctx.projects.unique_metric_variants(company_id, request.get("project"))}
+    subprojects = bool(request.get("include_subprojects"))  # 2.13, default true there
+    return {"metrics": call.ctx.projects.unique_metric_variants(company_id, request.get("project"), subprojects)}
 
 
 @endpoints.handler("get_hyper_parameters")
 def get_hyper_parameters(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.projects.hyper_parameters(company_id, request.get("project"), request["page"], request["page_size"])
+    page, size, subprojects = request["page"], request["page_size"], bool(request.get("include_subprojects"))
+    return call.ctx.projects.hyper_parameters(company_id, request.get("project"), page, size, subprojects)
 
 
 @endpoints.handler("get_task_tags")

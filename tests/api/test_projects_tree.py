@@ -534,3 +534,24 @@ def test_get_all_ex_include_stats_filter_and_dataset_stats(tenant: ApiClient) ->
     # no task with a runtime: dataset_stats is null
     stats = _call(tenant, "get_all_ex", {"id": [root], "include_dataset_stats": True}, "2.20")["projects"][0]
     assert "dataset_stats" in stats and stats["dataset_stats"] is None
+
+
+def test_metric_variants_and_hyper_parameters_include_subprojects(tenant: ApiClient) -> None:
+    top = _create(tenant, _root("Params"))
+    child = _create(tenant, f"{_get(tenant, top)['name']}/child")
+    params = {"Args": {"lr": {"section": "Args", "name": "lr", "value": "0.1"}}}
+    task = tenant.tasks.create(name="child task", type="training", project=child, hyperparams=params)["id"]
+    event = {"task": task, "type": "training_stats_scalar", "iter": 1, "metric": "loss", "variant": "val", "value": 1.0}
+    assert tenant.call("events.add_batch", batch=[event]).status == 200
+
+    def metrics(version: str, **request: Any) -> list[tuple[str, str]]:
+        found = _call(tenant, "get_unique_metric_variants", {"project": top, **request}, version)["metrics"]
+        return [(m["metric"], m["variant"]) for m in found]
+
+    def parameters(version: str, **request: Any) -> list[tuple[str, str]]:
+        found = _call(tenant, "get_hyper_parameters", {"project": top, **request}, version)["parameters"]
+        return [(p["section"], p["name"]) for p in found]
+
+    assert metrics("2.13") == [("loss", "val")] and parameters("2.13") == [("Args", "lr")]
+    assert metrics("2.13", include_subprojects=False) == [] and parameters("2.13", include_subprojects=False) == []
+    assert metrics("2.9") == [] and parameters("2.9") == []  # below 2.13: the project's own

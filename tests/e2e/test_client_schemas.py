@@ -65,13 +65,11 @@ NOT_IN_REFERENCE = {"debug.apiex", "debug.echo", "debug.ex", "debug.ping_auth"}
 
 # differences still to close, with the issue that closes them
 _PROJECTS_2_23 = [
-    "projects.get_hyper_parameters request include_subprojects",
     "projects.get_hyperparam_values",
     "projects.get_model_metadata_keys",
     "projects.get_model_metadata_values",
     "projects.get_project_tags",
     "projects.get_task_parents",
-    "projects.get_unique_metric_variants request include_subprojects",
 ]
 KNOWN: dict[str, dict[str, str]] = {}
 KNOWN["clearml-2.23"] = {
