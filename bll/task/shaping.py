@@ -27,10 +27,12 @@ def conform_filter_tags(request: Mapping[str, Any], version: Version) -> Mapping
     return conform_tag_filter(ENTITY, request, version)
 
 
-def task_for_output(doc: dict[str, Any], version: Version) -> dict[str, Any]:
-    """The API form of a stored task for the requested version (in place)."""
+def task_for_output(doc: dict[str, Any], version: Version, *, whole: bool = True) -> dict[str, Any]:
+    """The API form of a stored task for the requested version (in place); ``whole``: the
+    document was read whole (not projected by only_fields), so the fields every task
+    has get their defaults."""
     doc.pop("company_origin", None)
     prepare_for_output(doc, legacy=version < V2_9)
-    task_models.for_output(doc, version)
+    task_models.for_output(doc, version, whole=whole)
     conform_tags_out([doc], version)
     return doc

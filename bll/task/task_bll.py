@@ -168,7 +168,8 @@ class TaskBLL:
         docs = get_all_docs(self.tasks, company_id, request, TASK_QUERY, base_filter=base_filter, window=window)
         if wanted:
             apply_joins(docs, wanted, JOIN_REFS)
-        return [task_for_output(doc, version) for doc in docs]
+        whole = not request.get("only_fields")
+        return [task_for_output(doc, version, whole=whole) for doc in docs]
 
     def listing(
         self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False

@@ -89,9 +89,12 @@ def prepare_for_save(fields: MutableMapping[str, Any], request: Mapping[str, Any
     return extra
 
 
-def for_output(doc: dict[str, Any], version: Version) -> None:
+def for_output(doc: dict[str, Any], version: Version, *, whole: bool = True) -> None:
     """In place: from 2.13 ``models`` and ``container`` also show what the v0.16 fields
-    hold; below 2.13 the task has neither (nor ``runtime``), as the reference's."""
+    hold, and a task read ``whole`` always has ``models`` (empty lists), ``container``
+    and ``runtime`` (empty objects), as the reference's documents (clearml 2.1 reads
+    ``models.output`` and ``runtime.version`` of every task); below 2.13 the task has none
+    of them, as v0.16.1's."""
     if version < V2_13:
         for key in ("models", "container", "runtime"):
             doc.pop(key, None)
@@ -115,8 +118,12 @@ def for_output(doc: dict[str, Any], version: Version) -> None:
             items.append({"name": DEFAULT_NAMES[kind], "model": value})
         models[kind] = items
         changed = True
-    if changed or stored is not None:
+    if changed or stored is not None or whole:
         doc["models"] = {INPUT: models.get(INPUT) or [], OUTPUT: models.get(OUTPUT) or []}
     execution = doc.get("execution")
     if "container" not in doc and isinstance(execution, dict) and execution.get("docker_cmd"):
         doc["container"] = container_of(execution["docker_cmd"])
+    if whole:
+        doc.setdefault("container", {})
+        if not isinstance(doc.get("runtime"), dict):
+            doc["runtime"] = {}

@@ -26,8 +26,8 @@ def test_login_token_claims_drive_sdk_discovery(server: ServerProcess) -> None:
     assert resp.status_code == 200
     token = resp.json()["data"]["token"]
     claims = claims_of(token)
-    assert claims["api_version"] == "2.9"
-    assert claims["server_version"] == "0.16.1"
+    assert claims["api_version"] == "2.31"
+    assert claims["server_version"] == "2.0.0"
     assert claims["feature_set"] == "basic"
     assert claims["env"] == "<unknown>"
     assert set(claims["identity"]) == {"user", "company", "role", "user_name", "company_name"}

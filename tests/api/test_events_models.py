@@ -21,12 +21,12 @@ def model_scalar(model: str, it: int, value: float, metric: str = "loss", varian
     return {**scalar(model, it, value, metric, variant), "model_event": True}
 
 
-def test_announced_version_stays_2_9_while_2_22_is_served(api: ApiClient, events_root: ApiClient) -> None:
-    assert ok(api, "server.info", {})["api_version"] == "2.9"
+def test_announced_version_is_2_31_and_older_versions_still_route(api: ApiClient, events_root: ApiClient) -> None:
+    assert ok(api, "server.info", {})["api_version"] == "2.31"
     claims = jwt.decode(api.token, options={"verify_signature": False})
-    assert claims["api_version"] == "2.9"
+    assert claims["api_version"] == "2.31"
     task = new_task(api)
-    for requested, actual in ((V, V), ("2.31", V), ("2.9", "1.0"), (None, "1.0")):
+    for requested, actual in ((V, V), ("2.31", V), ("2.9", "1.0"), (None, V)):
         reply = api.call("events.add_batch", batch=[scalar(task, 1, 1.0)], version=requested)
         assert reply.status == 200, reply.envelope
         assert reply.envelope["meta"]["endpoint"]["actual_version"] == actual, requested

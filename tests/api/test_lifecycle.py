@@ -193,7 +193,7 @@ def test_version_and_help(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "stationmaster.server.cli", "--version"], capture_output=True, text=True, timeout=30
     )
-    assert result.returncode == 0 and "API 2.9" in result.stdout
+    assert result.returncode == 0 and "API 2.31" in result.stdout
     result = subprocess.run(
         [sys.executable, "-m", "stationmaster.server.cli", "--help"], capture_output=True, text=True, timeout=30
     )

@@ -251,7 +251,7 @@ def test_set_ready_task_states(tenant: ApiClient) -> None:
 
 def test_delete(tenant: ApiClient) -> None:
     model = new_model(tenant)
-    assert tenant.models.delete(model=model) == {"deleted": True}
+    assert tenant.with_version("2.9").models.delete(model=model) == {"deleted": True}
     assert tenant.call("models.get_by_id", {"model": model}).code == (400, 201)
 
 
@@ -261,7 +261,7 @@ def test_delete_in_use_as_input(tenant: ApiClient) -> None:
     reply = tenant.call("models.delete", {"model": model})
     assert reply.code == (400, 205)
     assert tenant.models.get_by_id(model=model)["model"]["id"] == model
-    assert tenant.models.delete(model=model, force=True) == {"deleted": True}
+    assert tenant.with_version("2.9").models.delete(model=model, force=True) == {"deleted": True}
     assert get_task(tenant, user)["execution"]["model"] == f"__DELETED__{model}"
 
 
@@ -270,7 +270,7 @@ def test_delete_with_published_creator(tenant: ApiClient) -> None:
     model_id = new_model(tenant, task=task)
     tenant.models.set_ready(model=model_id)  # publishes the task too
     assert tenant.call("models.delete", {"model": model_id}).code == (400, 206)
-    assert tenant.models.delete(model=model_id, force=True) == {"deleted": True}
+    assert tenant.with_version("2.9").models.delete(model=model_id, force=True) == {"deleted": True}
     output = get_task(tenant, task)["output"]
     assert output["model"] == f"__DELETED__{model_id}" and output["error"].startswith("model deleted on ")
 

@@ -17,7 +17,7 @@ def raw(server: ServerProcess, method: str, path: str, **kwargs: object) -> requ
 @pytest.mark.parametrize(
     "path, requested, actual",
     [
-        ("/debug.ping", "2.9", "1.0"),
+        ("/debug.ping", "2.31", "1.0"),  # unversioned: the announced level
         ("/v2.9/debug.ping", "2.9", "1.0"),
         ("/v2.9/debug.ping/", "2.9", "1.0"),
         ("/v1.0/debug.ping", 1.0, 1.0),

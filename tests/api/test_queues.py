@@ -110,6 +110,7 @@ def test_delete_non_empty_needs_force(tenant: ApiClient, queue: str) -> None:
 
 
 def test_moves_follow_the_reference_positions(tenant: ApiClient, queue: str) -> None:
+    tenant = tenant.with_version("2.9")  # v0.16.1's positions (2.10+: tests/api/test_queues_later.py)
     t = _tasks(tenant, 5)
     for task in t:
         tenant.queues.add_task(queue=queue, task=task)

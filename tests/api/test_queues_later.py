@@ -67,7 +67,7 @@ def test_metadata_on_create_update_and_its_actions(tenant: ApiClient) -> None:
 
 
 def test_later_fields_are_ignored_below_their_version(tenant: ApiClient, queue: str) -> None:
-    assert tenant.queues.update(queue=queue, display_name="x", metadata={"k": {"value": "v"}}) == {
+    assert tenant.with_version("2.9").queues.update(queue=queue, display_name="x", metadata={"k": {"value": "v"}}) == {
         "updated": 0,
         "fields": {},
     }
@@ -123,7 +123,7 @@ def test_remove_task_resets_its_status_at_2_31(tenant: ApiClient, queue: str) ->
 
 def test_add_task_sets_execution_queue_at_2_31(tenant: ApiClient, queue: str) -> None:
     a, b, c = _tasks(tenant, 3)
-    tenant.queues.add_task(queue=queue, task=a)
+    tenant.with_version("2.9").queues.add_task(queue=queue, task=a)
     assert not (tenant.tasks.get_by_id(task=a)["task"].get("execution") or {}).get("queue")
     assert _call(tenant, "add_task", {"queue": queue, "task": b}) == {"added": 1}
     assert tenant.tasks.get_by_id(task=b)["task"]["execution"]["queue"] == queue

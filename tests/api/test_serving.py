@@ -160,7 +160,8 @@ def test_served_from_2_31_only(tenant: ApiClient) -> None:
     assert tenant.call("serving.get_endpoints", {}, version="2.31").code == (200, 0)
     assert tenant.call("serving.get_endpoints", {}, version="999.0").code == (200, 0)
     assert tenant.call("serving.get_endpoints", {}, version="2.30").code != (200, 0)
-    assert tenant.call("serving.get_endpoints", {}).code != (200, 0)  # unversioned: the announced 2.9
+    assert tenant.call("serving.get_endpoints", {}).code == (200, 0)  # unversioned: the announced 2.31
+    assert tenant.call("serving.get_endpoints", {}, version="2.9").code != (200, 0)
 
 
 def test_unknown_containers_are_refused_when_configured(tmp_path: Path) -> None:

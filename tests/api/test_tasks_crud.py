@@ -68,6 +68,9 @@ def test_get_by_id_unknown_and_other_company(tenant: ApiClient, make_tenant) -> 
 
 
 def test_edit_replaces_fields_in_created(tenant: ApiClient) -> None:
+    tenant = tenant.with_version(
+        "2.9"
+    )  # v0.16.1's behaviour (later versions: test_tasks_batch.py, test_tasks_models.py)
     task_id = new_task(tenant)
     reply = tenant.call(
         "tasks.edit",
@@ -90,6 +93,9 @@ def test_edit_replaces_fields_in_created(tenant: ApiClient) -> None:
 
 
 def test_edit_runtime_only_is_a_no_op(tenant: ApiClient) -> None:
+    tenant = tenant.with_version(
+        "2.9"
+    )  # v0.16.1's behaviour (later versions: test_tasks_batch.py, test_tasks_models.py)
     task_id = new_task(tenant)
     reply = tenant.call("tasks.edit", {"task": task_id, "force": True, "runtime": {"a": 1}})
     assert reply.status == 200 and reply.data["updated"] == 0
@@ -152,6 +158,9 @@ def test_clone(tenant: ApiClient) -> None:
 
 
 def test_set_requirements(tenant: ApiClient) -> None:
+    tenant = tenant.with_version(
+        "2.9"
+    )  # v0.16.1's behaviour (later versions: test_tasks_batch.py, test_tasks_models.py)
     task_id = new_task(tenant, script={"entry_point": "a.py"})
     reply = tenant.tasks.set_requirements(task=task_id, requirements={"pip": ["a==1", "b"], "conda": ""})
     assert reply["updated"] == 1
@@ -162,6 +171,9 @@ def test_set_requirements(tenant: ApiClient) -> None:
 
 
 def test_add_or_update_artifacts(tenant: ApiClient) -> None:
+    tenant = tenant.with_version(
+        "2.9"
+    )  # v0.16.1's behaviour (later versions: test_tasks_batch.py, test_tasks_models.py)
     task_id = new_task(tenant)
     art = {"key": "a", "type": "json", "uri": "http://f/a.json", "content_size": 10, "timestamp": 1}
     assert tenant.tasks.add_or_update_artifacts(task=task_id, artifacts=[art]) == {"added": ["a"], "updated": []}

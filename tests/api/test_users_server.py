@@ -69,9 +69,9 @@ def test_bad_preferences_key_changes_nothing(tenant: ApiClient) -> None:
 
 def test_server_info(anon: ApiClient) -> None:
     old = anon.call("server.info", version="2.1").data
-    assert old["version"] == "0.16.1" and old["build"].startswith("stationmaster") and "uid" not in old
+    assert old["version"] == "2.0.0" and old["build"].startswith("stationmaster") and "uid" not in old
     new = anon.call("server.info", version="2.8").data
-    assert len(new["uid"]) == 32 and new["api_version"] == "2.9"
+    assert len(new["uid"]) == 32 and new["api_version"] == "2.31"
 
 
 def test_server_endpoints_describe_every_action(root_api: ApiClient) -> None:

@@ -38,7 +38,7 @@ def test_token_round_trip_and_claims() -> None:
     token = tokens.create(IDENTITY)
     assert tokens.identity(token) == IDENTITY
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == 100 and claims["api_version"] == "2.9"
+    assert claims["exp"] - claims["iat"] == 100 and claims["api_version"] == "2.31"
 
 
 def test_system_tokens_do_not_expire_unless_asked() -> None:
