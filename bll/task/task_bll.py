@@ -168,8 +168,12 @@ class TaskBLL:
         docs = get_all_docs(self.tasks, company_id, request, TASK_QUERY, base_filter=base_filter, window=window)
         if wanted:
             apply_joins(docs, wanted, JOIN_REFS)
-        whole = not request.get("only_fields")
-        return [task_for_output(doc, version, whole=whole) for doc in docs]
+        projected = [str(f) for f in request.get("only_fields") or ()]
+        tasks = [task_for_output(doc, version, whole=not projected) for doc in docs]
+        if projected and version >= task_models.V2_13:
+            for task in tasks:  # the fields every task has, when named: their defaults
+                task_models.defaults(task, projected)
+        return tasks
 
     def listing(
         self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False

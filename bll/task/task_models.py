@@ -14,7 +14,7 @@ reads ``execution.model`` / ``output.model`` keeps working unchanged.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -87,6 +87,21 @@ def prepare_for_save(fields: MutableMapping[str, Any], request: Mapping[str, Any
         # an older caller's docker_cmd replaces the container a 2.13 caller set
         fields["container"] = container_of((fields.get("execution") or {}).get("docker_cmd"))
     return extra
+
+
+def defaults(doc: dict[str, Any], only_fields: Sequence[str]) -> None:
+    """In place: the 2.13 fields named by ``only_fields`` (or a field below them) that a
+    task lacks, with their empty defaults, as a stored default would be projected
+    (clearml 2.1's ``Dataset.create`` lists tasks with ``runtime.version`` and reads
+    ``runtime.get("version")``)."""
+    only_fields = [str(f).partition(".")[0] for f in only_fields]
+    if "models" in only_fields:
+        models = doc.setdefault("models", {})
+        models.setdefault(INPUT, [])
+        models.setdefault(OUTPUT, [])
+    for key in ("container", "runtime"):
+        if key in only_fields and not isinstance(doc.get(key), dict):
+            doc[key] = {}
 
 
 def for_output(doc: dict[str, Any], version: Version, *, whole: bool = True) -> None:

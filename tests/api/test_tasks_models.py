@@ -158,3 +158,18 @@ def test_reset_clears_the_output_models(tenant: ApiClient) -> None:
     task = _task(tenant, "2.13", models={"output": [{"name": "o", "model": out}]})
     _ok(tenant, "tasks.reset", {"task": task, "delete_output_models": False, "force": True})
     assert _get(tenant, task)["models"]["output"] == []
+
+
+def test_every_task_has_models_runtime_and_container_from_2_13(tenant: ApiClient) -> None:
+    """clearml 2.1 reads task.data.models.output and runtime.get("version") of any task."""
+    task = _task(tenant, "2.9")
+    shown = _get(tenant, task)
+    assert shown["models"] == {"input": [], "output": []} and shown["runtime"] == {} and shown["container"] == {}
+    old = _get(tenant, task, "2.9")
+    assert not {"models", "runtime", "container"} & set(old)
+    listed = _ok(tenant, "tasks.get_all", {"id": [task], "only_fields": ["id", "runtime", "models"]})["tasks"]
+    assert listed == [{"id": task, "runtime": {}, "models": {"input": [], "output": []}}]
+    [only_id] = _ok(tenant, "tasks.get_all", {"id": [task], "only_fields": ["id"]})["tasks"]
+    assert only_id == {"id": task}
+    [dotted] = _ok(tenant, "tasks.get_all", {"id": [task], "only_fields": ["id", "runtime.version"]})["tasks"]
+    assert dotted == {"id": task, "runtime": {}}
