@@ -15,6 +15,7 @@ from ..bll.model_batch import ModelBatch
 from ..bll.models import ModelBLL
 from ..bll.organization import OrgBLL
 from ..bll.pipelines import PipelineBLL
+from ..bll.project_lookups import ProjectLookups
 from ..bll.projects import ProjectBLL
 from ..bll.queues import QueueBLL
 from ..bll.reports import ReportBLL
@@ -44,6 +45,7 @@ class AppContext:
     auth: AuthBLL
     users: UserBLL
     projects: ProjectBLL
+    project_lookups: ProjectLookups
     models: ModelBLL
     model_batch: ModelBatch
     organization: OrgBLL
@@ -108,6 +110,7 @@ def build_context(
             documents.users, documents.credentials, documents.companies, companies, projects.active_users, auth
         ),
         projects=projects,
+        project_lookups=ProjectLookups(schemas, documents.projects, documents.tasks, documents.models, documents.users),
         models=models,
         model_batch=ModelBatch(models, documents.models, (projects, documents.projects)),
         organization=organization,

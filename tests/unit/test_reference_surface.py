@@ -91,18 +91,6 @@ V2_0: dict[str, dict[str, str]] = {
 #: v2.0 actions not served yet, and the issue that serves them. The test fails when one
 #: is served and still listed, so the list is exactly what is left.
 NOT_YET: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "projects.get_hyperparam_values",
-            "projects.get_model_metadata_keys",
-            "projects.get_model_metadata_values",
-            "projects.get_project_tags",
-            "projects.get_task_parents",
-            "projects.get_user_names",
-            "organization.get_entities_count",
-        ],
-        "issue 16 (projects)",
-    ),
 }
 
 
