@@ -205,13 +205,14 @@ class ProjectLookups:
         elif state is not None:
             clauses.append({"system_tags": {"$nin": [ARCHIVED]}})
         query = {"$and": [c for c in clauses if c]}
+        name = request.get("task_name")
+        name_pattern = pattern(name, "task_name") if name else None  # checked even when nothing matches
         parent_ids = [p for p in self._tasks.distinct("parent", query) if isinstance(p, str) and p]
         if not parent_ids:
             return []
         parent_query: dict[str, Any] = {"_id": {"$in": parent_ids}, **public_or_company(company_id)}
-        name = request.get("task_name")
-        if name:
-            parent_query = {"$and": [parent_query, {"name": {"$regex": pattern(name, "task_name")}}]}
+        if name_pattern is not None:
+            parent_query = {"$and": [parent_query, {"name": {"$regex": name_pattern}}]}
         parents = list(self._tasks.find(parent_query, {"name": 1, "project": 1}))
         project_ids = list({p["project"] for p in parents if isinstance(p.get("project"), str)})
         names = {d["_id"]: d.get("name") for d in self._projects.find({"_id": {"$in": project_ids}}, {"name": 1})}
