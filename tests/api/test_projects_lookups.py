@@ -101,6 +101,8 @@ def test_hyperparam_values_failures(tenant: ApiClient) -> None:
     assert _call(tenant, "projects.get_hyperparam_values", unknown) == {"total": 0, "values": []}
     code, message = _error(tenant, "projects.get_hyperparam_values", {"section": "Args"})
     assert code == (400, 12) and "name" in message
+    code, message = _error(tenant, "projects.get_hyperparam_values", {**unknown, "name": ""})
+    assert code == (400, 12) and "name" in message  # no stored parameter has an empty name
     code, message = _error(tenant, "projects.get_hyperparam_values", {**unknown, "page": "x"})
     assert code == (400, 12) and "page" in message
     code, message = _error(tenant, "projects.get_hyperparam_values", {**unknown, "page_size": 1.5})
@@ -154,6 +156,8 @@ def test_model_metadata_failures(tenant: ApiClient) -> None:
     empty = {"total": 0, "values": []}
     assert _call(tenant, "projects.get_model_metadata_values", {"projects": [unknown], "key": "k"}) == empty
     code, message = _error(tenant, "projects.get_model_metadata_values", {"projects": [unknown]})
+    assert code == (400, 12) and "key" in message
+    code, message = _error(tenant, "projects.get_model_metadata_values", {"key": ""})
     assert code == (400, 12) and "key" in message
     code, message = _error(tenant, "projects.get_model_metadata_keys", {"project": unknown, "page_size": "big"})
     assert code == (400, 12) and "page_size" in message
