@@ -314,6 +314,8 @@ def test_entities_count_failures(tenant: ApiClient) -> None:
     assert code == (400, 12) and "tasks" in message
     code, message = _error(tenant, "organization.get_entities_count", {"tasks": {"page": "x"}})
     assert code == (400, 12) and "tasks.page" in message
+    code, message = _error(tenant, "organization.get_entities_count", {"tasks": {"status": {"$where": "1"}}})
+    assert code == (400, 12) and "tasks.status" in message  # no operator reaches the database
     code, message = _error(tenant, "organization.get_entities_count", {"projects": {"name": 5}})
     assert code == (400, 12) and "projects.name" in message
     code, message = _error(tenant, "organization.get_entities_count", {"models": {"name": "(a)\\1"}})
