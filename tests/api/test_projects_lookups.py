@@ -331,3 +331,37 @@ def test_entities_count_every_version(tenant: ApiClient, version: str) -> None:
     _project(tenant, name=name)
     request = {"projects": {"name": f"^{name}$"}}
     assert _call(tenant, "organization.get_entities_count", request, version) == {"projects": 1}
+
+
+# --- include_subprojects over the project tree (API 2.13) -----------------------------------
+
+
+def test_lookups_include_subprojects(tenant: ApiClient) -> None:
+    top = unique("tree")
+    parent = str(_call(tenant, "projects.create", {"name": top, "description": "d"}, "2.13")["id"])
+    child = str(_call(tenant, "projects.create", {"name": f"{top}/child", "description": "d"}, "2.13")["id"])
+    stored = _call(tenant, "projects.get_by_id", {"project": child}, "2.13")["project"]
+    if stored.get("parent") != parent:
+        pytest.skip("no project tree at this revision: include_subprojects reaches no project")
+    _task(tenant, parent, hyperparams=_params(lr="top"), parent=_task(tenant, child, name="a parent"))
+    _task(tenant, child, hyperparams=_params(lr="below"), tags=["t"])
+    _model(tenant, child, metadata={"k": {"key": "k", "value": "v"}})
+    request = {"projects": [parent], "section": "Args", "name": "lr"}
+    assert _call(tenant, "projects.get_hyperparam_values", request)["values"] == ["below", "top"]
+    flat = {**request, "include_subprojects": False}
+    assert _call(tenant, "projects.get_hyperparam_values", flat)["values"] == ["top"]
+    keys = _call(tenant, "projects.get_model_metadata_keys", {"project": parent})["keys"]
+    assert keys == ["k"]
+    assert (
+        _call(tenant, "projects.get_model_metadata_keys", {"project": parent, "include_subprojects": False})["keys"]
+        == []
+    )
+    values = _call(tenant, "projects.get_model_metadata_values", {"projects": [parent], "key": "k"})
+    assert values == {"total": 1, "values": ["v"]}
+    users = _call(tenant, "projects.get_user_names", {"projects": [parent], "entity": "model"})["users"]
+    assert [u["id"] for u in users] == [tenant.user_id]  # type: ignore[attr-defined]
+    parents = _call(tenant, "projects.get_task_parents", {"projects": [parent]})["parents"]
+    assert [p["name"] for p in parents] == ["a parent"]
+    _call(tenant, "projects.update", {"project": child, "tags": ["child tag"]}, "2.13")
+    tags = _call(tenant, "projects.get_project_tags", {"projects": [parent]})
+    assert tags == {"tags": ["child tag"], "system_tags": []}
