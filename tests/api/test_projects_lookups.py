@@ -365,3 +365,17 @@ def test_lookups_include_subprojects(tenant: ApiClient) -> None:
     _call(tenant, "projects.update", {"project": child, "tags": ["child tag"]}, "2.13")
     tags = _call(tenant, "projects.get_project_tags", {"projects": [parent]})
     assert tags == {"tags": ["child tag"], "system_tags": []}
+
+
+def test_entities_count_reports(tenant: ApiClient) -> None:
+    pid = _project(tenant)
+    _task(tenant, pid)
+    report = _call(tenant, "reports.create", {"name": unique("report"), "project": pid}, "2.23")
+    assert report["project_id"] != pid  # the hidden .reports project
+    own = {"allow_public": False}
+    counts = _call(tenant, "organization.get_entities_count", {**own, "reports": {}, "tasks": {}, "projects": {}})
+    assert counts == {"reports": 1, "tasks": 1, "projects": 1}  # a report is a hidden task
+    hidden = {**own, "tasks": {}, "projects": {}, "search_hidden": True}
+    assert _call(tenant, "organization.get_entities_count", hidden) == {"tasks": 2, "projects": 2}
+    in_project = {**own, "reports": {"project": [report["project_id"]]}}
+    assert _call(tenant, "organization.get_entities_count", in_project) == {"reports": 1}
