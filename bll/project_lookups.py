@@ -38,7 +38,7 @@ from .models import SPEC as MODEL_QUERY
 from .organization import public_or_company
 from .patterns import pattern
 from .projects import SPEC as PROJECT_QUERY
-from .query import QuerySpec, build_filter
+from .query import NOT_MARKER, QuerySpec, build_filter
 from .task.params import escape_key, unescape_key
 from .task.task_bll import TASK_QUERY
 
@@ -258,6 +258,8 @@ class ProjectLookups:
             clauses: list[dict[str, Any]] = []
             if kind == "reports":
                 data["type"] = [REPORT_TYPE]
+            if service != "projects" and (kind == "reports" or data.get("include_subprojects")):
+                data = self._with_subproject_filter(data)
             if kind in _HIDING and not request.get("search_hidden"):
                 clauses.append({"system_tags": {"$nin": [HIDDEN]}})
             if service == "models":
@@ -276,6 +278,18 @@ class ProjectLookups:
             reader = {"projects": self._projects, "tasks": self._tasks, "models": self._models}[service]
             result[kind] = sum(1 for _ in reader.find({"$and": [query, *clauses]}, {"_id": 1}))
         return result
+
+    def _with_subproject_filter(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The filter with its ``project`` ids and the projects under them (reports
+        always, as the reference; tasks and models with ``include_subprojects``). A
+        filter that excludes or asks for no project is left as it is."""
+        value = data.get("project")
+        ids = [value] if isinstance(value, str) else value
+        if not isinstance(ids, list) or not ids:
+            return data
+        if not all(isinstance(i, str) and i and not i.startswith("-") and i != NOT_MARKER for i in ids):
+            return data
+        return {**data, "project": self.with_subprojects(ids)}
 
     def _active_projects(self, company_id: str, users: Sequence[str], allow_public: bool) -> list[str]:
         """The projects the users created or created a task or a model in, with their

@@ -72,3 +72,15 @@ def test_active_users_reach_the_projects_ancestors(documents: Documents, lookups
     documents.tasks._coll.update_one({"_id": "t-leaf"}, {"$set": {"user": "u1"}})
     counts = lookups.entities_count("c1", {"projects": {}, "active_users": ["u1"]}, Version(2, 22))
     assert counts == {"projects": 3}  # leaf, and mid and top above it
+
+
+def test_counts_include_subprojects(documents: Documents, lookups: ProjectLookups) -> None:
+    _tree(documents)
+    documents.tasks._coll.update_one({"_id": "t-leaf"}, {"$set": {"type": "report"}})
+    version = Version(2, 23)
+    assert lookups.entities_count("c1", {"reports": {"project": ["top"]}}, version) == {"reports": 1}
+    assert lookups.entities_count("c1", {"tasks": {"project": "mid"}}, version) == {"tasks": 1}
+    under = {"tasks": {"project": ["mid"], "include_subprojects": True}}
+    assert lookups.entities_count("c1", under, version) == {"tasks": 2}
+    excluding = {"tasks": {"project": ["-mid"], "include_subprojects": True}}
+    assert lookups.entities_count("c1", excluding, version) == {"tasks": 3}
