@@ -90,8 +90,7 @@ V2_0: dict[str, dict[str, str]] = {
 }
 #: v2.0 actions not served yet, and the issue that serves them. The test fails when one
 #: is served and still listed, so the list is exactly what is left.
-NOT_YET: dict[str, str] = {
-}
+NOT_YET: dict[str, str] = {}
 
 
 def test_v2_0_table_is_complete() -> None:
