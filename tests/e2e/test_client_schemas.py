@@ -64,17 +64,8 @@ SAME_AS_REFERENCE = {
 NOT_IN_REFERENCE = {"debug.apiex", "debug.echo", "debug.ex", "debug.ping_auth"}
 
 # differences still to close, with the issue that closes them
-_PROJECTS_2_23 = [
-    "projects.get_hyperparam_values",
-    "projects.get_model_metadata_keys",
-    "projects.get_model_metadata_values",
-    "projects.get_project_tags",
-    "projects.get_task_parents",
-]
+# none left: every action and field of the four bundles is served (issue 16)
 KNOWN: dict[str, dict[str, str]] = {}
-KNOWN["clearml-2.23"] = {
-    **dict.fromkeys(_PROJECTS_2_23, "issue 16 (projects): to serve"),
-}
 
 
 def _resolve(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
