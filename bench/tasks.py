@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/tasks.py [--tasks 10000] [--samples 50] [--data-dir DIR]
                                     [--rounds 1] [--base-tree DIR] [--evil 22]
+                                    [--projects 1000] [--project-tasks 10]
 
 Starts ``stationmaster serve`` (embedded store) on a data directory holding ``--tasks``
 tasks in one project, created through ``tasks.create`` (with a script, hyper-parameters
@@ -14,6 +15,10 @@ server works on a copy). Then measures over real HTTP, as medians of ``--samples
 - ``tasks.get_by_id`` of random tasks (the whole document);
 - ``tasks.get_all`` with an SDK-style name filter (``^bench task 123$``, the anchored,
   escaped pattern of ``Task.get_tasks``) over all tasks;
+- ``tasks.get_all_ex`` (v2.23, as the web app's experiments table) of that project, page
+  of 500, ``only_fields`` with the joined ``project.name`` and ``user.name``;
+- ``projects.get_all_ex`` (v2.23) with ``include_stats``, a page of 500 of ``--projects``
+  projects holding ``--project-tasks`` tasks each (the web app's projects page);
 - ``tasks.get_all {"name": "^(a+)+$"}`` with one task named ``"a" * --evil + "!"`` (a
   pattern that backtracks exponentially in Python's ``re``; issue 13), and the latency
   of ``debug.ping`` sent 0.3 s into that call.
@@ -24,7 +29,8 @@ Besides wall time per call it prints the server process's CPU time per call (fro
 code as a second server, alternating with the current code for ``--rounds`` rounds:
 an A/B comparison on the same data under the same load.
 
-Targets (issue 3): a get_all page ≤ 50 ms, get_by_id ≤ 5 ms.
+Targets (issue 3): a get_all page ≤ 50 ms, get_by_id ≤ 5 ms; (issue 16) a get_all_ex
+page and a projects.get_all_ex page with stats < 50 ms.
 """
 
 from __future__ import annotations
@@ -85,12 +91,30 @@ def populate(api: ApiClient, project: str, count: int) -> list[str]:
         return list(pool.map(create, range(count)))
 
 
-def prepared(data_dir: Path, count: int) -> dict:
-    """The population (project, task ids) in ``data_dir``, created on first use."""
+def populate_projects(api: ApiClient, projects: int, per_project: int) -> list[str]:
+    """``projects`` projects of ``per_project`` tasks each, in all statuses the stats count."""
+
+    def create(i: int) -> str:
+        project = str(api.projects.create(name=f"stats project {i:04d}", description="bench")["id"])
+        for j in range(per_project):
+            task = api.tasks.create(name=f"stats task {i}-{j}", type="training", project=project)["id"]
+            if j % 3 == 1:
+                api.tasks.started(task=task)
+            elif j % 3 == 2:
+                api.tasks.completed(task=task, force=True)
+        return project
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(create, range(projects)))
+
+
+def prepared(data_dir: Path, count: int, projects: int = 0, per_project: int = 0) -> dict:
+    """The population (project, task ids; the stats projects) in ``data_dir``, created on
+    first use."""
     marker = data_dir / POPULATION
     if marker.exists():
         info = json.loads(marker.read_text())
-        if info["count"] == count:
+        if info["count"] == count and info.get("stats_projects") == [projects, per_project]:
             return info
         shutil.rmtree(data_dir)
     with ServerProcess(data_dir) as server:
@@ -100,7 +124,10 @@ def prepared(data_dir: Path, count: int) -> dict:
         started = time.perf_counter()
         ids = populate(api, project, count)
         print(f"created {len(ids)} tasks in {time.perf_counter() - started:.1f} s")
-    info = {"count": count, "project": project, "ids": ids}
+        started = time.perf_counter()
+        populate_projects(api, projects, per_project)
+        print(f"created {projects} projects of {per_project} tasks in {time.perf_counter() - started:.1f} s")
+    info = {"count": count, "project": project, "ids": ids, "stats_projects": [projects, per_project]}
     marker.write_text(json.dumps(info))
     return info
 
@@ -125,7 +152,19 @@ def measure(server: ServerProcess, info: dict, samples: int, evil: int) -> dict[
             "tasks.get_all",
             {"name": f"^bench task {i % len(ids)}$", "only_fields": ONLY},
         ),
+        "get_all_ex v2.23 page of 500, joins": lambda i: (
+            "tasks.get_all_ex",
+            {**base, "page": i % pages, "only_fields": [*ONLY, "status", "type", "project.name", "user.name"]},
+            "2.23",
+        ),
     }
+    if info.get("stats_projects", [0])[0]:
+        project_pages = max(1, info["stats_projects"][0] // 500)
+        cases["projects.get_all_ex v2.23 include_stats, 500"] = lambda i: (
+            "projects.get_all_ex",
+            {"name": "^stats project", "include_stats": True, "page": i % project_pages, "page_size": 500},
+            "2.23",
+        )
     api.call("tasks.get_all", {**base, "page": 0})  # warm-up: caches, indexes
     result = {}
     for label, make in cases.items():
@@ -133,9 +172,9 @@ def measure(server: ServerProcess, info: dict, samples: int, evil: int) -> dict[
         walls = []
         cpu_before = cpu_seconds(pid)
         for i in range(n):
-            endpoint, data = make(i)
+            endpoint, data, *version = make(i)
             started = time.perf_counter()
-            reply = api.call(endpoint, data)
+            reply = api.call(endpoint, data, version=version[0] if version else None)
             walls.append((time.perf_counter() - started) * 1000)
             assert reply.status == 200, reply.envelope
         result[label] = (walls, (cpu_seconds(pid) - cpu_before) * 1000 / n)
@@ -182,10 +221,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--base-tree", type=Path, help="an older source tree to compare with (A/B)")
     parser.add_argument("--evil", type=int, default=22, help="a's in the task name of the ^(a+)+$ case")
+    parser.add_argument("--projects", type=int, default=1000, help="projects for the projects.get_all_ex stats case")
+    parser.add_argument("--project-tasks", type=int, default=10, help="tasks in each of those projects")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data_dir or Path(tmp) / "population"
-        info = prepared(data, args.tasks)
+        info = prepared(data, args.tasks, args.projects, args.project_tasks)
         variants: dict[str, Path | None] = {"current": None}
         if args.base_tree:
             # PYTHONPATH entry holding a ``stationmaster`` package made of the base tree
