@@ -35,31 +35,9 @@ class ModelBatch:
         none of that name); ``{project_id}``. 400/11 with neither, 400/401 for a project
         not of the company."""
         company_id = identity.company
-        if "project" not in request and not request.get("project_name"):
-            raise errors.MISSING_REQUIRED_FIELDS(
-                "project or project_name is required", fields=["project", "project_name"]
-            )
-        project = request.get("project")
-        if request.get("project_name"):
-            project = self._project_named(identity, request["project_name"], version)
-        elif project and not self._projects.exists(project, {"company": company_id}):
-            raise errors.INVALID_PROJECT_ID(id=project)
+        project = move_target((self._project_rules, self._projects), identity, request, version)
         self._repo.set_project(list(dict.fromkeys(request["ids"])), company_id, project, utcnow())
         return {"project_id": project}
-
-    def _project_named(self, identity: Identity, name: str, version: Version) -> str:
-        """The company's project of that name, created when there is none (a concurrent
-        move that created it first wins: its project is used)."""
-        for _ in range(2):
-            found = list(self._projects.find({"company": identity.company, "name": name}, {"_id": 1}, limit=1))
-            if found:
-                return str(found[0]["_id"])
-            try:
-                return str(self._project_rules.create(identity, {"name": name, "description": ""}, version))
-            except (DuplicateKeyError, errors.ApiError) as exc:
-                if isinstance(exc, errors.ApiError) and (exc.code, exc.subcode) != (400, 801):
-                    raise
-        raise errors.EXPECTED_UNIQUE_DATA("project name", name=name)
 
     def archive_many(self, company_id: str, ids: Sequence[str], archive: bool) -> dict[str, Any]:
         """Add (or remove) the ``archived`` system tag; ``archived`` / ``unarchived`` is
@@ -117,3 +95,36 @@ class ModelBatch:
             if after != before:
                 self._repo.change(model_id, company_id, {field: after, "last_update": utcnow()})
         return True
+
+
+def project_named(
+    projects: tuple[ProjectBLL, ProjectRepository], identity: Identity, name: str, version: Version
+) -> str:
+    """The company's project of that name, created when there is none (a concurrent
+    move that created it first wins: its project is used). Models' and tasks' moves."""
+    rules, docs = projects
+    for _ in range(2):
+        found = list(docs.find({"company": identity.company, "name": name}, {"_id": 1}, limit=1))
+        if found:
+            return str(found[0]["_id"])
+        try:
+            return str(rules.create(identity, {"name": name, "description": ""}, version))
+        except (DuplicateKeyError, errors.ApiError) as exc:
+            if isinstance(exc, errors.ApiError) and (exc.code, exc.subcode) != (400, 801):
+                raise
+    raise errors.EXPECTED_UNIQUE_DATA("project name", name=name)
+
+
+def move_target(
+    projects: tuple[ProjectBLL, ProjectRepository], identity: Identity, request: Mapping[str, Any], version: Version
+) -> str | None:
+    """The project a move's ``project`` (an id, null: none) or ``project_name`` (found or
+    created) names: 400/11 with neither, 400/401 for a project not of the company."""
+    if "project" not in request and not request.get("project_name"):
+        raise errors.MISSING_REQUIRED_FIELDS("project or project_name is required", fields=["project", "project_name"])
+    if request.get("project_name"):
+        return project_named(projects, identity, request["project_name"], version)
+    project = request.get("project")
+    if project and not projects[1].exists(project, {"company": identity.company}):
+        raise errors.INVALID_PROJECT_ID(id=project)
+    return project

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from ...database.repositories.base import ARCHIVED
 from ...database.repositories.projects import ProjectRepository
 from ...database.vocabulary import TaskStatus as S
@@ -17,6 +15,7 @@ from ...protocol import errors
 from ...protocol.versions import Version
 from ..auth.identity import Identity
 from ..batch import run_batch
+from ..model_batch import move_target, project_named
 from ..projects import ProjectBLL
 from ..queues import QueueBLL
 from ..workers import WorkerBLL
@@ -179,15 +178,7 @@ class TaskBatch:
         project) or to the project named ``project_name`` (created when missing);
         ``{project_id}``. 400/11 with neither, 400/401 for a project not the company's."""
         company_id = identity.company
-        if "project" not in request and not request.get("project_name"):
-            raise errors.MISSING_REQUIRED_FIELDS(
-                "project or project_name is required", fields=["project", "project_name"]
-            )
-        project = request.get("project")
-        if request.get("project_name"):
-            project = self.project_named(identity, request["project_name"], version)
-        elif project and not self._projects.exists(project, {"company": company_id}):
-            raise errors.INVALID_PROJECT_ID(id=project)
+        project = move_target((self._project_rules, self._projects), identity, request, version)
         ids = list(dict.fromkeys(request["ids"]))
         tasks = self._tasks.get_many(ids, {"company": company_id}, ("project",)).values()
         before = {str(t.get("project")) for t in tasks}
@@ -199,16 +190,7 @@ class TaskBatch:
 
     def project_named(self, identity: Identity, name: str, version: Version) -> str:
         """The id of the company's project of that name, created when missing."""
-        for _ in range(2):
-            found = list(self._projects.find({"company": identity.company, "name": name}, {"_id": 1}, limit=1))
-            if found:
-                return str(found[0]["_id"])
-            try:
-                return str(self._project_rules.create(identity, {"name": name, "description": ""}, version))
-            except (DuplicateKeyError, errors.ApiError) as exc:
-                if isinstance(exc, errors.ApiError) and (exc.code, exc.subcode) != (400, 801):
-                    raise
-        raise errors.EXPECTED_UNIQUE_DATA("project name", name=name)
+        return project_named((self._project_rules, self._projects), identity, name, version)
 
     def update_tags(
         self, company_id: str, ids: Sequence[str], add: Iterable[str] | None, remove: Iterable[str] | None
