@@ -55,16 +55,22 @@ def _columns(mappings: Sequence[Mapping[str, Any]]) -> dict[str, tuple[list[str]
             raise errors.VALIDATION_ERROR(f"field_mappings: column name {name!r} appears more than once", name=name)
         values: dict[Any, Any] = {}
         for value in mapping.get("values") or ():
-            if value["key"] in values:
+            key = _key(value["key"])
+            if key in values:
                 raise errors.VALIDATION_ERROR(
                     f"field_mappings: value key {value['key']!r} appears more than once", key=value["key"]
                 )
-            values[value["key"]] = value.get("value")
+            values[key] = value.get("value")
         path = str(mapping["field"]).split(".")
         if len(path) > 1 and path[0] in _ESCAPED_ROOTS:
             path = [unescape_key(p) for p in path]
         columns[str(name)] = (path, values)
     return columns
+
+
+def _key(value: Any) -> Hashable:
+    """A translation's key as a dict key: a JSON object or array by its canonical text."""
+    return value if isinstance(value, Hashable) else json.dumps(value, sort_keys=True, default=str)
 
 
 def _cell(doc: Mapping[str, Any], path: Sequence[str], values: Mapping[Any, Any]) -> str:
@@ -73,8 +79,8 @@ def _cell(doc: Mapping[str, Any], path: Sequence[str], values: Mapping[Any, Any]
         value = value.get(part, "") if isinstance(value, Mapping) else ""
     if isinstance(value, Mapping):
         value = value.get("id", "")  # a joined document: its id
-    if values and isinstance(value, Hashable):
-        value = values.get(value, value)
+    if values:
+        value = values.get(_key(value), value)
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 

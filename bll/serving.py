@@ -24,7 +24,7 @@ from redis import Redis
 from ..config import Config
 from ..database.events.stats_base import ServingBucket, ServingStat, TimeRange
 from ..protocol import errors
-from .statistics import StatsBLL
+from .statistics import StatsBLL, checked_dates
 
 #: The report fields a container record keeps besides the times.
 _REPORT_FIELDS = (
@@ -239,15 +239,8 @@ class ServingBLL:
         }
 
     def metrics_history(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        from_s, to_s = float(request["from_date"]), float(request["to_date"])
-        if from_s >= to_s:
-            raise errors.FIELDS_VALUE_ERROR("from_date must be less than to_date")
+        from_s, to_s, interval = checked_dates(request, self.min_interval, MAX_BUCKETS)
         field, title, how = CHARTS[request["metric_type"]]
-        interval = max(int(request["interval"]), self.min_interval)
-        if (to_s - from_s) / interval > MAX_BUCKETS:
-            raise errors.FIELDS_VALUE_ERROR(
-                f"the range holds more than {MAX_BUCKETS} intervals of {interval}s; ask for a longer interval"
-            )
         span = TimeRange(int(from_s * _MS), int(to_s * _MS), interval * _MS)
         result: dict[str, Any] = {
             "computed_interval": interval,

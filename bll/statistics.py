@@ -236,8 +236,12 @@ class StatsBLL:
 _MAX_SECONDS = 253_402_300_799
 
 
-def _time_range(request: Mapping[str, Any]) -> TimeRange:
-    """The request's range in ms; ``to_date`` includes its whole second."""
+def checked_dates(
+    request: Mapping[str, Any], min_interval: int = 1, max_buckets: int = MAX_BUCKETS
+) -> tuple[float, float, int]:
+    """A chart request's ``from_date``, ``to_date`` (seconds) and ``interval`` (raised to
+    ``min_interval``), or 400/12 naming the field that is out of order, beyond the year 9999
+    or makes more than ``max_buckets`` points."""
     from_date, to_date = float(request["from_date"]), float(request["to_date"])
     interval = int(request["interval"])
     if from_date >= to_date:
@@ -246,11 +250,19 @@ def _time_range(request: Mapping[str, Any]) -> TimeRange:
         raise errors.FIELDS_VALUE_ERROR("interval must be at least 1 second", interval=interval)
     for name, value in (("from_date", from_date), ("to_date", to_date), ("interval", interval)):
         if not -_MAX_SECONDS <= value <= _MAX_SECONDS:  # in ms it must fit the stores' 64-bit integers
-            raise errors.FIELDS_VALUE_ERROR(f"{name} is beyond the year 9999", **{name: value})
-    if (to_date - from_date) / interval > MAX_BUCKETS:
+            beyond = "is longer than 9999 years" if name == "interval" else "is beyond the year 9999"
+            raise errors.FIELDS_VALUE_ERROR(f"{name} {beyond}", **{name: value})
+    interval = max(interval, min_interval)
+    if (to_date - from_date) / interval > max_buckets:
         raise errors.FIELDS_VALUE_ERROR(
-            f"interval too small for the range: at most {MAX_BUCKETS} points per series", interval=interval
+            f"interval too small for the range: at most {max_buckets} points per series", interval=interval
         )
+    return from_date, to_date, interval
+
+
+def _time_range(request: Mapping[str, Any]) -> TimeRange:
+    """The request's range in ms; ``to_date`` includes its whole second."""
+    from_date, to_date, interval = checked_dates(request)
     return TimeRange(int(from_date) * 1000, int(to_date) * 1000 + 999, interval * 1000)
 
 

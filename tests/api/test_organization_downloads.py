@@ -79,6 +79,25 @@ def test_models_csv_and_an_empty_query(tenant: ApiClient) -> None:
     assert _rows(reply.envelope["raw"]) == [["id", "framework"]]
 
 
+def test_a_value_key_may_be_an_array_or_an_object(tenant: ApiClient) -> None:
+    """Fuzzed: a key that is a JSON array or object was a 500 (unhashable)."""
+    mark = f"keyed {uuid.uuid4().hex[:6]}"
+    _ok(tenant, "tasks.create", {"name": mark, "type": "training", "tags": ["a", "b"]})
+    values = [{"key": ["a", "b"], "value": "both"}, {"key": {"x": 1}, "value": "never"}]
+    request = {
+        "entity_type": "task",
+        "name": f"^{mark}$",
+        "only_fields": ["name", "tags"],
+        "field_mappings": [{"field": "name"}, {"field": "tags", "values": values}],
+    }
+    prepare_id = _ok(tenant, "organization.prepare_download_for_get_all", request)["prepare_id"]
+    reply = tenant.call("organization.download_for_get_all", {"prepare_id": prepare_id}, version=V)
+    assert _rows(reply.envelope["raw"]) == [["name", "tags"], [mark, "both"]]
+    twice = [{"field": "tags", "values": [{"key": {"x": 1, "y": 2}}, {"key": {"y": 2, "x": 1}}]}]
+    reply = tenant.call("organization.prepare_download_for_get_all", {**request, "field_mappings": twice}, version=V)
+    assert reply.code == (400, 12) and "value key" in reply.meta["result_msg"]
+
+
 def test_refusals(tenant: ApiClient, make_tenant) -> None:  # type: ignore[no-untyped-def]
     mappings = [{"field": "id"}]
     prepared = {"entity_type": "task", "field_mappings": mappings}

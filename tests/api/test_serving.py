@@ -140,6 +140,16 @@ def test_metrics_history_sums_or_averages_the_containers(api: ApiClient) -> None
             {"endpoint_url": "u", "from_date": 0, "to_date": 2e9, "interval": 40},
             (400, 16),
         ),
+        (  # fuzzed: was a 500 (the interval in ms did not fit the store's 64-bit integers)
+            "get_endpoint_metrics_history",
+            {"endpoint_url": "u", "from_date": 0.1, "to_date": 2.0, "interval": 6773293157494388736},
+            (400, 16),
+        ),
+        (
+            "get_endpoint_metrics_history",
+            {"endpoint_url": "u", "from_date": 0, "to_date": 1e300, "interval": 60},
+            (400, 16),
+        ),
         (
             "get_endpoint_metrics_history",
             {"endpoint_url": "u", "from_date": 1, "to_date": 2, "interval": 1, "metric_type": "joy"},
@@ -151,8 +161,8 @@ def test_metrics_history_sums_or_averages_the_containers(api: ApiClient) -> None
 def test_bad_requests(api: ApiClient, action: str, body: dict[str, Any], code: tuple[int, int]) -> None:
     reply = api.call(f"serving.{action}", body)
     assert reply.code == code, reply.envelope
-    if code == (400, 12):  # the message names the field
-        named = {"container_id", "timeout", "type", "requests_num", "metric_type", "extra"}
+    named = {"container_id", "timeout", "type", "requests_num", "metric_type", "extra", "interval", "date"}
+    if code[1] in (12, 16):  # the message names the field
         assert any(name in reply.meta["result_msg"] for name in named), reply.meta["result_msg"]
 
 
