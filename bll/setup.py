@@ -5,7 +5,8 @@ a shared MongoDB) so that several processes starting together do it once:
 
 - the default company and the ``default`` queue (system tag ``default``);
 - the ``server.uuid`` setting and the token secret (unless configured);
-- a data-layout version record;
+- a data-layout version record, and the data steps a newer layout needs, each once (its
+  own version record): projects stored before the tree get their tree fields;
 - on the very first start, an ``admin`` user (role root) with fresh credentials, which
   are returned so the caller can print them once and write a ``clearml.conf``;
 - users named in ``secure.credentials`` / fixed users, and the legacy ``tests`` user
@@ -39,6 +40,8 @@ from .auth.service import (
 )
 
 DATA_VERSION = "1"
+#: the data step that gives projects stored before the tree (API 2.13) their tree fields
+TREE_DATA_VERSION = "2"
 ADMIN_USER_ID = "__admin__"
 TOKEN_SECRET_KEY = "secure.auth.token_secret"
 UUID_KEY = "server.uuid"
@@ -79,6 +82,9 @@ def _initialize(config: Config, documents: Documents) -> SetupResult:
     )
     if not settings.has_version(DATA_VERSION):
         settings.add_version(new_id(), DATA_VERSION, utcnow(), "initial layout")
+    if not settings.has_version(TREE_DATA_VERSION):
+        filled = documents.projects.fill_pre_tree()
+        settings.add_version(new_id(), TREE_DATA_VERSION, utcnow(), f"project tree fields ({filled} projects filled)")
     admin = None
     if not documents.credentials.exists(ADMIN_USER_ID):
         key, secret = generate_key(), generate_secret()

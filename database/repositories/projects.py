@@ -48,3 +48,17 @@ class ProjectRepository(OwnedRepository):
 
     def delete_ids(self, project_ids: Sequence[str]) -> int:
         return int(self._coll.delete_many({"_id": {"$in": list(project_ids)}}).deleted_count)
+
+    def fill_pre_tree(self) -> int:
+        """Give the projects stored before the tree (no ``basename``: an older Stationmaster's)
+        the fields of a top-level project of their whole name, as a 2.9 ``create`` stores
+        them now; the number filled."""
+        filled = 0
+        for doc in self._coll.find({"basename": {"$exists": False}}, {"name": 1}):
+            tree: dict[str, Any] = {"basename": str(doc.get("name") or ""), "parent": None, "path": []}
+            filled += int(
+                self._coll.update_one(
+                    {"_id": doc["_id"], "basename": {"$exists": False}}, {"$set": tree}
+                ).modified_count
+            )
+        return filled
