@@ -298,7 +298,7 @@ class ModelBLL:
         self._own_model(company_id, model_id)
         model = self._models.get(model_id, None, ["task", "uri"]) or {}
         tasks = self._tasks
-        using = {"execution.model": model_id, **public_or_company(company_id)}
+        using = {**tasks.using_input(model_id), **public_or_company(company_id)}
         num_using = tasks.count(using)
         if num_using and not force:
             raise errors.MODEL_IN_USE("as execution model, use force=True to delete", num_tasks=num_using)
@@ -308,7 +308,7 @@ class ModelBLL:
             raise errors.MODEL_CREATING_TASK_EXISTS("and published, use force=True to delete", task=model["task"])
         deleted_ref = f"__DELETED__{model_id}"
         if num_using:
-            tasks.replace_execution_model(using, deleted_ref)
+            tasks.replace_input_model(public_or_company(company_id), model_id, deleted_ref)
         if published_creator:
             tasks.set_output_model(model["task"], deleted_ref, f"model deleted on {utcnow().isoformat()}")
         return {"deleted": self._models.delete(model_id, company_id) > 0, "url": model.get("uri")}

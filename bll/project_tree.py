@@ -333,7 +333,7 @@ class ProjectTree:
         model_ids = [m["id"] for m in models]
         outside = {"project": {"$nin": list(ids)}}
         for model_id in model_ids:
-            self._tasks.replace_execution_model({"execution.model": model_id, **outside}, f"__DELETED__{model_id}")
+            self._tasks.replace_input_model(outside, model_id, f"__DELETED__{model_id}")
         tasks = self._tasks.in_projects(ids, ["execution.artifacts"])
         task_ids = [t["id"] for t in tasks]
         self._tasks.detach("parent", task_ids, ids)

@@ -33,9 +33,28 @@ class TaskRepository(InProjects):
     def count(self, query: Mapping[str, Any]) -> int:
         return len(list(self._coll.find(dict(query), {"_id": 1})))
 
-    def replace_execution_model(self, query: Mapping[str, Any], model_ref: str) -> None:
-        """The tasks matching ``query`` use ``model_ref`` as their input model."""
-        self._coll.update_many(dict(query), {"$set": {"execution.model": model_ref}})
+    @staticmethod
+    def using_input(model_id: str) -> dict[str, Any]:
+        """The query of the tasks that use a model as an input model: ``execution.model``
+        (v0.16) or an entry of ``models.input`` (2.13)."""
+        return {"$or": [{"execution.model": model_id}, {"models.input.model": model_id}]}
+
+    def replace_input_model(self, query: Mapping[str, Any], model_id: str, model_ref: str) -> int:
+        """The tasks matching ``query`` that use ``model_id`` as an input model use
+        ``model_ref`` there instead, in both places; the number changed."""
+        changed = 0
+        where = {"$and": [dict(query), self.using_input(model_id)]}
+        for doc in self._coll.find(where, {"execution.model": 1, "models.input": 1}):
+            update: dict[str, Any] = {}
+            if (doc.get("execution") or {}).get("model") == model_id:
+                update["execution.model"] = model_ref
+            inputs = list((doc.get("models") or {}).get("input") or ())
+            if any(item.get("model") == model_id for item in inputs):
+                update["models.input"] = [
+                    {**item, "model": model_ref} if item.get("model") == model_id else item for item in inputs
+                ]
+            changed += int(self._coll.update_one({"_id": doc["_id"]}, {"$set": update}).modified_count)
+        return changed
 
     def set_output_model(self, task_id: str, model_ref: str, error: str) -> None:
         """The task's output model is ``model_ref`` (a deleted one), with an error."""
@@ -158,8 +177,8 @@ class TaskRepository(InProjects):
         return int(self._coll.update_many({"parent": task_id}, {"$set": {"parent": parent}}).modified_count)
 
     def input_of_another(self, model_id: str, task_id: str) -> bool:
-        """Whether a task other than ``task_id`` uses the model as its input model."""
-        return self._exists({"_id": {"$ne": task_id}, "execution.model": model_id})
+        """Whether a task other than ``task_id`` uses the model as an input model."""
+        return self._exists({"_id": {"$ne": task_id}, **self.using_input(model_id)})
 
     def remove(self, task_id: str, to_trash: bool, trash: str) -> None:
         """Delete the task; with ``to_trash`` keep a copy in the collection ``trash``."""

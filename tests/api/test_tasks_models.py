@@ -104,6 +104,19 @@ def test_add_or_update_model_and_delete_models(tenant: ApiClient) -> None:
     assert tenant.call("tasks.delete_models", {"task": task}, version=V).code == (400, 12)
 
 
+def test_deleting_an_input_model_of_the_lists(tenant: ApiClient) -> None:
+    """models.delete reads both places a task names its input models: any entry of
+    ``models.input`` makes the model in use, and ``force`` re-points every entry."""
+    m1, m2 = _model(tenant), _model(tenant)
+    task = _task(tenant, "2.13", models={"input": [{"name": "base", "model": m1}, {"name": "extra", "model": m2}]})
+    assert tenant.call("models.delete", {"model": m2}, version=V).code == (400, 205)
+    assert _ok(tenant, "models.delete", {"model": m2, "force": True})["deleted"] is True
+    assert _names(_get(tenant, task), "input") == [("base", m1), ("extra", f"__DELETED__{m2}")]
+    assert _ok(tenant, "models.delete", {"model": m1, "force": True})["deleted"] is True
+    assert _names(_get(tenant, task), "input") == [("base", f"__DELETED__{m1}"), ("extra", f"__DELETED__{m2}")]
+    assert _get(tenant, task, "2.9")["execution"]["model"] == f"__DELETED__{m1}"
+
+
 def test_container_and_docker_cmd(tenant: ApiClient) -> None:
     task = _task(tenant)
     container = {"image": "python:3.11", "arguments": "--ipc=host", "setup_shell_script": "apt-get update"}
