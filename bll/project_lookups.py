@@ -23,8 +23,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import jsonschema
-
 from ..database.repositories import CollectionReader
 from ..database.repositories.models import ModelRepository
 from ..database.repositories.projects import ProjectRepository
@@ -311,12 +309,4 @@ class ProjectLookups:
         data = dict(criteria)
         if schema is None:
             return data
-        block = schema.block_for(version)
-        if block.shaper is not None:
-            data = block.shaper.shape(data)
-        if block.validator is not None:
-            error = jsonschema.exceptions.best_match(block.validator.iter_errors(data))
-            if error is not None:
-                path = ".".join([kind, *(str(p) for p in error.absolute_path)])
-                raise errors.VALIDATION_ERROR(f"field {path}: {error.message}", field=path)
-        return data
+        return schema.block_for(version).checked(data, under=(kind,))

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from ..config import parsed
+from ..protocol import errors
 from ..protocol.versions import Version
 from .shaping import RequestShaper
 
@@ -44,6 +45,26 @@ class VersionBlock:
     batch_of: tuple[str, Version] | None = None
     validator: Any = field(default=None, repr=False)
     shaper: RequestShaper | None = field(default=None, repr=False)
+
+    def checked(self, data: dict[str, Any], where: str | None = None, under: Sequence[str] = ()) -> dict[str, Any]:
+        """``data`` shaped (defaults, dropped fields) and validated as this block's
+        request; 400/12 naming the first bad field (``under`` prefixes its path, ``where``
+        the message)."""
+        if self.shaper is not None:
+            data = self.shaper.shape(data)
+        if self.validator is None:
+            return data
+        error = jsonschema.exceptions.best_match(self.validator.iter_errors(data))
+        if error is None:
+            return data
+        path = [*under, *(str(p) for p in error.absolute_path)]
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = next((r for r in error.validator_value if r not in error.instance), None)
+            if missing:
+                path.append(str(missing))
+        field_name = ".".join(path) or "<body>"
+        prefix = f"{where}: " if where else ""
+        raise errors.VALIDATION_ERROR(f"{prefix}field {field_name}: {error.message}")
 
 
 @dataclass

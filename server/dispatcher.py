@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from ..protocol import envelope, errors
 from ..protocol.call import Call, Headers, RawResult
 from ..protocol.request_data import (
@@ -249,7 +247,7 @@ class Dispatcher:
     def _checked(self, block: VersionBlock, data: dict[str, Any], where: str | None, text: bool) -> dict[str, Any]:
         if text:
             check_structure(data, self.max_depth, where=f"{where}: " if where else "")
-        request = _validated(block, data, where)
+        request = block.checked(data, where)
         self.limits.check(request, where)
         return request
 
@@ -322,24 +320,6 @@ def _accepts_any_object(block: VersionBlock) -> bool:
         and schema.get("additionalProperties", True) is True
         and _ANNOTATIONS.issuperset(schema)
     )
-
-
-def _validated(block: VersionBlock, data: dict[str, Any], where: str | None) -> dict[str, Any]:
-    if block.shaper is not None:
-        data = block.shaper.shape(data)
-    if block.validator is None:
-        return data
-    error = jsonschema.exceptions.best_match(block.validator.iter_errors(data))
-    if error is None:
-        return data
-    path = [str(p) for p in error.absolute_path]
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = next((r for r in error.validator_value if r not in error.instance), None)
-        if missing:
-            path.append(str(missing))
-    field_name = ".".join(path) or "<body>"
-    prefix = f"{where}: " if where else ""
-    raise errors.VALIDATION_ERROR(f"{prefix}field {field_name}: {error.message}")
 
 
 def _method_not_allowed(method: str, allowed: tuple[str, ...]) -> errors.ApiError:
