@@ -44,6 +44,15 @@ def _change(request: Mapping[str, Any], new_status: str, **extra: Any) -> Status
     )
 
 
+def dequeue_status(request: Mapping[str, Any]) -> str | None:
+    """The ``new_status`` of a dequeue (2.26), refused when it is ``queued``: the task
+    leaves its queue, so it cannot stay queued (400/12)."""
+    new_status = request.get("new_status")
+    if new_status == S.queued:
+        raise errors.VALIDATION_ERROR("field new_status: a dequeued task cannot stay queued", field="new_status")
+    return new_status
+
+
 class TaskLifecycle:
     def __init__(
         self, config: Config, queues: QueueOps, events: EventOps, access: TaskAccess, models: ModelRepository
@@ -134,6 +143,9 @@ class TaskLifecycle:
         return {"removed": removed}
 
     def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Take a queued task out of its queue; it becomes ``created``, or ``new_status``
+        (2.26: any status but queued, forced as the reference forces it)."""
+        new_status = dequeue_status(request)
         task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
         # the removal and the status change as one, on a document server: a racing dequeue
         # waits for both, so its removal finds the status already moved
@@ -146,8 +158,8 @@ class TaskLifecycle:
                 if (exc.code, exc.subcode) == (400, 703) and _status_moved(self.tasks, task):
                     raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
                 raise
-            change = _change(request, S.created, unset=("execution.queue",))
-            change.force = False
+            change = _change(request, new_status or S.created, unset=("execution.queue",))
+            change.force = bool(new_status)
             return {"dequeued": 1, **self._apply(task, change)}
 
     # --- publish ---------------------------------------------------------------------

@@ -1,0 +1,84 @@
+"""Issue 16, API 2.31 parity over HTTP: dequeue's new_status (2.26), tasks.get_all_ex
+include_subprojects (2.13), projects.get_all_ex statistics and projects.delete 2.26."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from support.client import ApiClient
+
+V = "2.31"
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _ok(api: ApiClient, action: str, data: dict, version: str = V) -> dict:
+    reply = api.call(action, data, version=version)
+    assert reply.status == 200, reply.meta
+    return reply.data
+
+
+def _queued_task(api: ApiClient, queue: str) -> str:
+    task = str(api.tasks.create(name=_name("task"), type="training")["id"])
+    api.tasks.enqueue(task=task, queue=queue)
+    return task
+
+
+@pytest.fixture
+def queue(tenant: ApiClient) -> str:
+    return str(tenant.queues.create(name=_name("q"))["id"])
+
+
+def _task(api: ApiClient, task: str) -> dict:
+    return api.tasks.get_by_id(task=task)["task"]
+
+
+# --- tasks.dequeue / dequeue_many new_status (2.26) -------------------------------------
+
+
+def test_dequeue_new_status(tenant: ApiClient, queue: str) -> None:
+    task = _queued_task(tenant, queue)
+    reply = _ok(tenant, "tasks.dequeue", {"task": task, "new_status": "stopped", "status_reason": "r"})
+    assert reply["dequeued"] == 1 and reply["fields"]["status"] == "stopped"
+    stored = _task(tenant, task)
+    assert stored["status"] == "stopped" and stored["status_reason"] == "r"
+    assert "queue" not in stored["execution"]
+    assert tenant.queues.get_by_id(queue=queue)["queue"]["entries"] == []
+
+
+def test_dequeue_without_new_status_is_created(tenant: ApiClient, queue: str) -> None:
+    task = _queued_task(tenant, queue)
+    assert _ok(tenant, "tasks.dequeue", {"task": task})["fields"]["status"] == "created"
+
+
+def test_dequeue_new_status_ignored_before_2_26(tenant: ApiClient, queue: str) -> None:
+    task = _queued_task(tenant, queue)
+    _ok(tenant, "tasks.dequeue", {"task": task, "new_status": "bogus"}, version="2.25")
+    assert _task(tenant, task)["status"] == "created"
+
+
+@pytest.mark.parametrize("bad", ["bogus", "queued", 5])
+def test_dequeue_bad_new_status(tenant: ApiClient, queue: str, bad: object) -> None:
+    task = _queued_task(tenant, queue)
+    reply = tenant.call("tasks.dequeue", {"task": task, "new_status": bad}, version=V)
+    assert reply.code == (400, 12) and "new_status" in reply.meta["result_msg"]
+    assert _task(tenant, task)["status"] == "queued"
+    assert [e["task"] for e in tenant.queues.get_by_id(queue=queue)["queue"]["entries"]] == [task]
+
+
+def test_dequeue_many_new_status(tenant: ApiClient, queue: str) -> None:
+    tasks = [_queued_task(tenant, queue) for _ in range(2)]
+    reply = _ok(tenant, "tasks.dequeue_many", {"ids": tasks, "new_status": "failed"})
+    assert [s["dequeued"] for s in reply["succeeded"]] == [True, True] and not reply["failed"]
+    assert {_task(tenant, t)["status"] for t in tasks} == {"failed"}
+
+
+@pytest.mark.parametrize("bad", ["bogus", "queued"])
+def test_dequeue_many_bad_new_status(tenant: ApiClient, queue: str, bad: str) -> None:
+    task = _queued_task(tenant, queue)
+    reply = tenant.call("tasks.dequeue_many", {"ids": [task], "new_status": bad}, version=V)
+    assert reply.code == (400, 12) and "new_status" in reply.meta["result_msg"]
+    assert _task(tenant, task)["status"] == "queued"
