@@ -29,7 +29,7 @@ from .organization import (
     writable,
 )
 from .project_children import STATS_FILTERS, child_filter, dataset_filter, select, stats_filter, tags_filter
-from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree
+from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree, with_descendants
 from .query import QuerySpec, get_all_docs
 from .scroll import Scroll
 from .task.params import unescape_key
@@ -425,7 +425,7 @@ class ProjectBLL:
         (``include_subprojects``, 2.13)."""
         if not include_subprojects:
             return project_id
-        return {"$in": [project_id, *(c["id"] for c in self._projects.descendants([project_id]))]}
+        return {"$in": with_descendants(self._projects, [project_id])}
 
     def unique_metric_variants(
         self, company_id: str, project_id: str | None, include_subprojects: bool = False
@@ -480,8 +480,7 @@ class ProjectBLL:
         ``users.get_all_ex`` with ``active_in_projects``."""
         query: dict[str, Any] = {"company": company_id}
         if project_ids:  # with their subprojects (API 2.13 trees)
-            below = [c["id"] for c in self._projects.descendants(project_ids)]
-            query["project"] = {"$in": [*project_ids, *below]}
+            query["project"] = {"$in": with_descendants(self._projects, project_ids)}
         if user_ids:
             query["user"] = {"$in": user_ids}
         users: set[str] = set()

@@ -82,3 +82,48 @@ def test_dequeue_many_bad_new_status(tenant: ApiClient, queue: str, bad: str) ->
     reply = tenant.call("tasks.dequeue_many", {"ids": [task], "new_status": bad}, version=V)
     assert reply.code == (400, 12) and "new_status" in reply.meta["result_msg"]
     assert _task(tenant, task)["status"] == "queued"
+
+
+# --- tasks.get_all_ex include_subprojects (2.13; get_all 2.26) --------------------------
+
+
+@pytest.fixture
+def tree(tenant: ApiClient) -> dict[str, str]:
+    """top → mid → leaf, and a project beside them; one task in each (by name)."""
+    top = _name("top")
+    ids = {}
+    for key, name in (("top", top), ("mid", f"{top}/mid"), ("leaf", f"{top}/mid/leaf"), ("other", _name("other"))):
+        ids[key] = _ok(tenant, "projects.create", {"name": name, "description": "d"})["id"]
+        ids[f"task-{key}"] = str(tenant.tasks.create(name=f"in {key}", type="training", project=ids[key])["id"])
+    return ids
+
+
+def _listed(api: ApiClient, action: str, data: dict, version: str = V) -> set[str]:
+    return {t["id"] for t in _ok(api, f"tasks.{action}", {**data, "only_fields": ["id"]}, version)["tasks"]}
+
+
+def test_get_all_ex_include_subprojects(tenant: ApiClient, tree: dict[str, str]) -> None:
+    every = {tree["task-top"], tree["task-mid"], tree["task-leaf"]}
+    assert _listed(tenant, "get_all_ex", {"project": [tree["top"]], "include_subprojects": True}) == every
+    assert _listed(tenant, "get_all_ex", {"project": tree["mid"], "include_subprojects": True}) == {
+        tree["task-mid"],
+        tree["task-leaf"],
+    }
+    assert _listed(tenant, "get_all_ex", {"project": [tree["top"]]}) == {tree["task-top"]}
+    data = {"project": [tree["top"]], "include_subprojects": True}
+    assert _listed(tenant, "get_all_ex", data, version="2.13") == every
+    assert _listed(tenant, "get_all_ex", data, version="2.12") == {tree["task-top"]}  # not declared yet
+    # an excluded project is kept as it is (not expanded), the included one is
+    data = {"project": [tree["other"], f"-{tree['top']}"], "include_subprojects": True}
+    assert _listed(tenant, "get_all_ex", data) == {tree["task-other"]}
+
+
+def test_get_all_include_subprojects_from_2_26(tenant: ApiClient, tree: dict[str, str]) -> None:
+    data = {"project": [tree["mid"]], "include_subprojects": True}
+    assert _listed(tenant, "get_all", data, version="2.26") == {tree["task-mid"], tree["task-leaf"]}
+    assert _listed(tenant, "get_all", data, version="2.25") == {tree["task-mid"]}
+
+
+def test_include_subprojects_bad_type(tenant: ApiClient, tree: dict[str, str]) -> None:
+    reply = tenant.call("tasks.get_all_ex", {"project": [tree["top"]], "include_subprojects": "yes"}, version=V)
+    assert reply.code == (400, 12) and "include_subprojects" in reply.meta["result_msg"]
