@@ -127,3 +127,55 @@ def test_get_all_include_subprojects_from_2_26(tenant: ApiClient, tree: dict[str
 def test_include_subprojects_bad_type(tenant: ApiClient, tree: dict[str, str]) -> None:
     reply = tenant.call("tasks.get_all_ex", {"project": [tree["top"]], "include_subprojects": "yes"}, version=V)
     assert reply.code == (400, 12) and "include_subprojects" in reply.meta["result_msg"]
+
+
+# --- projects.get_all_ex include_stats: total_tasks, completed_tasks_24h, last_task_run --
+
+
+def _stats(api: ApiClient, project: str, version: str = V, **more: object) -> dict:
+    data = {"id": [project], "include_stats": True, "stats_for_state": None, **more}
+    return _ok(api, "projects.get_all_ex", data, version)["projects"][0]["stats"]
+
+
+def test_project_stats_totals_recent_and_last_run(tenant: ApiClient) -> None:
+    top = _name("stats")
+    project = _ok(tenant, "projects.create", {"name": top, "description": "d"})["id"]
+    child = _ok(tenant, "projects.create", {"name": f"{top}/child", "description": "d"})["id"]
+
+    def task(where: str = project) -> str:
+        return str(tenant.tasks.create(name=_name("t"), type="training", project=where)["id"])
+
+    tenant.tasks.create(name=_name("t"), type="training", project=project)  # created, never started
+    done = task()
+    tenant.tasks.started(task=done)
+    tenant.tasks.completed(task=done)
+    failed = task()  # completed, then failed: not "recently completed"
+    tenant.tasks.started(task=failed)
+    tenant.tasks.completed(task=failed)
+    tenant.tasks.failed(task=failed, force=True)
+    archived = task()
+    tenant.tasks.started(task=archived)
+    tenant.tasks.stopped(task=archived)
+    tenant.tasks.archive(tasks=[archived])
+    in_child = task(child)
+    tenant.tasks.started(task=in_child)
+
+    stats = _stats(tenant, project, stats_with_children=False)
+    active = stats["active"]
+    assert active["total_tasks"] == 3 == sum(active["status_count"].values())
+    assert active["completed_tasks_24h"] == 1
+    assert active["last_task_run"] == _task(tenant, failed)["started"]
+    assert stats["archived"]["total_tasks"] == 1 and stats["archived"]["completed_tasks_24h"] == 1
+    assert stats["archived"]["last_task_run"] == _task(tenant, archived)["started"]
+
+    with_children = _stats(tenant, project)["active"]
+    assert with_children["total_tasks"] == 4 and with_children["completed_tasks_24h"] == 1
+    assert with_children["last_task_run"] == _task(tenant, in_child)["started"]
+
+
+def test_project_stats_empty_and_before_2_10(tenant: ApiClient) -> None:
+    project = _ok(tenant, "projects.create", {"name": _name("empty"), "description": "d"})["id"]
+    active = _stats(tenant, project)["active"]
+    assert (active["total_tasks"], active["completed_tasks_24h"], active["last_task_run"]) == (0, 0, None)
+    old = _stats(tenant, project, version="2.9")["active"]
+    assert set(old) == {"total_runtime", "status_count"}
