@@ -179,3 +179,32 @@ def test_project_stats_empty_and_before_2_10(tenant: ApiClient) -> None:
     assert (active["total_tasks"], active["completed_tasks_24h"], active["last_task_run"]) == (0, 0, None)
     old = _stats(tenant, project, version="2.9")["active"]
     assert set(old) == {"total_runtime", "status_count"}
+
+
+# --- projects.delete 2.26 delete_external_artifacts -------------------------------------
+
+
+@pytest.mark.parametrize("external", [True, False])
+def test_project_delete_external_artifacts_answers_the_urls(tenant: ApiClient, external: bool) -> None:
+    top = _name("del")
+    project = _ok(tenant, "projects.create", {"name": top, "description": "d"})["id"]
+    child = _ok(tenant, "projects.create", {"name": f"{top}/child", "description": "d"})["id"]
+    tenant.models.create(name=_name("m"), uri="file:///w.bin", project=project)
+    task = tenant.tasks.create(name=_name("t"), type="training", project=child)["id"]
+    tenant.tasks.add_or_update_artifacts(
+        task=task, artifacts=[{"key": "a", "type": "file", "mode": "output", "uri": "file:///a.bin"}]
+    )
+    bad = {"project": project, "force": True, "delete_contents": True, "delete_external_artifacts": "yes"}
+    reply = tenant.call("projects.delete", bad, version="2.26")
+    assert reply.code == (400, 12) and "delete_external_artifacts" in reply.meta["result_msg"]
+    assert tenant.tasks.get_by_id(task=task)["task"]["project"] == child  # nothing deleted
+    data = {**bad, "delete_external_artifacts": external}
+    result = _ok(tenant, "projects.delete", data, version="2.26")
+    assert result["deleted"] == 2 and result["deleted_tasks"] == 1 and result["deleted_models"] == 1
+    assert result["urls"] == {"model_urls": ["file:///w.bin"], "artifact_urls": ["file:///a.bin"]}
+    # without delete_contents nothing is deleted but the projects, and no urls are answered
+    other = _ok(tenant, "projects.create", {"name": _name("keep"), "description": "d"})["id"]
+    kept = tenant.tasks.create(name=_name("t"), type="training", project=other)["id"]
+    result = _ok(tenant, "projects.delete", {"project": other, "force": True, "delete_external_artifacts": external})
+    assert result["disassociated_tasks"] == 1 and "urls" not in result
+    assert "project" not in tenant.tasks.get_by_id(task=kept)["task"]
