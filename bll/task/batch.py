@@ -164,7 +164,7 @@ class TaskBatch:
 
     def dequeue_many(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
         dequeue_status(request)  # a bad one refuses the whole batch
-        options = _options(request, ("new_status", *_STATUS_TEXT))
+        options = _options(request, ("new_status", "remove_from_all_queues", *_STATUS_TEXT))
 
         def one(task_id: str) -> dict[str, Any]:
             result = self._life.dequeue(company_id, {"task": task_id, **options})

@@ -25,6 +25,7 @@ TRASH_COLLECTION = "task__trash"
 class QueueOps(Protocol):
     def add_task(self, company_id: str, queue_id: str, task_id: str) -> int: ...
     def remove_task(self, company_id: str, queue_id: str, task_id: str) -> int: ...
+    def remove_task_everywhere(self, company_id: str, task_id: str) -> int: ...
     def default_queue_id(self, company_id: str) -> str: ...
     def get_by_id(self, company_id: str, queue_id: str) -> dict[str, Any]: ...
 
@@ -143,7 +144,8 @@ class TaskLifecycle:
         return {"removed": removed}
 
     def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Take a queued task out of its queue; it becomes ``created``, or ``new_status``
+        """Take a queued task out of its queue (2.25 ``remove_from_all_queues``: then out
+        of every other queue holding it too); it becomes ``created``, or ``new_status``
         (2.26: any status but queued, forced as the reference forces it)."""
         new_status = dequeue_status(request)
         task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
@@ -158,6 +160,8 @@ class TaskLifecycle:
                 if (exc.code, exc.subcode) == (400, 703) and _status_moved(self.tasks, task):
                     raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
                 raise
+            if request.get("remove_from_all_queues"):
+                self.queues.remove_task_everywhere(company_id, task["id"])
             change = _change(request, new_status or S.created, unset=("execution.queue",))
             change.force = bool(new_status)
             return {"dequeued": 1, **self._apply(task, change)}

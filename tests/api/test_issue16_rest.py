@@ -84,6 +84,37 @@ def test_dequeue_many_bad_new_status(tenant: ApiClient, queue: str, bad: str) ->
     assert _task(tenant, task)["status"] == "queued"
 
 
+def _entries(api: ApiClient, queue: str) -> list[str]:
+    return [e["task"] for e in api.queues.get_by_id(queue=queue)["queue"]["entries"]]
+
+
+@pytest.mark.parametrize(
+    ("version", "everywhere", "left"), [("2.25", True, []), ("2.25", False, [1]), ("2.24", True, [1])]
+)
+def test_dequeue_remove_from_all_queues(
+    tenant: ApiClient, queue: str, version: str, everywhere: bool, left: list[int]
+) -> None:
+    other = str(tenant.queues.create(name=_name("q"))["id"])
+    task = _queued_task(tenant, queue)
+    tenant.call("queues.add_task", {"queue": other, "task": task}, version="2.9")
+    assert _entries(tenant, other) == [task]
+    data = {"task": task, "remove_from_all_queues": everywhere}
+    assert _ok(tenant, "tasks.dequeue", data, version=version)["dequeued"] == 1
+    assert _entries(tenant, queue) == [] and _entries(tenant, other) == [task] * len(left)
+    assert _task(tenant, task)["status"] == "created"
+
+
+def test_dequeue_many_remove_from_all_queues(tenant: ApiClient, queue: str) -> None:
+    other = str(tenant.queues.create(name=_name("q"))["id"])
+    task = _queued_task(tenant, queue)
+    tenant.call("queues.add_task", {"queue": other, "task": task}, version="2.9")
+    reply = _ok(tenant, "tasks.dequeue_many", {"ids": [task], "remove_from_all_queues": True}, version="2.25")
+    assert [s["id"] for s in reply["succeeded"]] == [task]
+    assert _entries(tenant, queue) == [] == _entries(tenant, other)
+    bad = tenant.call("tasks.dequeue_many", {"ids": [task], "remove_from_all_queues": "yes"}, version="2.25")
+    assert bad.code == (400, 12) and "remove_from_all_queues" in bad.meta["result_msg"]
+
+
 # --- tasks.get_all_ex include_subprojects (2.13; get_all 2.26) --------------------------
 
 
