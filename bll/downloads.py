@@ -25,7 +25,7 @@ from ..protocol.versions import Version
 from .models import ModelBLL
 from .organization import public_or_company
 from .task.params import unescape_key
-from .task.task_bll import TaskBLL
+from .task.task_bll import TaskBLL, hidden_filter
 
 _KEY = "get_all_download_{}"
 #: the parameter sections whose path parts are sent escaped (a '.' in a name is %2E)
@@ -99,8 +99,9 @@ class DownloadBLL:
         allow_public = request.get("allow_public") is not False
         if request["entity_type"] == "task":
             conditions: list[dict[str, Any]] = [] if allow_public else [{"company": company_id}]
-            if version >= Version(2, 10) and not query.get("search_hidden") and not query.get("id"):
-                conditions.append({"system_tags": {"$ne": "hidden"}})
+            hidden = hidden_filter(query, version)
+            if hidden:
+                conditions.append(hidden)
             base = {"$and": conditions} if conditions else None
 
             def tasks(page: int, size: int) -> list[dict[str, Any]]:

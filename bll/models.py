@@ -30,6 +30,7 @@ from .organization import (
     split_joins,
     writable,
 )
+from .project_tree import with_descendants
 from .projects import check_name
 from .query import QuerySpec, get_all_docs
 from .scroll import Scroll
@@ -126,7 +127,9 @@ class ModelBLL:
         of the request filter on metadata (a list: any of the values)."""
         request = metadata.escape_request(conform_tag_filter("model", request, version))
         if version >= V2_13 and request.get("include_subprojects") and request.get("project"):
-            request = {**request, "project": self._with_subprojects(request["project"])}
+            projects = request["project"]
+            values = projects if isinstance(projects, list) else [projects]
+            request = {**request, "project": with_descendants(self._projects, values)}
         only = [str(f) for f in request.get("only_fields") or ()]
         if not any(not f.startswith("-") for f in only):
             request = {**request, "only_fields": [*only, f"-{_EXCLUDED_BY_DEFAULT}"]}
@@ -139,19 +142,6 @@ class ModelBLL:
         docs = get_all_docs(self._models, company_id, request, SPEC, base_filter=base, window=window)
         models = [for_output(metadata.to_api(d), version) for d in docs]
         return models, ({"scroll_id": scroll.next_id(len(models))} if scroll else {})
-
-    def _with_subprojects(self, projects: Any) -> list[Any]:
-        """A ``project`` filter with ``include_subprojects`` (get_all_ex 2.13, get_all
-        2.26): each project id with those of its descendants (the project tree's ``path``);
-        excluded values (``-id``, ``__$not``) and nulls stay as they are."""
-        values = projects if isinstance(projects, list) else [projects]
-        plain, negated = [], False
-        for value in values:
-            if isinstance(value, str) and not negated and value != "__$not" and not value.startswith("-"):
-                plain.append(value)
-            negated = value == "__$not"
-        below = [c["id"] for c in self._projects.descendants(plain)] if plain else []
-        return [*(b for b in below if b not in values), *values]
 
     def get_all_ex(
         self, company_id: str, request: Mapping[str, Any], version: Version, scrolled: bool = False

@@ -19,7 +19,7 @@ from ..database.repositories.models import ModelRepository
 from ..database.repositories.projects import ProjectRepository
 from ..database.repositories.tasks import TaskRepository
 from ..protocol import errors
-from .project_tree import DATASET_TAG, DATASETS_PROJECT, PIPELINE_TAG, REPORTS_TAG
+from .project_tree import DATASET_TAG, DATASETS_PROJECT, PIPELINE_TAG, REPORTS_TAG, with_descendants
 from .query import QuerySpec, build_filter
 
 CHILDREN_TYPES = ("pipeline", "report", "dataset")
@@ -84,7 +84,7 @@ def select(
     requested_ids = [str(r) for r in (requested if isinstance(requested, list) else [requested] if requested else [])]
     within: list[str] | None = None
     if requested_ids:
-        within = [*requested_ids, *(c["id"] for c in projects.descendants(requested_ids))]
+        within = with_descendants(projects, requested_ids)
     child = child_filter(company_id, users, children_tags if children_type else None, allow_public)
 
     def scoped(field: str, query: dict[str, Any]) -> dict[str, Any]:

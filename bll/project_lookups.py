@@ -20,7 +20,7 @@ the number of distinct values or keys over every page (the reference counts the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..database.repositories import CollectionReader
@@ -35,8 +35,9 @@ from . import metadata
 from .models import SPEC as MODEL_QUERY
 from .organization import public_or_company
 from .patterns import pattern
+from .project_tree import with_descendants
 from .projects import SPEC as PROJECT_QUERY
-from .query import NOT_MARKER, QuerySpec, build_filter
+from .query import QuerySpec, build_filter
 from .task.params import escape_key, unescape_key
 from .task.task_bll import TASK_QUERY
 
@@ -98,19 +99,13 @@ class ProjectLookups:
 
     # --- scopes ------------------------------------------------------------------------
 
-    def with_subprojects(self, project_ids: Iterable[str]) -> list[str]:
-        """The ids and those of the projects under them (whose ``path`` holds one)."""
-        ids = list(dict.fromkeys(project_ids))
-        if not ids:
-            return ids
-        under = [d["_id"] for d in self._projects.find({"path": {"$in": ids}}, {"_id": 1})]
-        return list(dict.fromkeys([*ids, *under]))
-
     def _in_projects(self, project_ids: Sequence[str] | None, include_subprojects: bool) -> dict[str, Any]:
         """The clause of entities in these projects ({} for every project)."""
         if not project_ids:
             return {}
-        ids = self.with_subprojects(project_ids) if include_subprojects else list(dict.fromkeys(project_ids))
+        ids = list(dict.fromkeys(project_ids))
+        if include_subprojects:
+            ids = with_descendants(self._projects, ids)
         return {"project": {"$in": ids}}
 
     @staticmethod
@@ -183,7 +178,8 @@ class ProjectLookups:
         tag_filter = {k: v for k, v in (request.get("filter") or {}).items() if k in ("tags", "system_tags") and v}
         query = build_filter(company_id, tag_filter, PROJECT_QUERY, allow_public=False)
         if request.get("projects"):
-            query = {"$and": [query, {"_id": {"$in": self.with_subprojects(request["projects"])}}]}
+            within = with_descendants(self._projects, list(dict.fromkeys(request["projects"])))
+            query = {"$and": [query, {"_id": {"$in": within}}]}
         fields = ("tags", "system_tags") if request.get("include_system") else ("tags",)
         result: dict[str, list[str]] = {"tags": [], "system_tags": []}
         for field in fields:
@@ -280,14 +276,12 @@ class ProjectLookups:
     def _with_subproject_filter(self, data: dict[str, Any]) -> dict[str, Any]:
         """The filter with its ``project`` ids and the projects under them (reports
         always, as the reference; tasks and models with ``include_subprojects``). A
-        filter that excludes or asks for no project is left as it is."""
+        filter's excluded or null values stay as they are."""
         value = data.get("project")
         ids = [value] if isinstance(value, str) else value
         if not isinstance(ids, list) or not ids:
             return data
-        if not all(isinstance(i, str) and i and not i.startswith("-") and i != NOT_MARKER for i in ids):
-            return data
-        return {**data, "project": self.with_subprojects(ids)}
+        return {**data, "project": with_descendants(self._projects, ids)}
 
     def _active_projects(self, company_id: str, users: Sequence[str], allow_public: bool) -> list[str]:
         """The projects the users created or created a task or a model in, with their

@@ -8,7 +8,7 @@ keep the names and paths of every descendant consistent. docs/projects.md, "Subp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -18,6 +18,7 @@ from ..database.repositories.projects import ProjectRepository
 from ..database.repositories.tasks import TaskRepository
 from ..database.vocabulary import new_id, utcnow
 from ..protocol import errors
+from .query import NOT_MARKER
 
 SEPARATOR = "/"
 HIDDEN = "hidden"
@@ -51,6 +52,26 @@ def basename(name: str) -> str:
 def _check_length(name: str) -> None:
     if len(name) < MIN_NAME:
         raise errors.DATA_VALIDATION_ERROR(f"name must be at least {MIN_NAME} characters long", field="name", name=name)
+
+
+def with_descendants(projects: ProjectRepository, project_ids: Iterable[Any]) -> list[Any]:
+    """A project filter's values followed by the ids of every project below one of them
+    (any depth: those whose ``path`` holds it), each id once: what ``include_subprojects``
+    and the statistics over children read. Values that are not a project id to include
+    (a null, an excluded ``-id``, ``__$not`` and the value after it) are kept as they
+    are and not expanded."""
+    values = list(project_ids)
+    plain, negated = [], False
+    for value in values:
+        if isinstance(value, str) and value and not negated and value != NOT_MARKER and not value.startswith("-"):
+            plain.append(value)
+        negated = value == NOT_MARKER
+    seen = {v for v in values if isinstance(v, str)}
+    below = [c["id"] for c in projects.descendants(list(dict.fromkeys(plain)))] if plain else []
+    below = [b for b in dict.fromkeys(below) if b not in seen]
+    if negated:  # a trailing marker must not come to exclude a descendant
+        return [*below, *values]
+    return [*values, *below]
 
 
 class ProjectTree:

@@ -7,6 +7,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..database.repositories.models import ModelRepository
@@ -15,7 +16,7 @@ from ..database.repositories.tasks import TaskRepository
 from ..database.repositories.users import UserRepository
 from ..database.vocabulary import TaskStatus, new_id, utcnow
 from ..protocol import errors
-from ..protocol.versions import V2_13, V2_14, Version
+from ..protocol.versions import V2_10, V2_13, V2_14, Version
 from .auth.identity import Identity
 from .organization import (
     OrgBLL,
@@ -29,7 +30,7 @@ from .organization import (
     writable,
 )
 from .project_children import STATS_FILTERS, child_filter, dataset_filter, select, stats_filter, tags_filter
-from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree
+from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree, with_descendants
 from .query import QuerySpec, get_all_docs
 from .scroll import Scroll
 from .task.params import unescape_key
@@ -62,6 +63,8 @@ TREE_SPEC = QuerySpec(
 )
 # only these task types count towards a project's run time (as in the reference)
 _RUNTIME_TYPES = ("training", "testing")
+#: a task completed and then queued, running or failed again does not count as recently completed
+_NOT_RECENTLY_COMPLETED = (TaskStatus.queued, TaskStatus.in_progress, TaskStatus.failed)
 
 
 def check_name(fields: dict[str, Any]) -> None:
@@ -287,7 +290,7 @@ class ProjectBLL:
             every = [m for group in members.values() for m in group]
             stats = self._stats(company_id, every, selection.users, selection.task_filter())
             per_project = {
-                pid: {s: _summed([stats[m][s] for m in group if m in stats]) for s in states}
+                pid: {s: _summed([stats[m][s] for m in group if m in stats], version) for s in states}
                 for pid, group in members.items()
             }
         for project in projects:
@@ -352,8 +355,11 @@ class ProjectBLL:
         extra: Mapping[str, Any] | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Task counts per status and run time (seconds, completed − started) per
-        project, separately for active and archived tasks (of ``users`` when given)."""
+        project, separately for active and archived tasks (of ``users`` when given); with
+        the total, the tasks completed in the last 24 hours (not queued, running or
+        failed since) and the latest ``started`` (``last_task_run``)."""
         result: dict[str, dict[str, Any]] = defaultdict(lambda: {s: _empty_stats() for s in STATES})
+        day_ago = utcnow() - timedelta(hours=24)
         query = {**public_or_company(company_id), "project": {"$in": project_ids}}
         if users:
             query["user"] = {"$in": list(users)}
@@ -366,9 +372,13 @@ class ProjectBLL:
             section = result[task["project"]][state]
             status = task.get("status") or TaskStatus.unknown
             section["status_count"][status] = section["status_count"].get(status, 0) + 1
+            section["total_tasks"] += 1
             started, completed = task.get("started"), task.get("completed")
             if task.get("type") in _RUNTIME_TYPES and started and completed and completed > started:
                 section["total_runtime"] += math.floor((completed - started).total_seconds())
+            if completed and completed > day_ago and status not in _NOT_RECENTLY_COMPLETED:
+                section["completed_tasks_24h"] += 1
+            section["last_task_run"] = _latest(section["last_task_run"], started)
         return result
 
     def update(self, company_id: str, project_id: str, request: Mapping[str, Any], version: Version) -> dict[str, Any]:
@@ -425,7 +435,7 @@ class ProjectBLL:
         (``include_subprojects``, 2.13)."""
         if not include_subprojects:
             return project_id
-        return {"$in": [project_id, *(c["id"] for c in self._projects.descendants([project_id]))]}
+        return {"$in": with_descendants(self._projects, [project_id])}
 
     def unique_metric_variants(
         self, company_id: str, project_id: str | None, include_subprojects: bool = False
@@ -480,8 +490,7 @@ class ProjectBLL:
         ``users.get_all_ex`` with ``active_in_projects``."""
         query: dict[str, Any] = {"company": company_id}
         if project_ids:  # with their subprojects (API 2.13 trees)
-            below = [c["id"] for c in self._projects.descendants(project_ids)]
-            query["project"] = {"$in": [*project_ids, *below]}
+            query["project"] = {"$in": with_descendants(self._projects, project_ids)}
         if user_ids:
             query["user"] = {"$in": user_ids}
         users: set[str] = set()
@@ -525,16 +534,33 @@ class _Children:
 
 
 def _empty_stats() -> dict[str, Any]:
-    return {"total_runtime": 0, "status_count": dict.fromkeys(TaskStatus.ALL, 0)}
+    return {
+        "total_runtime": 0,
+        "status_count": dict.fromkeys(TaskStatus.ALL, 0),
+        "total_tasks": 0,
+        "completed_tasks_24h": 0,
+        "last_task_run": None,
+    }
 
 
-def _summed(sections: list[dict[str, Any]]) -> dict[str, Any]:
-    """One project's statistics section with its descendants' added."""
+def _latest(a: datetime | None, b: Any) -> datetime | None:
+    if not isinstance(b, datetime):
+        return a
+    return b if a is None or b > a else a
+
+
+def _summed(sections: list[dict[str, Any]], version: Version) -> dict[str, Any]:
+    """One project's statistics section with its descendants' added; below 2.10 only
+    v0.16.1's ``total_runtime`` and ``status_count``."""
     total = _empty_stats()
     for section in sections:
-        total["total_runtime"] += section["total_runtime"]
+        for key in ("total_runtime", "total_tasks", "completed_tasks_24h"):
+            total[key] += section[key]
+        total["last_task_run"] = _latest(total["last_task_run"], section["last_task_run"])
         for status, count in section["status_count"].items():
             total["status_count"][status] = total["status_count"].get(status, 0) + count
+    if version < V2_10:
+        return {k: total[k] for k in ("total_runtime", "status_count")}
     return total
 
 

@@ -290,6 +290,20 @@ class QueueBLL:
             self._reset_tasks(company_id, queue_id, [task_id], f"Task was removed from the queue {queue_id}")
         return len(entries) - len(kept)
 
+    def remove_task_everywhere(self, company_id: str, task_id: str) -> int:
+        """Take the task out of every queue of the company that holds it (tasks.dequeue
+        2.25 ``remove_from_all_queues``); how many queues held it. A queue the task
+        left meanwhile is skipped."""
+        holding = [d["_id"] for d in self._queues.find({"company": company_id, "entries.task": task_id}, {"_id": 1})]
+        removed = 0
+        for queue_id in holding:
+            try:
+                self.remove_task(company_id, str(queue_id), task_id)
+            except errors.ApiError:
+                continue
+            removed += 1
+        return removed
+
     def clear(self, company_id: str, queue_id: str) -> list[str]:
         """Take every waiting task out of the queue (each by the atomic pull of one task,
         so that a task queued meanwhile stays) and reset their statuses; the ids reset."""

@@ -27,7 +27,7 @@ from .events.tasks import events_company
 from .models import ModelBLL
 from .organization import public_or_company, writable
 from .patterns import literal
-from .project_tree import ProjectTree
+from .project_tree import ProjectTree, with_descendants
 from .scroll import Scroll
 from .task.access import TaskAccess
 from .task.state_machine import StatusChange, apply_status_change
@@ -306,11 +306,6 @@ class ReportBLL:
             chosen.update(str(p["_id"]) for p in root)
         return sorted(chosen)
 
-    def _with_subprojects(self, company_id: str, project_ids: list[Any]) -> list[Any]:
-        named = self._projects_named(company_id, [str(p) for p in project_ids if p])
-        below = self._below(company_id, list(named.values()))
-        return list(dict.fromkeys([*project_ids, *(str(p["_id"]) for p in below)]))
-
     def get_task_data(
         self, company_id: str, request: Mapping[str, Any], version: Version, model_events: bool
     ) -> dict[str, Any]:
@@ -322,7 +317,7 @@ class ReportBLL:
             system_tags = query.get("system_tags")
             query["system_tags"] = [*_as_list(system_tags), f"-{HIDDEN}"] if system_tags else [f"-{HIDDEN}"]
         if request.get("include_subprojects") and query.get("project"):
-            query["project"] = self._with_subprojects(company_id, _as_list(query["project"]))
+            query["project"] = with_descendants(self._projects, _as_list(query["project"]))
         allow_public = request.get("allow_public") is not False
         if model_events:
             query.pop("type", None)  # models have no type; the rest are the models' filters

@@ -7,7 +7,7 @@ from typing import Any
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
 from ..protocol.versions import V2_10
-from .declared import declared_only
+from .declared import declared, declared_only
 
 endpoints = Endpoints("tasks")
 
@@ -19,12 +19,14 @@ def get_by_id(call: Call, company_id: str, request: dict[str, Any]) -> dict[str,
 
 @endpoints.handler("get_all")
 def get_all(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    request = {**request, "include_subprojects": declared(call, request, "include_subprojects")}
     tasks, extra = call.ctx.tasks.listing(company_id, request, call.requested_version)
     return {"tasks": tasks, **extra}
 
 
 @endpoints.handler("get_all_ex")
 def get_all_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    request = {**request, "include_subprojects": declared(call, request, "include_subprojects")}
     tasks, extra = call.ctx.tasks.listing(company_id, request, call.requested_version, joins=True)
     return {"tasks": tasks, **extra}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..protocol.call import Call
 from ..protocol.endpoints import Endpoints
+from .declared import declared_only
 
 endpoints = Endpoints("tasks")
 
@@ -60,7 +61,7 @@ def enqueue_many(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
 
 @endpoints.handler("dequeue_many")
 def dequeue_many(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_batch.dequeue_many(company_id, request)
+    return call.ctx.task_batch.dequeue_many(company_id, declared_only(call, request))
 
 
 @endpoints.handler("move")

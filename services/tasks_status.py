@@ -57,7 +57,7 @@ def enqueue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, A
 
 @endpoints.handler("dequeue")
 def dequeue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_lifecycle.dequeue(company_id, request)
+    return call.ctx.task_lifecycle.dequeue(company_id, declared_only(call, request))
 
 
 @endpoints.handler("publish")

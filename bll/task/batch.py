@@ -19,7 +19,7 @@ from ..model_batch import move_target, project_named
 from ..projects import ProjectBLL
 from ..queues import QueueBLL
 from ..workers import WorkerBLL
-from .lifecycle import TaskLifecycle
+from .lifecycle import TaskLifecycle, dequeue_status
 
 _STATUS_TEXT = ("status_reason", "status_message")
 _CLEANUP = ("delete_output_models", "return_file_urls", "delete_external_artifacts")
@@ -163,7 +163,8 @@ class TaskBatch:
         return {**answer, **self.queue_target.watched(identity.company, request, request.get("queue"))}
 
     def dequeue_many(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        options = _options(request, _STATUS_TEXT)
+        dequeue_status(request)  # a bad one refuses the whole batch
+        options = _options(request, ("new_status", "remove_from_all_queues", *_STATUS_TEXT))
 
         def one(task_id: str) -> dict[str, Any]:
             result = self._life.dequeue(company_id, {"task": task_id, **options})

@@ -25,6 +25,7 @@ TRASH_COLLECTION = "task__trash"
 class QueueOps(Protocol):
     def add_task(self, company_id: str, queue_id: str, task_id: str) -> int: ...
     def remove_task(self, company_id: str, queue_id: str, task_id: str) -> int: ...
+    def remove_task_everywhere(self, company_id: str, task_id: str) -> int: ...
     def default_queue_id(self, company_id: str) -> str: ...
     def get_by_id(self, company_id: str, queue_id: str) -> dict[str, Any]: ...
 
@@ -42,6 +43,15 @@ def _change(request: Mapping[str, Any], new_status: str, **extra: Any) -> Status
         force=bool(request.get("force")),
         **extra,
     )
+
+
+def dequeue_status(request: Mapping[str, Any]) -> str | None:
+    """The ``new_status`` of a dequeue (2.26), refused when it is ``queued``: the task
+    leaves its queue, so it cannot stay queued (400/12)."""
+    new_status = request.get("new_status")
+    if new_status == S.queued:
+        raise errors.VALIDATION_ERROR("field new_status: a dequeued task cannot stay queued", field="new_status")
+    return new_status
 
 
 class TaskLifecycle:
@@ -134,6 +144,10 @@ class TaskLifecycle:
         return {"removed": removed}
 
     def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Take a queued task out of its queue (2.25 ``remove_from_all_queues``: then out
+        of every other queue holding it too); it becomes ``created``, or ``new_status``
+        (2.26: any status but queued, forced as the reference forces it)."""
+        new_status = dequeue_status(request)
         task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
         # the removal and the status change as one, on a document server: a racing dequeue
         # waits for both, so its removal finds the status already moved
@@ -146,8 +160,10 @@ class TaskLifecycle:
                 if (exc.code, exc.subcode) == (400, 703) and _status_moved(self.tasks, task):
                     raise errors.FAILED_CHANGING_TASK_STATUS(task=task["id"], expected=S.queued) from exc
                 raise
-            change = _change(request, S.created, unset=("execution.queue",))
-            change.force = False
+            if request.get("remove_from_all_queues"):
+                self.queues.remove_task_everywhere(company_id, task["id"])
+            change = _change(request, new_status or S.created, unset=("execution.queue",))
+            change.force = bool(new_status)
             return {"dequeued": 1, **self._apply(task, change)}
 
     # --- publish ---------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ...protocol.versions import V2_9, V2_10, Version
 from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
+from ..project_tree import with_descendants
 from ..query import QuerySpec, get_all_docs
 from ..scroll import Scroll
 from . import task_models
@@ -123,6 +124,15 @@ class TaskFields:
         return cls(create=stored("tasks.create"), edit=stored("tasks.edit"), update=stored("tasks.update"))
 
 
+def hidden_filter(request: Mapping[str, Any], version: Version) -> dict[str, Any] | None:
+    """The condition that leaves hidden tasks (system tag ``hidden``: reports, the SDK's
+    hidden helpers) out of a tasks listing: from 2.10 (the reference after 0.16), unless
+    the request has ``search_hidden`` or names task ``id``s; None where none applies."""
+    if version >= V2_10 and not request.get("search_hidden") and not request.get("id"):
+        return {"system_tags": {"$ne": HIDDEN_TAG}}
+    return None
+
+
 class TaskBLL:
     def __init__(self, config: Config, fields: TaskFields, access: TaskAccess) -> None:
         self.config = config
@@ -179,12 +189,16 @@ class TaskBLL:
         self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """tasks.get_all / get_all_ex as the version asks: from 2.10 (the reference after
-        0.16) without the hidden tasks (system tag ``hidden``) unless ``search_hidden`` or
-        ``id`` is given; from 2.15 scrolled with ``size`` / ``scroll_id`` (``bll/scroll.py``).
-        The tasks and the answer's extra fields (``scroll_id``)."""
-        base = None
-        if version >= V2_10 and not request.get("search_hidden") and not request.get("id"):
-            base = {"system_tags": {"$ne": HIDDEN_TAG}}
+        0.16) without the hidden tasks (``hidden_filter``); with ``include_subprojects``
+        (get_all_ex 2.13, get_all 2.26: the handler passes it where declared) the
+        ``project`` filter takes the projects below those given; from 2.15 scrolled with
+        ``size`` / ``scroll_id`` (``bll/scroll.py``). The tasks and the answer's extra
+        fields (``scroll_id``)."""
+        base = hidden_filter(request, version)
+        projects = request.get("project")
+        if request.get("include_subprojects") and projects:
+            values = projects if isinstance(projects, list) else [projects]
+            request = {**request, "project": with_descendants(self.access.projects, values)}
         scroll = Scroll.of(request) if version >= V2_15 else None
         if scroll:
             request = Scroll.ordered(request)

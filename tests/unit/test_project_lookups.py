@@ -13,6 +13,7 @@ import mongomock
 import pytest
 
 from stationmaster.bll.project_lookups import ProjectLookups, natural_key
+from stationmaster.bll.project_tree import with_descendants
 from stationmaster.config.parsed import user_cache_dirs
 from stationmaster.database.embedded import client_class
 from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
@@ -59,8 +60,10 @@ def _tree(documents: Documents) -> None:
 
 def test_include_subprojects_follows_the_path(documents: Documents, lookups: ProjectLookups) -> None:
     _tree(documents)
-    assert lookups.with_subprojects(["mid"]) == ["mid", "leaf"]
-    assert sorted(lookups.with_subprojects(["top", "else"])) == ["else", "leaf", "mid", "top"]
+    assert with_descendants(documents.projects, ["mid"]) == ["mid", "leaf"]
+    assert sorted(with_descendants(documents.projects, ["top", "else"])) == ["else", "leaf", "mid", "top"]
+    assert with_descendants(documents.projects, ["-top", None, "mid"]) == ["-top", None, "mid", "leaf"]
+    assert with_descendants(documents.projects, ["else", "__$not", "top"]) == ["else", "__$not", "top"]
     request = {"projects": ["mid"], "section": "Args", "name": "lr", "include_subprojects": True}
     assert lookups.hyperparam_values("c1", request)["values"] == ["leaf-lr", "mid-lr"]
     flat = lookups.hyperparam_values("c1", {**request, "include_subprojects": False})
