@@ -33,17 +33,21 @@ STATS_FILTERS: dict[str, dict[str, Any]] = {
 
 def child_filter(company_id: str, users: Sequence[str], tags: Any, allow_public: bool = True) -> dict[str, Any]:
     """The company's (and public) entities of ``users`` (any when empty) matching the
-    ``tags`` list filter (any when empty)."""
+    ``tags`` list filter (any when empty), or ``tags`` itself when it is a condition (a
+    dict: 2.27 ``children_tags_filter``)."""
     request: dict[str, Any] = {}
     if users:
         request["user"] = list(users)
-    if tags:
+    if tags and not isinstance(tags, dict):
         request["tags"] = tags
-    return build_filter(company_id, request, _SPEC, allow_public=allow_public)
+    built = build_filter(company_id, request, _SPEC, allow_public=allow_public)
+    return {"$and": [built, tags]} if tags and isinstance(tags, dict) else built
 
 
 def tags_filter(tags: Any) -> dict[str, Any]:
-    """Only the ``tags`` list filter of ``child_filter`` (no company scope)."""
+    """Only the ``tags`` list filter (or condition) of ``child_filter`` (no company scope)."""
+    if isinstance(tags, dict):
+        return tags
     built = build_filter("-", {"tags": tags}, _SPEC, allow_public=False)
     clauses = built["$and"][1:] if "$and" in built else []
     return {"$and": clauses} if clauses else {}

@@ -18,7 +18,7 @@ from ...protocol.versions import V2_9, V2_10, Version
 from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
-from ..query import QuerySpec, get_all_docs
+from ..query import QuerySpec, get_all_docs, split_filters
 from ..scroll import Scroll
 from . import task_models
 from .access import TaskAccess
@@ -39,6 +39,20 @@ _NOT_STORED_AS_GIVEN = {
     "tasks.edit": ("task", "force", "output_dest"),
     "tasks.update": ("task", "output__error"),
 }
+#: the fields get_all_ex's ``filters`` (2.27) may name, as the reference's task list fields
+FILTERABLE = (
+    "id",
+    "user",
+    "tags",
+    "system_tags",
+    "type",
+    "status",
+    "project",
+    "parent",
+    "hyperparams.*",
+    "execution.queue",
+    "models.input.model",
+)
 JOIN_REFS = {"project": ProjectRepository(), "parent": TaskRepository(), "user": UserRepository()}
 V2_15 = Version(2, 15)
 #: the system tag of tasks get_all leaves out from 2.10 unless search_hidden
@@ -180,11 +194,17 @@ class TaskBLL:
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """tasks.get_all / get_all_ex as the version asks: from 2.10 (the reference after
         0.16) without the hidden tasks (system tag ``hidden``) unless ``search_hidden`` or
-        ``id`` is given; from 2.15 scrolled with ``size`` / ``scroll_id`` (``bll/scroll.py``).
+        ``id`` is given; from 2.15 scrolled with ``size`` / ``scroll_id`` (``bll/scroll.py``);
+        get_all_ex (``joins``) from 2.27 with ``filters`` (``bll/query.py: split_filters``).
         The tasks and the answer's extra fields (``scroll_id``)."""
-        base = None
+        condition = None
+        if joins:
+            request, condition = split_filters(request, version, FILTERABLE, escape_path)
+        base: dict[str, Any] | None = None
         if version >= V2_10 and not request.get("search_hidden") and not request.get("id"):
             base = {"system_tags": {"$ne": HIDDEN_TAG}}
+        if condition is not None:
+            base = {"$and": [base, condition]} if base else condition
         scroll = Scroll.of(request) if version >= V2_15 else None
         if scroll:
             request = Scroll.ordered(request)
