@@ -174,7 +174,11 @@ class ProjectBLL:
         statistics over each project's descendants; from 2.14 hidden projects marked;
         from 2.24 ``children_type`` (2.25 ``children_tags``); from 2.27 ``filters`` and
         ``children_tags_filter`` (which replaces ``children_tags``)."""
+        named = request.get("filters") if version >= FILTERS_VERSION else None
         request, condition = split_filters(request, version, FILTERABLE)
+        if isinstance(named, dict) and named.get("parent") is not None:
+            # filters.parent replaces the tree search's parent, shallow_search's top level too
+            request.pop("shallow_search", None)
         users: list[str] = list(request.get("active_users") or []) if version >= V2_13 else []
         kind = request.get("children_type") if version >= CHILDREN_TYPE_VERSION else None
         tags = request.get("children_tags") if version >= CHILDREN_TAGS_VERSION else None

@@ -187,6 +187,12 @@ def test_projects_filters(tenant: ApiClient, tree: dict[str, str]) -> None:
     assert found(filters={"id": {"any": {"include": [tree["P3"], tree["P2"]]}}}) == {"P2", "P3"}
     # the plain tags filter is replaced, the tree search (parent, shallow_search) still holds
     assert found(tags=["b"], filters=_tags(all={"exclude": ["b"]})) == {"P2", "P3"}
+    # filters.parent replaces the tree search (parent, and shallow_search's top level)
+    deeper = tenant.call("projects.create", {"name": f"{tree['root_name']}/P1/sub", "description": ""}, version=V)
+    assert deeper.status == 200, deeper.meta
+    assert found(filters={"parent": {"any": {"include": [tree["P1"]]}}}) == {"sub"}
+    assert found(parent=[tree["P1"]], filters={"parent": {"any": {"include": [tree["root"]]}}}) == {"P1", "P2", "P3"}
+    assert _basenames(tenant, tree["P1"], shallow_search=False) == {"sub"}
     # path: the projects below the root, at any depth
     deep = tenant.call("projects.create", {"name": f"{tree['root_name']}/P3/deep", "description": ""}, version=V)
     assert deep.status == 200, deep.meta
@@ -194,7 +200,7 @@ def test_projects_filters(tenant: ApiClient, tree: dict[str, str]) -> None:
         tenant, filters={"path": {"all": {"include": [tree["root"]]}}}, only_fields=["basename"], search_hidden=True
     )
     assert below.status == 200, below.meta
-    assert {p["basename"] for p in below.data["projects"]} == {"P1", "P2", "P3", "deep"}
+    assert {p["basename"] for p in below.data["projects"]} == {"P1", "P2", "P3", "sub", "deep"}
     # from 2.27 only
     assert found("2.25", filters=_tags(any={"include": ["b"]})) == {"P1", "P2", "P3"}
     assert found("2.31", filters=_tags(any={"include": ["b"]})) == {"P1"}
