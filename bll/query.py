@@ -213,7 +213,7 @@ def split_filters(
         if value is None:  # a null filter is an absent one
             continue
         rest.pop(name, None)
-        clause = field_filter(where, path(_field_name(where, name)), value)
+        clause = field_filter(where, path(field_path(where, name)), value)
         if clause is not None:
             clauses.append(clause)
     if not clauses:
@@ -340,6 +340,12 @@ def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
 
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
+
+
+def field_path(where: str, name: Any) -> str:
+    """``name`` from the request as a document path (``id`` is ``_id``); 400/12 naming
+    ``where`` when it is not a field name."""
+    return _field_name(where, name)
 
 
 def _field_name(where: str, name: Any) -> str:

@@ -283,3 +283,21 @@ def test_projects_children_tags_filter(tenant: ApiClient, tree: dict[str, str]) 
     assert reply.status == 200, reply.meta
     (project,) = reply.data["projects"]  # its report is in its .reports child
     assert project["id"] == tree["P2"] and project["stats"]["active"]["status_count"]["created"] == 1
+
+
+def test_projects_include_stats_filter_takes_field_filters(tenant: ApiClient, tree: dict[str, str]) -> None:
+    for tags in (["a"], ["a", "b"], []):
+        tenant.tasks.create(name="counted task", type="training", project=tree["P1"], tags=tags)
+
+    def created(stats_filter: dict[str, Any], version: str = V) -> Any:
+        reply = _projects(tenant, version, id=[tree["P1"]], include_stats=True, include_stats_filter=stats_filter)
+        if reply.status != 200:
+            return reply.code
+        return reply.data["projects"][0]["stats"]["active"]["status_count"]["created"]
+
+    assert created({"tags": {"any": {"include": ["a"]}}}) == 2
+    assert created({"tags": {"all": {"include": ["a", "b"]}}}) == 1
+    assert created({"tags": {"any": {"include": [None]}}, "type": ["training"]}) == 1
+    assert created({"tags": {"all": {"exclude": ["b"]}}, "type": ["-training"]}) == 0
+    assert created({"tags": {"op": "xor"}}) == (400, 12)
+    assert created({"tags": {}}) == (400, 12)
