@@ -37,9 +37,11 @@ from . import metadata
 from .models import SPEC as MODEL_QUERY
 from .organization import public_or_company
 from .patterns import pattern
+from .projects import FILTERABLE as PROJECT_FILTERABLE
 from .projects import SPEC as PROJECT_QUERY
-from .query import NOT_MARKER, QuerySpec, build_filter
-from .task.params import escape_key, unescape_key
+from .query import NOT_MARKER, QuerySpec, build_filter, split_filters
+from .task.params import escape_key, escape_path, unescape_key
+from .task.task_bll import FILTERABLE as TASK_FILTERABLE
 from .task.task_bll import TASK_QUERY
 
 ARCHIVED = "archived"
@@ -55,6 +57,8 @@ _COUNTED: dict[str, tuple[str, QuerySpec]] = {
     "datasets": ("projects", PROJECT_QUERY),
     "reports": ("tasks", TASK_QUERY),
 }
+#: the fields a tasks or projects filter's ``filters`` (2.27, as their get_all_ex) may name
+_FILTERABLE: dict[str, tuple[str, ...]] = {"tasks": TASK_FILTERABLE, "projects": PROJECT_FILTERABLE}
 # the kinds whose hidden entities are counted only with search_hidden (the reference's)
 _HIDING = ("projects", "tasks")
 
@@ -256,6 +260,10 @@ class ProjectLookups:
                 continue
             data = self._checked(f"{service}.get_all_ex", kind, criteria, version)
             clauses: list[dict[str, Any]] = []
+            if service in _FILTERABLE:
+                path = escape_path if service == "tasks" else str
+                data, condition = split_filters(data, version, _FILTERABLE[service], path, f"{kind}.")
+                clauses.extend([condition] if condition is not None else [])
             if kind == "reports":
                 data["type"] = [REPORT_TYPE]
             if service != "projects" and (kind == "reports" or data.get("include_subprojects")):

@@ -192,22 +192,25 @@ def split_filters(
     version: Version,
     filterable: Sequence[str],
     path: Callable[[str], str] = lambda name: name,
+    prefix: str = "",
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A get_all_ex request's ``filters`` (from 2.27; ignored below): ``{field: {any, all,
     op}}``, the fields ANDed. The request without ``filters`` and without the plain list
     filters of the fields it names (which it replaces, as in the reference), and the
     condition (None when it sets nothing). ``filterable``: the field names allowed, a
     trailing ``*`` allowing every path below (``hyperparams.*``); ``path``: a field name
-    as stored (e.g. escaped hyper-parameter names)."""
+    as stored (e.g. escaped hyper-parameter names); ``prefix``: before ``filters`` in
+    error messages (``tasks.`` in organization.get_entities_count)."""
     rest = {k: v for k, v in request.items() if k != "filters"}
     filters = request.get("filters") if version >= FILTERS_VERSION else None
     if filters is None:
         return rest, None
     if not isinstance(filters, Mapping):
-        raise errors.VALIDATION_ERROR("field filters: an object of field: filter expected", field="filters")
+        where = f"{prefix}filters"
+        raise errors.VALIDATION_ERROR(f"field {where}: an object of field: filter expected", field=where)
     clauses = []
     for name, value in filters.items():
-        where = f"filters.{name}"
+        where = f"{prefix}filters.{name}"
         if not _filterable(name, filterable):
             raise errors.VALIDATION_ERROR(f"field {where}: not a field that filters can name", field=where)
         if value is None:  # a null filter is an absent one

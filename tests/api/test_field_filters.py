@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from typing import Any
 
@@ -301,3 +303,41 @@ def test_projects_include_stats_filter_takes_field_filters(tenant: ApiClient, tr
     assert created({"tags": {"all": {"exclude": ["b"]}}, "type": ["-training"]}) == 0
     assert created({"tags": {"op": "xor"}}) == (400, 12)
     assert created({"tags": {}}) == (400, 12)
+
+
+# --- where get_all_ex queries are taken: entities counts, CSV downloads -------------------
+
+
+def test_entities_count_reads_filters_from_2_27(tenant: ApiClient, tasks: dict[str, str], tree: dict[str, str]) -> None:
+    def counted(version: str = V, **request: Any) -> Any:
+        reply = tenant.call("organization.get_entities_count", request, version=version)
+        return reply.data if reply.status == 200 else reply
+
+    in_project = {"project": [tasks["project"]]}
+    assert counted(tasks={**in_project, "filters": _tags(all={"include": ["a"]})}) == {"tasks": 2}
+    assert counted("2.26", tasks={**in_project, "filters": _tags(all={"include": ["a"]})}) == {"tasks": 4}
+    projects = {"id": [tree["P1"], tree["P2"], tree["P3"]], "filters": _tags(all={"exclude": ["b"]})}
+    assert counted(projects=projects) == {"projects": 2}
+    _error(counted(tasks={**in_project, "filters": {"name": {"any": {"include": ["a"]}}}}), "tasks.filters.name")
+    _error(counted(tasks={**in_project, "filters": _tags(op="xor")}), "tasks.filters.tags.op")
+
+
+def test_task_downloads_read_filters_from_2_27(tenant: ApiClient, tasks: dict[str, str]) -> None:
+    def rows(version: str = V, **filters: Any) -> Any:
+        request = {
+            "entity_type": "task",
+            "project": [tasks["project"]],
+            "only_fields": ["id"],
+            "field_mappings": [{"field": "id"}],
+            "filters": filters,
+        }
+        reply = tenant.call("organization.prepare_download_for_get_all", request, version=version)
+        if reply.status != 200:
+            return reply
+        got = tenant.call("organization.download_for_get_all", {"prepare_id": reply.data["prepare_id"]}, version=V)
+        assert got.status == 200, got.meta
+        return sorted(row[0] for row in list(csv.reader(io.StringIO(got.envelope["raw"].lstrip("\ufeff"))))[1:])
+
+    assert rows(tags={"any": {"include": ["b", "c"]}}) == sorted([tasks["t1"], tasks["t3"]])
+    assert len(rows("2.26", tags={"any": {"include": ["b", "c"]}})) == 4
+    _error(rows(tags={"any": {"include": "b"}}), "filters.tags.any.include")
