@@ -20,7 +20,7 @@ the number of distinct values or keys over every page (the reference counts the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
@@ -34,6 +34,7 @@ from ..protocol import errors
 from ..protocol.versions import Version
 from ..schema import SchemaRepo
 from . import metadata
+from .models import FILTERABLE as MODEL_FILTERABLE
 from .models import SPEC as MODEL_QUERY
 from .organization import public_or_company
 from .patterns import pattern
@@ -57,8 +58,13 @@ _COUNTED: dict[str, tuple[str, QuerySpec]] = {
     "datasets": ("projects", PROJECT_QUERY),
     "reports": ("tasks", TASK_QUERY),
 }
-#: the fields a tasks or projects filter's ``filters`` (2.27, as their get_all_ex) may name
-_FILTERABLE: dict[str, tuple[str, ...]] = {"tasks": TASK_FILTERABLE, "projects": PROJECT_FILTERABLE}
+#: the fields a filter's ``filters`` (2.27, as its service's get_all_ex) may name, and
+#: their stored paths
+_FILTERABLE: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
+    "tasks": (TASK_FILTERABLE, escape_path),
+    "projects": (PROJECT_FILTERABLE, str),
+    "models": (MODEL_FILTERABLE, metadata.escape_path),
+}
 # the kinds whose hidden entities are counted only with search_hidden (the reference's)
 _HIDING = ("projects", "tasks")
 
@@ -260,10 +266,9 @@ class ProjectLookups:
                 continue
             data = self._checked(f"{service}.get_all_ex", kind, criteria, version)
             clauses: list[dict[str, Any]] = []
-            if service in _FILTERABLE:
-                path = escape_path if service == "tasks" else str
-                data, condition = split_filters(data, version, _FILTERABLE[service], path, f"{kind}.")
-                clauses.extend([condition] if condition is not None else [])
+            filterable, path = _FILTERABLE[service]
+            data, condition = split_filters(data, version, filterable, path, f"{kind}.")
+            clauses.extend([condition] if condition is not None else [])
             if kind == "reports":
                 data["type"] = [REPORT_TYPE]
             if service != "projects" and (kind == "reports" or data.get("include_subprojects")):

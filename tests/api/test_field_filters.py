@@ -305,6 +305,42 @@ def test_projects_include_stats_filter_takes_field_filters(tenant: ApiClient, tr
     assert created({"tags": {}}) == (400, 12)
 
 
+# --- models -----------------------------------------------------------------------------
+
+
+def test_models_filters(tenant: ApiClient) -> None:
+    project = tenant.projects.create(name=_name("ModelFilters"), description="")["id"]
+    meta = {"epochs.n": {"key": "epochs.n", "type": "int", "value": "12"}}
+    made = {"m1": {"tags": ["a", "b"], "metadata": meta}, "m2": {"tags": ["a"], "framework": "keras"}, "m3": {}}
+    ids = {
+        key: tenant.call(
+            "models.create", {"name": f"model {key}", "uri": "file:///m", "project": project, **fields}, version=V
+        ).data["id"]
+        for key, fields in made.items()
+    }
+    names = {model_id: key for key, model_id in ids.items()}
+
+    def found(version: str = V, **filters: Any) -> Any:
+        request = {"project": [project], "only_fields": ["id"], "filters": filters}
+        reply = tenant.call("models.get_all_ex", request, version=version)
+        return {names[m["id"]] for m in reply.data["models"]} if reply.status == 200 else reply
+
+    assert found(tags={"any": {"include": ["b"]}}) == {"m1"}
+    assert found(tags={"all": {"exclude": ["b"]}}) == {"m2", "m3"}
+    assert found(tags={"any": {"include": [None]}}) == {"m3"}
+    assert found(framework={"any": {"include": ["keras"]}}) == {"m2"}
+    assert found(**{"metadata.epochs.n.value": {"any": {"include": ["12"]}}}) == {"m1"}
+    assert found("2.23", tags={"any": {"include": ["b"]}}) == {"m1", "m2", "m3"}
+    _error(found(name={"any": {"include": ["x"]}}), "filters.name")
+    _error(found(tags={"op": "both"}), "filters.tags.op")
+    count = tenant.call(
+        "organization.get_entities_count",
+        {"models": {"project": [project], "filters": {"tags": {"all": {"include": ["a"]}}}}},
+        version=V,
+    )
+    assert count.status == 200 and count.data == {"models": 2}, count.meta
+
+
 # --- where get_all_ex queries are taken: entities counts, CSV downloads -------------------
 
 
