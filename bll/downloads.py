@@ -24,7 +24,9 @@ from ..protocol import errors
 from ..protocol.versions import Version
 from .models import ModelBLL
 from .organization import public_or_company
-from .task.params import unescape_key
+from .query import split_filters
+from .task.params import escape_path, unescape_key
+from .task.task_bll import FILTERABLE as TASK_FILTERABLE
 from .task.task_bll import TaskBLL, hidden_filter
 
 _KEY = "get_all_download_{}"
@@ -99,6 +101,8 @@ class DownloadBLL:
         allow_public = request.get("allow_public") is not False
         if request["entity_type"] == "task":
             conditions: list[dict[str, Any]] = [] if allow_public else [{"company": company_id}]
+            query, condition = split_filters(query, version, TASK_FILTERABLE, escape_path)  # get_all_ex's, 2.27
+            conditions.extend([condition] if condition is not None else [])
             hidden = hidden_filter(query, version)
             if hidden:
                 conditions.append(hidden)

@@ -32,9 +32,11 @@ from .organization import (
 )
 from .project_tree import with_descendants
 from .projects import check_name
-from .query import QuerySpec, get_all_docs
+from .query import QuerySpec, get_all_docs, split_filters
 from .scroll import Scroll
 
+#: the fields get_all_ex's ``filters`` (2.27) may name, as the reference's model list fields
+FILTERABLE = ("tags", "system_tags", "framework", "uri", "id", "user", "project", "task", "parent", "metadata.*")
 SPEC = QuerySpec(
     pattern_fields=("name", "comment"),
     fields=("ready",),
@@ -121,10 +123,12 @@ class ModelBLL:
         version: Version,
         scrolled: bool = False,
         allow_public: bool = True,
+        condition: Mapping[str, Any] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """get_all: the models and the answer's extra fields (``scroll_id`` when
         ``scrolled``, API 2.15, and the request scrolls). ``metadata.<key>.<field>`` keys
-        of the request filter on metadata (a list: any of the values)."""
+        of the request filter on metadata (a list: any of the values). ``condition``: one
+        more that every model meets (get_all_ex's ``filters``)."""
         request = metadata.escape_request(conform_tag_filter("model", request, version))
         if version >= V2_13 and request.get("include_subprojects") and request.get("project"):
             projects = request["project"]
@@ -136,6 +140,8 @@ class ModelBLL:
         base = metadata.filter_of(request)
         if not allow_public:  # get_all_ex 2.23
             base = {"$and": [base, {"company": company_id}]} if base else {"company": company_id}
+        if condition is not None:
+            base = {"$and": [base, dict(condition)]} if base else dict(condition)
         scroll = Scroll.of(request) if scrolled else None
         window = scroll.window if scroll else None
         request = Scroll.ordered(request) if scroll else request
@@ -147,7 +153,8 @@ class ModelBLL:
         self, company_id: str, request: Mapping[str, Any], version: Version, scrolled: bool = False
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """get_all_ex (and get_by_id_ex): get_all with the joins of only_fields; with
-        ``include_stats`` (2.20) each model's ``stats``."""
+        ``include_stats`` (2.20) each model's ``stats``; from 2.27 ``filters``."""
+        request, condition = split_filters(request, version, FILTERABLE, metadata.escape_path)
         request, joins = split_joins(request, self._joins)
         allow_public = version < Version(2, 23) or request.get("allow_public") is not False
         with_stats = bool(request.get("include_stats")) and version >= Version(2, 20)
@@ -155,7 +162,7 @@ class ModelBLL:
         drop_labels = with_stats and bool(only) and "labels" not in only
         if drop_labels:
             request = {**request, "only_fields": [*only, "labels"]}
-        models, extra = self.listing(company_id, request, version, scrolled, allow_public)
+        models, extra = self.listing(company_id, request, version, scrolled, allow_public, condition)
         apply_joins(models, joins, self._joins)
         if with_stats:
             for model in models:

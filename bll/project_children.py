@@ -20,7 +20,7 @@ from ..database.repositories.projects import ProjectRepository
 from ..database.repositories.tasks import TaskRepository
 from ..protocol import errors
 from .project_tree import DATASET_TAG, DATASETS_PROJECT, PIPELINE_TAG, REPORTS_TAG, with_descendants
-from .query import QuerySpec, build_filter
+from .query import QuerySpec, build_filter, field_filter, field_path
 
 CHILDREN_TYPES = ("pipeline", "report", "dataset")
 _SPEC = QuerySpec(list_fields=("user", "tags"))
@@ -33,17 +33,21 @@ STATS_FILTERS: dict[str, dict[str, Any]] = {
 
 def child_filter(company_id: str, users: Sequence[str], tags: Any, allow_public: bool = True) -> dict[str, Any]:
     """The company's (and public) entities of ``users`` (any when empty) matching the
-    ``tags`` list filter (any when empty)."""
+    ``tags`` list filter (any when empty), or ``tags`` itself when it is a condition (a
+    dict: 2.27 ``children_tags_filter``)."""
     request: dict[str, Any] = {}
     if users:
         request["user"] = list(users)
-    if tags:
+    if tags and not isinstance(tags, dict):
         request["tags"] = tags
-    return build_filter(company_id, request, _SPEC, allow_public=allow_public)
+    built = build_filter(company_id, request, _SPEC, allow_public=allow_public)
+    return {"$and": [built, tags]} if tags and isinstance(tags, dict) else built
 
 
 def tags_filter(tags: Any) -> dict[str, Any]:
-    """Only the ``tags`` list filter of ``child_filter`` (no company scope)."""
+    """Only the ``tags`` list filter (or condition) of ``child_filter`` (no company scope)."""
+    if isinstance(tags, dict):
+        return tags
     built = build_filter("-", {"tags": tags}, _SPEC, allow_public=False)
     clauses = built["$and"][1:] if "$and" in built else []
     return {"$and": clauses} if clauses else {}
@@ -51,16 +55,26 @@ def tags_filter(tags: Any) -> dict[str, Any]:
 
 def stats_filter(fields: Any) -> dict[str, Any]:
     """get_all_ex's ``include_stats_filter`` (2.17): for each task field the values it may
-    have (a leading '-' excludes one), as the tasks that the statistics count."""
+    have (a leading '-' excludes one), or a field filter ``{any, all, op}`` (as 2.27's
+    ``filters``, which the reference takes here too), as the tasks that the statistics count."""
     if not isinstance(fields, dict):
         raise errors.VALIDATION_ERROR("an object of field: [values] expected", field="include_stats_filter")
+    lists: dict[str, Any] = {}
+    conditions: list[dict[str, Any]] = []
     for name, values in fields.items():
+        if isinstance(values, dict) and values:
+            where = f"include_stats_filter.{name}"
+            condition = field_filter(where, field_path(where, name), values)
+            conditions.extend([condition] if condition is not None else [])
+            continue
         if not (values and isinstance(values, list) and all(isinstance(v, str) for v in values)):
             raise errors.VALIDATION_ERROR(f"List of strings expected for the field: {name}", field=name)
-    if not fields:
-        return {}
-    built = build_filter("-", fields, QuerySpec(list_fields=tuple(fields)), allow_public=False)
-    clauses = built["$and"][1:] if "$and" in built else []
+        lists[name] = values
+    clauses: list[dict[str, Any]] = []
+    if lists:
+        built = build_filter("-", lists, QuerySpec(list_fields=tuple(lists)), allow_public=False)
+        clauses = built["$and"][1:] if "$and" in built else []
+    clauses.extend(conditions)
     return {"$and": clauses} if clauses else {}
 
 

@@ -20,7 +20,7 @@ the number of distinct values or keys over every page (the reference counts the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..database.repositories import CollectionReader
@@ -32,13 +32,16 @@ from ..protocol import errors
 from ..protocol.versions import Version
 from ..schema import SchemaRepo
 from . import metadata
+from .models import FILTERABLE as MODEL_FILTERABLE
 from .models import SPEC as MODEL_QUERY
 from .organization import public_or_company
 from .patterns import pattern
 from .project_tree import with_descendants
+from .projects import FILTERABLE as PROJECT_FILTERABLE
 from .projects import SPEC as PROJECT_QUERY
-from .query import QuerySpec, build_filter
-from .task.params import escape_key, unescape_key
+from .query import QuerySpec, build_filter, split_filters
+from .task.params import escape_key, escape_path, unescape_key
+from .task.task_bll import FILTERABLE as TASK_FILTERABLE
 from .task.task_bll import TASK_QUERY
 
 ARCHIVED = "archived"
@@ -53,6 +56,13 @@ _COUNTED: dict[str, tuple[str, QuerySpec]] = {
     "pipelines": ("projects", PROJECT_QUERY),
     "datasets": ("projects", PROJECT_QUERY),
     "reports": ("tasks", TASK_QUERY),
+}
+#: the fields a filter's ``filters`` (2.27, as its service's get_all_ex) may name, and
+#: their stored paths
+_FILTERABLE: dict[str, tuple[tuple[str, ...], Callable[[str], str]]] = {
+    "tasks": (TASK_FILTERABLE, escape_path),
+    "projects": (PROJECT_FILTERABLE, str),
+    "models": (MODEL_FILTERABLE, metadata.escape_path),
 }
 # the kinds whose hidden entities are counted only with search_hidden (the reference's)
 _HIDING = ("projects", "tasks")
@@ -250,6 +260,9 @@ class ProjectLookups:
                 continue
             data = self._checked(f"{service}.get_all_ex", kind, criteria, version)
             clauses: list[dict[str, Any]] = []
+            filterable, path = _FILTERABLE[service]
+            data, condition = split_filters(data, version, filterable, path, f"{kind}.")
+            clauses.extend([condition] if condition is not None else [])
             if kind == "reports":
                 data["type"] = [REPORT_TYPE]
             if service != "projects" and (kind == "reports" or data.get("include_subprojects")):

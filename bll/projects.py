@@ -31,7 +31,7 @@ from .organization import (
 )
 from .project_children import STATS_FILTERS, child_filter, dataset_filter, select, stats_filter, tags_filter
 from .project_tree import HIDDEN, TREE_FIELDS, ProjectTree, with_descendants
-from .query import QuerySpec, get_all_docs
+from .query import FILTERS_VERSION, QuerySpec, field_filter, get_all_docs, split_filters
 from .scroll import Scroll
 from .task.params import unescape_key
 
@@ -61,6 +61,8 @@ TREE_SPEC = QuerySpec(
     fields=("basename",),
     text_fields=SPEC.text_fields,
 )
+#: the fields get_all_ex's ``filters`` (2.27) may name, as the reference's project list fields
+FILTERABLE = ("id", "tags", "system_tags", "parent", "path")
 # only these task types count towards a project's run time (as in the reference)
 _RUNTIME_TYPES = ("training", "testing")
 #: a task completed and then queued, running or failed again does not count as recently completed
@@ -145,17 +147,22 @@ class ProjectBLL:
         by_id: bool | None = None,
         window: tuple[int, int] | None = None,
         allow_public: bool = True,
+        condition: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """``by_id``: whether the caller named ids (then hidden projects are listed too);
         by default, whether the request filters by id. ``window``: (skip, limit) of a
-        scroll. ``allow_public``: false lists the company's own projects only."""
+        scroll. ``allow_public``: false lists the company's own projects only.
+        ``condition``: one more that every project meets (get_all_ex's ``filters``)."""
         request = conform_tag_filter("project", request, version)
-        spec, base = SPEC, None
+        spec = SPEC
+        base: dict[str, Any] | None = None
         by_id = bool(request.get("id")) if by_id is None else by_id
         if version >= V2_13:
             request, spec = _tree_search(request), TREE_SPEC
             if version >= V2_14 and not request.get("search_hidden") and not by_id:
                 base = {"system_tags": {"$nin": [HIDDEN]}}
+        if condition is not None:
+            base = {"$and": [base, dict(condition)]} if base else dict(condition)
         docs = get_all_docs(
             self._projects, company_id, request, spec, allow_public=allow_public, base_filter=base, window=window
         )
@@ -168,10 +175,19 @@ class ProjectBLL:
     ) -> list[dict[str, Any]]:
         """get_all with joins; from 2.13 ``active_users``, ``check_own_contents`` and
         statistics over each project's descendants; from 2.14 hidden projects marked;
-        from 2.24 ``children_type`` (2.25 ``children_tags``)."""
+        from 2.24 ``children_type`` (2.25 ``children_tags``); from 2.27 ``filters`` and
+        ``children_tags_filter`` (which replaces ``children_tags``)."""
+        named = request.get("filters") if version >= FILTERS_VERSION else None
+        request, condition = split_filters(request, version, FILTERABLE)
+        if isinstance(named, dict) and named.get("parent") is not None:
+            # filters.parent replaces the tree search's parent, shallow_search's top level too
+            request.pop("shallow_search", None)
         users: list[str] = list(request.get("active_users") or []) if version >= V2_13 else []
         kind = request.get("children_type") if version >= CHILDREN_TYPE_VERSION else None
         tags = request.get("children_tags") if version >= CHILDREN_TAGS_VERSION else None
+        given = request.get("children_tags_filter") if version >= FILTERS_VERSION else None
+        if given:  # a condition (a dict) instead of a list filter: bll/project_children.py
+            tags = field_filter("children_tags_filter", "tags", given)
         allow_public = not request.get("non_public")  # 2.1 non_public; 2.23 allow_public wins
         if version >= ALLOW_PUBLIC_VERSION and request.get("allow_public") is not None:
             allow_public = bool(request["allow_public"])
@@ -191,7 +207,7 @@ class ProjectBLL:
             if not ids:
                 return []
             request = {**request, "id": ids}
-        projects = self._listed_ex(company_id, request, version, by_id, window, allow_public)
+        projects = self._listed_ex(company_id, request, version, by_id, window, allow_public, condition)
         state = request.get("stats_for_state")
         if state is not None and state not in STATES:
             raise errors.FIELDS_VALUE_ERROR(stats_for_state=state)
@@ -247,6 +263,7 @@ class ProjectBLL:
         by_id: bool,
         window: tuple[int, int] | None,
         allow_public: bool,
+        condition: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         refs = self._tree_refs if version >= V2_13 else self._refs
         request, joins = split_joins(request, refs)
@@ -255,7 +272,9 @@ class ProjectBLL:
         drop_tags = mark_hidden and bool(only) and "system_tags" not in only
         if drop_tags:
             request = {**request, "only_fields": [*only, "system_tags"]}
-        projects = self.get_all(company_id, request, version, by_id=by_id, window=window, allow_public=allow_public)
+        projects = self.get_all(
+            company_id, request, version, by_id=by_id, window=window, allow_public=allow_public, condition=condition
+        )
         apply_joins(projects, joins, refs)
         for project in projects:
             if version >= V2_13 and isinstance(project.get("parent"), str):
@@ -514,7 +533,8 @@ class ProjectBLL:
 @dataclass(frozen=True)
 class _Children:
     """get_all_ex's selection by children: ``kind`` (children_type), ``tags``
-    (children_tags), ``users`` (active_users) and the projects selected (None: all)."""
+    (children_tags; from 2.27 children_tags_filter's condition, a dict), ``users``
+    (active_users) and the projects selected (None: all)."""
 
     kind: str | None
     tags: Any

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from dateutil import parser as date_parser
 from ..database.repositories import CollectionReader, as_api
 from ..protocol import errors
 from ..protocol.fields import FIELD_NAME_PATTERN
+from ..protocol.versions import Version
 from .patterns import literal, pattern
 
 NOT_MARKER = "__$not"
@@ -174,11 +175,127 @@ def _with_null(db_key: str, values: list[Any], op: str) -> dict[str, Any]:
     if None not in values:
         return {db_key: {op: values}}
     others = [v for v in values if v is not None]
-    empty = [{db_key: None}, {db_key: {"$exists": False}}, {db_key: []}, {db_key: ""}]
     if op == "$in":
-        return {"$or": ([{db_key: {"$in": others}}] if others else []) + empty}
-    negated = [{db_key: {"$exists": True}}, {db_key: {"$nin": [None, "", []]}}]
-    return {"$and": ([{db_key: {"$nin": others}}] if others else []) + negated}
+        return {"$or": ([{db_key: {"$in": others}}] if others else []) + _empty(db_key)["$or"]}
+    return {"$and": [{db_key: {"$nin": others}}, _present(db_key)]} if others else _present(db_key)
+
+
+#: ``filters`` (API 2.27, tasks and projects get_all_ex) and projects' ``children_tags_filter``
+FILTERS_VERSION = Version(2, 27)
+_FILTER_KEYS = ("any", "all", "op")
+_FILTER_LISTS = ("include", "exclude")
+_FILTER_OPS = ("and", "or")
+
+
+def split_filters(
+    request: Mapping[str, Any],
+    version: Version,
+    filterable: Sequence[str],
+    path: Callable[[str], str] = lambda name: name,
+    prefix: str = "",
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A get_all_ex request's ``filters`` (from 2.27; ignored below): ``{field: {any, all,
+    op}}``, the fields ANDed. The request without ``filters`` and without the plain list
+    filters of the fields it names (which it replaces, as in the reference), and the
+    condition (None when it sets nothing). ``filterable``: the field names allowed, a
+    trailing ``*`` allowing every path below (``hyperparams.*``); ``path``: a field name
+    as stored (e.g. escaped hyper-parameter names); ``prefix``: before ``filters`` in
+    error messages (``tasks.`` in organization.get_entities_count)."""
+    rest = {k: v for k, v in request.items() if k != "filters"}
+    filters = request.get("filters") if version >= FILTERS_VERSION else None
+    if filters is None:
+        return rest, None
+    if not isinstance(filters, Mapping):
+        where = f"{prefix}filters"
+        raise errors.VALIDATION_ERROR(f"field {where}: an object of field: filter expected", field=where)
+    clauses = []
+    for name, value in filters.items():
+        where = f"{prefix}filters.{name}"
+        if not _filterable(name, filterable):
+            raise errors.VALIDATION_ERROR(f"field {where}: not a field that filters can name", field=where)
+        if value is None:  # a null filter is an absent one
+            continue
+        rest.pop(name, None)
+        clause = field_filter(where, path(field_path(where, name)), value)
+        if clause is not None:
+            clauses.append(clause)
+    if not clauses:
+        return rest, None
+    return rest, clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _filterable(name: Any, filterable: Sequence[str]) -> bool:
+    if not isinstance(name, str):
+        return False
+    return any(
+        name == allowed or (allowed.endswith("*") and name.startswith(allowed[:-1]) and len(name) > len(allowed) - 1)
+        for allowed in filterable
+    )
+
+
+def field_filter(where: str, db_key: str, value: Any) -> dict[str, Any] | None:
+    """One field filter (API 2.27) as the condition on ``db_key``: ``any`` — some included
+    value is there or some excluded value is missing; ``all`` — every included value is
+    there and no excluded one; ``op`` (``and`` by default) joins the two parts. A null
+    among the values stands for an empty or missing field (included: it is; excluded: it
+    is not). None when the filter sets no value. ``where``: the request field, for errors."""
+    if not isinstance(value, Mapping):
+        raise errors.VALIDATION_ERROR(f"field {where}: an object of any, all and op expected", field=where)
+    _known_keys(where, value, _FILTER_KEYS)
+    op = value.get("op")
+    if op is None:
+        op = "and"
+    if op not in _FILTER_OPS:
+        raise errors.VALIDATION_ERROR(f"field {where}.op: {op!r} is not one of 'and', 'or'", field=f"{where}.op")
+    parts = [_filter_part(f"{where}.{part}", db_key, value.get(part), part == "any") for part in ("any", "all")]
+    found = [p for p in parts if p is not None]
+    if len(found) < 2:
+        return found[0] if found else None
+    return {"$or" if op == "or" else "$and": found}
+
+
+def _filter_part(where: str, db_key: str, value: Any, any_of: bool) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise errors.VALIDATION_ERROR(f"field {where}: an object of include and exclude expected", field=where)
+    _known_keys(where, value, _FILTER_LISTS)
+    terms: list[dict[str, Any]] = []
+    for name in _FILTER_LISTS:
+        values = value.get(name)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(v is None or isinstance(v, str) for v in values):
+            raise errors.VALIDATION_ERROR(f"field {where}.{name}: a list of strings expected", field=f"{where}.{name}")
+        distinct = list(dict.fromkeys(v for v in values if v is not None))
+        included = name == "include"
+        if distinct:
+            if included:
+                terms.append({db_key: {"$in" if any_of else "$all": distinct}})
+            elif any_of:
+                terms.append({"$nor": [{db_key: {"$all": distinct}}]})  # not every one of them
+            else:
+                terms.append({db_key: {"$nin": distinct}})
+        if None in values:
+            terms.append(_empty(db_key) if included else _present(db_key))
+    if len(terms) < 2:
+        return terms[0] if terms else None
+    return {"$or" if any_of else "$and": terms}
+
+
+def _known_keys(where: str, value: Mapping[str, Any], known: Sequence[str]) -> None:
+    for key in value:
+        if key not in known:
+            raise errors.VALIDATION_ERROR(f"field {where}.{key}: not one of {', '.join(known)}", field=f"{where}.{key}")
+
+
+def _empty(db_key: str) -> dict[str, Any]:
+    return {"$or": [{db_key: None}, {db_key: {"$exists": False}}, {db_key: []}, {db_key: ""}]}
+
+
+def _present(db_key: str) -> dict[str, Any]:
+    """Not empty (``$nin: [[]]`` would do on MongoDB, not on the embedded store)."""
+    return {"$nor": _empty(db_key)["$or"]}
 
 
 def _datetime_clauses(key: str, value: Any) -> list[dict[str, Any]]:
@@ -226,6 +343,12 @@ def _multi_field_clause(key: str, value: Any) -> dict[str, Any]:
 
 
 _FIELD_NAME = re.compile(FIELD_NAME_PATTERN)
+
+
+def field_path(where: str, name: Any) -> str:
+    """``name`` from the request as a document path (``id`` is ``_id``); 400/12 naming
+    ``where`` when it is not a field name."""
+    return _field_name(where, name)
 
 
 def _field_name(where: str, name: Any) -> str:

@@ -19,7 +19,7 @@ from ...schema import SchemaRepo
 from ..auth.identity import Identity
 from ..organization import apply_joins, public_or_company, split_joins
 from ..project_tree import with_descendants
-from ..query import QuerySpec, get_all_docs
+from ..query import QuerySpec, get_all_docs, split_filters
 from ..scroll import Scroll
 from . import task_models
 from .access import TaskAccess
@@ -40,6 +40,20 @@ _NOT_STORED_AS_GIVEN = {
     "tasks.edit": ("task", "force", "output_dest"),
     "tasks.update": ("task", "output__error"),
 }
+#: the fields get_all_ex's ``filters`` (2.27) may name, as the reference's task list fields
+FILTERABLE = (
+    "id",
+    "user",
+    "tags",
+    "system_tags",
+    "type",
+    "status",
+    "project",
+    "parent",
+    "hyperparams.*",
+    "execution.queue",
+    "models.input.model",
+)
 JOIN_REFS = {"project": ProjectRepository(), "parent": TaskRepository(), "user": UserRepository()}
 V2_15 = Version(2, 15)
 #: the system tag of tasks get_all leaves out from 2.10 unless search_hidden
@@ -191,10 +205,16 @@ class TaskBLL:
         """tasks.get_all / get_all_ex as the version asks: from 2.10 (the reference after
         0.16) without the hidden tasks (``hidden_filter``); with ``include_subprojects``
         (get_all_ex 2.13, get_all 2.26: the handler passes it where declared) the
-        ``project`` filter takes the projects below those given; from 2.15 scrolled with
-        ``size`` / ``scroll_id`` (``bll/scroll.py``). The tasks and the answer's extra
+        ``project`` filter takes the projects below those given; get_all_ex (``joins``)
+        from 2.27 with ``filters`` (``bll/query.py: split_filters``); from 2.15 scrolled
+        with ``size`` / ``scroll_id`` (``bll/scroll.py``). The tasks and the answer's extra
         fields (``scroll_id``)."""
+        condition = None
+        if joins:
+            request, condition = split_filters(request, version, FILTERABLE, escape_path)
         base = hidden_filter(request, version)
+        if condition is not None:
+            base = {"$and": [base, condition]} if base else condition
         projects = request.get("project")
         if request.get("include_subprojects") and projects:
             values = projects if isinstance(projects, list) else [projects]

@@ -12,10 +12,11 @@ from typing import Any
 import mongomock
 import pytest
 
-from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs, sort_docs
+from stationmaster.bll.query import QuerySpec, build_filter, get_all_docs, sort_docs, split_filters
 from stationmaster.database.embedded import client_class
 from stationmaster.database.repositories import CollectionReader
 from stationmaster.protocol.errors import ApiError
+from stationmaster.protocol.versions import Version
 
 SPEC = QuerySpec(
     pattern_fields=("name", "comment"),
@@ -81,6 +82,71 @@ def test_list_fields_in_not_and_null(coll: Any) -> None:
     assert sorted(run(coll, tags=[None])) == ["t3", "t5"]
     assert sorted(run(coll, tags=["y", None])) == ["t2", "t3", "t5"]
     assert run(coll, id=["t3", "t4"]) == ["t3"]
+
+
+def test_not_null_leaves_out_empty_lists_on_both_stores(coll: Any) -> None:
+    assert sorted(run(coll, tags=["__$not", None])) == ["t1", "t2"]
+    assert sorted(run(coll, tags=["__$not", None, "__$not", "y"])) == ["t1"]
+
+
+V2_27 = Version(2, 27)
+
+
+def filtered(coll: Any, filters: Any, version: Version = V2_27, **request: Any) -> list[str]:
+    request, condition = split_filters(
+        {**request, "filters": filters}, version, ("id", "tags", "status", "hyperparams.*")
+    )
+    assert "filters" not in request
+    return sorted(ids(get_all_docs(CollectionReader(coll), "c1", request, SPEC, base_filter=condition)))
+
+
+def test_field_filters_any_all_include_exclude(coll: Any) -> None:
+    # c1 and public: t1 [x], t2 [x, y], t3 [], t5 []
+    assert filtered(coll, {"tags": {"any": {"include": ["y", "z"]}}}) == ["t2"]
+    assert filtered(coll, {"tags": {"all": {"include": ["x", "y"]}}}) == ["t2"]
+    assert filtered(coll, {"tags": {"any": {"exclude": ["x", "y"]}}}) == ["t1", "t3", "t5"]
+    assert filtered(coll, {"tags": {"all": {"exclude": ["y"]}}}) == ["t1", "t3", "t5"]
+    assert filtered(coll, {"tags": {"any": {"include": [None]}}}) == ["t3", "t5"]
+    assert filtered(coll, {"tags": {"all": {"exclude": [None]}}}) == ["t1", "t2"]
+    assert filtered(coll, {"tags": {"all": {"include": [None, "x"]}}}) == []
+    assert filtered(coll, {"status": {"all": {"include": ["created"]}}}) == ["t1"]  # a scalar field
+    both = {"any": {"include": ["y"]}, "all": {"exclude": ["x"]}}
+    assert filtered(coll, {"tags": both}) == []
+    assert filtered(coll, {"tags": {**both, "op": "or"}}) == ["t2", "t3", "t5"]
+    assert filtered(coll, {"tags": {"any": {"include": ["x"]}}, "status": {"all": {"exclude": ["failed"]}}}) == ["t1"]
+    assert filtered(coll, {"id": {"any": {"include": ["t3", "t4"]}}}) == ["t3"]
+    assert filtered(coll, {"hyperparams.args.lr.value": {"any": {"include": ["30"]}}}) == ["t1"]
+    # the plain list filter of a field named is replaced; below 2.27 filters are not read
+    assert filtered(coll, {"tags": {"any": {"include": ["y"]}}}, tags=["__$not", "y"]) == ["t2"]
+    assert filtered(coll, {"tags": {"any": {"include": ["y"]}}}, Version(2, 26)) == ["t1", "t2", "t3", "t5"]
+    assert split_filters({"filters": {"tags": {"any": {}}}}, Version(2, 27), ("tags",)) == ({}, None)
+    assert split_filters({"filters": {"tags": None}, "tags": ["a"]}, Version(2, 27), ("tags",)) == (
+        {"tags": ["a"]},
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"name": {"any": {"include": ["a"]}}}, "filters.name"),
+        ({"hyperparams": {"any": {"include": ["a"]}}}, "filters.hyperparams"),  # only paths below it
+        ({"hyperparams.$where": {"any": {"include": ["a"]}}}, "filters.hyperparams.$where"),
+        ({"tags": {"op": "xor"}}, "filters.tags.op"),
+        ({"tags": {"any": {"include": "a"}}}, "filters.tags.any.include"),
+        ({"tags": {"all": {"exclude": [1]}}}, "filters.tags.all.exclude"),
+        ({"tags": {"all": {"excludes": ["a"]}}}, "filters.tags.all.excludes"),
+        ({"tags": {"every": {}}}, "filters.tags.every"),
+        ({"tags": {"all": ["a"]}}, "filters.tags.all"),
+        ({"tags": ["a"]}, "filters.tags"),
+        (["tags"], "filters"),
+    ],
+)
+def test_field_filters_refused(filters: Any, field: str) -> None:
+    with pytest.raises(ApiError) as exc:
+        split_filters({"filters": filters}, Version(2, 27), ("tags", "hyperparams.*"))
+    assert (exc.value.code, exc.value.subcode) == (400, 12)
+    assert f"field {field}" in str(exc.value)
 
 
 def test_datetime_comparisons(coll: Any) -> None:

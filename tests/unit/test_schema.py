@@ -34,6 +34,36 @@ def test_later_version_builds_on_earlier() -> None:
     assert set(old.response["properties"]) < set(new.response["properties"])
 
 
+#: later blocks that take a request of another shape, as the reference's (not a loss)
+_RESHAPED = {("events.debug_images", "2.7"), ("events.get_task_log", "2.9")}
+
+
+def _request_fields(schema: dict, definitions: dict) -> set[str]:
+    while "$ref" in schema:
+        schema = definitions[schema["$ref"].rpartition("/")[2]]
+    fields = set(schema.get("properties", {}))
+    for part in schema.get("allOf", ()):
+        fields |= _request_fields(part, definitions)
+    return fields
+
+
+def test_a_later_request_keeps_the_earlier_fields() -> None:
+    """A block that extends an earlier request (HOCON substitutions and merges) keeps
+    every field of it: pyhocon once dropped the fields of a twice-extended definition
+    (tasks.get_all_ex 2.27 had lost scroll_id, search_hidden and include_subprojects)."""
+    repo = load_schemas(cache_dirs=user_cache_dirs())
+    lost = []
+    for action in repo.actions():
+        definitions = repo.services[action.service].definitions
+        earlier: set[str] | None = None
+        for block in action.versions:
+            fields = _request_fields(block.request or {}, definitions)
+            if earlier is not None and not earlier <= fields and (action.name, str(block.version)) not in _RESHAPED:
+                lost.append(f"{action.name} {block.version}: {sorted(earlier - fields)}")
+            earlier = fields
+    assert lost == []
+
+
 def test_block_for_version() -> None:
     info = load_schemas(cache_dirs=user_cache_dirs()).action("server.info")
     assert info is not None
