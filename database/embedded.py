@@ -281,8 +281,13 @@ def _exact_values(condition: Any) -> list[Any] | None:
 
 
 def _excluded_values(condition: Any) -> list[Any] | None:
-    """The values a ``$nin`` condition refuses, when equality on them is exact."""
-    if not isinstance(condition, dict) or len(condition) != 1 or "$nin" not in condition:
+    """The values a ``$nin`` (or ``$ne``: one value) condition refuses, when equality on
+    them is exact."""
+    if not isinstance(condition, dict) or len(condition) != 1:
+        return None
+    if "$ne" in condition:
+        return [condition["$ne"]] if isinstance(condition["$ne"], _EXACT_VALUES) else None
+    if "$nin" not in condition:
         return None
     values = condition["$nin"]
     if not isinstance(values, list | tuple) or not all(isinstance(v, _EXACT_VALUES) for v in values):
@@ -494,13 +499,16 @@ def _install_cursor(lock: threading.RLock) -> None:
             return original_results(self, with_limit_and_skip)
         window = self.__dict__.get("_sm_window")
         if window is not None and window[0] is self._factory and window[1:3] == (self._skip, self._limit):
-            return window[3]
+            # mongomock asks again at every document: the answer, or that the indexes
+            # could not tell (then mongomock's own results, which it keeps)
+            return window[3] if window[3] is not None else original_results(self, with_limit_and_skip)
         if self.collection.codec_options.tz_aware:
             return original_results(self, with_limit_and_skip)
         with lock:
             collection = self.collection
             keys = exact_keys(collection._store, self._spec)
             if keys is None:
+                self._sm_window = (self._factory, self._skip, self._limit, None)
                 return original_results(self, with_limit_and_skip)
             keys = keys[self._skip :]
             if self._limit:
