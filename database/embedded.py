@@ -49,6 +49,7 @@ import litemongo
 from litemongo import sqlite_store
 from litemongo._vendor.mongomock import collection as mm_collection
 from litemongo._vendor.mongomock import database as mm_database
+from litemongo._vendor.mongomock import filtering as mm_filtering
 from litemongo._vendor.mongomock import helpers as mm_helpers
 from litemongo._vendor.mongomock import indexing
 
@@ -295,18 +296,102 @@ def _excluded_values(condition: Any) -> list[Any] | None:
     return list(values)
 
 
-def _exact_set(query_index: indexing.CollectionIndexes, spec: Any) -> set[Any] | None:
+def _in_with_null(condition: Any) -> list[Any] | None:
+    """The other values of an ``$in`` that also accepts null (``public_or_company``'s
+    ``company $in [id, "", None]``), when equality on them is exact."""
+    if not isinstance(condition, dict) or len(condition) != 1 or not isinstance(condition.get("$in"), list | tuple):
+        return None
+    values = [v for v in condition["$in"] if v is not None]
+    if len(values) == len(condition["$in"]) or not all(isinstance(v, _EXACT_VALUES) for v in values):
+        return None
+    return values
+
+
+Fetch = Callable[[list[Any]], Iterable[Any]]
+
+
+class _NullInArray:
+    """The index key of a document whose field is an array holding a null: mongomock keys
+    no value for the null, and an equality to null matches such an array."""
+
+    def __repr__(self) -> str:
+        return "<null in an array>"
+
+
+NULL_IN_ARRAY = _NullInArray()
+
+
+def _holds_null_in_array(doc: Any, path: str) -> bool:
+    value = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False
+        value = value[part]
+    return isinstance(value, list | tuple) and any(v is None for v in value)
+
+
+def _install_null_keys() -> None:
+    original = indexing._doc_keys
+
+    @functools.wraps(original)
+    def doc_keys(doc: dict[str, Any], path: str) -> Any:
+        keys = original(doc, path)
+        if keys is not None and _holds_null_in_array(doc, path):
+            keys = {*keys, NULL_IN_ARRAY}
+        return keys
+
+    indexing._doc_keys = doc_keys
+
+
+def _null_matches(index: Any, field: str, fetch: Fetch) -> set[Any]:
+    """The documents an equality to null matches on ``field``: among those the index
+    holds no key for (the field missing or null...) and the arrays holding a null, the
+    ones mongomock's own filter accepts, read one by one (usually none or few)."""
+    spec = {field: None}
+    found = set()
+    candidates = [k for k, keys in index._doc_keys.items() if not keys]
+    for key in [*candidates, *index._entries.get(NULL_IN_ARRAY, ())]:
+        docs = list(fetch([key]))
+        if docs and mm_filtering.filter_applies(spec, docs[0]):
+            found.add(key)
+    return found
+
+
+def _field_set(index: Any, field: str, condition: Any, fetch: Fetch | None) -> set[Any] | None:
+    """The documents one indexed field's condition matches, or None if the index cannot tell."""
+    values = _exact_values(condition)
+    if values is not None:
+        found: set[Any] = set()
+        for value in values:
+            found.update(index._entries.get(indexing._key_for(value), ()))
+        return found
+    with_null = _in_with_null(condition) if fetch is not None else None
+    if with_null is not None and fetch is not None:
+        found = _null_matches(index, field, fetch)
+        for value in with_null:
+            found.update(index._entries.get(indexing._key_for(value), ()))
+        return found
+    refused = _excluded_values(condition)
+    if refused is None:
+        return None
+    # every document whose keys (its value, or its array's elements) avoid them; a missing
+    # or null field has no keys, and matches as in MongoDB
+    keys = {indexing._key_for(value) for value in refused}
+    return {k for k, doc_keys in index._doc_keys.items() if not doc_keys & keys}
+
+
+def _exact_set(query_index: indexing.CollectionIndexes, spec: Any, fetch: Fetch | None = None) -> set[Any] | None:
     if not isinstance(spec, dict) or not spec:
         return None
     fields = query_index._fields
     result: set[Any] | None = None
     for field, condition in spec.items():
+        found: set[Any] | None = None
         if field == "$and":
             if not isinstance(condition, list | tuple) or not condition:
                 return None
-            found: set[Any] | None = None
             for sub in condition:
-                sub_found = _exact_set(query_index, sub)
+                sub_found = _exact_set(query_index, sub, fetch)
                 if sub_found is None:
                     return None
                 found = sub_found if found is None else found & sub_found
@@ -314,20 +399,9 @@ def _exact_set(query_index: indexing.CollectionIndexes, spec: Any) -> set[Any] |
             index = fields.get(field)
             if index is None or index._unkeyed:
                 return None
-            values = _exact_values(condition)
-            if values is None:
-                refused = _excluded_values(condition)
-                if refused is None:
-                    return None
-                # every document whose keys (its value, or its array's elements) avoid them;
-                # a missing or null field has no keys, and matches as in MongoDB
-                keys = {indexing._key_for(value) for value in refused}
-                found = {k for k, doc_keys in index._doc_keys.items() if not doc_keys & keys}
-            else:
-                found = set()
-                for value in values:
-                    key = indexing._key_for(value)
-                    found.update(index._entries.get(key, ()))
+            found = _field_set(index, field, condition, fetch)
+            if found is None:
+                return None
         assert found is not None
         result = found if result is None else result & found
     return result
@@ -340,7 +414,7 @@ def exact_keys(store: Any, spec: Any) -> list[Any] | None:
         return None
     store._remove_expired_documents()
     query_index = store._get_query_index()
-    found = _exact_set(query_index, spec)
+    found = _exact_set(query_index, spec, store._get_many)
     if found is None:
         return None
     return list(query_index.in_natural_order(found))
@@ -399,6 +473,7 @@ def _install_speedups(lock: threading.RLock) -> None:
     _install_store(lock)
     _install_collection(lock)
     _install_cursor(lock)
+    _install_null_keys()
 
 
 def _install_store(lock: threading.RLock) -> None:

@@ -183,6 +183,10 @@ def _random_doc(rnd: random.Random, i: int) -> dict[str, Any]:
         doc["company"] = None
     elif choice < 0.8:
         doc["company"] = ["c1", "c3"]
+    elif choice < 0.85:
+        doc["company"] = ["c3", None]  # an equality to null matches it
+    elif choice < 0.9:
+        doc["company"] = []  # not matched by null
     if rnd.random() < 0.9:
         doc["project"] = rnd.choice(["p1", "p2", ObjectId("0" * 24), 1])
     if rnd.random() < 0.8:
@@ -217,6 +221,10 @@ FILTERS: list[dict[str, Any]] = [
     {"$and": [{"company": {"$in": ["c1", ""]}}, {"tags": {"$ne": "b"}}]},
     {"company": {"$ne": None}},
     {"project": {"$ne": 1}},
+    {"company": {"$in": ["c1", "", None]}},  # public_or_company: also missing and null fields
+    {"$and": [{"company": {"$in": ["c2", None]}}, {"project": {"$in": ["p1", "p2"]}}]},
+    {"tags": {"$in": [None]}},
+    {"tags": {"$in": ["a", None]}},
 ]
 
 
