@@ -343,31 +343,63 @@ def _install_null_keys() -> None:
     indexing._doc_keys = doc_keys
 
 
-def _null_matches(index: Any, field: str, fetch: Fetch) -> set[Any]:
-    """The documents an equality to null matches on ``field``: among those the index
-    holds no key for (the field missing or null...) and the arrays holding a null, the
-    ones mongomock's own filter accepts, read one by one (usually none or few)."""
+def _null_matches(index: Any, field: str, fetch: Fetch, within: set[Any] | None) -> set[Any]:
+    """The documents (of ``within``, when known) an equality to null matches on ``field``:
+    among those the index holds no key for (the field missing or null...) and the arrays
+    holding a null, the ones mongomock's own filter accepts, read one by one (usually none
+    or few)."""
+    doc_keys = index._doc_keys
+    if within is None:
+        candidates = [k for k, keys in doc_keys.items() if not keys]
+        candidates += index._entries.get(NULL_IN_ARRAY, ())
+    else:
+        candidates = [k for k in within if not doc_keys.get(k) or NULL_IN_ARRAY in doc_keys[k]]
     spec = {field: None}
     found = set()
-    candidates = [k for k, keys in index._doc_keys.items() if not keys]
-    for key in [*candidates, *index._entries.get(NULL_IN_ARRAY, ())]:
+    for key in candidates:
         docs = list(fetch([key]))
         if docs and mm_filtering.filter_applies(spec, docs[0]):
             found.add(key)
     return found
 
 
-def _field_set(index: Any, field: str, condition: Any, fetch: Fetch | None) -> set[Any] | None:
-    """The documents one indexed field's condition matches, or None if the index cannot tell."""
+def _conjuncts(spec: Any) -> list[tuple[str, Any]] | None:
+    """The (field, condition) pairs a filter ANDs (``$and`` flattened), or None when it is
+    not a conjunction of field conditions."""
+    if not isinstance(spec, dict) or not spec:
+        return None
+    found: list[tuple[str, Any]] = []
+    for field, condition in spec.items():
+        if field == "$and":
+            if not isinstance(condition, list | tuple) or not condition:
+                return None
+            for sub in condition:
+                parts = _conjuncts(sub)
+                if parts is None:
+                    return None
+                found += parts
+        else:
+            found.append((field, condition))
+    return found
+
+
+def _narrowed(index: Any, condition: Any) -> set[Any] | None:
+    """The documents an ``$eq``/``$in`` condition on exact values matches, or None."""
     values = _exact_values(condition)
-    if values is not None:
-        found: set[Any] = set()
-        for value in values:
-            found.update(index._entries.get(indexing._key_for(value), ()))
-        return found
+    if values is None:
+        return None
+    found: set[Any] = set()
+    for value in values:
+        found.update(index._entries.get(indexing._key_for(value), ()))
+    return found
+
+
+def _filtered(index: Any, field: str, condition: Any, fetch: Fetch | None, within: set[Any] | None) -> set[Any] | None:
+    """The documents (of ``within``, when known) an ``$in`` holding null, a ``$nin`` or a
+    ``$ne`` matches, or None if the index cannot tell."""
     with_null = _in_with_null(condition) if fetch is not None else None
     if with_null is not None and fetch is not None:
-        found = _null_matches(index, field, fetch)
+        found = _null_matches(index, field, fetch, within)
         for value in with_null:
             found.update(index._entries.get(indexing._key_for(value), ()))
         return found
@@ -377,32 +409,35 @@ def _field_set(index: Any, field: str, condition: Any, fetch: Fetch | None) -> s
     # every document whose keys (its value, or its array's elements) avoid them; a missing
     # or null field has no keys, and matches as in MongoDB
     keys = {indexing._key_for(value) for value in refused}
-    return {k for k, doc_keys in index._doc_keys.items() if not doc_keys & keys}
+    doc_keys = index._doc_keys
+    if within is None:
+        return {k for k, found in doc_keys.items() if not found & keys}
+    return {k for k in within if not doc_keys.get(k, set()) & keys}
 
 
 def _exact_set(query_index: indexing.CollectionIndexes, spec: Any, fetch: Fetch | None = None) -> set[Any] | None:
-    if not isinstance(spec, dict) or not spec:
+    """The documents matching ``spec`` by the indexes alone, or None. The ``$eq``/``$in``
+    conditions narrow first; the others (null, ``$nin``, ``$ne``) then look only at the
+    documents left, so that a lookup by id stays one index entry."""
+    conjuncts = _conjuncts(spec)
+    if conjuncts is None:
         return None
     fields = query_index._fields
     result: set[Any] | None = None
-    for field, condition in spec.items():
-        found: set[Any] | None = None
-        if field == "$and":
-            if not isinstance(condition, list | tuple) or not condition:
-                return None
-            for sub in condition:
-                sub_found = _exact_set(query_index, sub, fetch)
-                if sub_found is None:
-                    return None
-                found = sub_found if found is None else found & sub_found
-        else:
-            index = fields.get(field)
-            if index is None or index._unkeyed:
-                return None
-            found = _field_set(index, field, condition, fetch)
-            if found is None:
-                return None
-        assert found is not None
+    later: list[tuple[Any, str, Any]] = []
+    for field, condition in conjuncts:
+        index = fields.get(field)
+        if index is None or index._unkeyed:
+            return None
+        found = _narrowed(index, condition)
+        if found is None:
+            later.append((index, field, condition))
+            continue
+        result = found if result is None else result & found
+    for index, field, condition in later:
+        found = _filtered(index, field, condition, fetch, result)
+        if found is None:
+            return None
         result = found if result is None else result & found
     return result
 
