@@ -383,15 +383,16 @@ def _conjuncts(spec: Any) -> list[tuple[str, Any]] | None:
     return found
 
 
-def _narrowed(index: Any, condition: Any) -> set[Any] | None:
-    """The documents an ``$eq``/``$in`` condition on exact values matches, or None."""
-    values = _exact_values(condition)
-    if values is None:
-        return None
-    found: set[Any] = set()
-    for value in values:
-        found.update(index._entries.get(indexing._key_for(value), ()))
-    return found
+def _entry_sets(index: Any, values: list[Any]) -> list[set[Any]]:
+    return [index._entries.get(indexing._key_for(value), set()) for value in values]
+
+
+def _in_any(within: set[Any] | None, sets: list[set[Any]]) -> set[Any]:
+    """The keys of ``within`` (all, when None) in one of ``sets``; a small ``within`` is
+    filtered, not the large sets copied."""
+    if within is None:
+        return set().union(*sets)
+    return {k for k in within if any(k in found for found in sets)}
 
 
 def _filtered(index: Any, field: str, condition: Any, fetch: Fetch | None, within: set[Any] | None) -> set[Any] | None:
@@ -399,10 +400,8 @@ def _filtered(index: Any, field: str, condition: Any, fetch: Fetch | None, withi
     ``$ne`` matches, or None if the index cannot tell."""
     with_null = _in_with_null(condition) if fetch is not None else None
     if with_null is not None and fetch is not None:
-        found = _null_matches(index, field, fetch, within)
-        for value in with_null:
-            found.update(index._entries.get(indexing._key_for(value), ()))
-        return found
+        found = _in_any(within, _entry_sets(index, with_null))
+        return found | _null_matches(index, field, fetch, None if within is None else within - found)
     refused = _excluded_values(condition)
     if refused is None:
         return None
@@ -417,23 +416,26 @@ def _filtered(index: Any, field: str, condition: Any, fetch: Fetch | None, withi
 
 def _exact_set(query_index: indexing.CollectionIndexes, spec: Any, fetch: Fetch | None = None) -> set[Any] | None:
     """The documents matching ``spec`` by the indexes alone, or None. The ``$eq``/``$in``
-    conditions narrow first; the others (null, ``$nin``, ``$ne``) then look only at the
-    documents left, so that a lookup by id stays one index entry."""
+    conditions narrow first, the smallest first; the others (null, ``$nin``, ``$ne``) then
+    look only at the documents left, so that a lookup by id stays one index entry."""
     conjuncts = _conjuncts(spec)
     if conjuncts is None:
         return None
     fields = query_index._fields
-    result: set[Any] | None = None
+    narrowing: list[list[set[Any]]] = []
     later: list[tuple[Any, str, Any]] = []
     for field, condition in conjuncts:
         index = fields.get(field)
         if index is None or index._unkeyed:
             return None
-        found = _narrowed(index, condition)
-        if found is None:
+        values = _exact_values(condition)
+        if values is None:
             later.append((index, field, condition))
-            continue
-        result = found if result is None else result & found
+        else:
+            narrowing.append(_entry_sets(index, values))
+    result: set[Any] | None = None
+    for sets in sorted(narrowing, key=lambda found: sum(len(s) for s in found)):
+        result = _in_any(result, sets)
     for index, field, condition in later:
         found = _filtered(index, field, condition, fetch, result)
         if found is None:
