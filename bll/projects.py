@@ -385,7 +385,7 @@ class ProjectBLL:
         if extra:
             query = {"$and": [query, dict(extra)]}
         fields = {"project": 1, "status": 1, "system_tags": 1, "type": 1, "started": 1, "completed": 1}
-        for task in self._tasks.find(query, fields):
+        for task in self._tasks.find_for_reading(query, fields):  # only read: no copy per task
             system_tags = task.get("system_tags")
             state = ARCHIVED if isinstance(system_tags, list) and ARCHIVED in system_tags else "active"
             section = result[task["project"]][state]
