@@ -42,6 +42,9 @@ class QuerySpec:
     pattern_fields: tuple[str, ...] = ("name",)
     list_fields: tuple[str, ...] = ("id", "user", "tags", "system_tags")
     datetime_fields: tuple[str, ...] = ()
+    #: ``[min, max]`` ranges, both ends included, either null (an open end; a null min also
+    #: takes the documents without the field); ``prefix.*``: every field below the prefix
+    range_fields: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     text_fields: tuple[str, ...] = ("name",)
 
@@ -61,6 +64,8 @@ def build_filter(
             clauses.extend(_list_clauses(key, value))
         elif key in spec.pattern_fields:
             clauses.append({key: {"$regex": pattern(value, key)}})
+        elif _in_fields(key, spec.range_fields) and _is_range(value):
+            clauses.append(_range_clause(key, value, dates=key in spec.datetime_fields))
         elif key in spec.datetime_fields:
             clauses.extend(_datetime_clauses(key, value))
         elif key in spec.fields:
@@ -310,6 +315,42 @@ def _datetime_clauses(key: str, value: Any) -> list[dict[str, Any]]:
         else:
             clauses.append({key: _parse_date(key, text)})
     return clauses
+
+
+def _in_fields(key: str, fields: Sequence[str]) -> bool:
+    return key in fields or any(f.endswith(".*") and key.startswith(f[:-1]) and "$" not in key for f in fields)
+
+
+def _is_range(value: Any) -> bool:
+    """``[min, max]``: two items, either null, and no comparison (``>=...``: the datetime
+    comparisons of the same fields)."""
+    if not isinstance(value, list) or len(value) != 2:
+        return False
+    return not any(isinstance(v, str) and v.strip().startswith(("<", ">")) for v in value)
+
+
+def _range_clause(key: str, value: Sequence[Any], *, dates: bool) -> dict[str, Any]:
+    """A ``[min, max]`` range filter (the reference's range fields, e.g. the web app's
+    ``started`` or ``last_iteration`` columns): 400/12 naming the field for two nulls or
+    a bound of the wrong kind."""
+    bounds: list[Any] = []
+    for bound in value:
+        if bound is None:
+            bounds.append(None)
+        elif dates and isinstance(bound, str):
+            bounds.append(_parse_date(key, bound))
+        elif not dates and isinstance(bound, int | float) and not isinstance(bound, bool):
+            bounds.append(bound)
+        else:
+            kind = "a date" if dates else "a number"
+            raise errors.VALIDATION_ERROR(f"field {key}: a range bound must be {kind} or null", field=key)
+    low, high = bounds
+    if low is None and high is None:
+        raise errors.VALIDATION_ERROR(f"field {key}: a range needs a min or a max", field=key)
+    condition = {op: b for op, b in (("$gte", low), ("$lte", high)) if b is not None}
+    if low is None:
+        return {"$or": [{key: condition}, {key: None}]}
+    return {key: condition}
 
 
 def _parse_date(key: str, text: str) -> datetime:

@@ -30,6 +30,7 @@ TASK_QUERY = QuerySpec(
     pattern_fields=("name", "comment"),
     list_fields=("id", "user", "tags", "system_tags", "type", "status", "project", "parent"),
     datetime_fields=("status_changed", "last_update", "created", "started", "completed"),
+    range_fields=("created", "started", "active_duration", "last_iteration", "last_metrics.*"),
     fields=("last_worker",),
     text_fields=("_id", "name", "comment", "script.repository", "script.entry_point", "execution.model"),
 )

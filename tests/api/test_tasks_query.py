@@ -204,3 +204,33 @@ def test_any_and_all_with_date_conditions(tenant: ApiClient) -> None:
     assert both.code == (400, 12) and "_any_" in both.meta["result_msg"]
     injected = tenant.call("tasks.get_all", {"_or_": {"fields": ["$where"], "datetime": [">2000-01-01"]}})
     assert injected.code == (400, 12) and "_or_.fields" in injected.meta["result_msg"]
+
+
+def test_range_filters_with_open_ends(tenant: ApiClient) -> None:
+    """The reference's range fields (the web app's column filters): ``[min, max]``, both
+    included, either null; a null min also takes the tasks without the field."""
+    project = make_project(tenant)
+    first, second, never = (
+        tenant.tasks.create(name=f"range {i}", type="training", project=project)["id"] for i in range(3)
+    )
+    tenant.tasks.started(task=first)
+    tenant.tasks.started(task=second)
+    event = {"task": first, "type": "training_stats_scalar", "metric": "m", "variant": "v", "iter": 7, "value": 1.0}
+    assert tenant.call("events.add", event).status == 200
+    tasks = tenant.tasks.get_all(id=[first, second], only_fields=["started"])["tasks"]
+    started = {t["id"]: t["started"] for t in tasks}
+
+    def found(**filters: object) -> set[str]:
+        reply = tenant.call("tasks.get_all_ex", {"project": [project], "only_fields": ["id"], **filters})
+        assert reply.status == 200, reply.envelope
+        return {t["id"] for t in reply.data["tasks"]}
+
+    assert found(started=[None, "2999-01-01T00:00:00"]) == {first, second, never}
+    assert found(started=["2000-01-01T00:00:00", None]) == {first, second}
+    assert found(started=[started[second], started[second]]) == {second}
+    assert found(started=[">2000-01-01T00:00:00"]) == {first, second}  # the comparisons still work
+    assert found(last_iteration=[5, None]) == {first}
+    assert first not in found(last_iteration=[None, 3])
+    for bad in ({"started": [None, None]}, {"last_iteration": ["many", 3]}, {"started": [3, None]}):
+        reply = tenant.call("tasks.get_all_ex", {"project": [project], **bad})
+        assert reply.code == (400, 12) and next(iter(bad)) in reply.meta["result_msg"], reply.envelope
