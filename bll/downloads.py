@@ -24,10 +24,8 @@ from ..protocol import errors
 from ..protocol.versions import Version
 from .models import ModelBLL
 from .organization import public_or_company
-from .query import split_filters
-from .task.params import escape_path, unescape_key
-from .task.task_bll import FILTERABLE as TASK_FILTERABLE
-from .task.task_bll import TaskBLL, hidden_filter
+from .task.params import unescape_key
+from .task.task_bll import TaskBLL
 
 _KEY = "get_all_download_{}"
 #: the parameter sections whose path parts are sent escaped (a '.' in a name is %2E)
@@ -100,12 +98,8 @@ class DownloadBLL:
         query = {k: v for k, v in request.items() if k not in _NOT_QUERY}
         allow_public = request.get("allow_public") is not False
         if request["entity_type"] == "task":
-            conditions: list[dict[str, Any]] = [] if allow_public else [{"company": company_id}]
-            query, condition = split_filters(query, version, TASK_FILTERABLE, escape_path)  # get_all_ex's, 2.27
-            conditions.extend([condition] if condition is not None else [])
-            hidden = hidden_filter(query, version)
-            if hidden:
-                conditions.append(hidden)
+            query, listed = self._tasks.listing_filter(query, version, joins=True)
+            conditions = [c for c in ({"company": company_id} if not allow_public else None, listed) if c]
             base = {"$and": conditions} if conditions else None
 
             def tasks(page: int, size: int) -> list[dict[str, Any]]:

@@ -240,7 +240,7 @@ def checked_dates(
     request: Mapping[str, Any], min_interval: int = 1, max_buckets: int = MAX_BUCKETS
 ) -> tuple[float, float, int]:
     """A chart request's ``from_date``, ``to_date`` (seconds) and ``interval`` (raised to
-    ``min_interval``), or 400/12 naming the field that is out of order, beyond the year 9999
+    ``min_interval``), or 400/16 naming the field that is out of order, beyond the year 9999
     or makes more than ``max_buckets`` points."""
     from_date, to_date = float(request["from_date"]), float(request["to_date"])
     interval = int(request["interval"])

@@ -395,11 +395,11 @@ def _in_any(within: set[Any] | None, sets: list[set[Any]]) -> set[Any]:
     return {k for k in within if any(k in found for found in sets)}
 
 
-def _filtered(index: Any, field: str, condition: Any, fetch: Fetch | None, within: set[Any] | None) -> set[Any] | None:
+def _filtered(index: Any, field: str, condition: Any, fetch: Fetch, within: set[Any] | None) -> set[Any] | None:
     """The documents (of ``within``, when known) an ``$in`` holding null, a ``$nin`` or a
     ``$ne`` matches, or None if the index cannot tell."""
-    with_null = _in_with_null(condition) if fetch is not None else None
-    if with_null is not None and fetch is not None:
+    with_null = _in_with_null(condition)
+    if with_null is not None:
         found = _in_any(within, _entry_sets(index, with_null))
         return found | _null_matches(index, field, fetch, None if within is None else within - found)
     refused = _excluded_values(condition)
@@ -414,7 +414,7 @@ def _filtered(index: Any, field: str, condition: Any, fetch: Fetch | None, withi
     return {k for k in within if not doc_keys.get(k, set()) & keys}
 
 
-def _exact_set(query_index: indexing.CollectionIndexes, spec: Any, fetch: Fetch | None = None) -> set[Any] | None:
+def _exact_set(query_index: indexing.CollectionIndexes, spec: Any, fetch: Fetch) -> set[Any] | None:
     """The documents matching ``spec`` by the indexes alone, or None. The ``$eq``/``$in``
     conditions narrow first, the smallest first; the others (null, ``$nin``, ``$ne``) then
     look only at the documents left, so that a lookup by id stays one index entry."""

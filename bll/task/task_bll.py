@@ -200,16 +200,12 @@ class TaskBLL:
                 task_models.defaults(task, projected)
         return tasks
 
-    def listing(
-        self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """tasks.get_all / get_all_ex as the version asks: from 2.10 (the reference after
-        0.16) without the hidden tasks (``hidden_filter``); with ``include_subprojects``
-        (get_all_ex 2.13, get_all 2.26: the handler passes it where declared) the
-        ``project`` filter takes the projects below those given; get_all_ex (``joins``)
-        from 2.27 with ``filters`` (``bll/query.py: split_filters``); from 2.15 scrolled
-        with ``size`` / ``scroll_id`` (``bll/scroll.py``). The tasks and the answer's extra
-        fields (``scroll_id``)."""
+    def listing_filter(
+        self, request: Mapping[str, Any], version: Version, *, joins: bool
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """What a tasks listing (``listing``, the CSV download) runs: the request without
+        the get_all_ex ``filters`` (``joins``) and with ``include_subprojects``' project
+        ids, and the base filter (those ``filters``, the hidden tasks left out)."""
         condition = None
         if joins:
             request, condition = split_filters(request, version, FILTERABLE, escape_path)
@@ -220,6 +216,19 @@ class TaskBLL:
         if request.get("include_subprojects") and projects:
             values = projects if isinstance(projects, list) else [projects]
             request = {**request, "project": with_descendants(self.access.projects, values)}
+        return dict(request), base
+
+    def listing(
+        self, company_id: str, request: Mapping[str, Any], version: Version, *, joins: bool = False
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """tasks.get_all / get_all_ex as the version asks: from 2.10 (the reference after
+        0.16) without the hidden tasks (``hidden_filter``); with ``include_subprojects``
+        (get_all_ex 2.13, get_all 2.26: the handler passes it where declared) the
+        ``project`` filter takes the projects below those given; get_all_ex (``joins``)
+        from 2.27 with ``filters`` (``bll/query.py: split_filters``); from 2.15 scrolled
+        with ``size`` / ``scroll_id`` (``bll/scroll.py``). The tasks and the answer's extra
+        fields (``scroll_id``)."""
+        request, base = self.listing_filter(request, version, joins=joins)
         scroll = Scroll.of(request) if version >= V2_15 else None
         if scroll:
             request = Scroll.ordered(request)

@@ -300,7 +300,7 @@ def test_null_and_exclusion_checks_look_only_at_what_the_other_conditions_left(c
     assert len(fetched) == 40
 
 
-def test_a_cursor_the_indexes_cannot_answer_asks_once(coll: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unindexed_cursor_asks_at_most_twice(coll: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """mongomock recomputes a cursor's results at every document it yields; when the
     indexes could not tell, that answer is kept too (bench/tasks.py: a page of 500 of
     10,000 tasks asked the indexes 500 times, 1.3 s of CPU)."""
