@@ -53,6 +53,8 @@ from litemongo._vendor.mongomock import filtering as mm_filtering
 from litemongo._vendor.mongomock import helpers as mm_helpers
 from litemongo._vendor.mongomock import indexing
 
+from . import list_rows
+
 LOCK = threading.RLock()
 _installed = False
 
@@ -161,11 +163,16 @@ class _CachedDocuments(sqlite_store.TableDict):
         # data_version changes only when another connection commits to the file
         version = self._connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
-            self._cache.clear()
+            self.clear_cache()
             self._version = version
 
-    def _remember(self, key: str, encoded: bytes) -> dict[str, Any]:
+    def _decoded(self, key: str, encoded: bytes) -> dict[str, Any]:
+        """The document of the row ``key`` holds ``encoded``."""
         doc: dict[str, Any] = self._decode_doc(encoded)
+        return doc
+
+    def _remember(self, key: str, encoded: bytes) -> dict[str, Any]:
+        doc = self._decoded(key, encoded)
         if not self.bypass:
             if len(self._cache) >= CACHE_LIMIT:
                 del self._cache[next(iter(self._cache))]
@@ -252,6 +259,29 @@ class _CachedDocuments(sqlite_store.TableDict):
             ).fetchall()
             for key, encoded in rows:
                 yield key, self._remember(key, encoded)
+
+
+#: The cached documents of a collection whose list field is kept in rows
+#: (``database/list_rows.py``: the queues' entries).
+_SplitDocuments = list_rows.split_documents(_CachedDocuments)
+
+
+def _split_field(store: Any) -> str | None:
+    """The list field the collection file keeps in rows: by the collection's name, or as
+    recorded in the file (a collection renamed)."""
+    field = list_rows.SPLIT_FIELDS.get(store._path.name)
+    if field is None:
+        row = store._connection.execute(f"SELECT value FROM {store.INFO} WHERE key = 'split_field'").fetchone()
+        field = row[0] if row else None
+    return field
+
+
+def _make_split(store: Any, field: str) -> None:
+    docs = store._documents
+    docs.__class__ = _SplitDocuments
+    docs.start_split(field)
+    with store._connection:
+        store._connection.execute(f"INSERT OR REPLACE INTO {store.INFO} VALUES ('split_field', ?)", (field,))
 
 
 def cached_documents(store: Any) -> _CachedDocuments | None:
@@ -521,6 +551,9 @@ def _install_store(lock: threading.RLock) -> None:
         original_open(self)
         self._documents.__class__ = _CachedDocuments
         self._documents.start_cache()
+        field = _split_field(self)
+        if field is not None:
+            _make_split(self, field)
 
     store_cls.open = _under(lock, open_store)
     for name in ("drop", "copy_from"):
@@ -533,8 +566,25 @@ def _install_store(lock: threading.RLock) -> None:
             finally:
                 if docs is not None:
                     docs.clear_cache()
+                _after_emptied(self, *args)
 
         setattr(store_cls, name, _under(lock, emptied))
+
+
+def _after_emptied(store: Any, source: Any = None) -> None:
+    """The list rows of a collection dropped (no source) or replaced by ``source``'s."""
+    docs = store._documents
+    if source is None:
+        if isinstance(docs, _SplitDocuments):
+            list_rows.delete_rows(store._connection)
+            _make_split(store, docs.field)  # drop forgot the recorded field
+        return
+    source_docs = source._documents
+    if isinstance(source_docs, _SplitDocuments):
+        list_rows.copy_rows(source._connection, store._connection)
+        _make_split(store, source_docs.field)
+    elif isinstance(docs, _SplitDocuments):
+        list_rows.delete_rows(store._connection)
 
 
 def _projector(collection: Any, fields: Any, container: Any = dict) -> Callable[[Any], Any]:
