@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from ..config import Config
@@ -38,6 +39,7 @@ MAX_BUCKETS = 100_000
 #: Report timestamps below this are taken as seconds (the schema says seconds, the
 #: agents send milliseconds).
 _MS_THRESHOLD = 100_000_000_000
+_ADDED = itemgetter("added")
 _METRIC_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 TOTAL_QUEUE = "total"
 
@@ -75,16 +77,20 @@ def _queue_metric(queue: Mapping[str, Any], now: float) -> QueueMetric:
     """Length and average waiting time (s) of the entries that have an ``added`` time.
 
     Runs on every queue change (each ``get_next_task``, over every entry of the queue).
-    Stored entries are dicts holding naive UTC datetimes: their waits are summed in one
-    pass of C-level subtractions (a timedelta sum, exact to the microsecond); any other
-    entry shape takes the general path."""
+    Stored entries are mappings holding naive UTC datetimes: their waits are summed in
+    one pass of C-level lookups and subtractions (a timedelta sum, exact to the
+    microsecond), with no check per entry: any other entry shape (not a mapping, no
+    ``added``, an aware datetime, a number) makes it raise or give something else than a
+    timedelta, and takes the general path."""
     now_naive = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
     entries = queue.get("entries") or ()
-    naive = [a for e in entries if type(e) is dict and type(a := e.get("added")) is datetime and a.tzinfo is None]
-    if len(naive) == len(entries):
-        count = len(naive)
-        total = sum(map(now_naive.__sub__, naive), timedelta()).total_seconds()
-        average = total / count if count else 0.0
+    try:
+        waited = sum(map(now_naive.__sub__, map(_ADDED, entries)), timedelta())
+    except (TypeError, KeyError, IndexError):
+        waited = None
+    if type(waited) is timedelta:
+        count = len(entries)
+        average = waited.total_seconds() / count if count else 0.0
         return QueueMetric(int(now * 1000), str(queue["id"]), max(0.0, average), count)
     total, count = 0.0, 0
     for entry in entries:

@@ -223,3 +223,31 @@ def test_queue_metric_one_pass_agrees_with_the_general_path() -> None:
     assert fast.average_waiting_time == pytest.approx(sum(i + i * 7e-6 for i in range(500)) / 500, rel=1e-12)
     aware = [{"added": start.replace(tzinfo=UTC) - timedelta(seconds=10)}, {"added": start - timedelta(seconds=20)}]
     assert _queue_metric({"id": "q", "entries": aware}, now).average_waiting_time == pytest.approx(15.0)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"task": "x"},
+        "junk",
+        {"task": "x", "added": 1_799_999_990},
+        {"task": "x", "added": None},
+        ["x", "y"],
+        {"task": "x", "added": "2027-01-15T07:59:50Z"},
+    ],
+    ids=["no added", "not a mapping", "epoch seconds", "null added", "a list", "ISO text"],
+)
+def test_queue_metric_any_odd_entry_takes_the_general_path(odd: Any) -> None:
+    """The one-pass sum checks no entry: each shape it cannot sum sends the queue to the
+    per-entry loop, which counts what it can read (ISO text, 10 s before ``now``)."""
+    from datetime import UTC, datetime, timedelta
+
+    from stationmaster.bll.statistics import _queue_metric
+
+    now = 1_800_000_000.0
+    start = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
+    entries = [{"task": "a", "added": start - timedelta(seconds=20)}, odd]
+    metric = _queue_metric({"id": "q", "entries": entries}, now)
+    readable = isinstance(odd, dict) and isinstance(odd.get("added"), str)
+    assert metric.queue_length == (2 if readable else 1)
+    assert metric.average_waiting_time == pytest.approx(15.0 if readable else 20.0)
