@@ -63,6 +63,7 @@ class PipelineBLL:
             queued = self._lifecycle.enqueue(
                 company_id,
                 {"task": run_id, "queue": queue_id, "status_reason": "", "status_message": "Starting pipeline"},
+                version=version,
             )
         except Exception:
             self._lifecycle.delete(company_id, {"task": run_id, "force": True, "move_to_trash": False})

@@ -20,12 +20,12 @@ def get_by_id_ex(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
 
 @endpoints.handler("archive")
 def archive(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return {"archived": call.ctx.task_batch.archive(company_id, request)}
+    return {"archived": call.ctx.task_batch.archive(company_id, request, version=call.requested_version)}
 
 
 def _archiving(archive: bool) -> Callable[[Call, str, dict[str, Any]], dict[str, Any]]:
     def handle(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        return call.ctx.task_batch.archive_many(company_id, request, archive)
+        return call.ctx.task_batch.archive_many(company_id, request, archive, version=call.requested_version)
 
     return handle
 
@@ -56,12 +56,13 @@ def publish_many(call: Call, company_id: str, request: dict[str, Any]) -> dict[s
 
 @endpoints.handler("enqueue_many")
 def enqueue_many(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_batch.enqueue_many(call.require_identity(), request)
+    return call.ctx.task_batch.enqueue_many(call.require_identity(), request, version=call.requested_version)
 
 
 @endpoints.handler("dequeue_many")
 def dequeue_many(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_batch.dequeue_many(company_id, declared_only(call, request))
+    batch = call.ctx.task_batch
+    return batch.dequeue_many(company_id, declared_only(call, request), version=call.requested_version)
 
 
 @endpoints.handler("move")

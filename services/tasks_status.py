@@ -52,12 +52,14 @@ def stop(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]
 def enqueue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
     ctx = call.ctx
     request = declared_only(call, request)
-    return ctx.task_batch.queue_target.enqueue(ctx.task_lifecycle, call.require_identity(), request)
+    target = ctx.task_batch.queue_target
+    return target.enqueue(ctx.task_lifecycle, call.require_identity(), request, version=call.requested_version)
 
 
 @endpoints.handler("dequeue")
 def dequeue(call: Call, company_id: str, request: dict[str, Any]) -> dict[str, Any]:
-    return call.ctx.task_lifecycle.dequeue(company_id, declared_only(call, request))
+    lifecycle = call.ctx.task_lifecycle
+    return lifecycle.dequeue(company_id, declared_only(call, request), version=call.requested_version)
 
 
 @endpoints.handler("publish")

@@ -65,10 +65,12 @@ class QueueTarget:
         workers = self._workers.get_all(company_id)
         return {"queue_watched": any(queue_id in (w.get("queues") or ()) for w in workers)}
 
-    def enqueue(self, lifecycle: TaskLifecycle, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
+    def enqueue(
+        self, lifecycle: TaskLifecycle, identity: Identity, request: Mapping[str, Any], *, version: Version
+    ) -> dict[str, Any]:
         """tasks.enqueue with the queue chosen as above."""
         request = self.resolve(identity, request)
-        result = lifecycle.enqueue(identity.company, request)
+        result = lifecycle.enqueue(identity.company, request, version=version)
         return {**result, **self.watched(identity.company, request, request.get("queue"))}
 
 
@@ -87,11 +89,15 @@ class TaskBatch:
 
     # --- archive ---------------------------------------------------------------------
 
-    def _archive_one(self, company_id: str, task_id: str, request: Mapping[str, Any], archive: bool) -> bool:
-        """Dequeue a queued task, then add (or remove) the ``archived`` system tag."""
+    def _archive_one(
+        self, company_id: str, task_id: str, request: Mapping[str, Any], archive: bool, version: Version
+    ) -> bool:
+        """Dequeue a queued task (as tasks.dequeue of that version), then add (or remove)
+        the ``archived`` system tag."""
         task = self._access.get_for_write(company_id, task_id, ("system_tags", "execution.queue"))
         if archive and task.get("status") == S.queued:
-            self._life.dequeue(company_id, {"task": task_id, **_options(request, _STATUS_TEXT)})
+            options = {"task": task_id, **_options(request, _STATUS_TEXT)}
+            self._life.dequeue(company_id, options, version=version)
         tags = set(task.get("system_tags") or ())
         tags = tags | {ARCHIVED} if archive else tags - {ARCHIVED}
         fields: dict[str, Any] = {"system_tags": sorted(tags), "last_update": utcnow()}
@@ -100,18 +106,21 @@ class TaskBatch:
         self._access.touch_project(task.get("project"))
         return True
 
-    def archive(self, company_id: str, request: Mapping[str, Any]) -> int:
+    def archive(self, company_id: str, request: Mapping[str, Any], *, version: Version) -> int:
         """tasks.archive (2.12): all of ``tasks`` or none (400/101 naming the first id not
         the caller's); how many were archived."""
         ids = list(dict.fromkeys(request["tasks"]))
         for task_id in ids:
             self._access.get_for_write(company_id, task_id, ("_id",))
-        return sum(self._archive_one(company_id, task_id, request, True) for task_id in ids)
+        return sum(self._archive_one(company_id, task_id, request, True, version) for task_id in ids)
 
-    def archive_many(self, company_id: str, request: Mapping[str, Any], archive: bool) -> dict[str, Any]:
+    def archive_many(
+        self, company_id: str, request: Mapping[str, Any], archive: bool, *, version: Version
+    ) -> dict[str, Any]:
         answer = "archived" if archive else "unarchived"
         return run_batch(
-            lambda task_id: {answer: self._archive_one(company_id, task_id, request, archive)}, request["ids"]
+            lambda task_id: {answer: self._archive_one(company_id, task_id, request, archive, version)},
+            request["ids"],
         )
 
     # --- the single actions, per id --------------------------------------------------
@@ -151,23 +160,23 @@ class TaskBatch:
 
         return run_batch(one, request["ids"])
 
-    def enqueue_many(self, identity: Identity, request: Mapping[str, Any]) -> dict[str, Any]:
+    def enqueue_many(self, identity: Identity, request: Mapping[str, Any], *, version: Version) -> dict[str, Any]:
         request = self.queue_target.resolve(identity, request)
         options = _options(request, ("queue", *_STATUS_TEXT))
 
         def one(task_id: str) -> dict[str, Any]:
-            result = self._life.enqueue(identity.company, {"task": task_id, **options})
+            result = self._life.enqueue(identity.company, {"task": task_id, **options}, version=version)
             return {"queued": bool(result["queued"]), "updated": result["updated"], "fields": result["fields"]}
 
         answer = run_batch(one, request["ids"])
         return {**answer, **self.queue_target.watched(identity.company, request, request.get("queue"))}
 
-    def dequeue_many(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    def dequeue_many(self, company_id: str, request: Mapping[str, Any], *, version: Version) -> dict[str, Any]:
         dequeue_status(request)  # a bad one refuses the whole batch
         options = _options(request, ("new_status", "remove_from_all_queues", *_STATUS_TEXT))
 
         def one(task_id: str) -> dict[str, Any]:
-            result = self._life.dequeue(company_id, {"task": task_id, **options})
+            result = self._life.dequeue(company_id, {"task": task_id, **options}, version=version)
             return {"dequeued": bool(result["dequeued"]), "updated": result["updated"], "fields": result["fields"]}
 
         return run_batch(one, request["ids"])

@@ -14,11 +14,18 @@ from ...database.repositories.tasks import TaskRepository
 from ...database.vocabulary import TaskStatus as S
 from ...database.vocabulary import TaskSystemTags, utcnow
 from ...protocol import errors
+from ...protocol.versions import V2_10, Version
 from ..auth.identity import Identity
 from .access import TaskAccess
 from .state_machine import StatusChange, apply_status_change, check_transition
 
 DELETED_PREFIX = "__DELETED__"
+# From API 2.10 (the reference after v0.16.1) a task is enqueued from these statuses
+# without force (its state machine's moves into queued), and a dequeue without
+# new_status puts back the status it had before (enqueue_status); below, v0.16.1's
+# rules: only a draft is enqueued and a dequeued task becomes created.
+LATER_QUEUEING = V2_10
+ENQUEUE_FROM = frozenset({S.created, S.stopped, S.failed})
 TRASH_COLLECTION = "task__trash"
 
 
@@ -111,12 +118,20 @@ class TaskLifecycle:
 
     # --- queues ----------------------------------------------------------------------
 
-    def enqueue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    def enqueue(self, company_id: str, request: Mapping[str, Any], *, version: Version) -> dict[str, Any]:
+        """Queue the task; its status before is kept as ``enqueue_status`` (answered from
+        2.10). From 2.10 a stopped or failed task is enqueued too, and with ``force`` one
+        of any status but queued (docs/tasks.md "Status changes")."""
         queue_id = request.get("queue") or self.queues.default_queue_id(company_id)
         task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
         self.queues.get_by_id(company_id, queue_id)
-        change = _change(request, S.queued, allow_same=False, set={"execution.queue": queue_id})
-        change.force = False
+        later = version >= LATER_QUEUEING
+        previous = str(task.get("status") or S.created)
+        sets = {"execution.queue": queue_id, "enqueue_status": previous}
+        change = _change(request, S.queued, allow_same=False, set=sets)
+        if previous == S.queued:  # already in a queue, even with force: it would sit in two
+            check_transition(previous, S.queued, allow_same=False)
+        change.force = later and (bool(request.get("force")) or previous in ENQUEUE_FROM)
         result = self._apply(task, change)
         try:
             self.queues.add_task(company_id, queue_id, task["id"])
@@ -125,6 +140,8 @@ class TaskLifecycle:
             previous_queue = (task.get("execution") or {}).get("queue")
             self.tasks.restore_after_failed_enqueue(task["id"], task.get("status"), previous_queue)
             raise
+        if not later:  # v0.16.1 had no such field
+            result["fields"].pop("enqueue_status")
         return {"queued": 1, **result}
 
     def _remove_from_queue(self, company_id: str, task: Mapping[str, Any], silent: bool) -> dict[str, Any] | None:
@@ -143,12 +160,14 @@ class TaskLifecycle:
             removed = 0
         return {"removed": removed}
 
-    def dequeue(self, company_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    def dequeue(self, company_id: str, request: Mapping[str, Any], *, version: Version) -> dict[str, Any]:
         """Take a queued task out of its queue (2.25 ``remove_from_all_queues``: then out
-        of every other queue holding it too); it becomes ``created``, or ``new_status``
-        (2.26: any status but queued, forced as the reference forces it)."""
+        of every other queue holding it too); it becomes ``new_status`` (2.26: any status
+        but queued), else from 2.10 the status it had before queuing (``enqueue_status``),
+        else ``created``; the change is forced from 2.10 (as the reference forces it)."""
         new_status = dequeue_status(request)
-        task = self.access.get_for_write(company_id, request["task"], ("execution.queue",))
+        task = self.access.get_for_write(company_id, request["task"], ("execution.queue", "enqueue_status"))
+        later = version >= LATER_QUEUEING
         # the removal and the status change as one, on a document server: a racing dequeue
         # waits for both, so its removal finds the status already moved
         with self.tasks.hold(task["id"]):
@@ -162,8 +181,10 @@ class TaskLifecycle:
                 raise
             if request.get("remove_from_all_queues"):
                 self.queues.remove_task_everywhere(company_id, task["id"])
-            change = _change(request, new_status or S.created, unset=("execution.queue",))
-            change.force = bool(new_status)
+            before = task.get("enqueue_status") if later else None
+            unset = ("execution.queue", "enqueue_status") if later else ("execution.queue",)
+            change = _change(request, new_status or before or S.created, unset=unset)
+            change.force = bool(new_status) or later
             return {"dequeued": 1, **self._apply(task, change)}
 
     # --- publish ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...protocol.versions import V2_9, Version
+from ...protocol.versions import V2_9, V2_10, Version
 from ..organization import conform_tag_filter, conform_tags_in, conform_tags_out
 from . import task_models
 from .params import prepare_for_output
@@ -32,6 +32,8 @@ def task_for_output(doc: dict[str, Any], version: Version, *, whole: bool = True
     document was read whole (not projected by only_fields), so the fields every task
     has get their defaults."""
     doc.pop("company_origin", None)
+    if version < V2_10:  # the status before queuing (written from issue 16): no v0.16.1 field
+        doc.pop("enqueue_status", None)
     prepare_for_output(doc, legacy=version < V2_9)
     task_models.for_output(doc, version, whole=whole)
     conform_tags_out([doc], version)

@@ -92,9 +92,13 @@ class TaskRepository(InProjects):
         """The one conditional update of a task's status: write ``fields`` (with the new
         ``status``), unset ``unset``, lower the ``lower_to`` fields to those values, only
         if the task still has the status (and ``status_changed``, when ``task`` holds it)
-        it was read with and meets ``where``. Queuing also drops the development tag.
-        Whether a task matched."""
+        it was read with and meets ``where``. Queuing also drops the development tag, and
+        any other status drops ``enqueue_status`` (the status before queuing: the task has
+        left its queue). Whether a task matched."""
         update: dict[str, Any] = {"$set": dict(fields)}
+        unset = tuple(unset)
+        if fields.get("status") != TaskStatus.queued and "enqueue_status" not in fields:
+            unset += ("enqueue_status",)
         if unset:
             update["$unset"] = dict.fromkeys(unset, 1)
         if lower_to:
@@ -149,12 +153,13 @@ class TaskRepository(InProjects):
         return bool(result.matched_count)
 
     def restore_after_failed_enqueue(self, task_id: str, status: Any, queue_id: str | None) -> None:
-        """Put back the status and queue the task had before an enqueue that failed."""
-        update: dict[str, Any] = {"$set": {"status": status}}
+        """Put back the status and queue the task had before an enqueue that failed (and
+        no ``enqueue_status``: it was not queued)."""
+        update: dict[str, Any] = {"$set": {"status": status}, "$unset": {"enqueue_status": 1}}
         if queue_id:
             update["$set"]["execution.queue"] = queue_id
         else:
-            update["$unset"] = {"execution.queue": 1}
+            update["$unset"]["execution.queue"] = 1
         self._coll.update_one({"_id": task_id}, update)
 
     def restore_after_failed_publish(self, task_id: str, status: Any) -> None:
