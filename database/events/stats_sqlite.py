@@ -188,6 +188,10 @@ class SqliteStatsStore(StatsStore):
         """Run ``(sql, rows)`` statements in one transaction."""
         if not any(rows for _, rows in statements):
             return
+        if len(statements) == 1 and len(statements[0][1]) == 1:  # one row: atomic by itself
+            with self._db() as db:
+                db.execute(statements[0][0], statements[0][1][0])
+            return
         with self._db() as db:
             db.execute("BEGIN")
             try:

@@ -251,3 +251,51 @@ def test_queue_metric_any_odd_entry_takes_the_general_path(odd: Any) -> None:
     readable = isinstance(odd, dict) and isinstance(odd.get("added"), str)
     assert metric.queue_length == (2 if readable else 1)
     assert metric.average_waiting_time == pytest.approx(15.0 if readable else 20.0)
+
+
+def test_wait_sums_carry_the_sum_over_pops_and_appends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded store hands out the same entry objects pop after pop: the sum is
+    carried over (only the entries removed or added are summed), and always equals the
+    sum afresh and the per-entry loop's figures."""
+    from datetime import UTC, datetime, timedelta
+
+    from stationmaster.bll import statistics
+
+    now = 1_800_000_000.0
+    start = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
+    entries = [{"task": str(i), "added": start - timedelta(seconds=i, microseconds=i)} for i in range(300)]
+    summed: list[int] = []
+    original = statistics._added_sum
+    monkeypatch.setattr(statistics, "_added_sum", lambda items: summed.append(len(items)) or original(items))
+    sums = statistics.WaitSums()
+    queue = entries
+    for step in range(6):
+        if step % 3 == 2:
+            queue = [*queue, {"task": f"new{step}", "added": start}]  # an append
+        elif step:
+            queue = queue[1:]  # a pop
+        carried = statistics._queue_metric({"id": "q", "entries": queue}, now, sums)
+        afresh = statistics._queue_metric({"id": "q", "entries": queue}, now)
+        general = statistics._queue_metric({"id": "q", "entries": [*queue, "junk"]}, now)
+        assert carried == afresh
+        assert carried.average_waiting_time == pytest.approx(general.average_waiting_time, rel=1e-12)
+    # with the sums: 300 once, then 1 per pop or append; without them every entry each time
+    assert summed[::3] == [300, 1, 1, 1, 1, 1]  # (each step sums afresh twice more, for the comparisons)
+    copies = [dict(e) for e in queue]  # a document server's entries: new objects each time
+    summed.clear()
+    assert statistics._queue_metric({"id": "q", "entries": copies}, now, sums) == afresh
+    assert summed == [len(copies)]
+
+
+def test_a_queue_too_long_for_one_timedelta_sum_takes_the_general_path() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from stationmaster.bll import statistics
+
+    now = 1_800_000_000.0
+    start = datetime.fromtimestamp(now, tz=UTC).replace(tzinfo=None)
+    entries = [{"task": str(i), "added": start - timedelta(seconds=10)} for i in range(60_000)]
+    for sums in (None, statistics.WaitSums()):
+        metric = statistics._queue_metric({"id": "q", "entries": entries}, now, sums)
+        assert metric.queue_length == 60_000
+        assert metric.average_waiting_time == pytest.approx(10.0)
