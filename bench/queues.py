@@ -12,8 +12,10 @@
    ``ctx.stats.record_queue_metrics``; the difference is the hook's cost); and one append
    (``add_task``) through raw ``find_one_and_update`` vs ``push_entry``.
 2. Over HTTP: a served instance, ``--entries`` tasks queued, ``--pollers`` concurrent
-   keep-alive clients calling ``/v2.14/queues.get_next_task`` until the queue is empty;
-   pops per second and the number of duplicates / losses (must be 0).
+   keep-alive clients (``http.client`` threads of this process) calling
+   ``/v2.14/queues.get_next_task`` until the queue is empty; pops per second, the number
+   of duplicates / losses (must be 0), and the CPU per pop of the server and of the
+   pollers themselves.
 
 Each figure is the median of ``--runs`` runs.
 """
