@@ -38,6 +38,7 @@ import datetime
 import fcntl
 import functools
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -142,6 +143,7 @@ class _SharedSqlite:
 CACHE_LIMIT = 50_000
 _IMMUTABLE = (str, int, float, bool, type(None), datetime.datetime, bson.ObjectId, bytes)
 _EXACT_VALUES = (str, bson.ObjectId)
+_REGEX_TYPES = (re.Pattern, bson.Regex)
 
 
 class _CachedDocuments(sqlite_store.TableDict):
@@ -425,9 +427,56 @@ def _in_any(within: set[Any] | None, sets: list[set[Any]]) -> set[Any]:
     return {k for k in within if any(k in found for found in sets)}
 
 
+def _regex_search(field: str, condition: Any) -> Callable[[str], Any] | None:
+    """The ``search`` mongomock's ``_regex`` applies to each string of a top-level field
+    for a regular-expression condition (a pattern, or ``$regex`` with ``$options``), or
+    None for anything else (or a condition mongomock would refuse: it keeps its own path)."""
+    if "." in field:
+        return None
+    try:
+        if isinstance(condition, _REGEX_TYPES):
+            regex: Any = condition
+        elif isinstance(condition, dict) and "$regex" in condition and set(condition) <= {"$regex", "$options"}:
+            search = mm_filtering._combine_regex_options(condition) if "$options" in condition else condition
+            regex = search["$regex"]
+        else:
+            return None
+        if isinstance(regex, str):
+            regex = re.compile(regex)
+        if not isinstance(regex, re.Pattern):
+            regex = regex.try_compile()  # bson.Regex (bll/patterns.py's SafePattern among them)
+        found: Callable[[str], Any] = regex.search
+        return found
+    except Exception:
+        return None
+
+
+def _regex_matches(index: Any, search: Callable[[str], Any], within: set[Any] | None) -> set[Any]:
+    """The documents (of ``within``, when known) whose field is a string, or an array
+    holding a string, that ``search`` matches: mongomock's ``_regex`` (other values never
+    match; the index keys each string as ``("s", text)``). Each distinct text is searched
+    once, or each document of a smaller ``within``."""
+    entries = index._entries
+    if within is not None and len(within) < len(entries):
+        doc_keys = index._doc_keys
+        return {
+            k
+            for k in within
+            if any(type(key) is tuple and key[0] == "s" and search(key[1]) for key in doc_keys.get(k, ()))
+        }
+    found: set[Any] = set()
+    for key, documents in entries.items():
+        if type(key) is tuple and len(key) == 2 and key[0] == "s" and search(key[1]):
+            found |= documents
+    return found if within is None else found & within
+
+
 def _filtered(index: Any, field: str, condition: Any, fetch: Fetch, within: set[Any] | None) -> set[Any] | None:
-    """The documents (of ``within``, when known) an ``$in`` holding null, a ``$nin`` or a
-    ``$ne`` matches, or None if the index cannot tell."""
+    """The documents (of ``within``, when known) an ``$in`` holding null, a ``$nin``, a
+    ``$ne`` or a regular expression matches, or None if the index cannot tell."""
+    search = _regex_search(field, condition)
+    if search is not None:
+        return _regex_matches(index, search, within)
     with_null = _in_with_null(condition)
     if with_null is not None:
         found = _in_any(within, _entry_sets(index, with_null))

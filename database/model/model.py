@@ -13,7 +13,7 @@ class Model(BackendDocument):
 
     meta = {
         "collection": "model",
-        "indexes": ["company", "project", "task", "ready", "system_tags", "-created"],
+        "indexes": ["company", "project", "task", "ready", "system_tags", "-created", ("company", "name")],
     }
 
     id = StringField(primary_key=True)

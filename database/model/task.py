@@ -87,6 +87,9 @@ class Task(BackendDocument):
             "user",
             "system_tags",
             "-last_update",
+            # as the reference's: name lookups (the SDKs' Task.get_task / get_tasks by name);
+            # on the embedded store it lets the index answer name patterns (docs/embedded-store.md)
+            ("company", "name"),
         ],
     }
 

@@ -8,16 +8,19 @@ plain mongomock's on the same documents.
 from __future__ import annotations
 
 import random
+import re
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import bson
 import mongomock
 import pytest
 from bson import ObjectId
 from support.shapes import type_tree
 
+from stationmaster.bll.patterns import SafePattern
 from stationmaster.database import embedded
 from stationmaster.database.embedded import client_class
 
@@ -225,6 +228,25 @@ FILTERS: list[dict[str, Any]] = [
     {"$and": [{"company": {"$in": ["c2", None]}}, {"project": {"$in": ["p1", "p2"]}}]},
     {"tags": {"$in": [None]}},
     {"tags": {"$in": ["a", None]}},
+    # regular expressions: answered from the index's distinct strings (issue 16)
+    {"company": {"$regex": "^c"}},
+    {"company": {"$regex": "C1", "$options": "i"}},
+    {"company": {"$regex": "C1", "$options": "q"}},  # an unknown option is ignored, as mongomock does
+    {"company": {"$regex": ""}},  # every string, and no other value
+    {"tags": re.compile("a|b")},
+    {"tags": bson.Regex("^c$")},
+    {"project": {"$regex": "p|0"}},  # ObjectIds and numbers never match
+    {"$and": [{"company": {"$in": ["c1", ""]}}, {"tags": {"$regex": "^b$"}}]},
+    {"$and": [{"_id": {"$in": ["id001", "id002", "id003"]}}, {"company": {"$regex": "1"}}]},
+    {"company": SafePattern("^c1$", False, "company")},
+    {"company": SafePattern("C[13]", True, "company")},
+    {"nested.key": {"$regex": "k1"}},  # a path: mongomock's own path
+]
+
+
+#: Filters the indexes answer on the random documents.
+ANSWERED = [f for f in FILTERS if "$regex" in str(f) and "nested" not in str(f)] + [
+    f for f in FILTERS if any(isinstance(v, re.Pattern | bson.Regex) for v in f.values())
 ]
 
 
@@ -252,6 +274,9 @@ def test_query_results_equal_mongomock(root: Path, seed: int) -> None:
                 window = (spec, projection, skip, limit)
                 assert _run(fast, *window) == _run(plain, *window), window
         assert fast.count_documents(spec) == plain.count_documents(spec), spec
+        if spec in ANSWERED:  # the fast path itself was compared, not mongomock's
+            with embedded.LOCK:
+                assert embedded.exact_keys(fast._store, spec) is not None, spec
         ordered = list(fast.find(spec, {"n": 1}).sort("when", -1))
         assert ordered == list(plain.find(spec, {"n": 1}).sort("when", -1)), spec
 
@@ -268,9 +293,13 @@ def test_exact_keys_refuses_what_the_indexes_cannot_answer(coll: Any) -> None:
         {"company": {"$nin": [1]}},
         {"name": "c"},  # not indexed
         {"$or": [{"company": "c"}]},
-        {"company": {"$regex": "c"}},
+        {"nested.key": {"$regex": "c"}},  # a path
+        {"company": {"$regex": "c", "$options": 5}},  # mongomock refuses it: its own path says so
+        {"company": {"$regex": "c", "$flags": "i"}},
     ):
         assert embedded.exact_keys(store, spec) is None, spec
+    assert [k[2:] for k in embedded.exact_keys(store, {"company": {"$regex": "c"}}) or []] == ["a"]
+    assert [k[2:] for k in embedded.exact_keys(store, {"tags": re.compile("^x")}) or []] == ["a"]
     assert [k[2:] for k in embedded.exact_keys(store, {"tags": {"$nin": ["x"]}}) or []] == ["b"]
     assert [k[2:] for k in embedded.exact_keys(store, {"tags": {"$ne": "x"}}) or []] == ["b"]
     assert embedded.exact_keys(store, {"company": {"$ne": None}}) is None  # a null: missing fields too
