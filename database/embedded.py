@@ -279,11 +279,55 @@ def _split_field(store: Any) -> str | None:
 
 
 def _make_split(store: Any, field: str) -> None:
+    """Keep the collection's ``field`` in rows, recorded in the file (written only when
+    missing: a read-only copy of a data directory still opens)."""
     docs = store._documents
     docs.__class__ = _SplitDocuments
     docs.start_split(field)
-    with store._connection:
-        store._connection.execute(f"INSERT OR REPLACE INTO {store.INFO} VALUES ('split_field', ?)", (field,))
+    row = store._connection.execute(f"SELECT value FROM {store.INFO} WHERE key = 'split_field'").fetchone()
+    if row is None or row[0] != field:
+        with store._connection:
+            store._connection.execute(f"INSERT OR REPLACE INTO {store.INFO} VALUES ('split_field', ?)", (field,))
+
+
+def _split_drop(store: Any) -> None:
+    """litemongo's ``drop`` with the list rows, in one transaction, the split kept."""
+    conn = store._connection
+    with store._rwlock.writer(), conn:
+        for table in (store.DOCUMENTS, store.INDEXES, list_rows.TABLE):
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"DELETE FROM {store.INFO} WHERE key NOT IN ('key_format', 'split_field')")
+    store.indexes.invalidate()
+    store._ttl_indexes.clear()
+    store._is_force_created = False
+    store._query_index = None
+
+
+def _split_copy_from(store: Any, source: Any) -> None:
+    """litemongo's ``copy_from`` (a rename) with the list rows, in one transaction; the
+    split then follows the file (the source's recorded field, or the name)."""
+    store._documents.key_format = source._documents.key_format
+    conn = store._connection
+    source_rows = list_rows.has_rows_table(source._connection)
+    with store._rwlock.writer(), conn:
+        list_rows.create_table(conn)
+        for table in (store.DOCUMENTS, store.INDEXES, store.INFO, list_rows.TABLE):
+            conn.execute(f"DELETE FROM {table}")
+            if table == list_rows.TABLE and not source_rows:
+                continue
+            order = "" if table == list_rows.TABLE else " ORDER BY ROWID"  # (a table WITHOUT ROWID)
+            rows = source._connection.execute(f"SELECT * FROM {table}{order}").fetchall()
+            if rows:
+                conn.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+    store.indexes.invalidate()
+    store._is_force_created = source._is_force_created
+    store._ttl_indexes = dict(source._ttl_indexes)
+    store._query_index = None
+    field = _split_field(store)
+    if field is not None:
+        _make_split(store, field)
+    else:
+        store._documents.__class__ = _CachedDocuments
 
 
 def cached_documents(store: Any) -> _CachedDocuments | None:
@@ -605,35 +649,32 @@ def _install_store(lock: threading.RLock) -> None:
             _make_split(self, field)
 
     store_cls.open = _under(lock, open_store)
-    for name in ("drop", "copy_from"):
-        method = getattr(store_cls, name)
+    originals = {"drop": store_cls.drop, "copy_from": store_cls.copy_from}
 
-        def emptied(self: Any, *args: Any, _method: Callable[..., Any] = method) -> Any:
-            docs = _documents(self)
-            try:
-                return _method(self, *args)
-            finally:
-                if docs is not None:
-                    docs.clear_cache()
-                _after_emptied(self, *args)
+    def drop(self: Any) -> None:
+        docs = _documents(self)
+        try:
+            if isinstance(docs, _SplitDocuments):
+                _split_drop(self)
+            else:
+                originals["drop"](self)
+        finally:
+            if docs is not None:
+                docs.clear_cache()
 
-        setattr(store_cls, name, _under(lock, emptied))
+    def copy_from(self: Any, source: Any) -> None:
+        docs = _documents(self)
+        try:
+            if isinstance(docs, _SplitDocuments) or isinstance(_documents(source), _SplitDocuments):
+                _split_copy_from(self, source)
+            else:
+                originals["copy_from"](self, source)
+        finally:
+            if docs is not None:
+                docs.clear_cache()
 
-
-def _after_emptied(store: Any, source: Any = None) -> None:
-    """The list rows of a collection dropped (no source) or replaced by ``source``'s."""
-    docs = store._documents
-    if source is None:
-        if isinstance(docs, _SplitDocuments):
-            list_rows.delete_rows(store._connection)
-            _make_split(store, docs.field)  # drop forgot the recorded field
-        return
-    source_docs = source._documents
-    if isinstance(source_docs, _SplitDocuments):
-        list_rows.copy_rows(source._connection, store._connection)
-        _make_split(store, source_docs.field)
-    elif isinstance(docs, _SplitDocuments):
-        list_rows.delete_rows(store._connection)
+    store_cls.drop = _under(lock, drop)
+    store_cls.copy_from = _under(lock, copy_from)
 
 
 def _projector(collection: Any, fields: Any, container: Any = dict) -> Callable[[Any], Any]:

@@ -147,8 +147,9 @@ def split_documents(base: Any) -> Any:
         def start_split(self, field: str) -> None:
             self.field = field
             self._rows = _Rows(self._cur, self._encode_doc, self._decode_doc)
-            with self._connection:
-                create_table(self._connection)
+            if not has_rows_table(self._connection):  # no write otherwise: a read-only copy opens
+                with self._connection:
+                    create_table(self._connection)
 
         def clear_cache(self) -> None:
             super().clear_cache()
@@ -189,23 +190,6 @@ def create_table(connection: Any) -> None:
         f"CREATE TABLE IF NOT EXISTS {TABLE}(doc_id TEXT NOT NULL, seq INTEGER NOT NULL,"
         " item BLOB NOT NULL, PRIMARY KEY (doc_id, seq)) WITHOUT ROWID"
     )
-
-
-def delete_rows(connection: Any) -> None:
-    """Every list item of the collection file (litemongo's ``drop``)."""
-    if has_rows_table(connection):
-        with connection:
-            connection.execute(f"DELETE FROM {TABLE}")
-
-
-def copy_rows(source_connection: Any, target_connection: Any) -> None:
-    """``list_items`` of one collection file into another's (litemongo's ``copy_from``, a
-    collection renamed): the target's rows replaced, in one transaction."""
-    rows = source_connection.execute(f"SELECT doc_id, seq, item FROM {TABLE}").fetchall()
-    with target_connection:
-        create_table(target_connection)
-        target_connection.execute(f"DELETE FROM {TABLE}")
-        target_connection.executemany(f"INSERT INTO {TABLE} VALUES(?, ?, ?)", rows)
 
 
 def has_rows_table(connection: Any) -> bool:

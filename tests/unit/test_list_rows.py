@@ -163,3 +163,49 @@ def test_delete_drop_and_rename_take_the_rows_along(root: Path) -> None:
     assert fresh(root, "queue_old") == {} and row_table(root, "queue_old")[1] == []
     db.queue_old.insert_one({"_id": "b", "entries": []})
     assert fresh(root, "queue_old")["b"]["entries"] == []  # no row of the dropped document came back
+
+
+def _refuse_deletes(root: Path, name: str) -> None:
+    """A trigger that makes litemongo's drop/copy_from fail half-way (as a full disk would)."""
+    conn = sqlite3.connect(root / "db" / name)
+    with conn:
+        conn.execute("CREATE TRIGGER refuse BEFORE DELETE ON documents BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    conn.close()
+
+
+def test_a_failed_drop_or_rename_keeps_every_entry(root: Path) -> None:
+    db = client_class(root)().db
+    db.queue.insert_one({"_id": "q", "company": "c", "entries": entries(2)})
+    db.queue2.insert_one({"_id": "q", "entries": ["first"]})
+    db.queue.find_one({"_id": "q"})
+    _refuse_deletes(root, "queue")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.queue.drop()
+    assert fresh(root)["q"]["entries"] == entries(2) == db.queue.find_one({"_id": "q"})["entries"]
+    _refuse_deletes(root, "queue2")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.client._store["db"]["queue2"].copy_from(db.client._store["db"]["queue"])
+    assert fresh(root, "queue2")["q"]["entries"] == ["first"]
+
+
+def test_a_renamed_collection_follows_its_file(root: Path) -> None:
+    """queue → archive (split, recorded in the file), then archive replaced by a collection
+    that never was split: its lists stay in its rows, as a new client reads them."""
+    db = client_class(root)().db
+    db.queue.insert_one({"_id": "q", "entries": entries(2)})
+    db.queue.rename("archive")
+    db.archive.drop()
+    db.other.insert_one({"_id": "d", "entries": ["x"]})
+    db.other.rename("archive")
+    db.archive.update_one({"_id": "d"}, {"$push": {"entries": "y"}})
+    assert db.archive.find_one({"_id": "d"})["entries"] == ["x", "y"] == fresh(root, "archive")["d"]["entries"]
+    assert row_table(root, "archive")[0]["d"]["entries"] == ["x", "y"]  # in the row: not split
+
+
+def test_opening_and_reading_a_queue_collection_writes_nothing(queues: Any, root: Path) -> None:
+    queues.insert_one({"_id": "q", "entries": entries(2)})
+    watcher = sqlite3.connect(root / "db" / "queue")
+    before = watcher.execute("PRAGMA data_version").fetchone()[0]
+    assert fresh(root)["q"]["entries"] == entries(2)  # a new client: opens the file, reads
+    assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+    watcher.close()
