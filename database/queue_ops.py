@@ -164,20 +164,26 @@ def _modify(
         doc["entries"] = changed
         doc["last_update"] = now
         store[queue_id] = doc
-        _keep_decoded(store, queue_id, doc, added)
-        return before, doc
+        kept = _keep_decoded(store, queue_id, doc, added)
+        # the entries as stored, a list of the caller's own: the next change's entries are
+        # the same objects (the queue metric carries its sum over them, bll/statistics.py)
+        return before, doc if kept is None else {**doc, "entries": list(kept)}
 
 
-def _keep_decoded(store: Any, queue_id: str, doc: dict[str, Any], added: dict[str, Any] | None) -> None:
+def _keep_decoded(
+    store: Any, queue_id: str, doc: dict[str, Any], added: dict[str, Any] | None
+) -> list[dict[str, Any]] | None:
     """Leave the written document in the store's cache, so that the next change does not
     decode all its entries again: the entries it read came decoded from the store, and the
-    new values (``last_update``, the added entry) are passed through the store's encoding."""
+    new values (``last_update``, the added entry) are passed through the store's encoding.
+    The entries cached (None: no cache)."""
     documents = embedded.cached_documents(store)
     if documents is None:
-        return
+        return None
     if added is None:
         entries = list(doc["entries"])
     else:
         stored = documents.as_stored(added)
         entries = [stored if e is added else e for e in doc["entries"]]
     documents.keep(queue_id, {**doc, "entries": entries, "last_update": documents.as_stored(doc["last_update"])})
+    return entries

@@ -121,3 +121,18 @@ def test_the_document_left_in_the_cache_is_what_the_row_decodes_to(tmp_path: Pat
         assert cached["last_update"].microsecond == 678000
         documents.keep("q", cached)
     assert [e["task"] for e in coll.find_one({"_id": "q"})["entries"]] == ["t1", "new", "last"]
+
+
+def test_an_appended_entry_is_answered_as_stored(coll: Any) -> None:
+    """push_entry answers the entries the store keeps (the added one passed through its
+    encoding), so the next pop's entries are the same objects: the queue metric's sum is
+    carried over them (bll/statistics.py WaitSums) instead of summed afresh."""
+    coll.insert_one({"_id": "q", "company": "c", "entries": [{"task": "a", "added": T0}]})
+    added = {"task": "b", "added": datetime(2026, 1, 1, 0, 0, 0, 123456)}
+    after = push_entry(coll, "q", "c", added, NOW)
+    assert after is not None and after["entries"][-1]["task"] == "b"
+    before = pop_head(coll, "q", "c", NOW)
+    assert before is not None
+    if store_of(coll) is not None:
+        assert after["entries"][-1] is not added and after["entries"][-1]["added"].microsecond == 123000
+        assert all(x is y for x, y in zip(after["entries"], before["entries"], strict=True))
