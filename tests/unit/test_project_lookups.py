@@ -4,36 +4,19 @@ issue's; here its documents are written directly). On mongomock and the embedded
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
-import mongoengine
-import mongomock
 import pytest
+from support.documents import documents_fixture  # noqa: F401 - the "documents" fixture
 
 from stationmaster.bll.project_lookups import ProjectLookups, natural_key
 from stationmaster.bll.project_tree import with_descendants
 from stationmaster.config.parsed import user_cache_dirs
-from stationmaster.database.embedded import client_class
-from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
 from stationmaster.database.repositories import Documents
-from stationmaster.database.stores import connect_documents_with
 from stationmaster.protocol.versions import Version
 from stationmaster.schema import load_schemas
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
-
-
-@pytest.fixture(params=["mongomock", "litemongo"])
-def documents(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Documents]:
-    if request.param == "mongomock":
-        connect_documents_with(mongomock.MongoClient)
-    else:
-        connect_documents_with(client_class(tmp_path / "docs"))
-    yield Documents()
-    for alias in (BACKEND_DB, AUTH_DB):
-        mongoengine.disconnect(alias)
 
 
 @pytest.fixture

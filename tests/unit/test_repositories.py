@@ -4,34 +4,17 @@ projects and models. On mongomock and on the embedded store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
-import mongoengine
-import mongomock
 import pytest
 from mongoengine.errors import ValidationError
 from pymongo.errors import DuplicateKeyError
+from support.documents import documents_fixture  # noqa: F401 - the "documents" fixture
 
-from stationmaster.database.embedded import client_class
 from stationmaster.database.errors import as_api_error
-from stationmaster.database.model.base import AUTH_DB, BACKEND_DB
 from stationmaster.database.repositories import Documents
-from stationmaster.database.stores import connect_documents_with
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
-
-
-@pytest.fixture(params=["mongomock", "litemongo"])
-def documents(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Documents]:
-    if request.param == "mongomock":
-        connect_documents_with(mongomock.MongoClient)
-    else:
-        connect_documents_with(client_class(tmp_path / "docs"))
-    yield Documents()
-    for alias in (BACKEND_DB, AUTH_DB):
-        mongoengine.disconnect(alias)
 
 
 def project(name: str, company: str = "c1", **extra: object) -> dict[str, object]:
