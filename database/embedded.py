@@ -649,7 +649,7 @@ def _install_store(lock: threading.RLock) -> None:
             _make_split(self, field)
 
     store_cls.open = _under(lock, open_store)
-    originals = {"drop": store_cls.drop, "copy_from": store_cls.copy_from}
+    original_drop, original_copy_from = store_cls.drop, store_cls.copy_from
 
     def drop(self: Any) -> None:
         docs = _documents(self)
@@ -657,7 +657,7 @@ def _install_store(lock: threading.RLock) -> None:
             if isinstance(docs, _SplitDocuments):
                 _split_drop(self)
             else:
-                originals["drop"](self)
+                original_drop(self)
         finally:
             if docs is not None:
                 docs.clear_cache()
@@ -668,7 +668,7 @@ def _install_store(lock: threading.RLock) -> None:
             if isinstance(docs, _SplitDocuments) or isinstance(_documents(source), _SplitDocuments):
                 _split_copy_from(self, source)
             else:
-                originals["copy_from"](self, source)
+                original_copy_from(self, source)
         finally:
             if docs is not None:
                 docs.clear_cache()
