@@ -271,11 +271,12 @@ _SplitDocuments = list_rows.split_documents(_CachedDocuments)
 def _split_field(store: Any) -> str | None:
     """The list field the collection file keeps in rows: by the collection's name, or as
     recorded in the file (a collection renamed)."""
-    field = list_rows.SPLIT_FIELDS.get(store._path.name)
-    if field is None:
-        row = store._connection.execute(f"SELECT value FROM {store.INFO} WHERE key = 'split_field'").fetchone()
-        field = row[0] if row else None
-    return field
+    return list_rows.SPLIT_FIELDS.get(store._path.name) or _recorded_field(store)
+
+
+def _recorded_field(store: Any) -> str | None:
+    row = store._connection.execute(f"SELECT value FROM {store.INFO} WHERE key = 'split_field'").fetchone()
+    return row[0] if row else None
 
 
 def _make_split(store: Any, field: str) -> None:
@@ -284,8 +285,7 @@ def _make_split(store: Any, field: str) -> None:
     docs = store._documents
     docs.__class__ = _SplitDocuments
     docs.start_split(field)
-    row = store._connection.execute(f"SELECT value FROM {store.INFO} WHERE key = 'split_field'").fetchone()
-    if row is None or row[0] != field:
+    if _recorded_field(store) != field:
         with store._connection:
             store._connection.execute(f"INSERT OR REPLACE INTO {store.INFO} VALUES ('split_field', ?)", (field,))
 
@@ -500,17 +500,17 @@ def _regex_matches(index: Any, search: Callable[[str], Any], within: set[Any] | 
     holding a string, that ``search`` matches: mongomock's ``_regex`` (other values never
     match; the index keys each string as ``("s", text)``). Each distinct text is searched
     once, or each document of a smaller ``within``."""
+
+    def matches(key: Any) -> bool:
+        return type(key) is tuple and len(key) == 2 and key[0] == "s" and bool(search(key[1]))
+
     entries = index._entries
     if within is not None and len(within) < len(entries):
         doc_keys = index._doc_keys
-        return {
-            k
-            for k in within
-            if any(type(key) is tuple and key[0] == "s" and search(key[1]) for key in doc_keys.get(k, ()))
-        }
+        return {k for k in within if any(map(matches, doc_keys.get(k, ())))}
     found: set[Any] = set()
     for key, documents in entries.items():
-        if type(key) is tuple and len(key) == 2 and key[0] == "s" and search(key[1]):
+        if matches(key):
             found |= documents
     return found if within is None else found & within
 

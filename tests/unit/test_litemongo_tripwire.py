@@ -25,6 +25,7 @@ import pytest
 from litemongo import sqlite_store
 from litemongo._vendor.mongomock import collection as mm_collection
 from litemongo._vendor.mongomock import database as mm_database
+from litemongo._vendor.mongomock import filtering as mm_filtering
 from litemongo._vendor.mongomock import helpers as mm_helpers
 from litemongo._vendor.mongomock import indexing
 from support import imports
@@ -64,6 +65,7 @@ SIGNATURES: list[tuple[Any, str, list[str]]] = [
     (sqlite_store.CollectionStore, "copy_from", ["self", "source"]),
     (mm_collection, "_copy_field", ["obj", "container"]),
     (indexing, "_key_for", ["value"]),
+    (mm_filtering, "_combine_regex_options", ["search"]),
     (mm_helpers, "patch_datetime_awareness_in_document", ["value"]),
 ]
 
@@ -83,9 +85,9 @@ NAMES: list[tuple[Any, str]] = [
 _UNPATCHED = """
 import inspect, json, sys
 from litemongo import sqlite_store
-from litemongo._vendor.mongomock import collection, helpers, indexing
+from litemongo._vendor.mongomock import collection, filtering, helpers, indexing
 owners = {"Collection": collection.Collection, "CollectionStore": sqlite_store.CollectionStore,
-          "collection": collection, "indexing": indexing, "helpers": helpers}
+          "collection": collection, "indexing": indexing, "helpers": helpers, "filtering": filtering}
 print(json.dumps({f"{o}.{n}": list(inspect.signature(getattr(owners[o], n)).parameters)
                   for o, n in json.loads(sys.argv[1])}))
 """
@@ -103,7 +105,8 @@ def unpatched() -> dict[str, list[str]]:
 
 
 def _owner_name(owner: Any) -> str:
-    return {mm_collection: "collection", indexing: "indexing", mm_helpers: "helpers"}.get(owner, owner.__name__)
+    names = {mm_collection: "collection", indexing: "indexing", mm_helpers: "helpers", mm_filtering: "filtering"}
+    return names.get(owner, owner.__name__)
 
 
 def test_the_installed_litemongo_is_one_the_patches_were_checked_against() -> None:
@@ -134,7 +137,12 @@ def test_a_patched_function_keeps_its_signature(
 #: Private attributes of live litemongo objects the patches read or call, by object.
 INSTANCE_ATTRIBUTES = {
     "collection": ("_store", "codec_options", "_iter_documents"),
-    "store": ("_documents", "_get_query_index", "_remove_expired_documents", "__getitem__", "__setitem__"),
+    "store": (
+        *("_documents", "_get_query_index", "_remove_expired_documents", "__getitem__", "__setitem__"),
+        # the split collections' own drop and copy_from (database/embedded.py)
+        *("_path", "_connection", "_rwlock", "_ttl_indexes", "_is_force_created", "_query_index", "indexes"),
+        *("DOCUMENTS", "INDEXES", "INFO"),
+    ),
     "documents": ("_connection", "_cur", "_table_name", "_decode_doc", "_encode_doc", "ID", "DOC"),
     "cursor": ("_spec", "_projection", "_sort", "_skip", "_limit", "_factory"),
 }
